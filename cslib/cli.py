@@ -1,0 +1,104 @@
+"""Command line: ``python -m cslib demo|import|score|report|bench``.
+
+The same engine as the pages. A user's mistake exits with status 2 and one line on
+stderr (``error: ...``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import settings
+from .errors import UserError
+from .filters import FILTER_COLUMNS, Filters
+
+REPORTS = ("kpis",)
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database file (default: $HEALTHGRID_DB or sample_data/healthgrid.duckdb)")
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    for name in FILTER_COLUMNS:
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"only these {name} values (comma-separated)")
+    p.add_argument("--include-non-target", action="store_true", help="include non-target accounts")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cslib", description="Healthgrid command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="build the demo database")
+    _add_db(p)
+    p.add_argument("--accounts", type=int, default=3000)
+    p.add_argument("--months", type=int, default=36)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--end-month", default="2026-10", help="last month of the demo (YYYY-MM)")
+    p.add_argument("--export", metavar="DIR", help="also write the contract CSVs to DIR")
+
+    p = sub.add_parser("import", help="validate and load a folder of contract CSVs (all or nothing)")
+    p.add_argument("dir")
+    _add_db(p)
+    p.add_argument("--scorecard", help="scorecard TOML (default: $HEALTHGRID_SCORECARD)")
+
+    p = sub.add_parser("score", help="recompute health scores with a scorecard")
+    _add_db(p)
+    p.add_argument("--scorecard", help="scorecard TOML (default: $HEALTHGRID_SCORECARD)")
+
+    p = sub.add_parser("report", help="print what a page shows")
+    p.add_argument("name", choices=REPORTS)
+    _add_db(p)
+    p.add_argument("--month", help="YYYY-MM (default: the latest month in the data)")
+    p.add_argument("--format", choices=("json", "csv"), default="json")
+    _add_filters(p)
+
+    p = sub.add_parser("bench", help="time demo, import and scoring; compare with plain pandas")
+    p.add_argument("--accounts", default="3000,100000", help="comma-separated sizes")
+    p.add_argument("--months", type=int, default=36)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    db = settings.db_path(getattr(args, "db", None))
+    if args.command == "demo":
+        from sample_data.generator import write_demo
+
+        write_demo(db, n_accounts=args.accounts, n_months=args.months, seed=args.seed,
+                   end_month=args.end_month, export_dir=args.export,
+                   progress=lambda msg, frac: print(f"[{frac:4.0%}] {msg}", file=sys.stderr))
+        print(f"demo database written: {db}")
+    elif args.command == "import":
+        from .importer import import_dir
+
+        summary = import_dir(args.dir, db, scorecard_path=args.scorecard)
+        for line in summary.warnings:
+            print(f"warning: {line}", file=sys.stderr)
+        print(f"imported {summary.describe()} into {db}")
+    elif args.command == "score":
+        from .pipeline import rescore
+
+        rescore(db, scorecard_path=args.scorecard)
+        print(f"health scores recomputed in {db}")
+    elif args.command == "report":
+        from .reports import render_report
+
+        filters = Filters.from_mapping(vars(args))
+        sys.stdout.write(render_report(args.name, db, args.month, filters, args.format))
+    elif args.command == "bench":
+        from .bench import run_bench
+
+        sizes = [int(s) for s in args.accounts.split(",") if s.strip()]
+        run_bench(sizes, args.months)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

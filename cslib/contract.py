@@ -1,0 +1,231 @@
+"""The data contract: every input table, its columns, types, keys and allowed values.
+
+This module is the single source of truth for the importer (validation), the raw
+schema (``raw_*`` tables), the demo generator (which must emit exactly these columns)
+and the README (a test checks every column here is documented there).
+
+Types are DuckDB types. ``required`` columns must be present in a CSV; optional
+columns default to NULL when absent. Money columns must be >= 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type: VARCHAR, INTEGER, DOUBLE, DATE, BOOLEAN
+    required: bool = True
+    description: str = ""
+    enum: tuple[str, ...] | None = None  # allowed values (case-sensitive) when set
+    is_money: bool = False  # must be >= 0 and finite
+    is_month: bool = False  # VARCHAR in YYYY-MM form
+    is_monday: bool = False  # DATE that must fall on a Monday
+    nullable: bool = False  # a required column whose cells may be empty
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # unique key; empty tuple = no key check
+    required_file: bool = True  # must the import folder contain this file? (accounts only;
+    # a revenue file is required in one of two shapes, see the importer)
+    references_accounts: bool = True  # account_id must exist in accounts
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+SEGMENTS = ("smb", "mid_market", "enterprise")
+RENEWAL_OUTCOMES = ("renewed", "deferred", "churned", "pending")
+LOG_KINDS = ("churn_reason", "risk_flag", "touchpoint", "note")
+EVENT_KINDS = ("admin_changed", "dept_head_changed", "nps", "satisfaction", "complaint")
+EVENT_ROLES = ("admin", "dept_head", "key_user", "user", "executive")
+
+ACCOUNTS = Table(
+    name="accounts",
+    description="One row per customer account.",
+    key=("account_id",),
+    references_accounts=False,
+    columns=(
+        Column("account_id", "VARCHAR", description="Unique account key."),
+        Column("name", "VARCHAR", description="Account (company) name."),
+        Column("industry", "VARCHAR", description="Industry / vertical."),
+        Column("region", "VARCHAR", description="Sales region."),
+        Column("segment", "VARCHAR", enum=SEGMENTS, description="Size segment."),
+        Column("source_channel", "VARCHAR", description="Lead channel the account came from."),
+        Column("csm", "VARCHAR", description="Owning customer-success manager."),
+        Column("csm_team", "VARCHAR", description="The CSM's team."),
+        Column("signed_on", "DATE", description="Date the first contract was signed."),
+        Column(
+            "lifecycle_stage",
+            "VARCHAR",
+            required=False,
+            description="Stage as recorded in the CRM (informational; the app derives a "
+            "monthly stage from tenure, see Metric definitions).",
+        ),
+        Column(
+            "is_target",
+            "BOOLEAN",
+            description="false for accounts outside the ideal customer profile that sales "
+            "signed anyway; excluded from metrics by default.",
+        ),
+    ),
+)
+
+REVENUE_MONTHLY = Table(
+    name="revenue_monthly",
+    description="Recurring revenue per account, month and product.",
+    key=("account_id", "month", "product"),
+    required_file=False,  # required unless subscription_periods.csv is given instead
+    columns=(
+        Column("account_id", "VARCHAR", description="Account key (must exist in accounts)."),
+        Column("month", "VARCHAR", is_month=True, description="Calendar month, YYYY-MM."),
+        Column("product", "VARCHAR", description="Product name."),
+        Column("plan", "VARCHAR", required=False, description="Plan / edition of the product."),
+        Column(
+            "mrr_subscription",
+            "DOUBLE",
+            is_money=True,
+            description="Subscription (seat/plan) MRR for the month.",
+        ),
+        Column(
+            "mrr_usage",
+            "DOUBLE",
+            is_money=True,
+            required=False,
+            description="Usage-priced MRR for the month (0 when absent).",
+        ),
+    ),
+)
+
+SUBSCRIPTION_PERIODS = Table(
+    name="subscription_periods",
+    description="Alternative to revenue_monthly: periods with a monthly amount, expanded "
+    "to months by the importer (a month is covered from the start month up to, not "
+    "including, the end month; a period that starts and ends in one month covers that month).",
+    key=(),
+    columns=(
+        Column("customer_id", "VARCHAR", description="Account key (maps to account_id)."),
+        Column("start_date", "DATE", description="First day of the period."),
+        Column("end_date", "DATE", description="End of the period (exclusive month)."),
+        Column("monthly_amount", "DOUBLE", is_money=True, description="MRR during the period."),
+        Column("product", "VARCHAR", required=False, description="Product (default 'default')."),
+        Column("plan", "VARCHAR", required=False, description="Plan."),
+    ),
+    required_file=False,
+)
+
+USAGE_WEEKLY = Table(
+    name="usage_weekly",
+    description="Weekly usage per account; weeks start on Monday.",
+    key=("account_id", "week_start"),
+    required_file=False,  # optional: without it every health score is unscored
+    columns=(
+        Column("account_id", "VARCHAR", description="Account key."),
+        Column("week_start", "DATE", is_monday=True, description="Monday of the week."),
+        Column("seats_purchased", "INTEGER", description="Seats under contract."),
+        Column("seats_activated", "INTEGER", description="Seats with an activated user."),
+        Column("users_logged_in", "INTEGER", description="Activated users who logged in."),
+        Column("users_bi", "INTEGER", description="Activated users who used analytics (BI)."),
+        Column("records_created", "INTEGER", description="Business records created."),
+    ),
+)
+
+MODULE_USAGE_WEEKLY = Table(
+    name="module_usage_weekly",
+    description="Records created per module per week (rows with zero may be omitted).",
+    key=("account_id", "week_start", "module"),
+    columns=(
+        Column("account_id", "VARCHAR", description="Account key."),
+        Column("week_start", "DATE", is_monday=True, description="Monday of the week."),
+        Column("module", "VARCHAR", description="Module name (see the scorecard)."),
+        Column("records", "INTEGER", description="Records created in the module that week."),
+    ),
+    required_file=False,
+)
+
+RENEWALS = Table(
+    name="renewals",
+    description="One row per contract renewal due. outcome is the status as of the data's "
+    "end: renewed (renewed_on set, on time or late), deferred (due date passed, no "
+    "renewal order yet), churned, pending (not yet due).",
+    key=("account_id", "due_on"),
+    required_file=False,  # optional: without it renewal rates are empty
+    columns=(
+        Column("account_id", "VARCHAR", description="Account key."),
+        Column("due_on", "DATE", description="Contract end / renewal due date."),
+        Column("due_arr", "DOUBLE", is_money=True, description="ARR up for renewal."),
+        Column("renewed_on", "DATE", nullable=True, description="Date of the renewal order."),
+        Column(
+            "renewed_arr", "DOUBLE", is_money=True, nullable=True, description="ARR renewed."
+        ),
+        Column("outcome", "VARCHAR", enum=RENEWAL_OUTCOMES, description="Renewal status."),
+    ),
+)
+
+CSM_LOGS = Table(
+    name="csm_logs",
+    description="CSM log entries: churn reasons, risk flags, touchpoints, notes.",
+    key=("log_id",),
+    columns=(
+        Column("log_id", "VARCHAR", description="Unique log key."),
+        Column("account_id", "VARCHAR", description="Account key."),
+        Column("logged_on", "DATE", description="Date of the entry."),
+        Column("author", "VARCHAR", description="Who wrote it."),
+        Column("kind", "VARCHAR", enum=LOG_KINDS, description="Entry kind."),
+        Column(
+            "reason_code",
+            "VARCHAR",
+            nullable=True,
+            description="Churn-reason / risk code from the taxonomy (churn_reason, risk_flag).",
+        ),
+        Column("note", "VARCHAR", nullable=True, description="Free text; shown as plain text."),
+    ),
+    required_file=False,
+)
+
+EVENTS = Table(
+    name="events",
+    description="Account events: admin or department-head changes, NPS, satisfaction, complaints.",
+    key=(),
+    columns=(
+        Column("account_id", "VARCHAR", description="Account key."),
+        Column("occurred_on", "DATE", description="Date of the event."),
+        Column("kind", "VARCHAR", enum=EVENT_KINDS, description="Event kind."),
+        Column("score", "DOUBLE", nullable=True, description="NPS 0-10 or satisfaction 1-5."),
+        Column("role", "VARCHAR", nullable=True, description="Role of the person involved."),
+        Column("note", "VARCHAR", nullable=True, description="Free text."),
+    ),
+    required_file=False,
+)
+
+#: Tables loaded into the database, in load order (accounts first: others reference it).
+TABLES: tuple[Table, ...] = (
+    ACCOUNTS,
+    REVENUE_MONTHLY,
+    USAGE_WEEKLY,
+    MODULE_USAGE_WEEKLY,
+    RENEWALS,
+    CSM_LOGS,
+    EVENTS,
+)
+TABLES_BY_NAME = {t.name: t for t in TABLES}
+ALL_SHAPES = {**TABLES_BY_NAME, SUBSCRIPTION_PERIODS.name: SUBSCRIPTION_PERIODS}
+
+
+def raw_table_ddl(table: Table) -> str:
+    """``create table raw_<name> (...)`` for a contract table (identifiers are ours)."""
+    cols = ",\n    ".join(f"{c.name} {c.type}" for c in table.columns)
+    return f"create or replace table raw_{table.name} (\n    {cols}\n)"

@@ -1,0 +1,61 @@
+"""Every setting in one place, with its default and help text.
+
+The README documents each of these; ``tests/unit/test_docs.py`` fails when one is not.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+CONFIG_DIR = PACKAGE_DIR / "config"
+SQL_DIR = PACKAGE_DIR / "sql"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "HEALTHGRID_DB",
+        str(REPO_DIR / "sample_data" / "healthgrid.duckdb"),
+        "Path of the DuckDB database the app reads and the CLI writes (--db overrides).",
+    ),
+    Setting(
+        "HEALTHGRID_SCORECARD",
+        str(CONFIG_DIR / "scorecard.toml"),
+        "Health scorecard TOML used by import, demo and score (--scorecard overrides).",
+    ),
+    Setting(
+        "HEALTHGRID_VALUE_TIERS",
+        str(CONFIG_DIR / "value_tiers.toml"),
+        "Value-tier rule TOML (fixed ARR cut-offs or quantiles).",
+    ),
+    Setting(
+        "HEALTHGRID_DEMO_ACCOUNTS",
+        "3000",
+        "Accounts in the demo the app builds on first start when the database is missing.",
+    ),
+    Setting(
+        "HEALTHGRID_INCLUDE_NON_TARGET",
+        "0",
+        "1 to include non-target accounts (is_target = false) in every metric.",
+    ),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The setting's value: the environment variable if set, else its default."""
+    return os.environ.get(name, _BY_NAME[name].default)
+
+
+def db_path(override: str | os.PathLike | None = None) -> Path:
+    return Path(override) if override else Path(get("HEALTHGRID_DB"))

@@ -1,0 +1,39 @@
+"""The README documents every setting, every contract column and every metric."""
+
+from pathlib import Path
+
+import pytest
+
+from cslib import contract, settings
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("setting", settings.SETTINGS, ids=lambda s: s.name)
+def test_every_setting_is_documented(setting):
+    assert f"`{setting.name}`" in README
+
+
+@pytest.mark.parametrize(
+    "table,column",
+    [(t.name, c.name) for t in (*contract.TABLES, contract.SUBSCRIPTION_PERIODS) for c in t.columns],
+)
+def test_every_contract_column_is_documented(table, column):
+    section = README.split(f"`{table}.csv`", 1)
+    assert len(section) == 2, f"{table}.csv has no section in the README"
+    body = section[1].split("####", 1)[0]
+    assert f"`{column}`" in body, f"{table}.{column} is not in its README table"
+
+
+def test_every_metric_is_documented():
+    from cslib.metrics import METRICS
+
+    for name in METRICS:
+        assert f"`{name}`" in README, f"metric {name} is not in the README"
+
+
+def test_readme_test_command_is_what_ci_runs():
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text(encoding="utf-8")
+    command = "python -m pip install -r requirements-dev.txt && python -m pytest"
+    assert command in README
+    assert command.replace("pip install -r", "pip install -q -r") in ci
