@@ -24,16 +24,54 @@ import pandas as pd
 from .settings import SQL_DIR
 
 
-def connect(path: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(path), read_only=read_only)
+class ReadOnlyDatabase:
+    """One version of the database file, opened read-only in a DuckDB instance of its own.
+
+    ``duckdb.connect(path)`` reuses an instance already open on the same path in this
+    process, so after an atomic replace it would keep showing the old file. Attaching
+    the file to a fresh in-memory instance always opens the file that is there now.
+    ``cursor()`` gives each caller (thread) its own connection, as DuckDB requires.
+    """
+
+    _ALIAS = "healthgrid"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = str(path)
+        self._instance = duckdb.connect(":memory:")
+        self._instance.execute(f"attach ? as {self._ALIAS} (read_only)", [self.path])
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = self._instance.cursor()
+        cur.execute(f"use {self._ALIAS}")
+        return cur
+
+    def execute(self, sql: str, params=None) -> duckdb.DuckDBPyConnection:
+        """Run on a new cursor and return it (for ``.fetchall()`` / ``.df()``)."""
+        cur = self.cursor()
+        return cur.execute(sql, params) if params is not None else cur.execute(sql)
+
+    def close(self) -> None:
+        self._instance.close()
+
+
+def connect(path: str | os.PathLike, read_only: bool = True):
+    """A read-only ``ReadOnlyDatabase`` (default) or a writable DuckDB connection."""
+    if read_only:
+        if not Path(path).exists():
+            raise FileNotFoundError(path)
+        return ReadOnlyDatabase(path)
+    return duckdb.connect(str(path))
 
 
 def query(
-    conn: duckdb.DuckDBPyConnection,
+    conn,
     sql: str,
     params: Sequence[Any] | dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Run ``sql`` with bound ``params`` on a fresh cursor; return a DataFrame."""
+    """Run ``sql`` with bound ``params`` on a fresh cursor; return a DataFrame.
+
+    ``conn`` is a ``ReadOnlyDatabase`` or a DuckDB connection.
+    """
     cur = conn.cursor()
     try:
         return cur.execute(sql, params).df() if params else cur.execute(sql).df()

@@ -19,7 +19,7 @@ def test_every_setting_is_documented(setting):
     [(t.name, c.name) for t in (*contract.TABLES, contract.SUBSCRIPTION_PERIODS) for c in t.columns],
 )
 def test_every_contract_column_is_documented(table, column):
-    section = README.split(f"`{table}.csv`", 1)
+    section = README.split(f"#### `{table}.csv`", 1)
     assert len(section) == 2, f"{table}.csv has no section in the README"
     body = section[1].split("####", 1)[0]
     assert f"`{column}`" in body, f"{table}.{column} is not in its README table"

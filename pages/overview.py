@@ -1,0 +1,99 @@
+"""Overview (executives): the month's KPI tiles with deltas, and 12-month trends.
+
+A thin shell: the selection comes from the sidebar (ui.sidebar), numbers from
+cslib.metrics through the cache (ui.data), charts from cslib.charts.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cslib import charts
+from cslib.metrics import METRICS
+from ui import data, sidebar
+
+#: tile rows: what an executive reads first (size and health), then retention
+TILE_ROWS: tuple[tuple[str, ...], ...] = (
+    ("arr", "health_rate", "health_rate_mom", "active_accounts"),
+    ("renewal_rate_arr", "renewal_rate_count", "nrr", "grr"),
+)
+TREND_MONTHS = 12
+
+
+def _tile(container, tile: dict) -> None:
+    container.metric(
+        tile["label"],
+        charts.format_value(tile["value"], tile["format"]),
+        delta=charts.format_delta(tile["delta"], tile["format"]),
+        help=METRICS[tile["name"]].description if tile["name"] in METRICS else None,
+        border=True,
+    )
+
+
+def _active_accounts_tile(series, month: str) -> dict:
+    rows = series.set_index("month")["active_accounts"]
+    value = int(rows[month])
+    months = list(rows.index)
+    i = months.index(month)
+    previous = int(rows.iloc[i - 1]) if i > 0 else None
+    return {
+        "name": "active_accounts",
+        "label": METRICS["active_accounts"].label,
+        "value": value,
+        "previous": previous,
+        "delta": value - previous if previous is not None else None,
+        "format": "count",
+    }
+
+
+def _caption(*names: str) -> None:
+    st.caption("  \n".join(f"**{METRICS[n].label}**: {METRICS[n].description}" for n in names))
+
+
+def render() -> None:
+    selection = sidebar.current()
+    month, filters = selection.month, selection.filters
+    st.title(f"Overview · {sidebar.month_label(month)}")
+
+    series = data.kpi_series(selection.version, filters, month, TREND_MONTHS)
+    this_month = series[series["month"] == month]
+    if this_month.empty or int(this_month["active_accounts"].iloc[0]) == 0:
+        st.info(
+            f"No active accounts match the selected filters in {sidebar.month_label(month)}. "
+            "Widen the filters in the sidebar (or use Reset filters)."
+        )
+        return
+
+    tiles = {t["name"]: t for t in data.kpi_tiles(selection.version, filters, month)}
+    tiles["active_accounts"] = _active_accounts_tile(series, month)
+    shown = {name for row in TILE_ROWS for name in row}
+    rows = [list(row) for row in TILE_ROWS]
+    rows[-1].extend(name for name in tiles if name not in shown)  # a tile added to cslib later
+    for row in rows:
+        for column, name in zip(st.columns(len(row)), row):
+            if name in tiles:
+                _tile(column, tiles[name])
+    st.caption(
+        "Deltas compare with the previous month; percentages change in percentage points (pp). "
+        "Non-target accounts are "
+        + ("included." if filters.include_non_target else "excluded (see the sidebar).")
+    )
+
+    st.subheader("Trends, last 12 months")
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(charts.arr_trend(series), width="stretch")
+        _caption("arr", "healthy_arr")
+    with right:
+        st.altair_chart(charts.health_vs_renewal(series), width="stretch")
+        _caption("health_rate", "renewal_rate_arr", "renewal_rate_count")
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(charts.retention_trend(series), width="stretch")
+        _caption("nrr", "grr")
+    with right:
+        st.altair_chart(charts.health_rate_mom_trend(series), width="stretch")
+        _caption("health_rate_mom")
+
+
+render()

@@ -1,0 +1,1 @@
+"""Deterministic generator of Healthgrid's demo company (see ``sample_data.generator``)."""

@@ -1,0 +1,68 @@
+"""Fixtures for the AppTest suite: databases built once per session, an app runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests_support.book import build_small_demo, build_tiny_book
+
+APP_PATH = Path(__file__).resolve().parents[2] / "app.py"
+TIMEOUT = 30
+
+
+@pytest.fixture(scope="session")
+def tiny_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("tiny") / "tiny.duckdb"
+    build_tiny_book(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_demo_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("small_demo") / "demo.duckdb"
+    build_small_demo(path)
+    return path
+
+
+def new_app() -> AppTest:
+    """A fresh AppTest of app.py (a new browser session)."""
+    return AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT)
+
+
+@pytest.fixture
+def app_on(monkeypatch):
+    """app_on(db_path, **query_params) -> an AppTest reading ``db_path``, not yet run."""
+
+    def make(db_path: Path, **query_params: str) -> AppTest:
+        monkeypatch.setenv("HEALTHGRID_DB", str(db_path))
+        monkeypatch.delenv("HEALTHGRID_INCLUDE_NON_TARGET", raising=False)
+        at = new_app()
+        for key, value in query_params.items():
+            at.query_params[key] = value
+        return at
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _navigation_mode_sticks(monkeypatch):
+    """Make every AppTest run behave like a running server after its first request.
+
+    With a ``pages/`` folder next to app.py, Streamlit starts in legacy multipage mode
+    and switches to ``st.navigation`` mode for good once any run calls st.navigation.
+    AppTest resets that switch before every run, so a rerun would execute the page file
+    alone (no app.py, no sidebar) and widget state would not round-trip. The server
+    never does that after the first run; ui.sidebar.current() covers that first run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        PagesManager.uses_pages_directory = False
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

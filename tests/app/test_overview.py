@@ -1,0 +1,272 @@
+"""Overview page through AppTest: hand-computed tiles on the tiny book, filters, URL, demo.
+
+Expected values come from tests_support/book.py (its docstring shows the arithmetic).
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from cslib import charts, db
+from tests_support.book import TINY_TIERS
+
+
+TIMEOUT = 30
+ALL_TILES = (
+    "ARR",
+    "Health rate",
+    "Health rate MoM",
+    "Active accounts",
+    "Renewal rate (ARR)",
+    "Renewal rate (count)",
+    "NRR",
+    "GRR",
+)
+
+
+def _tiles(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _deltas(at) -> dict[str, str]:
+    return {m.label: m.delta for m in at.metric}
+
+
+def _assert_clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+# --------------------------------------------------------------------------- the fixture itself
+def test_tiny_book_has_the_documented_tiers(tiny_db):
+    conn = db.connect(tiny_db)
+    try:
+        df = db.query(conn, "select account_id, health_tier, arr from account_month where month = ?", ["2026-03"])
+    finally:
+        conn.close()
+    assert dict(zip(df["account_id"], df["health_tier"])) == TINY_TIERS
+    assert df["arr"].sum() == 240_000  # 216,000 target + 24,000 non-target
+
+
+# --------------------------------------------------------------------------- tiny book
+def test_overview_shows_hand_computed_tiles(tiny_db, app_on):
+    at = app_on(tiny_db).run()
+    _assert_clean(at)
+    assert "Mar 2026" in at.title[0].value
+    assert _tiles(at) == {
+        "ARR": "$216K",
+        "Health rate": "55.6%",
+        "Health rate MoM": "111.1%",
+        "Active accounts": "4",
+        "Renewal rate (ARR)": "86.7%",
+        "Renewal rate (count)": "66.7%",
+        "NRR": "105.9%",
+        "GRR": "94.1%",
+    }
+    deltas = _deltas(at)
+    assert deltas["ARR"] == "+$12.0K"  # 216,000 - 204,000
+    assert deltas["Health rate"] == "+2.6 pp"  # 55.56% - 52.94%
+    assert deltas["Active accounts"] == "0"
+    assert len(at.get("vega_lite_chart")) == 4
+    assert not at.info
+
+
+def test_segment_filter_changes_the_numbers_and_the_url(tiny_db, app_on):
+    at = app_on(tiny_db).run()
+    at.multiselect(key="hg_filter_segment").set_value(["enterprise"]).run()
+    _assert_clean(at)
+    tiles = _tiles(at)
+    assert tiles["ARR"] == "$120K"
+    assert tiles["Health rate"] == "100.0%"
+    assert tiles["Active accounts"] == "1"
+    assert at.query_params["segment"] == "enterprise"
+
+    at.multiselect(key="hg_filter_segment").set_value(["mid_market", "smb"]).run()
+    assert _tiles(at)["ARR"] == "$96.0K"  # a2 48,000 + a5 36,000 + a3 12,000
+    assert at.query_params["segment"] == "mid_market,smb"
+
+
+def test_non_target_checkbox_adds_the_non_target_account(tiny_db, app_on):
+    at = app_on(tiny_db).run()
+    at.checkbox(key="hg_include_non_target").check().run()
+    _assert_clean(at)
+    tiles = _tiles(at)
+    assert tiles["ARR"] == "$240K"
+    assert tiles["Health rate"] == "60.0%"
+    assert tiles["Renewal rate (ARR)"] == "88.2%"
+    assert tiles["Renewal rate (count)"] == "75.0%"
+    assert at.query_params["include_non_target"] == "1"
+
+
+def test_month_switch(tiny_db, app_on):
+    at = app_on(tiny_db).run()
+    month = at.selectbox(key="hg_month")
+    assert month.value == "2026-03"
+    assert month.options == ["Mar 2026", "Feb 2026", "Jan 2026"]
+    month.set_value("2026-02").run()
+    _assert_clean(at)
+    assert "Feb 2026" in at.title[0].value
+    tiles = _tiles(at)
+    assert tiles["ARR"] == "$204K"
+    assert tiles["Health rate"] == "52.9%"
+    assert tiles["Renewal rate (ARR)"] == "–"  # nothing due in February
+    assert _deltas(at)["ARR"] == "+$24.0K"
+    assert at.query_params["month"] == "2026-02"
+
+    at.selectbox(key="hg_month").set_value("2026-01").run()
+    _assert_clean(at)
+    assert _tiles(at)["ARR"] == "$180K"
+    assert _deltas(at)["ARR"] == ""  # no month before the data: no delta
+
+
+def test_filters_survive_reruns(tiny_db, app_on):
+    at = app_on(tiny_db).run()
+    at.multiselect(key="hg_filter_segment").set_value(["enterprise"]).run()
+    at.selectbox(key="hg_month").set_value("2026-02").run()
+    at.run()
+    assert at.multiselect(key="hg_filter_segment").value == ["enterprise"]
+    assert _tiles(at)["ARR"] == "$108K"
+
+
+def test_url_query_params_preselect_filters(tiny_db, app_on):
+    at = app_on(tiny_db, segment="smb", month="2026-03").run()
+    _assert_clean(at)
+    assert at.multiselect(key="hg_filter_segment").value == ["smb"]
+    assert _tiles(at)["ARR"] == "$12.0K"
+    assert _tiles(at)["Health rate"] == "0.0%"
+
+    at = app_on(tiny_db, segment="enterprise,mid_market", month="2026-02", include_non_target="1").run()
+    _assert_clean(at)
+    assert at.selectbox(key="hg_month").value == "2026-02"
+    assert at.checkbox(key="hg_include_non_target").value is True
+    assert _tiles(at)["ARR"] == "$192K"  # a1 108,000 + a2 60,000 + a5 24,000
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"segment": "nope,<b>x</b>", "month": "2099-99", "include_non_target": "maybe"},
+        {"month": "", "segment": ",,,", "csm": "%00", "unknown_key": "1"},
+        {"month": "2025-12", "region": "emea" * 500},
+    ],
+)
+def test_garbage_query_params_are_ignored(tiny_db, app_on, params):
+    at = app_on(tiny_db, **params).run()
+    _assert_clean(at)
+    assert at.selectbox(key="hg_month").value == "2026-03"
+    assert at.multiselect(key="hg_filter_segment").value == []
+    assert _tiles(at)["ARR"] == "$216K"
+    assert "segment" not in at.query_params
+
+
+def test_selection_matching_no_account_shows_info(tiny_db, app_on):
+    # smb + apac is only a4, a non-target account: excluded by default
+    at = app_on(tiny_db, segment="smb", region="apac").run()
+    _assert_clean(at)
+    assert not at.metric
+    assert "No active accounts match" in at.info[0].value
+
+
+def test_reset_filters_button(tiny_db, app_on):
+    at = app_on(tiny_db, segment="enterprise", include_non_target="1").run()
+    assert _tiles(at)["ARR"] == "$120K"
+    at.button[0].click().run()
+    _assert_clean(at)
+    assert at.multiselect(key="hg_filter_segment").value == []
+    assert at.checkbox(key="hg_include_non_target").value is False
+    assert _tiles(at)["ARR"] == "$216K"
+    assert "segment" not in at.query_params and "include_non_target" not in at.query_params
+
+
+def test_unreadable_database_is_an_error_message(tmp_path, app_on):
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(b"this is not a duckdb file" * 100)
+    at = app_on(path).run()
+    assert not at.exception
+    assert "Could not read the database" in at.error[0].value
+
+
+# --------------------------------------------------------------------------- small demo
+@pytest.mark.slow
+def test_small_demo_renders_several_months(small_demo_db, app_on):
+    at = app_on(small_demo_db).run()
+    _assert_clean(at)
+    months = at.selectbox(key="hg_month").options
+    assert months[0] == "Oct 2026" and len(months) == 15
+    for value in ("2026-10", "2026-03"):
+        at.selectbox(key="hg_month").set_value(value).run(timeout=TIMEOUT)
+        _assert_clean(at)
+        tiles = _tiles(at)
+        assert set(tiles) == set(ALL_TILES)
+        assert tiles["ARR"].startswith("$") and tiles["ARR"] != "$0"
+        assert tiles["Health rate"].endswith("%")
+        assert 0 <= float(tiles["Health rate"].rstrip("%")) <= 100
+        assert len(at.get("vega_lite_chart")) == 4
+    for segment in ("smb", "enterprise"):
+        at.multiselect(key="hg_filter_segment").set_value([segment]).run()
+        _assert_clean(at)
+
+
+@pytest.mark.slow
+def test_first_start_builds_the_demo(tmp_path, app_on, monkeypatch):
+    path = tmp_path / "fresh" / "healthgrid.duckdb"
+    monkeypatch.setenv("HEALTHGRID_DEMO_ACCOUNTS", "25")
+    at = app_on(path).run(timeout=180)
+    _assert_clean(at)
+    assert path.exists()
+    assert _tiles(at)["ARR"].startswith("$")
+
+
+# --------------------------------------------------------------------------- formatting and charts
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(12_345_678, "$12.3M"), (845_000, "$845K"), (216_000, "$216K"), (12_000, "$12.0K"),
+     (950, "$950"), (0, "$0"), (-12_000, "-$12.0K"), (None, "–"), (math.nan, "–")],
+)
+def test_format_money(value, expected):
+    assert charts.format_money(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("delta", "fmt", "expected"),
+    [(0.0262, "percent", "+2.6 pp"), (-0.013, "percent", "-1.3 pp"), (0.0004, "percent", "0.0 pp"),
+     (12_000, "money", "+$12.0K"), (-1_500_000, "money", "-$1.5M"), (None, "percent", None),
+     (math.nan, "money", None), (3, "count", "+3")],
+)
+def test_format_delta(delta, fmt, expected):
+    assert charts.format_delta(delta, fmt) == expected
+
+
+def test_format_percent():
+    assert charts.format_percent(0.71349) == "71.3%"
+    assert charts.format_percent(1.1111) == "111.1%"
+    assert charts.format_percent(None) == "–"
+
+
+def test_chart_builders_return_charts_that_serialise():
+    series = pd.DataFrame(
+        {
+            "month": ["2026-01", "2026-02", "2026-03"],
+            "arr": [180_000.0, 204_000.0, 216_000.0],
+            "healthy_arr": [108_000.0, 108_000.0, 120_000.0],
+            "health_rate": [0.6, 0.529, 0.556],
+            "renewal_rate_arr": [math.nan, math.nan, 0.867],
+            "renewal_rate_count": [math.nan, math.nan, 0.667],
+            "nrr": [math.nan, 1.0, 1.059],
+            "grr": [math.nan, 1.0, 0.941],
+            "health_rate_mom": [math.nan, 1.0, 1.111],
+        }
+    )
+    for build in (charts.arr_trend, charts.health_vs_renewal, charts.retention_trend, charts.health_rate_mom_trend):
+        chart = build(series)
+        assert isinstance(chart, alt.TopLevelMixin)
+        spec = chart.to_dict()
+        assert spec["title"]
+    mom = charts.health_rate_mom_trend(series).to_dict()
+    colours = mom["layer"][0]["encoding"]["color"]["scale"]["range"]
+    assert colours == [charts.TIER_COLORS["healthy"], charts.TIER_COLORS["unhealthy"]]
+    assert series["month"].tolist() == ["2026-01", "2026-02", "2026-03"]  # input not modified

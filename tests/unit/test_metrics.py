@@ -1,0 +1,274 @@
+"""KPIs on a hand-built book, every value computed by hand.
+
+The book (monthly MRR; months 2023-11..2024-03; health = month-end tier):
+
+  account  segment     target  2023-11 2023-12 2024-01      2024-02                    2024-03
+  A        smb         yes     1000    1000    1000 H       1000 H                     1200 H (upsell)
+  B        mid_market  yes     -       -       2000 H (new) 2000+500 analytics R        1500+500 H (contraction)
+  C        smb         yes     -       -       500 U (new)  500 U                      0 (churn)
+  D        enterprise  yes     -       -       -            3000+100 usage (new) unsc.  3000+300 usage H
+  E        smb         no      -       800 H   800 H        800 H                      800 H
+  F        smb         yes     -       -       400 R (new)  0 (churn)                  400 R (reactivation)
+
+H healthy, R at risk, U unhealthy. Renewals: C 2024-02 deferred 6000; in 2024-03 A renewed
+(due 12000, renewed 14400), B renewed (due 24000, renewed 18000), C churned (6000),
+D pending (36000), E churned (9600, non-target).
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pytest
+
+from cslib.db import sql_file
+from cslib.errors import UserError
+from cslib.filters import Filters
+from cslib.metrics import COMPONENTS, METRICS, TILES, kpi_series, kpi_tiles, latest_month
+from cslib.pipeline import create_raw_tables
+from cslib.value_tiers import ValueTiers, write_value_tier_table
+
+HEALTH_WEEKLY_DDL = """
+create or replace table health_weekly (
+    account_id varchar, week_start date, weeks_in_window integer, score double, tier varchar,
+    modules_points double, instance_points double, activation_points double,
+    login_points double, bi_points double, modules_used integer, core_modules_used integer,
+    instance_ratio double, activation_rate double, login_rate double, bi_rate double
+)
+"""
+
+ACCOUNTS = [("A", "smb", True), ("B", "mid_market", True), ("C", "smb", True),
+            ("D", "enterprise", True), ("E", "smb", False), ("F", "smb", True)]
+REVENUE = [
+    ("A", "2023-11", "core_suite", 1000, 0), ("A", "2023-12", "core_suite", 1000, 0),
+    ("A", "2024-01", "core_suite", 1000, 0), ("A", "2024-02", "core_suite", 1000, 0),
+    ("A", "2024-03", "core_suite", 1200, 0),
+    ("B", "2024-01", "core_suite", 2000, 0), ("B", "2024-02", "core_suite", 2000, 0),
+    ("B", "2024-02", "analytics", 500, 0), ("B", "2024-03", "core_suite", 1500, 0),
+    ("B", "2024-03", "analytics", 500, 0),
+    ("C", "2024-01", "core_suite", 500, 0), ("C", "2024-02", "core_suite", 500, 0),
+    ("D", "2024-02", "core_suite", 3000, 0), ("D", "2024-02", "e_invoicing", 0, 100),
+    ("D", "2024-03", "core_suite", 3000, 0), ("D", "2024-03", "e_invoicing", 0, 300),
+    *[("E", m, "core_suite", 800, 0) for m in ("2023-12", "2024-01", "2024-02", "2024-03")],
+    ("F", "2024-01", "core_suite", 400, 0), ("F", "2024-03", "core_suite", 400, 0),
+]
+SCORE = {"healthy": 80.0, "at_risk": 50.0, "unhealthy": 20.0}
+# first Monday of each month
+MONDAY = {"2023-11": "2023-11-06", "2023-12": "2023-12-04", "2024-01": "2024-01-01",
+          "2024-02": "2024-02-05", "2024-03": "2024-03-04"}
+HEALTH = {
+    "A": {"2023-12": "healthy", "2024-01": "healthy", "2024-02": "healthy", "2024-03": "healthy"},
+    "B": {"2024-01": "healthy", "2024-02": "at_risk", "2024-03": "healthy"},
+    "C": {"2024-01": "unhealthy", "2024-02": "unhealthy"},
+    "D": {"2024-03": "healthy"},
+    "E": {m: "healthy" for m in ("2023-12", "2024-01", "2024-02", "2024-03")},
+    "F": {"2024-01": "at_risk", "2024-03": "at_risk"},
+}
+RENEWALS = [
+    ("C", "2024-02-10", 6000.0, None, None, "deferred"),
+    ("A", "2024-03-15", 12000.0, "2024-03-14", 14400.0, "renewed"),
+    ("B", "2024-03-20", 24000.0, "2024-03-25", 18000.0, "renewed"),
+    ("C", "2024-03-01", 6000.0, None, None, "churned"),
+    ("D", "2024-03-28", 36000.0, None, None, "pending"),
+    ("E", "2024-03-05", 9600.0, None, None, "churned"),
+]
+
+
+@pytest.fixture(scope="module")
+def conn():
+    con = duckdb.connect()
+    create_raw_tables(con)
+    con.execute(HEALTH_WEEKLY_DDL)
+    con.executemany(
+        "insert into raw_accounts values (?, ?, 'retail', 'north', ?, 'web', 'csm1', 'team1', "
+        "date '2023-01-01', null, ?)",
+        [[a, a, seg, tgt] for a, seg, tgt in ACCOUNTS],
+    )
+    con.executemany("insert into raw_revenue_monthly values (?, ?, ?, 'plan', ?, ?)", [list(r) for r in REVENUE])
+    con.executemany(
+        "insert into health_weekly (account_id, week_start, weeks_in_window, score, tier) values (?, ?, 8, ?, ?)",
+        [[a, MONDAY[m], SCORE[t], t] for a, months in HEALTH.items() for m, t in months.items()],
+    )
+    con.executemany("insert into raw_renewals values (?, ?, ?, ?, ?, ?)", [list(r) for r in RENEWALS])
+    write_value_tier_table(con, ValueTiers())
+    for model in ("stg_revenue", "mrr_movements", "account_month"):
+        con.execute(sql_file(model))
+    yield con
+    con.close()
+
+
+def _by_month(df):
+    return df.set_index("month")
+
+
+# Hand-computed, target accounts only (the default).
+EXPECTED = {
+    "2024-01": dict(
+        active_accounts=4, arr=3900 * 12, healthy_arr=3000 * 12, start_mrr=1000, new_mrr=2900,
+        reactivation_mrr=0, expansion_mrr=0, contraction_mrr=0, churn_mrr=0,
+        health_rate=3000 / 3900, health_rate_mom=36000 / 12000, nrr=1.0, grr=1.0,
+        net_mrr_churn_rate=0.0, renewal_rate_arr=math.nan, renewal_rate_count=math.nan,
+    ),
+    "2024-02": dict(
+        active_accounts=4, arr=7100 * 12, healthy_arr=1000 * 12, start_mrr=3900, new_mrr=3100,
+        reactivation_mrr=0, expansion_mrr=500, cross_sell_mrr=500, contraction_mrr=0,
+        churn_mrr=-400, health_rate=1000 / 7100, health_rate_mom=12000 / 36000,
+        nrr=4000 / 3900, grr=3500 / 3900, net_mrr_churn_rate=-100 / 3900,
+        renewal_rate_arr=0.0, renewal_rate_count=0.0, renewals_due=1, renewals_decided=1,
+    ),
+    "2024-03": dict(
+        active_accounts=4, arr=6900 * 12, healthy_arr=6500 * 12, start_mrr=7100, new_mrr=0,
+        reactivation_mrr=400, upsell_mrr=200, cross_sell_mrr=0, usage_expansion_mrr=200,
+        expansion_mrr=400, contraction_mrr=-500, churn_mrr=-500,
+        health_rate=6500 / 6900, health_rate_mom=78000 / 12000,
+        nrr=6500 / 7100, grr=6100 / 7100, net_mrr_churn_rate=200 / 7100,
+        renewals_due=4, renewals_decided=3, renewals_renewed=2, renewal_due_arr=78000.0,
+        renewal_decided_arr=42000.0, renewal_kept_arr=30000.0,
+        renewal_rate_arr=30000 / 42000, renewal_rate_count=2 / 3,
+    ),
+}
+
+
+def test_kpi_series_matches_hand_computed_book(conn):
+    df = kpi_series(conn, Filters(), end_month="2024-03", n_months=3)
+    assert df["month"].tolist() == ["2024-01", "2024-02", "2024-03"]
+    by_month = _by_month(df)
+    for month, expected in EXPECTED.items():
+        for column, want in expected.items():
+            got = by_month.loc[month, column]
+            assert got == pytest.approx(want, nan_ok=True), (month, column, got, want)
+
+
+def test_kpi_series_columns_and_reconciliation(conn):
+    df = kpi_series(conn, Filters(include_non_target=True))
+    assert list(df.columns[: 1 + len(COMPONENTS)]) == ["month", *COMPONENTS]
+    assert set(METRICS) <= set(df.columns)
+    # default end is the latest month; 13 months asked, only 5 in the data
+    assert df["month"].tolist() == ["2023-11", "2023-12", "2024-01", "2024-02", "2024-03"]
+    # the first month of the data has no previous month: MoM and NRR undefined
+    assert math.isnan(df.loc[0, "health_rate_mom"]) and math.isnan(df.loc[0, "nrr"])
+    # movements reconcile: MRR - start MRR = sum of the signed movements
+    moves = df[["new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr", "churn_mrr"]].sum(axis=1)
+    np.testing.assert_allclose(df["mrr"] - df["start_mrr"], moves)
+    np.testing.assert_allclose(
+        df["expansion_mrr"], df["upsell_mrr"] + df["cross_sell_mrr"] + df["usage_expansion_mrr"]
+    )
+    np.testing.assert_allclose(df["arr"], df["mrr"] * 12)
+
+
+def test_kpi_tiles_values_previous_and_deltas(conn):
+    tiles = kpi_tiles(conn, Filters(), "2024-03")
+    assert [t["name"] for t in tiles] == list(TILES)
+    by_name = {t["name"]: t for t in tiles}
+    want = {
+        "arr": (82800, 85200, "money"),
+        "health_rate": (6500 / 6900, 1000 / 7100, "percent"),
+        "renewal_rate_arr": (30000 / 42000, 0.0, "percent"),
+        "renewal_rate_count": (2 / 3, 0.0, "percent"),
+        "nrr": (6500 / 7100, 4000 / 3900, "percent"),
+        "grr": (6100 / 7100, 3500 / 3900, "percent"),
+        "health_rate_mom": (6.5, 1 / 3, "percent"),
+    }
+    for name, (value, previous, fmt) in want.items():
+        tile = by_name[name]
+        assert tile["value"] == pytest.approx(value), name
+        assert tile["previous"] == pytest.approx(previous), name
+        assert tile["delta"] == pytest.approx(value - previous), name
+        assert tile["format"] == fmt
+        assert tile["label"] == METRICS[name].label
+    assert by_name["arr"]["delta"] == -2400
+
+
+def test_kpi_tiles_default_month_is_latest(conn):
+    assert latest_month(conn) == "2024-03"
+    assert kpi_tiles(conn, Filters()) == kpi_tiles(conn, Filters(), "2024-03")
+
+
+def test_kpi_tiles_undefined_values_are_none(conn):
+    by_name = {t["name"]: t for t in kpi_tiles(conn, Filters(), "2024-01")}
+    # no renewals due in January or December
+    assert by_name["renewal_rate_arr"]["value"] is None
+    assert by_name["renewal_rate_arr"]["previous"] is None
+    assert by_name["renewal_rate_arr"]["delta"] is None
+    # first month of the data: no previous month at all
+    first = {t["name"]: t for t in kpi_tiles(conn, Filters(), "2023-11")}
+    assert first["arr"]["value"] == 12000 and first["arr"]["previous"] is None
+    assert first["arr"]["delta"] is None and first["health_rate_mom"]["value"] is None
+
+
+def test_segment_filter(conn):
+    smb = _by_month(kpi_series(conn, Filters(segment=("smb",)), "2024-03", 1)).loc["2024-03"]
+    # A 1200 (healthy), C churned, F 400 reactivated; E is non-target
+    assert smb["arr"] == 1600 * 12 and smb["start_mrr"] == 1500
+    assert smb["health_rate"] == pytest.approx(1200 / 1600)
+    assert smb["nrr"] == pytest.approx(1200 / 1500) and smb["grr"] == pytest.approx(1000 / 1500)
+    assert smb["net_mrr_churn_rate"] == pytest.approx(-(-500 + 200 + 400) / 1500)
+    assert smb["renewal_rate_count"] == pytest.approx(1 / 2)  # A renewed, C churned
+
+
+def test_non_target_excluded_by_default_and_included_on_request(conn):
+    f = Filters(segment=("smb",), include_non_target=True)
+    smb = _by_month(kpi_series(conn, f, "2024-03", 1)).loc["2024-03"]
+    assert smb["arr"] == 2400 * 12 and smb["start_mrr"] == 2300
+    assert smb["health_rate"] == pytest.approx(2000 / 2400)
+    assert smb["nrr"] == pytest.approx(2000 / 2300)
+    assert smb["renewal_rate_count"] == pytest.approx(1 / 3)
+    assert smb["renewal_rate_arr"] == pytest.approx(12000 / (12000 + 6000 + 9600))
+    everyone = _by_month(kpi_series(conn, Filters(include_non_target=True), "2024-03", 1)).loc["2024-03"]
+    assert everyone["arr"] == (6900 + 800) * 12 and everyone["active_accounts"] == 5
+
+
+def test_lifecycle_stage_filter_uses_the_month_stage(conn):
+    adoption = _by_month(kpi_series(conn, Filters(lifecycle_stage=("adoption",)), "2024-03", 2))
+    # A reaches tenure 4 (adoption) in 2024-02; B, C, D, F are onboarding throughout
+    assert adoption.loc["2024-02", "arr"] == 12000 and adoption.loc["2024-02", "start_mrr"] == 1000
+    assert adoption.loc["2024-03", "arr"] == 14400
+    assert adoption.loc["2024-03", "nrr"] == pytest.approx(1.2)
+    assert adoption.loc["2024-03", "health_rate_mom"] == pytest.approx(14400 / 12000)
+    # in 2024-01 A was onboarding: nothing in the slice, so MoM for February is undefined
+    assert math.isnan(adoption.loc["2024-02", "health_rate_mom"])
+
+
+def test_zero_denominators_give_nan_not_errors(conn):
+    df = kpi_series(conn, Filters(segment=("no_such_segment",)), "2024-03", 3)
+    assert df["month"].tolist() == ["2024-01", "2024-02", "2024-03"]
+    assert (df["arr"] == 0).all() and (df["active_accounts"] == 0).all()
+    for name in ("health_rate", "health_rate_mom", "renewal_rate_arr", "renewal_rate_count",
+                 "nrr", "grr", "net_mrr_churn_rate"):
+        assert df[name].isna().all(), name
+    # enterprise (D) starts in February: no start MRR, so no retention ratios
+    ent = _by_month(kpi_series(conn, Filters(segment=("enterprise",)), "2024-02", 1)).loc["2024-02"]
+    assert ent["arr"] == 3100 * 12 and math.isnan(ent["nrr"]) and math.isnan(ent["grr"])
+
+
+@pytest.mark.parametrize("month", ["2024-3", "2024-13", "March", "2023-10", "2024-04", "", 202403])
+def test_bad_month_raises_user_error(conn, month):
+    with pytest.raises(UserError) as err:
+        kpi_series(conn, Filters(), month)
+    assert "\n" not in str(err.value)
+    with pytest.raises(UserError):
+        kpi_tiles(conn, Filters(), month)
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5, True])
+def test_bad_n_months_raises_user_error(conn, n):
+    with pytest.raises(UserError):
+        kpi_series(conn, Filters(), "2024-03", n)
+
+
+def test_empty_database_raises_user_error():
+    con = duckdb.connect()
+    con.execute("create table account_month (month varchar)")
+    with pytest.raises(UserError):
+        latest_month(con)
+
+
+def test_every_metric_is_documented():
+    assert set(TILES) <= set(METRICS)
+    for name, metric in METRICS.items():
+        assert metric.name == name
+        assert metric.label.strip() and metric.formula.strip()
+        assert len(metric.description.strip()) > 20, name
+        assert metric.format in ("money", "percent", "count")

@@ -1,0 +1,1 @@
+"""Shared test data builders (importable from tests: pytest runs with pythonpath = .)."""

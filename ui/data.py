@@ -1,0 +1,112 @@
+"""The one app-side caching module: cslib calls wrapped in ``st.cache_*``.
+
+cslib never imports streamlit (DESIGN.md); pages call these wrappers instead of cslib
+directly when a result is worth caching. Every cache key starts with the database
+file's version (path, inode, mtime), so when a writer atomically replaces the file the
+app opens the new one and stops serving the old numbers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from cslib import db, metrics, settings
+from cslib import filters as _filters
+from cslib.filters import Filters
+
+Version = tuple[str, int, int]
+
+#: The demo the app builds on first start (same defaults as ``python -m cslib demo``).
+DEMO_MONTHS = 36
+DEMO_SEED = 7
+DEMO_END_MONTH = "2026-10"
+
+
+def db_path() -> Path:
+    """The database the app reads (``HEALTHGRID_DB`` or the default)."""
+    return settings.db_path()
+
+
+def version() -> Version | None:
+    """The current database file's version, or None when the file does not exist."""
+    return db.file_version(db_path())
+
+
+def _close(conn: duckdb.DuckDBPyConnection) -> None:
+    try:
+        conn.close()
+    except Exception:  # an evicted connection that is already closed
+        pass
+
+
+@st.cache_resource(max_entries=4, show_spinner=False, on_release=_close)
+def _connection(version: Version) -> duckdb.DuckDBPyConnection:
+    # One read-only connection per file version, shared by sessions; cslib.db.query opens
+    # a cursor per query, which is what makes sharing it across threads safe.
+    return db.connect(version[0], read_only=True)
+
+
+def connection(version: Version) -> duckdb.DuckDBPyConnection:
+    """The shared read-only connection for a database version (use a cursor per query)."""
+    return _connection(version)
+
+
+@st.cache_resource(show_spinner=False)
+def _build_lock() -> threading.Lock:
+    return threading.Lock()
+
+
+def ensure_database(progress: Callable[[str, float], None]) -> bool:
+    """Build the demo database when the configured file is missing; True if it was built.
+
+    ``progress(message, fraction)`` is called while building. A lock makes concurrent
+    sessions build it once; the others wait and then find the file.
+    """
+    path = db_path()
+    if path.exists():
+        return False
+    with _build_lock():
+        if path.exists():
+            return False
+        from sample_data.generator import write_demo
+
+        n_accounts = int(settings.get("HEALTHGRID_DEMO_ACCOUNTS"))
+        write_demo(
+            path,
+            n_accounts=n_accounts,
+            n_months=DEMO_MONTHS,
+            seed=DEMO_SEED,
+            end_month=DEMO_END_MONTH,
+            progress=progress,
+        )
+    return True
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def available_months(version: Version) -> list[str]:
+    """Months with data, ascending ('YYYY-MM')."""
+    return _filters.available_months(connection(version))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def filter_options(version: Version) -> dict[str, list[str]]:
+    """Distinct values of each sidebar filter dimension."""
+    return _filters.filter_options(connection(version))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def kpi_series(version: Version, filters: Filters, end_month: str, n_months: int = 13) -> pd.DataFrame:
+    """cslib.metrics.kpi_series for the selection: one row per month up to ``end_month``."""
+    return metrics.kpi_series(connection(version), filters, end_month=end_month, n_months=n_months)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def kpi_tiles(version: Version, filters: Filters, month: str) -> list[dict]:
+    """cslib.metrics.kpi_tiles for the selection and month (value, previous, delta, format)."""
+    return metrics.kpi_tiles(connection(version), filters, month=month)

@@ -1,0 +1,232 @@
+"""The global sidebar: month picker and book filters, kept in session state and the URL.
+
+``render(version)`` is called once per run by app.py, before the page runs; pages read
+the result with ``current()``. The widgets live in the entry script, so their session
+state keys survive page switches. The URL carries the same selection (``?segment=smb,
+enterprise&month=2026-09``) so a view can be shared; anything in the URL that is not
+a known value is ignored, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from cslib import settings
+from cslib.filters import FILTER_COLUMNS, Filters
+
+from . import data
+
+#: filter name -> sidebar label (order = display order)
+FILTER_LABELS: dict[str, str] = {
+    "segment": "Segment",
+    "industry": "Industry",
+    "region": "Region",
+    "source_channel": "Channel",
+    "csm_team": "CSM team",
+    "csm": "CSM",
+    "lifecycle_stage": "Lifecycle stage",
+}
+MONTH_PARAM = "month"
+NON_TARGET_PARAM = "include_non_target"
+MONTH_KEY = "hg_month"
+NON_TARGET_KEY = "hg_include_non_target"
+SELECTION_KEY = "hg_selection"
+_INIT_KEY = "hg_sidebar_initialised"
+_TRUE = ("1", "true", "yes", "on")
+_PRETTY = {"smb": "SMB", "mid_market": "Mid-market", "csm": "CSM"}
+
+
+def widget_key(name: str) -> str:
+    """Session-state key of a filter's multiselect."""
+    return f"hg_filter_{name}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the sidebar selected: the database version, the month and the filters."""
+
+    version: data.Version
+    month: str
+    months: tuple[str, ...]
+    filters: Filters
+
+    @property
+    def previous_month(self) -> str | None:
+        i = self.months.index(self.month)
+        return self.months[i - 1] if i > 0 else None
+
+
+_IN_APP: contextvars.ContextVar[bool] = contextvars.ContextVar("hg_in_app", default=False)
+
+
+@contextlib.contextmanager
+def page_scope() -> Iterator[None]:
+    """app.py runs the page inside this, after rendering the sidebar for this run."""
+    token = _IN_APP.set(True)
+    try:
+        yield
+    finally:
+        _IN_APP.reset(token)
+
+
+def current() -> Selection:
+    """The selection made by the sidebar in this run (app.py renders it before the page).
+
+    A page can run without app.py once: Streamlit treats a ``pages/`` folder as a legacy
+    multipage app until some session has run ``st.navigation``, so the very first
+    request after a server start that deep-links to a page runs that file alone. Such
+    a run is sent through the entry script instead, keeping the URL's parameters.
+    """
+    if not _IN_APP.get():
+        st.switch_page(Path(__file__).resolve().parents[1] / "app.py", query_params=st.query_params.to_dict())
+    return st.session_state[SELECTION_KEY]
+
+
+def pretty(value: str) -> str:
+    """Display label for a code like 'mid_market' (names with capitals are left alone)."""
+    if value in _PRETTY:
+        return _PRETTY[value]
+    if value == value.lower():
+        return value.replace("_", " ").capitalize()
+    return value
+
+
+def month_label(month: str) -> str:
+    """'2026-10' -> 'Oct 2026' (anything unparsable is returned as is)."""
+    try:
+        return dt.datetime.strptime(month, "%Y-%m").strftime("%b %Y")
+    except (TypeError, ValueError):
+        return str(month)
+
+
+def _url_values(name: str) -> list[str]:
+    """Every value given for ``name`` in the URL: repeated keys and comma-separated lists."""
+    try:
+        raw = st.query_params.get_all(name)
+    except Exception:  # defensive: a malformed query string must never break the page
+        return []
+    out: list[str] = []
+    for item in raw:
+        out.append(item)  # a value that itself contains a comma
+        out.extend(part.strip() for part in str(item).split(","))
+    return out
+
+
+def _seed_from_url(months: list[str], options: dict[str, list[str]]) -> None:
+    """First run of a session: selection from the URL, unknown values dropped."""
+    for name in FILTER_COLUMNS:
+        allowed = options.get(name, [])
+        wanted = set(_url_values(name))
+        st.session_state[widget_key(name)] = [v for v in allowed if v in wanted]
+    url_months = [m for m in _url_values(MONTH_PARAM) if m in months]
+    st.session_state[MONTH_KEY] = url_months[0] if url_months else months[-1]
+    url_flag = _url_values(NON_TARGET_PARAM)
+    if url_flag:
+        st.session_state[NON_TARGET_KEY] = url_flag[0].strip().lower() in _TRUE
+    else:
+        st.session_state[NON_TARGET_KEY] = settings.get("HEALTHGRID_INCLUDE_NON_TARGET").lower() in _TRUE
+
+
+def _sanitise(months: list[str], options: dict[str, list[str]]) -> None:
+    """Keep session values valid for the current database (it may have been replaced)."""
+    if st.session_state.get(MONTH_KEY) not in months:
+        st.session_state[MONTH_KEY] = months[-1]
+    for name in FILTER_COLUMNS:
+        key = widget_key(name)
+        allowed = options.get(name, [])
+        chosen = st.session_state.get(key) or []
+        kept = [v for v in chosen if v in allowed]
+        if kept != list(chosen):
+            st.session_state[key] = kept
+    if not isinstance(st.session_state.get(NON_TARGET_KEY), bool):
+        st.session_state[NON_TARGET_KEY] = False
+
+
+def _reset() -> None:
+    for name in FILTER_COLUMNS:
+        st.session_state[widget_key(name)] = []
+    st.session_state[NON_TARGET_KEY] = settings.get("HEALTHGRID_INCLUDE_NON_TARGET").lower() in _TRUE
+
+
+def _write_url(selection: Selection) -> None:
+    """Mirror the selection into the URL, touching only our own parameters."""
+    wanted: dict[str, str | list[str] | None] = {}
+    for name in FILTER_COLUMNS:
+        values = list(getattr(selection.filters, name))
+        if not values:
+            wanted[name] = None
+        elif any("," in v for v in values):
+            wanted[name] = values  # repeated keys keep values with commas intact
+        else:
+            wanted[name] = ",".join(values)
+    wanted[MONTH_PARAM] = selection.month
+    wanted[NON_TARGET_PARAM] = "1" if selection.filters.include_non_target else None
+    for key, value in wanted.items():
+        present = st.query_params.get_all(key)
+        if value is None:
+            if present:
+                del st.query_params[key]
+        elif present != ([value] if isinstance(value, str) else value):
+            st.query_params[key] = value
+
+
+def render(version: data.Version) -> Selection | None:
+    """Draw the sidebar filters; return (and store for ``current()``) the selection.
+
+    Returns None (after showing a warning) when the database has no months.
+    """
+    months = data.available_months(version)
+    if not months:
+        st.warning("The database holds no revenue months yet: import data or build the demo.")
+        return None
+    options = data.filter_options(version)
+    if not st.session_state.get(_INIT_KEY):
+        _seed_from_url(months, options)
+        st.session_state[_INIT_KEY] = True
+    _sanitise(months, options)
+
+    with st.sidebar:
+        st.selectbox(
+            "Month",
+            options=list(reversed(months)),
+            key=MONTH_KEY,
+            format_func=month_label,
+            help="Month-end view: ARR, health and renewals of this month; deltas compare "
+            "with the month before.",
+        )
+        for name, label in FILTER_LABELS.items():
+            st.multiselect(
+                label,
+                options=options.get(name, []),
+                key=widget_key(name),
+                format_func=pretty,
+                placeholder="All",
+            )
+        st.checkbox(
+            "Include non-target accounts",
+            key=NON_TARGET_KEY,
+            help="Accounts outside the ideal customer profile that sales signed anyway "
+            "are excluded from every metric by default.",
+        )
+        st.button("Reset filters", on_click=_reset, width="stretch")
+
+    filters = Filters(
+        **{name: tuple(sorted(st.session_state[widget_key(name)])) for name in FILTER_COLUMNS},
+        include_non_target=bool(st.session_state[NON_TARGET_KEY]),
+    )
+    selection = Selection(
+        version=version,
+        month=st.session_state[MONTH_KEY],
+        months=tuple(months),
+        filters=filters,
+    )
+    _write_url(selection)
+    st.session_state[SELECTION_KEY] = selection
+    return selection
