@@ -24,7 +24,12 @@ def _add_db(p: argparse.ArgumentParser) -> None:
 def _add_filters(p: argparse.ArgumentParser) -> None:
     for name in FILTER_COLUMNS:
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"only these {name} values (comma-separated)")
-    p.add_argument("--include-non-target", action="store_true", help="include non-target accounts")
+    p.add_argument(
+        "--include-non-target",
+        action="store_true",
+        default=settings.get("HEALTHGRID_INCLUDE_NON_TARGET") == "1",
+        help="include non-target accounts (default: $HEALTHGRID_INCLUDE_NON_TARGET)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,8 +31,9 @@ def _clean(value):
         return None
     if hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        # 6 decimals: cents on money, 0.0001 pp on rates; drops float noise from sums
+        return round(value, 6) if math.isfinite(value) else None
     return value
 
 
@@ -58,7 +59,7 @@ def render_report(name: str, db_path, month: str | None, filters: Filters, fmt: 
         conn.close()
     if fmt == "csv":
         buf = io.StringIO()
-        frame.to_csv(buf, index=False, lineterminator="\n")
+        frame.round(6).to_csv(buf, index=False, lineterminator="\n")
         return buf.getvalue()
     rows = [{k: _clean(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
     payload = {

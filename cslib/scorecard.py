@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,7 +140,7 @@ class Scorecard:
             f"core = [{', '.join(_str(m) for m in self.core_modules)}]",
             "",
             "[modules.points]",
-            *(f"{_str(m)} = {_num(p)}" for m, p in self.module_points),
+            *(f"{_key(m)} = {_num(p)}" for m, p in self.module_points),
         ]
         for indicator, bands in self.ratio_bands:
             pairs = ", ".join(f"[{_num(lo)}, {_num(p)}]" for lo, p in bands)
@@ -266,8 +267,11 @@ def score_usage_pandas(
     out = u[["account_id", "week_start"]].copy()
     out["weeks_in_window"] = weeks_in_window.astype("int32")
     window_points = weighted / weight_sum[:, None]  # lag 0 is always present: no 0/0
-    total = np.minimum(100.0, window_points.sum(axis=1))
-    score = np.where(weeks_in_window >= sc.min_weeks, _round_half_away(total, 1), np.nan)
+    total = window_points[:, 0].copy()
+    for i in range(1, len(POINTS_COLUMNS)):  # left to right, as in the SQL
+        total += window_points[:, i]
+    total = np.minimum(100.0, total)
+    score = np.where(weeks_in_window >= sc.min_weeks, _round_score(total), np.nan)
     out["score"] = score
     out["tier"] = np.select(
         [np.isnan(score), score >= sc.healthy_min, score < sc.unhealthy_below],
@@ -301,12 +305,37 @@ def _band_points(values: pd.Series, bands: Bands) -> np.ndarray:
     return np.where((idx >= 0) & ~np.isnan(v), pts[np.clip(idx, 0, None)], 0.0)
 
 
-def _round_half_away(x: np.ndarray, digits: int) -> np.ndarray:
-    """Round half away from zero, like DuckDB's round(double, n) (numpy rounds half to even)."""
-    scale = 10.0**digits
-    t = np.asarray(x, dtype="float64") * scale
-    whole = np.trunc(t)
-    return (whole + np.sign(t) * (np.abs(t - whole) >= 0.5)) / scale
+def _round_score(total: np.ndarray) -> np.ndarray:
+    """As the SQL's round(round(x, 9)::decimal(18, 9), 1)::double: snap to 9 decimals
+    (drops floating-point noise), then round to 1 decimal, exact ties away from zero."""
+    nanos = _scaled_round(total, 1e9)  # integer count of 1e-9
+    tenths = np.sign(nanos) * ((np.abs(nanos) + 50_000_000) // 100_000_000)
+    return tenths / 10.0
+
+
+def _scaled_round(x: np.ndarray, scale: float) -> np.ndarray:
+    """x * scale rounded to an integer (int64) by its exact value, ties away from zero.
+
+    This is how DuckDB's round(double, n) behaves. The product x * scale is split into
+    its rounded value p and exact error e (Dekker's two-product), so a tie is judged on
+    the exact product, not on p.
+    """
+    a = np.abs(np.asarray(x, dtype="float64"))
+    p = a * scale
+    a_hi, a_lo = _split(a)
+    s_hi, s_lo = _split(np.float64(scale))
+    e = ((a_hi * s_hi - p) + a_hi * s_lo + a_lo * s_hi) + a_lo * s_lo
+    whole = np.floor(p)
+    above_half = (p - whole) - 0.5  # exact: both are multiples of p's last bit
+    up = (above_half > 0) | ((above_half == 0) & (e >= 0))
+    return (np.sign(x) * (whole + up)).astype("int64")
+
+
+def _split(a):
+    """Veltkamp split of a double into two halves of 26 bits each (a == hi + lo)."""
+    c = 134217729.0 * a  # 2**27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
 
 
 def _insert_many(conn: duckdb.DuckDBPyConnection, sql: str, rows: list[tuple]) -> None:
@@ -318,12 +347,17 @@ def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(float(x))
 
 
+def _key(s: str) -> str:
+    return s if _BARE_KEY.fullmatch(s) else _str(s)
+
+
 def _str(s: str) -> str:
     escaped = s.replace("\\", "\\\\").replace('"', '\\"')
     escaped = "".join(c if c >= " " and c != "\x7f" else f"\\u{ord(c):04x}" for c in escaped)
     return f'"{escaped}"'
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOP_KEYS = ("tiers", "window", "modules", "ratios")
 _KEYS = {
     "tiers": ("healthy_min", "unhealthy_below"),

@@ -90,7 +90,7 @@ _PLAN_SHARES = {  # by segment: starter, professional, enterprise
 _ANALYTICS_SEAT_PRICE = 8.0
 _INTEGRATIONS_MRR = np.array([60.0, 250.0, 900.0])  # flat, by segment
 _EINV_BASE_MRR = np.array([19.0, 49.0, 149.0])  # by segment
-_EINV_PRICE_PER_INVOICE = np.array([0.50, 0.40, 0.30])  # usage price, by segment
+_EINV_PRICE_PER_INVOICE = np.array([1.00, 0.80, 0.60])  # usage price, by segment
 _ADDON_AT_SIGNING = {  # by segment: analytics, integrations, e_invoicing
     0: (0.10, 0.05, 0.15),
     1: (0.25, 0.20, 0.30),
@@ -260,8 +260,10 @@ def _str_column(codes: np.ndarray, labels) -> pd.Series:
     return pd.Series(pd.array(arr.cast(pa.string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
 
 
-def _date_column(dates: np.ndarray) -> pd.Series:
-    return pd.Series(np.asarray(dates, dtype="datetime64[D]").astype("datetime64[s]"))
+def _date_column(dates: np.ndarray, index: np.ndarray | None = None) -> pd.Series:
+    """Pandas datetime64[s] column of ``dates`` (or of ``dates[index]``, converting first)."""
+    seconds = np.asarray(dates, dtype="datetime64[D]").astype("datetime64[s]")
+    return pd.Series(seconds if index is None else seconds[index])
 
 
 # --- calendar -------------------------------------------------------------------------
@@ -402,7 +404,8 @@ def generate_accounts(rng: np.random.Generator, n_accounts: int, calendar: Calen
     base = np.where(never_activates, rng.normal(-3.5, 0.3, n), base)
     # slow trends: some accounts fade (champion loses interest), a few keep improving
     trend = rng.random(n)
-    drift = np.where(trend < 0.3, -rng.uniform(0.005, 0.02, n), np.where(trend > 0.85, rng.uniform(0.005, 0.015, n), 0.0))
+    fading, improving = -rng.uniform(0.005, 0.02, n), rng.uniform(0.005, 0.015, n)
+    drift = np.where(trend < 0.3, fading, np.where(trend > 0.85, improving, 0.0))
 
     seat_median = np.array([8.0, 40.0, 180.0])[segment]
     seats = np.round(seat_median * rng.lognormal(0.0, 0.55, n))
@@ -499,9 +502,12 @@ class History:
 
 
 def _concat(chunks: list[dict[str, np.ndarray]], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Concatenate per key, dropping each key's chunks as soon as they are copied (peak memory)."""
     if not chunks:
         return {k: np.empty(0) for k in keys}
-    return {k: np.concatenate([c[k] for c in chunks]) for k in keys}
+    out = {k: np.concatenate([c.pop(k) for c in chunks]) for k in keys}
+    chunks.clear()
+    return out
 
 
 class _Simulation:
@@ -786,6 +792,8 @@ class _Simulation:
 
     def _revenue(self, k: int) -> None:
         idx = np.flatnonzero(self.status == 1)
+        # bill usage per average month, so 4- and 5-Monday months do not swing usage MRR
+        self.invoices *= 4.35 / max(1, int((self.cal.week_month == k).sum()))
         core, analytics, integrations, einv_base, einv_usage = self._mrr(idx)
         chunks = [
             (np.ones(len(idx), bool), 0, self.plan[idx], core, np.zeros(len(idx))),
@@ -818,7 +826,8 @@ class _Simulation:
                 self._start(live, k)
                 for _ in range(4):  # warm up the health proxy of accounts already live
                     self._week(0, live, record=False)
-                self.last_mrr[live] = np.sum(self._mrr(live), axis=0)  # ~a month of usage
+                self.invoices *= 4.35 / 4
+                self.last_mrr[live] = np.sum(self._mrr(live), axis=0)  # a month of usage
                 self.last_usage_mrr[live] = self._mrr(live)[-1]
                 self.invoices[:] = 0.0
             self._start(np.flatnonzero((self.status == 0) & (b.signed_month == m_abs)), k)
@@ -1056,19 +1065,18 @@ def _frames(book: Book, history: History, calendar: Calendar) -> dict[str, pd.Da
         "mrr_usage": rev["mrr_usage"][order].astype(float),
     })
 
+    # the big tables: hand each array over and drop it from the history right away
     use = history.usage
-    usage = pd.DataFrame({"account_id": _account_ids(book, use["account"]),
-                          "week_start": _date_column(calendar.week_start[use["week"]])})
+    usage = pd.DataFrame({"account_id": _account_ids(book, use.pop("account")),
+                          "week_start": _date_column(calendar.week_start, use.pop("week"))})
     for col in ("seats_purchased", "seats_activated", "users_logged_in", "users_bi", "records_created"):
-        usage[col] = use[col].astype(np.int32)
+        usage[col] = use.pop(col)
 
     mod = history.modules
-    modules = pd.DataFrame({
-        "account_id": _account_ids(book, mod["account"]),
-        "week_start": _date_column(calendar.week_start[mod["week"]]),
-        "module": _str_column(mod["module"], MODULES),
-        "records": mod["records"].astype(np.int32),
-    })
+    modules = pd.DataFrame({"account_id": _account_ids(book, mod.pop("account"))})
+    modules["week_start"] = _date_column(calendar.week_start, mod.pop("week"))
+    modules["module"] = _str_column(mod.pop("module"), MODULES)
+    modules["records"] = mod.pop("records")
 
     ren = history.renewals
     order = np.lexsort((ren["due_on"], ren["account"]))
@@ -1170,8 +1178,9 @@ def write_demo(
 ) -> dict[str, int]:
     """Build the demo database at ``db_path`` (atomically replacing any old file).
 
-    generate -> populate raw tables -> build the SQL models; optionally also export the
-    contract CSVs to ``export_dir``. Returns the raw row count per table.
+    generate -> populate raw tables -> (export the contract CSVs to ``export_dir``) ->
+    build the SQL models. All or nothing: on any error the old file stays as it was.
+    Returns the raw row count per table.
     """
     from cslib import db, pipeline
 
@@ -1180,16 +1189,20 @@ def write_demo(
             progress(message, min(1.0, max(0.0, fraction)))
 
     with db.replace_atomically(db_path) as conn:
+        conn.execute("set enable_progress_bar = false")  # progress goes through ``progress``
         report("generating the demo company", 0.0)
         frames = generate(n_accounts, n_months, seed, end_month,
-                          progress=lambda msg, frac: report(msg, 0.6 * frac))
-        report("loading raw tables", 0.6)
+                          progress=lambda msg, frac: report(msg, 0.5 * frac))
+        counts = {name: len(df) for name, df in frames.items()}
+        report("loading raw tables", 0.5)
         populate(conn, frames)
-        report("building models", 0.75)
+        if export_dir is not None:
+            report("exporting CSVs", 0.6)
+            export_csv(frames, export_dir)
+        del frames  # the models are built from the raw tables: free the frames first
+        pa.default_memory_pool().release_unused()
+        report("building models", 0.65)
         pipeline.build_models(conn)
         report("finalising the database file", 0.95)
-    if export_dir is not None:
-        report("exporting CSVs", 0.97)
-        export_csv(frames, export_dir)
     report("done", 1.0)
-    return {name: len(df) for name, df in frames.items()}
+    return counts

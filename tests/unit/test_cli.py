@@ -41,3 +41,42 @@ def test_bad_scorecard_is_one_line(tmp_path):
     assert proc.stderr.startswith("error: ") and str(bad) in proc.stderr
     assert "Traceback" not in proc.stderr
     assert db.read_bytes() == before
+
+
+def test_report_kpis_prints_the_overview_numbers(tmp_path):
+    """`report kpis` gives the hand-computed tile values of the tiny book, JSON and CSV."""
+    import csv
+    import io
+    import json
+
+    import pytest
+
+    from tests_support.book import TINY_EXPECTED, build_tiny_book
+
+    db = tmp_path / "tiny.duckdb"
+    build_tiny_book(db)
+    proc = _run("report", "kpis", "--db", str(db), "--month", "2026-03")
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    values = {row["name"]: row["value"] for row in payload["rows"]}
+    expected = TINY_EXPECTED["2026-03"]
+    for name in ("arr", "health_rate", "health_rate_mom", "renewal_rate_arr",
+                 "renewal_rate_count", "nrr", "grr"):
+        assert values[name] == pytest.approx(expected[name], abs=1e-6), name
+    previous = {row["name"]: row["previous"] for row in payload["rows"]}
+    assert previous["arr"] == pytest.approx(TINY_EXPECTED["2026-02"]["arr"])
+
+    proc = _run("report", "kpis", "--db", str(db), "--month", "2026-03", "--format", "csv")
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(proc.stdout))}
+    assert float(rows["arr"]["value"]) == pytest.approx(216_000.0)
+    assert float(rows["arr"]["delta"]) == pytest.approx(216_000.0 - 204_000.0)
+
+
+def test_report_kpis_bad_month_is_one_line(tmp_path):
+    from tests_support.book import build_tiny_book
+
+    db = tmp_path / "tiny.duckdb"
+    build_tiny_book(db)
+    proc = _run("report", "kpis", "--db", str(db), "--month", "2026-13")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and len(proc.stderr.strip().splitlines()) == 1

@@ -332,8 +332,8 @@ def test_book_mix_is_believable(story):
     assert acc["industry"].nunique() >= 6 and acc["region"].nunique() >= 4
     assert 4 <= acc["csm_team"].nunique() <= 6
     rev = story["revenue_monthly"].merge(acc[["account_id", "segment"]], on="account_id")
-    arr = rev.assign(mrr=rev["mrr_subscription"] + rev["mrr_usage"]).groupby(["segment", "account_id", "month"])["mrr"].sum()
-    mean_mrr = arr.groupby("segment").mean()
+    rev = rev.assign(mrr=rev["mrr_subscription"] + rev["mrr_usage"])
+    mean_mrr = rev.groupby(["segment", "account_id", "month"])["mrr"].sum().groupby("segment").mean()
     assert mean_mrr["enterprise"] > 3 * mean_mrr["mid_market"] > 3 * mean_mrr["smb"]
 
 
