@@ -17,7 +17,9 @@ Rules (DOMAIN.md section 1), all numbers from the scorecard:
 * window points per indicator = sum(weight * points) / sum(weight) over the calendar
   weeks of the window that have a usage row (lag 0 = the week itself);
 * score = round(least(100, sum of the five window points), 1), NULL when fewer than
-  ``min_weeks`` weeks are present; tier from the thresholds.
+  ``min_weeks`` weeks are present (the window points are still given); tier from the
+  thresholds on the rounded score. The sum is first rounded to 9 decimals (floating-point
+  noise from the order of additions), then exact ties go away from zero: 27.65 -> 27.7.
 """
 
 from __future__ import annotations
@@ -216,14 +218,14 @@ def score_usage_pandas(
     seats_activated, users_logged_in, users_bi, records_created (counts >= 0), one row per
     account and week. module_usage_weekly: account_id, week_start, module, records (one row
     per account, week and module). Returns HEALTH_WEEKLY_COLUMNS, one row per usage row,
-    sorted by account_id, week_start; week_start as datetime64; score in 0..100 or NaN.
+    sorted by account_id, week_start; week_start as datetime64[us]; score in 0..100 or NaN.
     """
     sc = scorecard
     u = usage_weekly[
         ["account_id", "week_start", "seats_purchased", "seats_activated",
          "users_logged_in", "users_bi", "records_created"]
     ].copy()
-    u["week_start"] = pd.to_datetime(u["week_start"])
+    u["week_start"] = _as_week_start(u["week_start"])
     u = u.sort_values(["account_id", "week_start"], kind="stable").reset_index(drop=True)
 
     ratios = {
@@ -237,7 +239,7 @@ def score_usage_pandas(
         weekly[_POINTS_OF[indicator]] = _band_points(ratios[indicator], sc.bands_for(indicator))
 
     m = module_usage_weekly[["account_id", "week_start", "module", "records"]].copy()
-    m["week_start"] = pd.to_datetime(m["week_start"])
+    m["week_start"] = _as_week_start(m["week_start"])
     m = m[m["records"] >= sc.module_min_records]
     m["points"] = m["module"].map(dict(sc.module_points)).fillna(0.0).astype("float64")
     m["is_core"] = m["module"].isin(sc.core_modules)
@@ -288,6 +290,11 @@ def score_usage_pandas(
 
 
 # --- helpers -------------------------------------------------------------------------
+
+
+def _as_week_start(values: pd.Series) -> pd.Series:
+    """Dates as datetime64[us], the type DuckDB's .df() gives a DATE column."""
+    return pd.to_datetime(values).astype("datetime64[us]")
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
