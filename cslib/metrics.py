@@ -26,6 +26,18 @@ from .errors import UserError
 from .filters import Filters
 
 #: Columns of kpi_monthly.sql, in order (plus prev_healthy_arr, added in Python).
+#: The signed MRR movements of ``mrr_movements`` / ``account_month`` (DESIGN.md "Metric
+#: definitions"); on every row they sum to ``mrr - prev_mrr``.
+MOVEMENT_COLUMNS: tuple[str, ...] = (
+    "new_mrr",
+    "reactivation_mrr",
+    "upsell_mrr",
+    "cross_sell_mrr",
+    "usage_expansion_mrr",
+    "contraction_mrr",
+    "churn_mrr",
+)
+
 COMPONENTS: tuple[str, ...] = (
     "active_accounts",
     "mrr",

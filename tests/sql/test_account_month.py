@@ -8,30 +8,14 @@ import pandas as pd
 import pytest
 
 from cslib.db import sql_file
+from cslib.metrics import MOVEMENT_COLUMNS as MOVEMENTS
+from tests_support.sql import HEALTH_WEEKLY_DDL
 from cslib.errors import UserError
 from cslib.pipeline import create_raw_tables
 from cslib.settings import CONFIG_DIR
 from cslib.value_tiers import ValueTiers, load_value_tiers, write_value_tier_table
 
-MOVEMENTS = (
-    "new_mrr",
-    "reactivation_mrr",
-    "upsell_mrr",
-    "cross_sell_mrr",
-    "usage_expansion_mrr",
-    "contraction_mrr",
-    "churn_mrr",
-)
 
-# Stand-in for the scoring helper's model: the agreed health_weekly columns.
-HEALTH_WEEKLY_DDL = """
-create or replace table health_weekly (
-    account_id varchar, week_start date, weeks_in_window integer, score double, tier varchar,
-    modules_points double, instance_points double, activation_points double,
-    login_points double, bi_points double, modules_used integer, core_modules_used integer,
-    instance_ratio double, activation_rate double, login_rate double, bi_rate double
-)
-"""
 
 
 def _months(first: str, n: int) -> list[str]:

@@ -8,17 +8,9 @@ import pandas as pd
 import pytest
 
 from cslib.db import sql_file
+from cslib.metrics import MOVEMENT_COLUMNS as AMOUNTS
 from cslib.pipeline import create_raw_tables
 
-AMOUNTS = (
-    "new_mrr",
-    "reactivation_mrr",
-    "upsell_mrr",
-    "cross_sell_mrr",
-    "usage_expansion_mrr",
-    "contraction_mrr",
-    "churn_mrr",
-)
 # Expected row: (account, month, product, prev_mrr, mrr, movement, *AMOUNTS)
 COLUMNS = ("account_id", "month", "product", "prev_mrr", "mrr", "movement", *AMOUNTS)
 

@@ -24,20 +24,13 @@ import numpy as np
 import pytest
 
 from cslib.db import sql_file
+from tests_support.sql import HEALTH_WEEKLY_DDL
 from cslib.errors import UserError
 from cslib.filters import Filters
 from cslib.metrics import COMPONENTS, METRICS, TILES, kpi_series, kpi_tiles, latest_month
 from cslib.pipeline import create_raw_tables
 from cslib.value_tiers import ValueTiers, write_value_tier_table
 
-HEALTH_WEEKLY_DDL = """
-create or replace table health_weekly (
-    account_id varchar, week_start date, weeks_in_window integer, score double, tier varchar,
-    modules_points double, instance_points double, activation_points double,
-    login_points double, bi_points double, modules_used integer, core_modules_used integer,
-    instance_ratio double, activation_rate double, login_rate double, bi_rate double
-)
-"""
 
 ACCOUNTS = [("A", "smb", True), ("B", "mid_market", True), ("C", "smb", True),
             ("D", "enterprise", True), ("E", "smb", False), ("F", "smb", True)]
