@@ -14,7 +14,6 @@ from . import settings
 from .errors import UserError
 from .filters import FILTER_COLUMNS, Filters
 
-REPORTS = ("kpis",)
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
@@ -54,9 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scorecard", help="scorecard TOML (default: $HEALTHGRID_SCORECARD)")
 
     p = sub.add_parser("report", help="print what a page shows")
-    p.add_argument("name", choices=REPORTS)
+    from .reports import REPORTS
+
+    p.add_argument("name", choices=sorted(REPORTS))
     _add_db(p)
     p.add_argument("--month", help="YYYY-MM (default: the latest month in the data)")
+    p.add_argument("--from", dest="month_from", help="first month of a period (YYYY-MM)")
+    p.add_argument("--to", dest="month_to", help="last month of a period (YYYY-MM)")
+    p.add_argument("--by", help="breakdown dimension, for reports that have one")
     p.add_argument("--format", choices=("json", "csv"), default="json")
     _add_filters(p)
 
@@ -88,10 +92,16 @@ def _run(args: argparse.Namespace) -> int:
         rescore(db, scorecard_path=args.scorecard)
         print(f"health scores recomputed in {db}")
     elif args.command == "report":
-        from .reports import render_report
+        from .reports import ReportArgs, render_report
 
-        filters = Filters.from_mapping(vars(args))
-        sys.stdout.write(render_report(args.name, db, args.month, filters, args.format))
+        report_args = ReportArgs(
+            month=args.month,
+            filters=Filters.from_mapping(vars(args)),
+            month_from=args.month_from,
+            month_to=args.month_to,
+            by=args.by,
+        )
+        sys.stdout.write(render_report(args.name, db, report_args, args.format))
     elif args.command == "bench":
         from .bench import run_bench
 

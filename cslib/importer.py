@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from . import contract, pipeline
-from .db import replace_atomically
+from .db import replace_atomically, sql_file
 from .errors import UserError
 
 #: Accepted spellings of booleans (case-insensitive, surrounding spaces ignored).
@@ -46,81 +46,6 @@ _DATE_RE = r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*"
 _MONTH_RE = r"\s*[0-9]{4}-(0[1-9]|1[0-2])\s*"
 _MAX_HEADER_BYTES = 1 << 20
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-# Expansion of subscription periods to months (identifiers are ours, values bound).
-_EXPAND_PERIODS_SQL = """
-insert into raw_revenue_monthly
-with periods as (
-    select
-        _row,
-        customer_id as account_id,
-        coalesce(product, 'default') as product,
-        plan,
-        start_date,
-        end_date,
-        monthly_amount
-    from _typed_subscription_periods
-),
-bounds as (
-    select
-        *,
-        date_trunc('month', start_date) as first_month_start,
-        greatest(
-            date_trunc('month', start_date),
-            date_trunc('month', end_date) - interval 1 month
-        ) as last_month_start
-    from periods
-),
-months as (
-    select
-        *,
-        unnest(generate_series(first_month_start, last_month_start, interval 1 month))
-            as month_start
-    from bounds
-),
-final as (
-    select
-        account_id,
-        strftime(month_start, '%Y-%m') as month,
-        product,
-        first(plan order by start_date desc, _row desc) as plan,
-        sum(monthly_amount) as mrr_subscription,
-        0.0 as mrr_usage
-    from months
-    group by account_id, month, product
-)
-select * from final
-order by account_id, month, product
-"""
-
-_SYNTHESIZE_ACCOUNTS_SQL = """
-insert into raw_accounts
-with periods as (
-    select _row, customer_id, start_date from _typed_subscription_periods
-),
-customers as (
-    select customer_id, min(start_date) as signed_on, min(_row) as first_row
-    from periods
-    group by customer_id
-),
-final as (
-    select
-        customer_id as account_id,
-        customer_id as name,
-        'unknown' as industry,
-        'unknown' as region,
-        'smb' as segment,
-        'unknown' as source_channel,
-        'unknown' as csm,
-        'unknown' as csm_team,
-        signed_on,
-        'unknown' as lifecycle_stage,
-        true as is_target
-    from customers
-    order by first_row
-)
-select * from final
-"""
 
 
 @dataclass
@@ -213,7 +138,7 @@ def _load_all(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], summary: 
             path = files["subscription_periods"]
             lines = _stage(conn, periods, path, summary)
             if "accounts" not in files:
-                conn.execute(_SYNTHESIZE_ACCOUNTS_SQL)
+                conn.execute(sql_file("import_synthesize_accounts"))
                 n = conn.execute("select count(*) from raw_accounts").fetchone()[0]
                 accounts_source = "subscription_periods.csv"
                 summary.warnings.append(
@@ -221,7 +146,7 @@ def _load_all(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], summary: 
                     "(name = id, segment 'smb', other attributes 'unknown', is_target true)"
                 )
             _check_rows(conn, periods, lines, accounts_source)
-            conn.execute(_EXPAND_PERIODS_SQL)
+            conn.execute(sql_file("import_expand_periods"))
             conn.execute("drop table _typed_subscription_periods")
         elif table.name in files:
             lines = _stage(conn, table, files[table.name], summary)

@@ -10,6 +10,8 @@ import io
 import json
 import math
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -37,35 +39,62 @@ def _clean(value):
     return value
 
 
-def kpis_frame(conn, month: str | None, filters: Filters) -> tuple[str, pd.DataFrame]:
-    """The Overview tiles as a frame: name, label, value, previous, delta, format."""
+@dataclass(frozen=True)
+class ReportArgs:
+    """What the command line passes to every report (unused fields are ignored)."""
+
+    month: str | None
+    filters: Filters
+    month_from: str | None = None
+    month_to: str | None = None
+    by: str | None = None
+
+
+#: A report: (read-only connection, args) -> (month it describes, named tables).
+Report = Callable[[object, ReportArgs], tuple[str, dict[str, pd.DataFrame]]]
+
+
+def kpis_report(conn, args: ReportArgs) -> tuple[str, dict[str, pd.DataFrame]]:
+    """The Overview tiles: name, label, value, previous, delta, format."""
     from .metrics import kpi_tiles, latest_month
 
-    month = month or latest_month(conn)
-    return month, pd.DataFrame(kpi_tiles(conn, filters, month))
+    month = args.month or latest_month(conn)
+    return month, {"rows": pd.DataFrame(kpi_tiles(conn, args.filters, month))}
 
 
-_REPORTS = {"kpis": kpis_frame}
+REPORTS: dict[str, Report] = {"kpis": kpis_report}
 
 
-def render_report(name: str, db_path, month: str | None, filters: Filters, fmt: str) -> str:
-    """The report ``name`` as JSON (an object with month, filters and rows) or CSV text."""
-    if name not in _REPORTS:
-        raise UserError(f"unknown report '{name}' (choose from {', '.join(_REPORTS)})")
+def render_report(name: str, db_path, args: ReportArgs, fmt: str) -> str:
+    """The report ``name`` as JSON (month, filters and each table as a list of rows) or
+    as CSV (one table; several tables are stacked with a leading ``table`` column)."""
+    if name not in REPORTS:
+        raise UserError(f"unknown report '{name}' (choose from {', '.join(REPORTS)})")
     conn = _open(db_path)
     try:
-        month, frame = _REPORTS[name](conn, month, filters)
+        month, tables = REPORTS[name](conn, args)
     finally:
         conn.close()
     if fmt == "csv":
+        if len(tables) == 1:
+            frame = next(iter(tables.values()))
+        else:
+            frame = pd.concat(
+                [t.assign(table=key)[["table", *t.columns]] for key, t in tables.items()],
+                ignore_index=True,
+            )
         buf = io.StringIO()
         frame.round(6).to_csv(buf, index=False, lineterminator="\n")
         return buf.getvalue()
-    rows = [{k: _clean(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
     payload = {
         "report": name,
         "month": month,
-        "filters": {k: (list(v) if isinstance(v, tuple) else v) for k, v in filters.as_dict().items()},
-        "rows": rows,
+        "filters": {
+            k: (list(v) if isinstance(v, tuple) else v) for k, v in args.filters.as_dict().items()
+        },
     }
-    return json.dumps(payload, indent=2) + "\n"
+    for key, frame in tables.items():
+        payload[key] = [
+            {k: _clean(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")
+        ]
+    return json.dumps(payload, indent=2, default=str) + "\n"

@@ -29,6 +29,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Path of the DuckDB database the app reads and the CLI writes (--db overrides).",
     ),
     Setting(
+        "HEALTHGRID_APP_DB",
+        "",
+        "SQLite file for what people edit in the app (playbooks, alert statuses); empty = "
+        "the database path with the suffix .appstate.sqlite. Survives re-imports.",
+    ),
+    Setting(
         "HEALTHGRID_SCORECARD",
         str(CONFIG_DIR / "scorecard.toml"),
         "Health scorecard TOML used by import, demo and score (--scorecard overrides).",

@@ -110,3 +110,22 @@ def kpi_series(version: Version, filters: Filters, end_month: str, n_months: int
 def kpi_tiles(version: Version, filters: Filters, month: str) -> list[dict]:
     """cslib.metrics.kpi_tiles for the selection and month (value, previous, delta, format)."""
     return metrics.kpi_tiles(connection(version), filters, month=month)
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _cached_call(module: str, name: str, version: Version, args: tuple, kwargs: tuple) -> object:
+    import importlib
+
+    fn = getattr(importlib.import_module(module), name)
+    return fn(connection(version), *args, **dict(kwargs))
+
+
+def cached(fn: Callable, version: Version, *args, **kwargs):
+    """``fn(conn, *args, **kwargs)`` for the database ``version``, cached.
+
+    For any cslib query function whose first parameter is the connection and whose
+    other arguments are hashable (Filters is a frozen dataclass): the cache key is the
+    function's module and name, the file version and the arguments, so a replaced
+    database file is never served from the old entries.
+    """
+    return _cached_call(fn.__module__, fn.__name__, version, args, tuple(sorted(kwargs.items())))

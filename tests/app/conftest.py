@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests_support.book import build_small_demo, build_tiny_book
+from tests_support.book import build_tiny_book
 
 APP_PATH = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 30
@@ -17,13 +17,6 @@ TIMEOUT = 30
 def tiny_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("tiny") / "tiny.duckdb"
     build_tiny_book(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def small_demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("small_demo") / "demo.duckdb"
-    build_small_demo(path)
     return path
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from tests_support.book import build_small_demo
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_DIR / "test-artifacts"
@@ -55,10 +54,8 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def e2e_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
-    build_small_demo(path)
-    return path
+def e2e_db(small_demo_db) -> Path:
+    return small_demo_db
 
 
 @pytest.fixture(scope="session")

@@ -80,3 +80,63 @@ def test_report_kpis_bad_month_is_one_line(tmp_path):
     proc = _run("report", "kpis", "--db", str(db), "--month", "2026-13")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_score_recomputes_with_another_scorecard(tmp_path):
+    """`score --scorecard` rebuilds health and the marts; a lower bar makes more ARR healthy.
+
+    In the tiny book a2 (48,000 ARR) scores 35.0: at-risk at 70, healthy at 30.
+    """
+    import json
+
+    import duckdb
+    import pytest
+
+    from cslib.settings import CONFIG_DIR
+    from tests_support.book import build_tiny_book
+
+    db = tmp_path / "tiny.duckdb"
+    build_tiny_book(db)
+
+    def health_rate():
+        out = _run("report", "kpis", "--db", str(db), "--month", "2026-03")
+        return {r["name"]: r["value"] for r in json.loads(out.stdout)["rows"]}["health_rate"]
+
+    before = health_rate()
+    lenient = tmp_path / "lenient.toml"
+    text = (CONFIG_DIR / "scorecard.toml").read_text(encoding="utf-8")
+    lenient.write_text(text.replace("healthy_min = 70", "healthy_min = 35").replace("unhealthy_below = 30", "unhealthy_below = 20"), encoding="utf-8")
+    assert "healthy_min = 35" in lenient.read_text(encoding="utf-8")
+    proc = _run("score", "--db", str(db), "--scorecard", str(lenient))
+    assert proc.returncode == 0, proc.stderr
+    after = health_rate()
+    assert before == pytest.approx(120_000 / 216_000, abs=1e-6)
+    assert after == pytest.approx(168_000 / 216_000, abs=1e-6)
+    conn = duckdb.connect(str(db), read_only=True)
+    params = conn.execute("select healthy_min from cfg_score_params").fetchall()
+    conn.close()
+    assert params == [(35.0,)]
+
+
+def test_demo_command_is_deterministic(tmp_path):
+    import hashlib
+
+    import duckdb
+
+    def build(name):
+        db = tmp_path / name
+        proc = _run("demo", "--db", str(db), "--accounts", "60", "--months", "8", "--seed", "3")
+        assert proc.returncode == 0, proc.stderr
+        conn = duckdb.connect(str(db), read_only=True)
+        rows = conn.execute(
+            "select account_id, month, product, mrr_subscription, mrr_usage "
+            "from raw_revenue_monthly order by all"
+        ).fetchall()
+        n_accounts = conn.execute("select count(*) from account_month").fetchone()[0]
+        conn.close()
+        return hashlib.sha256(repr(rows).encode()).hexdigest(), n_accounts
+
+    first, n_rows = build("a.duckdb")
+    second, _ = build("b.duckdb")
+    assert first == second
+    assert n_rows > 60
