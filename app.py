@@ -7,6 +7,8 @@ The entry script: page config, first-start demo build, the global sidebar filter
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import streamlit as st
 
@@ -15,8 +17,19 @@ from ui import data, sidebar
 
 st.set_page_config(page_title="Healthgrid", page_icon=":material/monitor_heart:", layout="wide")
 
+_ROOT = Path(__file__).resolve().parent
+_PAGE_SPECS = [  # (file, title, icon); the first is the default page
+    ("pages/overview.py", "Overview", ":material/dashboard:"),
+    ("pages/ninebox.py", "Nine-box", ":material/grid_view:"),
+    ("pages/flows.py", "Health flows", ":material/swap_vert:"),
+    ("pages/churn_reasons.py", "Churn reasons", ":material/report:"),
+    ("pages/negative_churn.py", "Negative churn", ":material/trending_up:"),
+]
+# TEMPORARY while the pages are written in parallel: skip a page whose file is missing.
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page(path, title=title, icon=icon, default=(i == 0))
+    for i, (path, title, icon) in enumerate(_PAGE_SPECS)
+    if (_ROOT / path).exists()
 ]
 
 

@@ -20,6 +20,7 @@ MODELS: tuple[str, ...] = (
     "health_weekly",  # weekly score + every indicator's points (needs cfg_* from scorecard)
     "mrr_movements",  # account x month x product movements
     "account_month",  # the account-month mart (needs health_weekly, value-tier config)
+    # page models (each helper adds its own lines below this comment)
 )
 
 

@@ -62,7 +62,26 @@ def kpis_report(conn, args: ReportArgs) -> tuple[str, dict[str, pd.DataFrame]]:
     return month, {"rows": pd.DataFrame(kpi_tiles(conn, args.filters, month))}
 
 
-REPORTS: dict[str, Report] = {"kpis": kpis_report}
+#: report name -> function, or "module:function" resolved on first use (page modules
+#: register here without importing each other).
+REPORTS: dict[str, Report | str] = {
+    "kpis": kpis_report,
+    "ninebox": "cslib.ninebox:ninebox_report",
+    "flows": "cslib.flows:flows_report",
+    "alerts": "cslib.alerts:alerts_report",
+    "churn-reasons": "cslib.churn:churn_reasons_report",
+    "revenue": "cslib.revenue:revenue_report",
+}
+
+
+def _resolve(name: str) -> Report:
+    entry = REPORTS[name]
+    if isinstance(entry, str):
+        import importlib
+
+        module, func = entry.split(":")
+        entry = getattr(importlib.import_module(module), func)
+    return entry
 
 
 def render_report(name: str, db_path, args: ReportArgs, fmt: str) -> str:
@@ -72,7 +91,7 @@ def render_report(name: str, db_path, args: ReportArgs, fmt: str) -> str:
         raise UserError(f"unknown report '{name}' (choose from {', '.join(REPORTS)})")
     conn = _open(db_path)
     try:
-        month, tables = REPORTS[name](conn, args)
+        month, tables = _resolve(name)(conn, args)
     finally:
         conn.close()
     if fmt == "csv":
