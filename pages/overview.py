@@ -82,17 +82,17 @@ def render() -> None:
     st.subheader("Trends, last 12 months")
     left, right = st.columns(2)
     with left:
-        st.altair_chart(charts.arr_trend(series), width="stretch")
+        st.vega_lite_chart(data.chart_spec(charts.arr_trend, series), width="stretch")
         _caption("arr", "healthy_arr")
     with right:
-        st.altair_chart(charts.health_vs_renewal(series), width="stretch")
+        st.vega_lite_chart(data.chart_spec(charts.health_vs_renewal, series), width="stretch")
         _caption("health_rate", "renewal_rate_arr", "renewal_rate_count")
     left, right = st.columns(2)
     with left:
-        st.altair_chart(charts.retention_trend(series), width="stretch")
+        st.vega_lite_chart(data.chart_spec(charts.retention_trend, series), width="stretch")
         _caption("nrr", "grr")
     with right:
-        st.altair_chart(charts.health_rate_mom_trend(series), width="stretch")
+        st.vega_lite_chart(data.chart_spec(charts.health_rate_mom_trend, series), width="stretch")
         _caption("health_rate_mom")
 
 

@@ -129,3 +129,19 @@ def cached(fn: Callable, version: Version, *args, **kwargs):
     database file is never served from the old entries.
     """
     return _cached_call(fn.__module__, fn.__name__, version, args, tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _chart_spec(module: str, name: str, frame: pd.DataFrame, kwargs: tuple) -> dict:
+    import importlib
+
+    builder = getattr(importlib.import_module(module), name)
+    # validate=False: the builders are tested (tests serialise them with validation);
+    # schema validation is most of Altair's cost on every rerun.
+    return builder(frame, **dict(kwargs)).to_dict(validate=False)
+
+
+def chart_spec(builder: Callable, frame: pd.DataFrame, **kwargs) -> dict:
+    """The Vega-Lite spec of ``builder(frame, **kwargs)`` (a cslib chart builder), cached
+    on the frame's content; render it with ``st.vega_lite_chart(spec, ...)``."""
+    return _chart_spec(builder.__module__, builder.__name__, frame, tuple(sorted(kwargs.items())))

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests_support.book import build_tiny_book
+from ui.apptest_mode import keep_navigation_mode
 
 APP_PATH = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 30
@@ -41,21 +42,8 @@ def app_on(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _navigation_mode_sticks(monkeypatch):
-    """Make every AppTest run behave like a running server after its first request.
-
-    With a ``pages/`` folder next to app.py, Streamlit starts in legacy multipage mode
-    and switches to ``st.navigation`` mode for good once any run calls st.navigation.
-    AppTest resets that switch before every run, so a rerun would execute the page file
-    alone (no app.py, no sidebar) and widget state would not round-trip. The server
-    never does that after the first run; ui.sidebar.current() covers that first run.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        PagesManager.uses_pages_directory = False
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+def _navigation_mode_sticks():
+    """Every AppTest run behaves like a running server (see ui.apptest_mode)."""
+    undo = keep_navigation_mode()
+    yield
+    undo()
