@@ -7,8 +7,6 @@ The entry script: page config, first-start demo build, the global sidebar filter
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import streamlit as st
 
@@ -17,19 +15,17 @@ from ui import data, sidebar
 
 st.set_page_config(page_title="Healthgrid", page_icon=":material/monitor_heart:", layout="wide")
 
-_ROOT = Path(__file__).resolve().parent
 _PAGE_SPECS = [  # (file, title, icon); the first is the default page
     ("pages/overview.py", "Overview", ":material/dashboard:"),
     ("pages/ninebox.py", "Nine-box", ":material/grid_view:"),
     ("pages/flows.py", "Health flows", ":material/swap_vert:"),
     ("pages/churn_reasons.py", "Churn reasons", ":material/report:"),
     ("pages/negative_churn.py", "Negative churn", ":material/trending_up:"),
+    ("pages/renewal_model.py", "Renewal model", ":material/model_training:"),
 ]
-# TEMPORARY while the pages are written in parallel: skip a page whose file is missing.
 PAGES = [
     st.Page(path, title=title, icon=icon, default=(i == 0))
     for i, (path, title, icon) in enumerate(_PAGE_SPECS)
-    if (_ROOT / path).exists()
 ]
 
 
@@ -54,8 +50,23 @@ def _open_database() -> data.Version | None:
 
 
 page = st.navigation(PAGES)
+pending = sidebar.pop_pending_page()
+if pending in {path for path, _, _ in _PAGE_SPECS}:  # a deep link before navigation ran
+    st.switch_page(pending, query_params=st.query_params.to_dict())
 version = _open_database()
 if version is None:
+    st.stop()
+try:
+    missing = data.missing_models(version)
+except duckdb.Error as err:
+    st.error(f"Could not read the database {data.db_path()}: {err}")
+    st.stop()
+if missing:
+    st.error(
+        f"The database {data.db_path()} was built by an older version of Healthgrid "
+        f"(missing: {', '.join(missing)}). Rebuild its models with `python -m cslib score "
+        f"--db {data.db_path()}`, or delete the file to rebuild the demo."
+    )
     st.stop()
 try:
     selection = sidebar.render(version)

@@ -211,6 +211,33 @@ EVENTS = Table(
     required_file=False,
 )
 
+REASON_TAXONOMY = Table(
+    name="reason_taxonomy",
+    description="The company's churn-reason and risk-flag taxonomy. Optional: without it (or "
+    "with no rows) the shipped default cslib/config/reason_taxonomy.csv is used. Codes and "
+    "categories are normalised (trimmed, lower case, runs of spaces/hyphens -> '_') like "
+    "csm_logs.reason_code; two codes equal after normalising are an error.",
+    key=("reason_code",),
+    required_file=False,
+    references_accounts=False,
+    columns=(
+        Column("reason_code", "VARCHAR", description="Code as used in csm_logs.reason_code."),
+        Column("label", "VARCHAR", description="Display label (free text; empty = the code)."),
+        Column(
+            "category",
+            "VARCHAR",
+            description="Group of reasons, e.g. customer, product, service, competition, price.",
+        ),
+        Column("is_avoidable", "BOOLEAN", description="Could the company have prevented it?"),
+        Column(
+            "owner_department",
+            "VARCHAR",
+            nullable=True,
+            description="Who a risk flag with this code is routed to (empty = unassigned).",
+        ),
+    ),
+)
+
 #: Tables loaded into the database, in load order (accounts first: others reference it).
 TABLES: tuple[Table, ...] = (
     ACCOUNTS,
@@ -220,6 +247,7 @@ TABLES: tuple[Table, ...] = (
     RENEWALS,
     CSM_LOGS,
     EVENTS,
+    REASON_TAXONOMY,
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 ALL_SHAPES = {**TABLES_BY_NAME, SUBSCRIPTION_PERIODS.name: SUBSCRIPTION_PERIODS}

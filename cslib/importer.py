@@ -91,6 +91,7 @@ def import_dir(
             summary.rows[table.name] = conn.execute(
                 f"select count(*) from raw_{table.name}"
             ).fetchone()[0]
+        _check_reason_codes(conn, files, summary)  # after counting: rows are what the files held
         if build:
             pipeline.build_models(conn, scorecard_path)
     return summary
@@ -157,6 +158,21 @@ def _load_all(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], summary: 
                 f"select {cols} from _typed_{table.name} order by _row"
             )
             conn.execute(f"drop table _typed_{table.name}")
+
+
+def _check_reason_codes(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], summary: ImportSummary) -> None:
+    """Default taxonomy when none was given; warn about log codes not in the taxonomy.
+
+    Such logs are kept (as 'unclassified' on the Churn reasons page), never dropped.
+    """
+    from .churn import prepare_churn_tables, unclassified_codes, unclassified_warning
+
+    if prepare_churn_tables(conn) and ("csm_logs" in files or "reason_taxonomy" in files):
+        what = "no rows in reason_taxonomy.csv" if "reason_taxonomy" in files else "no reason_taxonomy.csv"
+        summary.warnings.append(f"{what}: using the default reason taxonomy (cslib/config/reason_taxonomy.csv)")
+    warning = unclassified_warning(unclassified_codes(conn))
+    if warning:
+        summary.warnings.append(warning)
 
 
 # ---------------------------------------------------------------------------
@@ -410,6 +426,17 @@ def _check_rows(
         ).fetchone()
         if hit is not None:
             problems.append((hit[0], f"column end_date: {hit[1]} is before start_date {hit[2]}"))
+
+    if table is contract.REASON_TAXONOMY:
+        # codes are matched normalised (cslib.churn.normalise_code): 'Price' and 'price ' collide
+        norm = "regexp_replace(lower(regexp_replace(reason_code, '^\\s+|\\s+$', '', 'g')), '[\\s-]+', '_', 'g')"
+        hit = conn.execute(
+            f"select * from (select _row, min(_row) over (partition by {norm}) as first_row, {norm} as code "
+            f"from {typed}) where _row > first_row order by _row limit 1"
+        ).fetchone()
+        if hit is not None:
+            problems.append((hit[0], f"column reason_code: duplicate code {_show(hit[2])} after normalising "
+                                     f"(first on line {lines(hit[1])})"))
 
     if table.key:
         key = ", ".join(table.key)

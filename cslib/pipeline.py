@@ -20,7 +20,16 @@ MODELS: tuple[str, ...] = (
     "health_weekly",  # weekly score + every indicator's points (needs cfg_* from scorecard)
     "mrr_movements",  # account x month x product movements
     "account_month",  # the account-month mart (needs health_weekly, value-tier config)
-    # page models (each helper adds its own lines below this comment)
+    # models behind single pages
+    "revenue_t12m",  # trailing-12-month NRR/GRR inputs per account x month (Negative churn page)
+    "flows_account_month",  # health state per account-month + bridge steps (Health flows page)
+    "health_alerts",  # weekly change alerts (needs cfg_alert_* from cslib.alerts)
+    "churn_taxonomy",  # normalised reason taxonomy (needs raw_reason_taxonomy, cfg_churn)
+    "churn_logs",  # CSM logs with normalised reason codes + filter columns (Churn reasons page)
+    "churn_events",  # one row per churn: matched reason, contract stage, health before churn
+    "churn_risk_flags",  # red-light flags with routing owner and resolution date
+    "model_renewal_features",  # one row per renewal: 13-week health features + outcome (Renewal model page)
+    "ninebox_account_month",  # account_month's nine-box columns in month order (Nine-box page)
 )
 
 
@@ -41,6 +50,12 @@ def build_models(
 
     write_config_tables(conn, load_scorecard(scorecard_path))
     write_value_tier_table(conn, load_value_tiers(value_tiers_path))
+    from .alerts import load_alert_rules, write_alert_rule_tables
+
+    write_alert_rule_tables(conn, load_alert_rules())
+    from .churn import prepare_churn_tables
+
+    prepare_churn_tables(conn)  # default reason taxonomy when none was imported; cfg_churn
     for model in MODELS:
         conn.execute(sql_file(model))
 
@@ -57,3 +72,11 @@ def rescore(
         raise UserError(f"{db_path}: database not found (run 'python -m cslib demo' first)")
     with replace_atomically(db_path, copy_existing=True) as conn:
         build_models(conn, scorecard_path, value_tiers_path)
+
+
+def missing_models(conn) -> list[str]:
+    """Models in MODELS that the database lacks (a file built by an older Healthgrid)."""
+    from .db import query
+
+    present = set(query(conn, "select table_name from duckdb_tables()")["table_name"])
+    return [m for m in MODELS if m not in present]

@@ -71,6 +71,8 @@ REPORTS: dict[str, Report | str] = {
     "alerts": "cslib.alerts:alerts_report",
     "churn-reasons": "cslib.churn:churn_reasons_report",
     "revenue": "cslib.revenue:revenue_report",
+    "model": "cslib.renewal_model:model_report",
+    "incentives": "cslib.incentives:incentives_report",
 }
 
 

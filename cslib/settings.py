@@ -45,6 +45,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Value-tier rule TOML (fixed ARR cut-offs or quantiles).",
     ),
     Setting(
+        "HEALTHGRID_ALERT_RULES",
+        str(CONFIG_DIR / "alert_rules.toml"),
+        "Weekly change-alert rules TOML (rules, nature, severity, parameters, recovery test).",
+    ),
+    Setting(
         "HEALTHGRID_DEMO_ACCOUNTS",
         "3000",
         "Accounts in the demo the app builds on first start when the database is missing.",

@@ -37,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cslib import contract
+from cslib.churn import load_taxonomy
 from cslib.errors import UserError
 
 # --- vocabulary ------------------------------------------------------------------
@@ -1117,6 +1118,7 @@ def generate(
     frames = _frames(book, history, calendar)
     frames["csm_logs"] = generate_csm_logs(rng, book, history, calendar)
     frames["events"] = generate_events(rng, book, history, calendar)
+    frames["reason_taxonomy"] = load_taxonomy()  # the shipped default (DOMAIN.md section 4)
     return {t.name: frames[t.name][t.column_names] for t in contract.TABLES}
 
 

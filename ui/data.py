@@ -145,3 +145,11 @@ def chart_spec(builder: Callable, frame: pd.DataFrame, **kwargs) -> dict:
     """The Vega-Lite spec of ``builder(frame, **kwargs)`` (a cslib chart builder), cached
     on the frame's content; render it with ``st.vega_lite_chart(spec, ...)``."""
     return _chart_spec(builder.__module__, builder.__name__, frame, tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def missing_models(version: Version) -> list[str]:
+    """SQL models the database file lacks (built by an older version of Healthgrid)."""
+    from cslib.pipeline import missing_models as _missing
+
+    return _missing(connection(version))

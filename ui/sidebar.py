@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ NON_TARGET_PARAM = "include_non_target"
 MONTH_KEY = "hg_month"
 NON_TARGET_KEY = "hg_include_non_target"
 SELECTION_KEY = "hg_selection"
+PENDING_PAGE_KEY = "hg_pending_page"
 _INIT_KEY = "hg_sidebar_initialised"
 _TRUE = ("1", "true", "yes", "on")
 _PRETTY = {"smb": "SMB", "mid_market": "Mid-market", "csm": "CSM"}
@@ -85,8 +87,18 @@ def current() -> Selection:
     a run is sent through the entry script instead, keeping the URL's parameters.
     """
     if not _IN_APP.get():
-        st.switch_page(Path(__file__).resolve().parents[1] / "app.py", query_params=st.query_params.to_dict())
+        # remember which page was asked for, so app.py can open it once navigation runs
+        asked = Path(sys._getframe(1).f_code.co_filename).resolve()
+        root = Path(__file__).resolve().parents[1]
+        if asked.is_relative_to(root / "pages"):
+            st.session_state[PENDING_PAGE_KEY] = asked.relative_to(root).as_posix()
+        st.switch_page(root / "app.py", query_params=st.query_params.to_dict())
     return st.session_state[SELECTION_KEY]
+
+
+def pop_pending_page() -> str | None:
+    """The page a deep link asked for before st.navigation had run (see current())."""
+    return st.session_state.pop(PENDING_PAGE_KEY, None)
 
 
 def pretty(value: str) -> str:

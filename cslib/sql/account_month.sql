@@ -161,6 +161,25 @@ monthly_renewals as (
     group by account_id, strftime(due_on, '%Y-%m')
 ),
 
+deferred_months as (
+    -- DOMAIN.md section 3: an active account whose renewal fell due (on or before the
+    -- month's last day) with no renewal order by then is deferred, and counts as unhealthy
+    -- until a renewal wins it back: outcome 'deferred', or 'renewed' late (after the month).
+    select distinct w.account_id, w.month_start
+    from with_attributes as w
+    inner join renewals as r
+        on r.account_id = w.account_id
+        and r.due_on < cast(w.month_start + interval 1 month as date)
+    where w.is_active
+        and (
+            r.outcome = 'deferred'
+            or (
+                r.outcome = 'renewed'
+                and (r.renewed_on is null or r.renewed_on >= cast(w.month_start + interval 1 month as date))
+            )
+        )
+),
+
 active_ranked as (
     -- share of the month's active target accounts with strictly higher ARR
     select
@@ -192,6 +211,7 @@ joined as (
         h.score as health_score,
         h.tier as week_tier,
         p.arr_position,
+        d.account_id is not null as is_deferred,
         coalesce(m.new_mrr, 0) as new_mrr,
         coalesce(m.reactivation_mrr, 0) as reactivation_mrr,
         coalesce(m.upsell_mrr, 0) as upsell_mrr,
@@ -214,6 +234,8 @@ joined as (
         on m.account_id = w.account_id and m.month = w.month
     left join monthly_renewals as rn
         on rn.account_id = w.account_id and rn.month = w.month
+    left join deferred_months as d
+        on d.account_id = w.account_id and d.month_start = w.month_start
 ),
 
 tiered as (
@@ -263,6 +285,7 @@ final as (
         is_active,
         health_score,
         health_tier,
+        is_deferred,
         value_tier,
         new_mrr,
         reactivation_mrr,

@@ -270,3 +270,20 @@ def test_chart_builders_return_charts_that_serialise():
     colours = mom["layer"][0]["encoding"]["color"]["scale"]["range"]
     assert colours == [charts.TIER_COLORS["healthy"], charts.TIER_COLORS["unhealthy"]]
     assert series["month"].tolist() == ["2026-01", "2026-02", "2026-03"]  # input not modified
+
+
+def test_database_from_an_older_version_asks_for_a_rebuild(tmp_path, app_on):
+    """A file that lacks a model the pages need gets a clear message, not a traceback."""
+    import duckdb
+
+    from tests_support.book import build_tiny_book
+
+    db = tmp_path / "old.duckdb"
+    build_tiny_book(db)
+    conn = duckdb.connect(str(db))
+    conn.execute("drop table mrr_movements")
+    conn.close()
+    at = app_on(db)
+    at.run()
+    assert not at.exception
+    assert any("older version of Healthgrid" in e.value and "mrr_movements" in e.value for e in at.error)

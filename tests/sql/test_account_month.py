@@ -74,7 +74,7 @@ def test_columns_are_the_agreed_interface():
         "account_id", "month", "month_start", "name", "industry", "region", "segment",
         "source_channel", "csm", "csm_team", "is_target", "tenure_months", "lifecycle_stage",
         "subscription_mrr", "usage_mrr", "mrr", "arr", "prev_mrr", "is_active", "health_score",
-        "health_tier", "value_tier", *MOVEMENTS, "renewals_due", "renewals_decided",
+        "health_tier", "is_deferred", "value_tier", *MOVEMENTS, "renewals_due", "renewals_decided",
         "renewals_renewed", "renewal_due_arr", "renewal_decided_arr", "renewal_kept_arr",
     ]
     types = dict(conn.execute("select column_name, column_type from (describe account_month)").fetchall())
@@ -224,6 +224,31 @@ def test_renewal_columns_by_due_month():
     assert df.loc["2024-04", cols].tolist() == [1, 0, 0, 6000.0, 0.0, 0.0]
     assert df.loc["2024-01", cols].tolist() == [0, 0, 0, 0.0, 0.0, 0.0]
     assert int(df["renewals_due"].sum()) == 6  # the 2023 renewal has no account-month row
+
+
+def test_deferred_months_follow_the_renewal_order():
+    """Deferred: active, a renewal due by the month's end, no renewal order by then.
+
+    a: due 2024-02-20, renewed late on 2024-04-02 -> deferred in Feb and Mar, not in Apr.
+    b: due 2024-02-10, still no order at the end of the data (outcome deferred) -> deferred
+       from Feb on while active. c: renewed on time -> never deferred. d: churned at its
+       due date (no revenue after Jan) -> not active, so not deferred.
+    """
+    months = _months("2024-01", 5)
+    revenue = [(acc, m, "core_suite", 1000, 0) for acc in "abc" for m in months]
+    revenue += [("d", "2024-01", "core_suite", 1000, 0)]
+    renewals = [
+        ("a", "2024-02-20", 12000.0, "2024-04-02", 12000.0, "renewed"),
+        ("b", "2024-02-10", 12000.0, None, None, "deferred"),
+        ("c", "2024-02-10", 12000.0, "2024-02-01", 12000.0, "renewed"),
+        ("d", "2024-01-31", 12000.0, None, None, "churned"),
+    ]
+    df = _mart(_build(revenue, renewals=renewals))
+    deferred = df[df["is_deferred"]].groupby("account_id")["month"].apply(list).to_dict()
+    assert deferred == {
+        "a": ["2024-02", "2024-03"],
+        "b": ["2024-02", "2024-03", "2024-04", "2024-05"],
+    }
 
 
 # ---------------------------------------------------------------- value-tier config

@@ -1,0 +1,549 @@
+"""Weekly change alerts: the rule config, the alert list, statuses, recovery, window trade-off.
+
+* ``load_alert_rules`` reads and validates ``cslib/config/alert_rules.toml``;
+  ``write_alert_rule_tables`` writes cfg_alert_rules / cfg_alert_params / cfg_alert_roles,
+  which ``cslib/sql/health_alerts.sql`` reads when the database is built.
+* ``month_alerts`` lists the alerts of the weeks starting in a month for a filtered slice;
+  ``with_status`` adds the statuses people set in the app (cslib.appstore.AppStore);
+  ``alert_recovery`` says whether the score came back after the alert was acknowledged.
+* ``window_tradeoff`` re-scores the slice's recent weeks with 1-, 4- and 13-week windows
+  in a private in-memory DuckDB (never the app's database) and compares alert counts and lag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import contract, settings
+from .appstore import ALERT_STATUSES, AppStore
+from .db import query, sql_file
+from .errors import UserError
+from .filters import Filters
+
+NATURES = ("benign", "malignant")
+SEVERITIES = ("high", "medium", "low")
+#: rule -> {parameter: kind}; kind 'number', 'weeks' (integer >= 1) or 'roles' (list)
+RULE_PARAMS: dict[str, dict[str, str]] = {
+    "score_drop": {"min_drop_points": "number"},
+    "tier_fall": {},
+    "tier_rise": {},
+    "admin_changed": {},
+    "dept_head_changed": {},
+    "no_login": {"weeks": "weeks"},
+    "nps_detractor": {"max_score": "number", "roles": "roles"},
+}
+RULES: tuple[str, ...] = tuple(RULE_PARAMS)
+RULE_LABELS: dict[str, str] = {
+    "score_drop": "Score drop",
+    "tier_fall": "Tier fall",
+    "tier_rise": "Tier rise",
+    "admin_changed": "New admin",
+    "dept_head_changed": "New department head",
+    "no_login": "No login",
+    "nps_detractor": "NPS detractor (key user)",
+}
+#: indicator change columns of health_alerts, with their labels (the score's parts)
+INDICATOR_CHANGES: dict[str, str] = {
+    "modules_change": "Modules",
+    "instance_change": "Instance ratio",
+    "activation_change": "Activation",
+    "login_change": "Login",
+    "bi_change": "BI usage",
+}
+ALERT_COLUMNS: tuple[str, ...] = (
+    "alert_id", "account_id", "name", "csm", "csm_team", "week_start", "month", "rule",
+    "nature", "severity", "detail", "score", "prev_score", "score_change", "tier", "prev_tier",
+    *INDICATOR_CHANGES,
+)
+_COMMON_KEYS = ("enabled", "nature", "severity")
+_SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """One rule: name in RULES, whether it is enabled, nature, severity, numeric parameters
+    ((name, value), ...) and, for nps_detractor, the roles that count as key users."""
+
+    rule: str
+    enabled: bool
+    nature: str
+    severity: str
+    params: tuple[tuple[str, float], ...] = ()
+    roles: tuple[str, ...] = ()
+
+    def param(self, name: str) -> float:
+        return dict(self.params)[name]
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """Every rule of RULES (in that order) and the recovery test (weeks, points)."""
+
+    rules: tuple[AlertRule, ...]
+    recovery_weeks: int = 2
+    recovery_points: float = 10.0
+    source: str = dataclasses.field(default="alert rules", compare=False)
+
+    def rule(self, name: str) -> AlertRule:
+        return {r.rule: r for r in self.rules}[name]
+
+
+# --------------------------------------------------------------------------- config
+def load_alert_rules(path: str | os.PathLike | None = None) -> AlertRules:
+    """Read and validate an alert-rules TOML (default: setting ``HEALTHGRID_ALERT_RULES``).
+
+    Raises UserError("<file>: <key>: <problem>") for a missing file, bad TOML, a missing
+    or unknown rule or key, a nature/severity outside NATURES/SEVERITIES, a negative
+    number, weeks < 1, or an empty role list.
+    """
+    where = str(path if path is not None else settings.get("HEALTHGRID_ALERT_RULES"))
+    try:
+        doc = tomllib.loads(Path(where).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UserError(f"{where}: cannot read alert rules ({err.strerror or err})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{where}: invalid TOML ({err})") from None
+
+    def fail(key: str, problem: str) -> UserError:
+        return UserError(f"{where}: {key}: {problem}")
+
+    for key in doc:
+        if key not in ("recovery", "rules"):
+            raise fail(key, "unknown key")
+    recovery = doc.get("recovery")
+    rules_doc = doc.get("rules")
+    if not isinstance(recovery, dict):
+        raise UserError(f"{where}: missing table [recovery]")
+    if not isinstance(rules_doc, dict):
+        raise UserError(f"{where}: missing tables [rules.*]")
+    for key in recovery:
+        if key not in ("weeks", "points"):
+            raise fail(f"recovery.{key}", "unknown key")
+    recovery_weeks = _weeks(recovery, "weeks", "recovery.weeks", fail, where)
+    recovery_points = _number(recovery, "points", "recovery.points", fail, where)
+    for name in rules_doc:
+        if name not in RULE_PARAMS:
+            raise fail(f"rules.{name}", f"unknown rule (expected {', '.join(RULES)})")
+    rules = []
+    for name, param_kinds in RULE_PARAMS.items():
+        table = rules_doc.get(name)
+        if not isinstance(table, dict):
+            raise UserError(f"{where}: missing table [rules.{name}]")
+        for key in table:
+            if key not in _COMMON_KEYS and key not in param_kinds:
+                raise fail(f"rules.{name}.{key}", "unknown key")
+        for key in _COMMON_KEYS:
+            if key not in table:
+                raise UserError(f"{where}: missing key rules.{name}.{key}")
+        if not isinstance(table["enabled"], bool):
+            raise fail(f"rules.{name}.enabled", f"must be true or false, got {table['enabled']!r}")
+        if table["nature"] not in NATURES:
+            raise fail(f"rules.{name}.nature", f"must be one of {', '.join(NATURES)}, got {table['nature']!r}")
+        if table["severity"] not in SEVERITIES:
+            raise fail(
+                f"rules.{name}.severity", f"must be one of {', '.join(SEVERITIES)}, got {table['severity']!r}"
+            )
+        params, roles = [], ()
+        for key, kind in param_kinds.items():
+            path = f"rules.{name}.{key}"
+            if kind == "roles":
+                value = table.get(key)
+                if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+                    raise fail(path, "must be a non-empty list of role names")
+                roles = tuple(value)
+            elif kind == "weeks":
+                params.append((key, float(_weeks(table, key, path, fail, where))))
+            else:
+                params.append((key, _number(table, key, path, fail, where)))
+        rules.append(
+            AlertRule(name, table["enabled"], table["nature"], table["severity"], tuple(params), roles)
+        )
+    return AlertRules(tuple(rules), recovery_weeks, recovery_points, source=where)
+
+
+def _number(table: dict, key: str, path: str, fail, where: str) -> float:
+    if key not in table:
+        raise UserError(f"{where}: missing key {path}")
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise fail(path, f"must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _weeks(table: dict, key: str, path: str, fail, where: str) -> int:
+    if key not in table:
+        raise UserError(f"{where}: missing key {path}")
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise fail(path, f"must be a whole number >= 1, got {value!r}")
+    return value
+
+
+def write_alert_rule_tables(conn: duckdb.DuckDBPyConnection, rules: AlertRules) -> None:
+    """(Re)create cfg_alert_rules(rule, nature, severity, is_enabled),
+    cfg_alert_params(rule, param, value) and cfg_alert_roles(rule, role); the recovery
+    test is stored as rule 'recovery' with params weeks and points. Values are bound."""
+    conn.execute(
+        "create or replace table cfg_alert_rules (rule varchar, nature varchar, severity varchar, "
+        "is_enabled boolean)"
+    )
+    conn.executemany(
+        "insert into cfg_alert_rules values (?, ?, ?, ?)",
+        [(r.rule, r.nature, r.severity, r.enabled) for r in rules.rules],
+    )
+    conn.execute("create or replace table cfg_alert_params (rule varchar, param varchar, value double)")
+    params = [(r.rule, k, v) for r in rules.rules for k, v in r.params]
+    params += [("recovery", "weeks", float(rules.recovery_weeks)), ("recovery", "points", rules.recovery_points)]
+    conn.executemany("insert into cfg_alert_params values (?, ?, ?)", params)
+    conn.execute("create or replace table cfg_alert_roles (rule varchar, role varchar)")
+    roles = [(r.rule, role) for r in rules.rules for role in r.roles]
+    if roles:
+        conn.executemany("insert into cfg_alert_roles values (?, ?)", roles)
+
+
+def rules_table(conn) -> pd.DataFrame:
+    """The rules the database was built with: rule, label, nature, severity, is_enabled,
+    parameters (text for display, e.g. 'min_drop_points = 15')."""
+    rules = query(conn, "select rule, nature, severity, is_enabled from cfg_alert_rules")
+    params = query(conn, "select rule, param, value from cfg_alert_params")
+    roles = query(conn, "select rule, role from cfg_alert_roles")
+    text: dict[str, list[str]] = {}
+    for row in params.itertuples():
+        text.setdefault(row.rule, []).append(f"{row.param} = {_num(row.value)}")
+    for rule, group in roles.groupby("rule"):
+        text.setdefault(rule, []).append("roles = " + ", ".join(sorted(group["role"])))
+    rules["label"] = rules["rule"].map(RULE_LABELS).fillna(rules["rule"])
+    rules["parameters"] = rules["rule"].map(lambda r: "; ".join(text.get(r, [])))
+    order = {r: i for i, r in enumerate(RULES)}
+    rules = rules.sort_values("rule", key=lambda s: s.map(order)).reset_index(drop=True)
+    return rules[["rule", "label", "nature", "severity", "is_enabled", "parameters"]]
+
+
+def _recovery_params(conn) -> tuple[int, float]:
+    df = query(conn, "select param, value from cfg_alert_params where rule = 'recovery'")
+    values = dict(zip(df["param"], df["value"]))
+    return int(values.get("weeks", 2)), float(values.get("points", 10.0))
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+# --------------------------------------------------------------------------- alert list
+def has_alerts(conn) -> bool:
+    """True when the database has the health_alerts model (built by this version)."""
+    df = query(
+        conn,
+        "select count(*) as n from duckdb_tables() where table_name = 'health_alerts' "
+        "and database_name = current_database()",
+    )
+    return int(df["n"].iloc[0]) > 0
+
+
+def month_alerts(conn, filters: Filters, month: str) -> pd.DataFrame:
+    """Alerts of the weeks starting in ``month`` ('YYYY-MM') for accounts in the slice.
+
+    The slice is taken on the account's ``account_month`` row of that month (an alert of
+    an account with no row that month, e.g. before its first revenue, is left out).
+    Columns ALERT_COLUMNS; sorted by week, severity (high first), account, rule. Score
+    columns are points (0..100; changes in points), NULL where the week has no score.
+    """
+    predicate, params = filters.where("am")
+    sql = sql_file("flows_month_alerts").replace("/* filter_predicate */ true", predicate)
+    df = query(conn, sql, [month, month, *params])
+    df["week_start"] = pd.to_datetime(df["week_start"]).dt.date
+    df["_sev"] = df["severity"].map(_SEVERITY_ORDER)
+    df = df.sort_values(["week_start", "_sev", "account_id", "rule"]).drop(columns="_sev")
+    return df.reset_index(drop=True)[list(ALERT_COLUMNS)]
+
+
+def with_status(alerts: pd.DataFrame, statuses: pd.DataFrame) -> pd.DataFrame:
+    """``alerts`` plus status ('open' when never set), acknowledged_on (date or None),
+    updated_by. ``statuses`` is AppStore.alert_statuses() (alert_id, status, updated_by,
+    updated_at, acknowledged_at ISO timestamps)."""
+    out = alerts.copy()
+    st = statuses.set_index("alert_id") if len(statuses) else None
+    if st is None:
+        out["status"] = "open"
+        out["acknowledged_on"] = None
+        out["updated_by"] = None
+        return out
+    out["status"] = out["alert_id"].map(st["status"]).fillna("open")
+    ack = out["alert_id"].map(st["acknowledged_at"])
+    out["acknowledged_on"] = [
+        dt.datetime.fromisoformat(v).date() if isinstance(v, str) and v else None for v in ack
+    ]
+    out["updated_by"] = out["alert_id"].map(st["updated_by"])
+    return out
+
+
+def recovery_refs(alerts: pd.DataFrame) -> tuple[tuple, ...]:
+    """Hashable input of alert_recovery for the malignant alerts of ``alerts`` (needs the
+    columns of with_status): (alert_id, account_id, start ISO date, prev_score, score)."""
+    bad = alerts[alerts["nature"] == "malignant"]
+    starts = [
+        (ack if ack is not None and not pd.isna(ack) else week).isoformat()
+        for ack, week in zip(bad["acknowledged_on"], bad["week_start"])
+    ]
+    prev = [None if pd.isna(v) else float(v) for v in bad["prev_score"]]
+    score = [None if pd.isna(v) else float(v) for v in bad["score"]]
+    return tuple(zip(bad["alert_id"], bad["account_id"], starts, prev, score))
+
+
+def _opt(value) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def alert_recovery(conn, refs: tuple[tuple, ...]) -> pd.DataFrame:
+    """Did the score come back? One row per ref (alert_id, account_id, start_on ISO date,
+    prev_score, score): columns alert_id, recovery, best_score, target_score, window_end.
+
+    The window is the weeks starting after start_on, up to start_on + 7 * recovery weeks
+    (config). target_score = min(prev_score, score + points) when the alert week's score
+    fell from prev_score, else score + points. recovery: 'recovered' (a week in the window
+    reached the target), 'pending' (not yet, and the data ends before the window does),
+    'not_recovered', or 'n/a' (the alert week has no score).
+    """
+    columns = ["alert_id", "recovery", "best_score", "target_score", "window_end"]
+    if not refs:
+        return pd.DataFrame(columns=columns)
+    weeks, points = _recovery_params(conn)
+    frame = pd.DataFrame(list(refs), columns=["alert_id", "account_id", "start_on", "prev_score", "score"])
+    frame["target_score"] = [
+        (min(p, s + points) if p is not None and not math.isnan(p) and p > s else s + points)
+        if s is not None and not math.isnan(s) else None
+        for p, s in zip(frame["prev_score"].astype(float), frame["score"].astype(float))
+    ]
+    best = query(
+        conn,
+        sql_file("flows_alert_recovery"),
+        [
+            frame["alert_id"].tolist(),
+            frame["account_id"].tolist(),
+            [dt.date.fromisoformat(s) for s in frame["start_on"]],
+            weeks * 7,
+        ],
+    )
+    out = frame.merge(best, on="alert_id", how="left")
+    status = []
+    for r in out.itertuples():
+        if r.target_score is None or pd.isna(r.target_score):
+            status.append("n/a")
+        elif not pd.isna(r.best_score) and r.best_score >= r.target_score - 1e-9:
+            status.append("recovered")
+        elif pd.isna(r.last_week) or pd.Timestamp(r.last_week) < pd.Timestamp(r.window_end):
+            status.append("pending")
+        else:
+            status.append("not_recovered")
+    out["recovery"] = status
+    out["window_end"] = pd.to_datetime(out["window_end"]).dt.date
+    return out[columns]
+
+
+def month_recovery(conn, filters: Filters, month: str) -> pd.DataFrame:
+    """alert_recovery of every malignant alert of month_alerts, counted from the alert's
+    own week (as if never acknowledged). Cacheable on (filters, month); the page then
+    recomputes only the acknowledged alerts (``override_recovery``)."""
+    listed = with_status(month_alerts(conn, filters, month), pd.DataFrame(columns=["alert_id"]))
+    return alert_recovery(conn, recovery_refs(listed))
+
+
+def override_recovery(base: pd.DataFrame, acknowledged: pd.DataFrame) -> pd.DataFrame:
+    """``base`` with the rows of ``acknowledged`` (same columns) replacing those alert ids."""
+    if acknowledged.empty:
+        return base
+    kept = base[~base["alert_id"].isin(acknowledged["alert_id"])]
+    return pd.concat([kept, acknowledged], ignore_index=True)
+
+
+def recovery_rate(recovery: pd.DataFrame) -> tuple[float | None, int, int]:
+    """(recovered / decided, recovered, decided) where decided = recovered + not_recovered;
+    rate None when nothing is decided yet."""
+    recovered = int((recovery["recovery"] == "recovered").sum())
+    decided = recovered + int((recovery["recovery"] == "not_recovered").sum())
+    return (recovered / decided if decided else None), recovered, decided
+
+
+def alert_summary(alerts: pd.DataFrame) -> pd.DataFrame:
+    """Counts per rule: rule, label, nature, severity, alerts, accounts (RULES order)."""
+    if alerts.empty:
+        return pd.DataFrame(columns=["rule", "label", "nature", "severity", "alerts", "accounts"])
+    g = alerts.groupby(["rule", "nature", "severity"], as_index=False).agg(
+        alerts=("alert_id", "count"), accounts=("account_id", "nunique")
+    )
+    g["label"] = g["rule"].map(RULE_LABELS).fillna(g["rule"])
+    order = {r: i for i, r in enumerate(RULES)}
+    g = g.sort_values("rule", key=lambda s: s.map(order)).reset_index(drop=True)
+    return g[["rule", "label", "nature", "severity", "alerts", "accounts"]]
+
+
+def month_summary(conn, filters: Filters, month: str) -> pd.DataFrame:
+    """alert_summary of month_alerts(conn, filters, month) (one call, for caching)."""
+    return alert_summary(month_alerts(conn, filters, month))
+
+
+def indicator_changes(alert: pd.Series) -> pd.DataFrame:
+    """Per-indicator point changes of one alert row: indicator, label, change (points)."""
+    rows = [
+        {"indicator": col, "label": label, "change": _opt(alert.get(col))}
+        for col, label in INDICATOR_CHANGES.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def set_status(store: AppStore, alert_ids: tuple[str, ...] | list[str], status: str, user: str) -> int:
+    """Set ``status`` on every alert id (AppStore keeps the first acknowledgement time);
+    returns how many were set. UserError for an unknown status or no alert."""
+    if status not in ALERT_STATUSES:
+        raise UserError(f"alert status {status!r} is not one of {', '.join(ALERT_STATUSES)}")
+    ids = [a for a in alert_ids if a]
+    if not ids:
+        raise UserError("choose at least one alert")
+    for alert_id in ids:
+        store.set_alert_status(alert_id, status, user)
+    return len(ids)
+
+
+# --------------------------------------------------------------------------- window trade-off
+TRADEOFF_WINDOWS: tuple[int, ...] = (1, 4, 13)
+TRADEOFF_COLUMNS: tuple[str, ...] = (
+    "window_weeks", "min_weeks", "accounts", "account_weeks", "score_drop_alerts", "tier_fall_alerts",
+    "alerts_per_100_accounts", "tier_changes", "matched_falls", "median_lag_weeks",
+)
+
+
+def window_tradeoff(
+    conn,
+    filters: Filters,
+    month: str,
+    windows: tuple[int, ...] = TRADEOFF_WINDOWS,
+    n_weeks: int = 26,
+    max_accounts: int = 3000,
+) -> pd.DataFrame:
+    """Alert count and lag of the scorecard window on the slice's recent weeks.
+
+    Takes the accounts active in ``month`` in the slice (at most ``max_accounts``, a
+    deterministic sample by hash of account_id when there are more), copies their raw
+    weekly usage of the ``n_weeks`` weeks ending with the last week starting in the month
+    (plus the history the longest window needs) into a private in-memory DuckDB, and
+    scores it with the configured scorecard for each window length (``dataclasses.replace``;
+    min_weeks scaled as ceil(window * min_weeks / window_weeks)). Per window: score-drop
+    and tier-fall alerts (rules and drop threshold from the database's cfg_alert_params),
+    tier changes, and the lag: for each tier fall at that window, the weeks since the
+    1-week window first showed a fall of the same account to the same or a lower tier,
+    after the longer window's previous tier change and within 13 weeks (median over the
+    matched falls; see flows_window_tradeoff.sql). Columns
+    TRADEOFF_COLUMNS plus sampled_from (accounts in the slice).
+    """
+    from .scorecard import load_scorecard, write_config_tables
+
+    predicate, params = filters.where("am")
+    accounts = query(
+        conn,
+        "select account_id, count(*) over () as n_slice from account_month as am "
+        f"where am.month = ? and am.is_active and ({predicate}) order by hash(am.account_id), am.account_id limit ?",
+        [month, *params, int(max_accounts)],
+    )
+    empty = pd.DataFrame(columns=[*TRADEOFF_COLUMNS, "sampled_from"])
+    if accounts.empty:
+        return empty
+    ids = accounts["account_id"].tolist()
+    last_week = query(
+        conn,
+        "select max(week_start) as w from raw_usage_weekly where strftime(week_start, '%Y-%m') <= ?",
+        [month],
+    )["w"].iloc[0]
+    if last_week is None or pd.isna(last_week):
+        return empty
+    last_week = pd.Timestamp(last_week).date()
+    first_week = last_week - dt.timedelta(days=7 * (n_weeks - 1))
+    history_start = first_week - dt.timedelta(days=7 * (max(windows) + 1))
+    usage = query(
+        conn,
+        "select * from raw_usage_weekly where list_contains(?, account_id) and week_start between ? and ?",
+        [ids, history_start, last_week],
+    )
+    modules = query(
+        conn,
+        "select * from raw_module_usage_weekly where list_contains(?, account_id) "
+        "and week_start between ? and ?",
+        [ids, history_start, last_week],
+    )
+    drop = query(conn, "select value from cfg_alert_params where rule = 'score_drop' and param = 'min_drop_points'")
+    min_drop = float(drop["value"].iloc[0]) if len(drop) else 15.0
+
+    base = load_scorecard()
+    private = duckdb.connect(":memory:")
+    try:
+        private.register("usage_df", usage)
+        private.register("modules_df", modules)
+        # the contract's DDL keeps the column types (pandas turns DATE into a timestamp)
+        private.execute(contract.raw_table_ddl(contract.USAGE_WEEKLY))
+        private.execute(contract.raw_table_ddl(contract.MODULE_USAGE_WEEKLY))
+        private.execute("insert into raw_usage_weekly by name select * from usage_df")
+        private.execute("insert into raw_module_usage_weekly by name select * from modules_df")
+        private.execute(
+            "create table scored_windows (window_weeks integer, min_weeks integer, account_id varchar, "
+            "week_start date, score double, tier varchar)"
+        )
+        for w in windows:
+            min_weeks = max(1, math.ceil(w * base.min_weeks / base.window_weeks))
+            card = dataclasses.replace(base, window_weeks=int(w), min_weeks=min(min_weeks, int(w)))
+            write_config_tables(private, card)
+            private.execute(sql_file("health_weekly"))
+            private.execute(
+                "insert into scored_windows select ?, ?, account_id, week_start, score, tier from health_weekly",
+                [int(w), card.min_weeks],
+            )
+        result = private.execute(
+            sql_file("flows_window_tradeoff"),
+            {"min_drop": min_drop, "first_week": first_week, "last_week": last_week,
+             "base_window": int(min(windows))},
+        ).df()
+    finally:
+        private.close()
+    result["sampled_from"] = int(accounts["n_slice"].iloc[0])
+    result["accounts"] = len(ids)
+    result["alerts_per_100_accounts"] = (
+        (result["score_drop_alerts"] + result["tier_fall_alerts"]) * 100.0 / len(ids)
+    )
+    return result.sort_values("window_weeks").reset_index(drop=True)[[*TRADEOFF_COLUMNS, "sampled_from"]]
+
+
+# --------------------------------------------------------------------------- report
+def alerts_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
+    """``report alerts``: the alerts of the weeks starting in the month, with the status
+    people set in the app (store beside the database) and the recovery test."""
+    from .metrics import _check_month, _month_bounds
+
+    first, last = _month_bounds(conn)
+    month = last if args.month is None else _check_month(args.month, first, last)
+    if not has_alerts(conn):
+        raise UserError("the database has no health_alerts table (rebuild it: python -m cslib score)")
+    alerts = month_alerts(conn, args.filters, month)
+    path = getattr(conn, "path", None)
+    store = AppStore(_store_path(path))
+    alerts = with_status(alerts, store.alert_statuses())
+    recovery = alert_recovery(conn, recovery_refs(alerts))
+    alerts = alerts.merge(recovery[["alert_id", "recovery"]], on="alert_id", how="left")
+    alerts["recovery"] = alerts["recovery"].fillna("")
+    alerts["week_start"] = alerts["week_start"].astype(str)
+    alerts["acknowledged_on"] = alerts["acknowledged_on"].map(lambda d: d.isoformat() if d else None)
+    return month, {"alerts": alerts.drop(columns=["updated_by"]), "summary": alert_summary(alerts)}
+
+
+def _store_path(db_path) -> Path:
+    from .appstore import default_path
+
+    return default_path(db_path)

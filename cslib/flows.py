@@ -1,0 +1,216 @@
+"""Health flows (DOMAIN.md section 3): tier migrations tied to ARR, month over month.
+
+Everything reads the ``flows_account_month`` model (cslib/sql/flows_account_month.sql
+defines each account's monthly *state* and its step in the two bridges):
+
+* ``transition_matrix``: accounts and ARR from last month's state (or new / won back) to
+  this month's state (or churned); ``matrix_table`` pivots it for display.
+* ``bridges``: the healthy-ARR and unhealthy-ARR bridges; start + sum(steps) = end.
+* ``health_rate_trend``: health rate and health-rate MoM per month, overall or per CSM
+  team or CSM.
+
+States: healthy / at_risk / unhealthy / unscored (month-end tier), deferred (a renewal
+overdue at month end with no renewal order yet: it overrides the tier and counts as
+unhealthy), churned (MRR went to 0). Money is ARR (currency per year).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .db import query, sql_file
+from .errors import UserError
+from .filters import Filters
+
+FROM_STATES: tuple[str, ...] = ("new", "won_back", "healthy", "at_risk", "unhealthy", "unscored", "deferred")
+TO_STATES: tuple[str, ...] = ("healthy", "at_risk", "unhealthy", "unscored", "deferred", "churned")
+STATE_LABELS: dict[str, str] = {
+    "new": "New",
+    "won_back": "Won back",
+    "healthy": "Healthy",
+    "at_risk": "At risk",
+    "unhealthy": "Unhealthy",
+    "unscored": "Unscored",
+    "deferred": "Deferred",
+    "churned": "Churned",
+}
+BRIDGES: tuple[str, ...] = ("healthy", "unhealthy")
+#: bridge -> ((step, label, sign), ...) in display order, between 'start' and 'end'
+BRIDGE_STEPS: dict[str, tuple[tuple[str, str, int], ...]] = {
+    "healthy": (
+        ("new", "+ New healthy", 1),
+        ("won_back", "+ Won back healthy", 1),
+        ("expansion", "+ Expansion of healthy", 1),
+        ("moved_in", "+ Upgraded to healthy", 1),
+        ("contraction", "− Contraction of healthy", -1),
+        ("moved_out", "− Downgraded from healthy", -1),
+        ("churned", "− Churned", -1),
+        ("deferred", "− Deferred", -1),
+    ),
+    "unhealthy": (
+        ("new", "+ New unhealthy", 1),
+        ("won_back", "+ Won back unhealthy", 1),
+        ("expansion", "+ Expansion of unhealthy", 1),
+        ("moved_in", "+ Downgraded to unhealthy", 1),
+        ("deferred", "+ Deferred (renewal overdue)", 1),
+        ("contraction", "− Contraction of unhealthy", -1),
+        ("moved_out", "− Upgraded out of unhealthy", -1),
+        ("churned", "− Churned", -1),
+    ),
+}
+BRIDGE_TITLES = {"healthy": "Healthy ARR", "unhealthy": "Unhealthy ARR (incl. deferred)"}
+#: group-by levels of the trend -> flows_account_month column (a whitelist)
+TREND_LEVELS: dict[str, str | None] = {"overall": None, "csm_team": "csm_team", "csm": "csm"}
+_FILTER_MARKER = "/* filter_predicate */ true"
+_GROUP_MARKER = "/* group_key */ 'all'"
+
+
+def _filtered_sql(name: str, filters: Filters) -> tuple[str, list]:
+    predicate, params = filters.where("f")
+    sql = sql_file(name)
+    if sql.count(_FILTER_MARKER) != 1:
+        raise RuntimeError(f"{name}.sql must contain the filter marker exactly once")
+    return sql.replace(_FILTER_MARKER, predicate), params
+
+
+def resolve_month(conn, month: str | None) -> str:
+    """``month`` checked against the data ('YYYY-MM'), or the latest month when None."""
+    from .metrics import _check_month, _month_bounds
+
+    first, last = _month_bounds(conn)
+    return last if month is None else _check_month(month, first, last)
+
+
+def transition_matrix(conn, filters: Filters, month: str) -> pd.DataFrame:
+    """Long transition matrix of ``month``: from_state, to_state, accounts, arr.
+
+    One row per (from, to) pair in FROM_STATES x TO_STATES (zeros included). arr is this
+    month's ARR of the accounts, or last month's for to_state 'churned'. The slice is
+    taken on this month's rows (a churned account keeps its attributes).
+    """
+    sql, params = _filtered_sql("flows_matrix", filters)
+    found = query(conn, sql, [month, *params])
+    grid = pd.MultiIndex.from_product([FROM_STATES, TO_STATES], names=["from_state", "to_state"])
+    out = (
+        found.set_index(["from_state", "to_state"])[["accounts", "arr"]]
+        .reindex(grid)
+        .fillna(0)
+        .reset_index()
+    )
+    out["accounts"] = out["accounts"].astype("int64")
+    out["arr"] = out["arr"].astype(float)
+    return out
+
+
+def matrix_table(matrix: pd.DataFrame, value: str = "accounts") -> pd.DataFrame:
+    """Pivot of ``transition_matrix`` for display: rows FROM_STATES labels, columns
+    TO_STATES labels and 'Total'; ``value`` is 'accounts' or 'arr'. Rows and columns
+    that are all zero are kept (the matrix is the same shape every month)."""
+    if value not in ("accounts", "arr"):
+        raise UserError(f"matrix value must be accounts or arr, got {value!r}")
+    wide = matrix.pivot(index="from_state", columns="to_state", values=value)
+    wide = wide.reindex(index=list(FROM_STATES), columns=list(TO_STATES)).fillna(0)
+    wide["total"] = wide.sum(axis=1)
+    wide.index = [STATE_LABELS[s] for s in wide.index]
+    wide.columns = [STATE_LABELS.get(c, "Total") for c in wide.columns]
+    wide.index.name = "From \\ to"
+    return wide.astype("int64") if value == "accounts" else wide.round(2)
+
+
+def bridges(conn, filters: Filters, month: str) -> pd.DataFrame:
+    """Both bridges of ``month``: bridge ('healthy' | 'unhealthy'), step, label, kind
+    ('start' | 'step' | 'end'), arr (signed; start and end positive), accounts, order.
+
+    Every step of BRIDGE_STEPS is present (0 when nothing moved). Invariant, per bridge:
+    start + sum(step arr) = end (to floating-point rounding).
+    """
+    sql, params = _filtered_sql("flows_bridge", filters)
+    found = query(conn, sql, [month, *params]).set_index(["bridge", "step"])
+    rows = []
+    for bridge in BRIDGES:
+        plan = [("start", "Last month", 0, "start")]
+        plan += [(step, label, sign, "step") for step, label, sign in BRIDGE_STEPS[bridge]]
+        plan += [("end", "This month", 0, "end")]
+        for order, (step, label, _sign, kind) in enumerate(plan):
+            key = (bridge, step)
+            arr = float(found.loc[key, "arr"]) if key in found.index else 0.0
+            accounts = int(found.loc[key, "accounts"]) if key in found.index else 0
+            rows.append(
+                {"bridge": bridge, "step": step, "label": label, "kind": kind,
+                 "arr": 0.0 if math.isnan(arr) else arr, "accounts": accounts, "order": order}
+            )
+    return pd.DataFrame(rows)
+
+
+def health_rate_trend(
+    conn, filters: Filters, month: str, level: str = "overall", n_months: int = 12
+) -> pd.DataFrame:
+    """Health rate and health-rate MoM per month and group for the ``n_months`` months
+    ending with ``month``.
+
+    level: 'overall' (group 'all'), 'csm_team' or 'csm'. Columns: month, group, active_accounts,
+    arr, healthy_arr, unhealthy_arr, deferred_arr, prev_healthy_arr, health_rate
+    (healthy_arr / arr), health_rate_mom (healthy_arr / prev_healthy_arr). Healthy ARR leaves
+    deferred accounts out (they count as unhealthy, DOMAIN.md section 3). Ratios are
+    fractions, NaN when the denominator is 0 or the month before the data is needed.
+    Each month uses its own slice (as cslib.metrics does).
+    """
+    from .metrics import _month_bounds, _shift_month
+
+    if level not in TREND_LEVELS:
+        raise UserError(f"level must be one of {', '.join(TREND_LEVELS)}, got {level!r}")
+    first, _last = _month_bounds(conn)
+    start = max(_shift_month(month, -(n_months - 1)), first)
+    query_start = _shift_month(start, -1)
+    calendar = [query_start]
+    while calendar[-1] < month:
+        calendar.append(_shift_month(calendar[-1], 1))
+    sql, params = _filtered_sql("flows_health_trend", filters)
+    column = TREND_LEVELS[level]
+    if column is not None:
+        sql = sql.replace(_GROUP_MARKER, f"f.{column}")
+    raw = query(conn, sql, [query_start, month, *params])
+    columns = ["active_accounts", "arr", "healthy_arr", "unhealthy_arr", "deferred_arr"]
+    frames = []
+    for group, part in raw.groupby("group_name", sort=True):
+        frame = part.set_index("month")[columns].reindex(calendar).fillna(0)
+        frame["prev_healthy_arr"] = frame["healthy_arr"].shift(1)
+        if query_start < first:
+            frame.loc[first, "prev_healthy_arr"] = np.nan
+        frame["group"] = group
+        frames.append(frame.rename_axis("month").reset_index())
+    if not frames:
+        return pd.DataFrame(columns=["month", "group", *columns, "prev_healthy_arr", "health_rate", "health_rate_mom"])
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["month"] >= start].reset_index(drop=True)
+    out["active_accounts"] = out["active_accounts"].astype("int64")
+    out["health_rate"] = out["healthy_arr"] / out["arr"].where(out["arr"] != 0)
+    out["health_rate_mom"] = out["healthy_arr"] / out["prev_healthy_arr"].where(out["prev_healthy_arr"] != 0)
+    return out[["month", "group", *columns, "prev_healthy_arr", "health_rate", "health_rate_mom"]]
+
+
+def team_table(trend: pd.DataFrame, month: str) -> pd.DataFrame:
+    """One row per group of ``health_rate_trend`` for ``month``: group, active_accounts,
+    arr, healthy_arr, unhealthy_arr, health_rate, health_rate_mom; largest ARR first."""
+    rows = trend[trend["month"] == month]
+    cols = ["group", "active_accounts", "arr", "healthy_arr", "unhealthy_arr", "health_rate", "health_rate_mom"]
+    return rows[cols].sort_values("arr", ascending=False).reset_index(drop=True)
+
+
+def flows_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
+    """``report flows``: matrix_accounts, matrix_arr (from-state rows, to-state columns),
+    healthy_bridge and unhealthy_bridge (label, kind, arr, accounts) of the month."""
+    month = resolve_month(conn, args.month)
+    matrix = transition_matrix(conn, args.filters, month)
+    both = bridges(conn, args.filters, month)
+    tables = {
+        "matrix_accounts": matrix_table(matrix, "accounts").reset_index(names="from"),
+        "matrix_arr": matrix_table(matrix, "arr").reset_index(names="from"),
+    }
+    for bridge in BRIDGES:
+        part = both[both["bridge"] == bridge]
+        tables[f"{bridge}_bridge"] = part[["step", "label", "kind", "arr", "accounts"]].reset_index(drop=True)
+    return month, tables

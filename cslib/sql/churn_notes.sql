@@ -1,0 +1,31 @@
+-- churn_notes: CSM log notes of the filtered accounts in a period, containing a search text.
+-- A parametrised query (not a model): 1. first month, 2. last month, 3. the search text
+-- (case-insensitive, a literal substring: no wildcards; '' matches every note), then the
+-- filter's parameters (filter_predicate marker as in churn_breakdown.sql), then the row
+-- limit. contains(lower(...)) is used rather than ILIKE: the same match for a literal
+-- text, several times faster on large books. Newest first.
+with logs as (
+    select * from churn_logs
+    where month >= ?
+        and month <= ?
+        and note is not null
+        and contains(lower(note), lower(?))
+        and (/* filter_predicate */ true)
+),
+
+final as (
+    select
+        logged_on,
+        account_id,
+        name,
+        author,
+        kind,
+        reason_code,
+        note,
+        log_id
+    from logs
+)
+
+select * from final
+order by logged_on desc, log_id desc
+limit ?

@@ -1,0 +1,25 @@
+-- churn_summary: the period's churn totals (one row), for the page's tiles.
+-- A parametrised query (not a model): 1. first month, 2. last month, then the filter's
+-- parameters (filter_predicate marker as in churn_breakdown.sql).
+with churns as (
+    select * from churn_events
+    where churn_month >= ?
+        and churn_month <= ?
+        and (/* filter_predicate */ true)
+),
+
+final as (
+    select
+        count(*) as churned_accounts,
+        coalesce(sum(churned_arr), 0) as churned_arr,
+        count(*) filter (where avoidability = 'avoidable') as avoidable_accounts,
+        coalesce(sum(churned_arr) filter (where avoidability = 'avoidable'), 0) as avoidable_arr,
+        count(*) filter (where reason_code = 'no_reason_logged') as no_reason_accounts,
+        count(*) filter (where reason_code = 'unclassified') as unclassified_accounts,
+        count(*) filter (where lifecycle_stage = 'onboarding') as onboarding_accounts,
+        count(*) filter (where weeks_scored > 0) as scored_accounts,
+        count(*) filter (where last_tier = 'healthy') as healthy_at_churn_accounts
+    from churns
+)
+
+select * from final

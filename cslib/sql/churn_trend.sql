@@ -1,0 +1,23 @@
+-- churn_trend: churned accounts and ARR per churn month and reason category.
+-- A parametrised query (not a model): 1. first month, 2. last month, then the filter's
+-- parameters (filter_predicate marker as in churn_breakdown.sql).
+-- Grain: one row per (month, category) with at least one churn.
+with churns as (
+    select * from churn_events
+    where churn_month >= ?
+        and churn_month <= ?
+        and (/* filter_predicate */ true)
+),
+
+final as (
+    select
+        churn_month as month,
+        category,
+        count(*) as churned_accounts,
+        sum(churned_arr) as churned_arr
+    from churns
+    group by churn_month, category
+)
+
+select * from final
+order by month, category

@@ -1,0 +1,37 @@
+-- churn_unclassified_codes: churn_reason / risk_flag logs whose reason code is not in the
+-- taxonomy, straight from the raw tables (used by the importer before any model exists).
+-- Codes are compared normalised (as in churn_taxonomy.sql); an empty code counts too.
+-- Grain: one row per code as logged (trimmed; '' for empty), in order of first appearance.
+with logs as (
+    select
+        rowid as file_row,
+        coalesce(trim(reason_code), '') as code_as_logged,
+        nullif(
+            regexp_replace(lower(regexp_replace(reason_code, '^\s+|\s+$', '', 'g')), '[\s-]+', '_', 'g'), ''
+        ) as reason_code
+    from raw_csm_logs
+    where kind in ('churn_reason', 'risk_flag')
+),
+
+taxonomy as (
+    select
+        regexp_replace(lower(regexp_replace(reason_code, '^\s+|\s+$', '', 'g')), '[\s-]+', '_', 'g')
+            as reason_code
+    from raw_reason_taxonomy
+),
+
+unmatched as (
+    select l.*
+    from logs as l
+    where l.reason_code is null
+        or not exists (select 1 from taxonomy as t where t.reason_code = l.reason_code)
+),
+
+final as (
+    select code_as_logged, count(*) as n_logs, min(file_row) as first_row
+    from unmatched
+    group by code_as_logged
+)
+
+select * from final
+order by first_row

@@ -1,0 +1,229 @@
+-- health_alerts: weekly change alerts, one row per account x week x rule that fired.
+--
+-- Rules and their parameters come from the cfg_alert_* tables written by
+-- cslib.alerts.write_alert_rule_tables (cslib/config/alert_rules.toml documents them):
+--   score_drop        previous calendar week's score - this week's >= min_drop_points
+--                     (the drop rounded to 0.1 like the score, so 80 -> 65 fires, 80 -> 65.1 not)
+--   tier_fall         tier rank lower than the previous calendar week's (both scored)
+--   tier_rise         tier rank higher than the previous calendar week's (both scored)
+--   admin_changed     an events row of that kind in the week
+--   dept_head_changed an events row of that kind in the week
+--   no_login          users_logged_in = 0 in `weeks` consecutive calendar weeks; fires in the
+--                     week the run reaches `weeks` (once per run; a missing week ends a run)
+--   nps_detractor     an nps event with score <= max_score from a role in cfg_alert_roles
+-- A week without a health_weekly row of the previous calendar week has no score
+-- comparison; unscored weeks never raise tier or score alerts.
+-- Per-indicator changes are this week's window points minus the previous week's (the
+-- explanation of score_change: they add up to it except for the 0.1 rounding and the
+-- cap at 100). Event weeks use the Monday of the event's date.
+-- alert_id = account_id || '|' || week_start (YYYY-MM-DD) || '|' || rule: stable across
+-- rebuilds, so statuses kept in the app store find their alert again.
+create or replace table health_alerts as
+with health as (
+    select
+        account_id,
+        week_start,
+        score,
+        tier,
+        modules_points,
+        instance_points,
+        activation_points,
+        login_points,
+        bi_points
+    from health_weekly
+),
+
+usage as (
+    select account_id, week_start, users_logged_in
+    from raw_usage_weekly
+),
+
+events as (
+    select account_id, occurred_on, kind, score, role
+    from raw_events
+),
+
+rules as (
+    select rule, nature, severity
+    from cfg_alert_rules
+    where is_enabled
+),
+
+params as (
+    select rule, param, value
+    from cfg_alert_params
+),
+
+roles as (
+    select rule, role
+    from cfg_alert_roles
+),
+
+tier_ranks as (
+    select * from (values ('unhealthy', 0), ('at_risk', 1), ('healthy', 2)) as t (tier, tier_rank)
+),
+
+with_previous as (
+    select
+        *,
+        lag(week_start) over w as prev_week_start,
+        lag(score) over w as lag_score,
+        lag(tier) over w as lag_tier,
+        lag(modules_points) over w as lag_modules_points,
+        lag(instance_points) over w as lag_instance_points,
+        lag(activation_points) over w as lag_activation_points,
+        lag(login_points) over w as lag_login_points,
+        lag(bi_points) over w as lag_bi_points
+    from health
+    window w as (partition by account_id order by week_start)
+),
+
+-- only the previous calendar week counts as "the previous week"
+compared as (
+    select
+        account_id,
+        week_start,
+        score,
+        tier,
+        case when prev_week_start = week_start - 7 then lag_score end as prev_score,
+        case when prev_week_start = week_start - 7 then lag_tier end as prev_tier,
+        case when prev_week_start = week_start - 7 then modules_points - lag_modules_points end
+            as modules_change,
+        case when prev_week_start = week_start - 7 then instance_points - lag_instance_points end
+            as instance_change,
+        case when prev_week_start = week_start - 7
+            then activation_points - lag_activation_points end as activation_change,
+        case when prev_week_start = week_start - 7 then login_points - lag_login_points end
+            as login_change,
+        case when prev_week_start = week_start - 7 then bi_points - lag_bi_points end
+            as bi_change
+    from with_previous
+),
+
+ranked as (
+    select
+        c.*,
+        r_now.tier_rank,
+        r_prev.tier_rank as prev_tier_rank
+    from compared as c
+    left join tier_ranks as r_now on r_now.tier = c.tier
+    left join tier_ranks as r_prev on r_prev.tier = c.prev_tier
+),
+
+score_drops as (
+    select r.account_id, r.week_start, 'score_drop' as rule, null::varchar as detail
+    from ranked as r
+    inner join params as p on p.rule = 'score_drop' and p.param = 'min_drop_points'
+    where r.score is not null
+        and r.prev_score is not null
+        and round(r.prev_score - r.score, 1) >= p.value
+),
+
+tier_moves as (
+    select
+        account_id,
+        week_start,
+        case when tier_rank < prev_tier_rank then 'tier_fall' else 'tier_rise' end as rule,
+        prev_tier || ' -> ' || tier as detail
+    from ranked
+    where tier_rank is not null
+        and prev_tier_rank is not null
+        and tier_rank <> prev_tier_rank
+),
+
+people_changes as (
+    select
+        account_id,
+        cast(date_trunc('week', occurred_on) as date) as week_start,
+        kind as rule,
+        cast(count(*) as varchar) || ' event(s)' as detail
+    from events
+    where kind in ('admin_changed', 'dept_head_changed')
+    group by account_id, cast(date_trunc('week', occurred_on) as date), kind
+),
+
+detractors as (
+    select
+        e.account_id,
+        cast(date_trunc('week', e.occurred_on) as date) as week_start,
+        'nps_detractor' as rule,
+        'lowest NPS ' || cast(cast(min(e.score) as integer) as varchar) as detail
+    from events as e
+    inner join roles as ro on ro.rule = 'nps_detractor' and ro.role = e.role
+    inner join params as p on p.rule = 'nps_detractor' and p.param = 'max_score'
+    where e.kind = 'nps'
+        and e.score is not null
+        and e.score <= p.value
+    group by e.account_id, cast(date_trunc('week', e.occurred_on) as date)
+),
+
+-- gaps and islands: consecutive calendar weeks with no login share one island
+silent_weeks as (
+    select
+        account_id,
+        week_start,
+        date_diff('day', date '2000-01-03', week_start) // 7
+            - row_number() over (partition by account_id order by week_start) as island
+    from usage
+    where users_logged_in = 0
+),
+
+silent_runs as (
+    select
+        account_id,
+        week_start,
+        row_number() over (partition by account_id, island order by week_start) as run_weeks
+    from silent_weeks
+),
+
+no_logins as (
+    select
+        s.account_id,
+        s.week_start,
+        'no_login' as rule,
+        cast(s.run_weeks as varchar) || ' weeks without login' as detail
+    from silent_runs as s
+    inner join params as p on p.rule = 'no_login' and p.param = 'weeks'
+    where s.run_weeks = p.value
+),
+
+fired as (
+    select * from score_drops
+    union all
+    select * from tier_moves
+    union all
+    select * from people_changes
+    union all
+    select * from detractors
+    union all
+    select * from no_logins
+),
+
+final as (
+    select
+        f.account_id || '|' || strftime(f.week_start, '%Y-%m-%d') || '|' || f.rule as alert_id,
+        f.account_id,
+        f.week_start,
+        strftime(f.week_start, '%Y-%m') as month,
+        f.rule,
+        ru.nature,
+        ru.severity,
+        f.detail,
+        c.score,
+        c.prev_score,
+        round(c.score - c.prev_score, 1) as score_change,
+        c.tier,
+        c.prev_tier,
+        c.modules_change,
+        c.instance_change,
+        c.activation_change,
+        c.login_change,
+        c.bi_change
+    from fired as f
+    inner join rules as ru on ru.rule = f.rule
+    left join compared as c
+        on c.account_id = f.account_id
+        and c.week_start = f.week_start
+)
+
+select * from final

@@ -1,0 +1,45 @@
+-- What-if tiers of a month (in-memory database; src = the app's file, read-only): each
+-- active account of the slice in the month with its stored month-end score and tier
+-- ("before") and the re-scored ones ("after", same month-end rule as account_month: the
+-- latest week starting in the month; 'unscored' when none or NULL score).
+-- Parameters: the month ('YYYY-MM'), then the Filters predicate's values (alias f).
+with params as (
+    select ?::varchar as month
+),
+
+current_book as (
+    select
+        f.account_id,
+        f.arr,
+        f.value_tier,
+        f.health_score as score_before,
+        f.health_tier as tier_before
+    from src.account_month as f
+    cross join params as p
+    where f.month = p.month
+        and f.is_active
+        and /* filter_predicate */ true
+),
+
+rescored as (
+    select h.account_id, h.score, h.tier
+    from health_weekly as h
+    cross join params as p
+    where strftime(h.week_start, '%Y-%m') = p.month
+    qualify row_number() over (partition by h.account_id order by h.week_start desc) = 1
+),
+
+final as (
+    select
+        c.account_id,
+        c.arr,
+        c.value_tier,
+        c.score_before,
+        c.tier_before,
+        r.score as score_after,
+        coalesce(r.tier, 'unscored') as tier_after
+    from current_book as c
+    left join rescored as r on r.account_id = c.account_id
+)
+
+select * from final

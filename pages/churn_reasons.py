@@ -1,0 +1,265 @@
+"""Churn reasons (DOMAIN.md sections 4 and 6): why accounts left, held against the score.
+
+A thin shell: the selection comes from the sidebar (ui.sidebar), the period from this
+page's control, numbers from cslib.churn through the cache (ui.data), charts from
+cslib.charts_churn. CSM notes and other data text are shown with st.dataframe only
+(plain text), never as Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cslib import charts, charts_churn, churn
+from ui import data, sidebar
+
+PERIOD_KEY = "churn_reasons_period"
+BREAKDOWN_KEY = "churn_reasons_by"
+TREND_MEASURE_KEY = "churn_reasons_trend_measure"
+SEARCH_KEY = "churn_reasons_search"
+DEFAULT_PERIOD = "t12m"
+#: dimensions offered in the "break down by" box (reason and category have their own charts)
+DIMENSIONS = ("segment", "industry", "region", "source_channel", "lifecycle_stage", "contract_stage", "csm_team")
+TREND_MEASURES = {"churned_arr": "Churned ARR", "churned_accounts": "Churned accounts"}
+NOTES_LIMIT = 200
+FLAGS_LIMIT = 500
+
+
+
+def _breakdown_table(df, label: str) -> None:
+    st.dataframe(
+        df[["label", "churned_accounts", "churned_arr", "account_share", "arr_share"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "label": st.column_config.TextColumn(label),
+            "churned_accounts": st.column_config.NumberColumn("Accounts", format="localized",
+                                                              help="Churned accounts"),
+            "churned_arr": st.column_config.NumberColumn("ARR", format="$%.0f", help="Churned ARR (before churn)"),
+            "account_share": st.column_config.NumberColumn(
+                "% accounts", format="percent", help="Share of the period's churned accounts"),
+            "arr_share": st.column_config.ProgressColumn(
+                "% ARR", format="percent", min_value=0.0, max_value=1.0, width="small",
+                help="Share of the period's churned ARR"),
+        },
+    )
+
+
+def _tiles(summary: dict) -> None:
+    n = summary["churned_accounts"]
+    cols = [c for _ in range(2) for c in st.columns(3)]
+    cols[0].metric("Churned accounts", charts.format_count(n), border=True,
+                   help="Accounts whose MRR went to zero in the period (an account that churns twice counts twice).")
+    cols[1].metric("Churned ARR", charts.format_money(summary["churned_arr"]), border=True,
+                   help="ARR before churn: the last paid month's MRR x 12.")
+    cols[2].metric("Avoidable share of ARR", charts.format_percent(summary["avoidable_arr_share"]), border=True,
+                   help="Churned ARR whose reason the taxonomy marks avoidable / all churned ARR.")
+    cols[3].metric("Churned in onboarding", charts.format_count(summary["onboarding_accounts"]), border=True,
+                   help="Churns whose last paid month was in months 1-3 of tenure.")
+    cols[4].metric("No reason logged", charts.format_count(summary["no_reason_accounts"]), border=True,
+                   help=f"Churns without a churn_reason log within {churn.REASON_WINDOW_DAYS} days of the churn month.")
+    cols[5].metric("Unclassified reason", charts.format_count(summary["unclassified_accounts"]), border=True,
+                   help="Churns whose logged reason code is not in the taxonomy (or is empty).")
+
+
+def render() -> None:
+    selection = sidebar.current()
+    version, filters = selection.version, selection.filters
+    title = st.empty()
+    period = st.radio(
+        "Period",
+        options=list(churn.PERIODS),
+        format_func=churn.PERIODS.get,
+        index=list(churn.PERIODS).index(DEFAULT_PERIOD),
+        key=PERIOD_KEY,
+        horizontal=True,
+        help="Anchored on the month picked in the sidebar: that month, its calendar quarter, "
+        "or the 12 months ending with it (clipped to the data).",
+    )
+    month_from, month_to = churn.period_bounds(period, selection.month, selection.months)
+    title.title(f"Churn reasons · {churn.period_label(month_from, month_to)}")
+
+    summary = data.cached(churn.churn_summary, version, filters, month_from, month_to)
+    _tiles(summary)
+    st.caption(
+        f"A churn is a month whose MRR is 0 after a paid month; its reason is the account's churn_reason "
+        f"log nearest to the churn month (within {churn.REASON_WINDOW_DAYS} days of it). Non-target accounts are "
+        + ("included." if filters.include_non_target else "excluded (see the sidebar).")
+    )
+
+    if summary["churned_accounts"] == 0:
+        st.info("No churn in this period for the selected filters. Pick a longer period or widen the filters.")
+    else:
+        _churn_panels(version, filters, month_from, month_to, selection)
+    _risk_flag_panel(version, filters, month_from, month_to)
+    _notes_panel(version, filters, month_from, month_to)
+    _taxonomy_panel(version)
+
+
+def _churn_panels(version, filters, month_from: str, month_to: str, selection) -> None:
+    st.subheader("By reason and category")
+    reasons = data.cached(churn.churn_breakdown, version, filters, month_from, month_to, "reason")
+    left, right = st.columns([2, 3])
+    with left:
+        st.altair_chart(charts_churn.share_bars(reasons, "Churn by reason"), width="stretch")
+    with right:
+        _breakdown_table(reasons, "Reason")
+    left, right = st.columns(2)
+    with left:
+        categories = data.cached(churn.churn_breakdown, version, filters, month_from, month_to, "category")
+        _breakdown_table(categories, "Category")
+        avoidable = data.cached(churn.churn_breakdown, version, filters, month_from, month_to, "avoidable")
+        _breakdown_table(avoidable, "Avoidable")
+    with right:
+        by = st.selectbox(
+            "Break down by",
+            options=list(DIMENSIONS),
+            format_func=churn.BREAKDOWN_LABELS.get,
+            key=BREAKDOWN_KEY,
+            help="Lifecycle stage is that of the last paid month (onboarding = months 1-3). Contract stage: "
+            "'at or before first renewal' when the account had never renewed, else 'after a renewal'.",
+        )
+        by_dimension = data.cached(churn.churn_breakdown, version, filters, month_from, month_to, by)
+        _breakdown_table(by_dimension, churn.BREAKDOWN_LABELS[by])
+
+    trend_from, trend_to = churn.period_bounds("t12m", month_to, selection.months)
+    st.subheader("Trend by month")
+    measure = st.radio(
+        "Measure", options=list(TREND_MEASURES), format_func=TREND_MEASURES.get, key=TREND_MEASURE_KEY,
+        horizontal=True, label_visibility="collapsed",
+    )
+    trend = data.cached(churn.churn_trend, version, filters, trend_from, trend_to)
+    st.altair_chart(
+        charts_churn.trend_bars(trend, measure, f"{TREND_MEASURES[measure]} by category"), width="stretch"
+    )
+    st.caption(f"The 12 months ending {sidebar.month_label(month_to)}, whatever the period above.")
+
+    st.subheader("What the health score said before the churn")
+    health = data.cached(churn.reason_vs_health, version, filters, month_from, month_to)
+    st.altair_chart(charts_churn.health_before_churn(health), width="stretch")
+    st.dataframe(
+        health[["reason_label", "signal_check", "churned_accounts", "scored_accounts", "mean_score",
+                "healthy_week_share", "at_risk_week_share", "unhealthy_week_share", "healthy_at_churn_share"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "reason_label": st.column_config.TextColumn("Reason"),
+            "churned_accounts": st.column_config.NumberColumn("Churns", format="localized"),
+            "scored_accounts": st.column_config.NumberColumn("Scored churns", format="localized"),
+            "mean_score": st.column_config.NumberColumn("Mean score", format="%.1f"),
+            "healthy_week_share": st.column_config.NumberColumn("Healthy weeks", format="percent"),
+            "at_risk_week_share": st.column_config.NumberColumn("At-risk weeks", format="percent"),
+            "unhealthy_week_share": st.column_config.NumberColumn("Unhealthy weeks", format="percent"),
+            "healthy_at_churn_share": st.column_config.NumberColumn("Healthy at churn", format="percent"),
+            "signal_check": st.column_config.TextColumn("Check against usage"),
+        },
+    )
+    st.caption(
+        f"Weeks: the {churn.HEALTH_WEEKS_BEFORE_CHURN} weeks before the churn month (scored weeks only). "
+        f"**Contradicts usage**: a reason that means low usage ({', '.join(churn.REASONS_EXPECTING_LOW_USAGE)}) "
+        f"with at least {churn.MOSTLY_HEALTHY_SHARE:.0%} healthy weeks. **Invisible to usage**: any other reason "
+        f"with at least {churn.INVISIBLE_HEALTHY_SHARE:.0%} healthy weeks (the score did not see it coming). "
+        f"Judged from {churn.MIN_SCORED_CHURNS} scored churns up."
+    )
+
+
+def _risk_flag_panel(version, filters, month_from: str, month_to: str) -> None:
+    st.subheader("Red-light flags")
+    owners = data.cached(churn.risk_flag_owners, version, filters, month_from, month_to)
+    if owners.empty:
+        st.info("No red-light flag was raised in this period for the selected filters.")
+        return
+    flags = data.cached(churn.risk_flags, version, filters, month_from, month_to, FLAGS_LIMIT)
+    left, right = st.columns([2, 3])
+    with left:
+        a, b = st.columns(2)
+        a.metric("Open flags", charts.format_count(owners["open"].sum()), border=True)
+        b.metric("Resolved flags", charts.format_count(owners["resolved"].sum()), border=True)
+        st.altair_chart(charts_churn.flags_by_owner(owners), width="stretch")
+    with right:
+        st.dataframe(
+            flags[["raised_on", "status", "age_days", "name", "flag_label", "owner_department", "source",
+                   "resolved_on", "note"]],
+            hide_index=True,
+            width="stretch",
+            height=420,
+            column_config={
+                "raised_on": st.column_config.DateColumn("Raised"),
+                "name": st.column_config.TextColumn("Account"),
+                "flag_label": st.column_config.TextColumn("Flag"),
+                "source": st.column_config.TextColumn("Source"),
+                "owner_department": st.column_config.TextColumn("Routed to"),
+                "status": st.column_config.TextColumn("Status"),
+                "age_days": st.column_config.NumberColumn("Age (days)", format="localized"),
+                "resolved_on": st.column_config.DateColumn("Resolved"),
+                "note": st.column_config.TextColumn("Note", width="large"),
+            },
+        )
+    st.caption(
+        "Flags raised in the period: CSM risk_flag logs, NPS detractors (score <= 6) among key users "
+        "(admin, department head, key user) and complaints; routed by the taxonomy's owner. Resolved when a "
+        "later touchpoint or note was logged for the account, or it renewed after the flag, by the period's "
+        f"last day (ages count to that day). Open flags first, oldest first; at most {FLAGS_LIMIT} rows."
+    )
+
+
+def _notes_panel(version, filters, month_from: str, month_to: str) -> None:
+    st.subheader("CSM notes")
+    text = st.text_input(
+        "Search notes",
+        key=SEARCH_KEY,
+        placeholder="Words in the note, e.g. discount (case-insensitive; empty = latest notes)",
+        max_chars=200,
+    )
+    notes = data.cached(churn.search_notes, version, filters, month_from, month_to, text or "", NOTES_LIMIT)
+    st.dataframe(
+        notes[["logged_on", "name", "author", "kind", "reason_code", "note"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "logged_on": st.column_config.DateColumn("Logged"),
+            "name": st.column_config.TextColumn("Account"),
+            "author": st.column_config.TextColumn("Author"),
+            "kind": st.column_config.TextColumn("Kind"),
+            "reason_code": st.column_config.TextColumn("Reason code"),
+            "note": st.column_config.TextColumn("Note", width="large"),
+        },
+    )
+    shown = len(notes)
+    st.caption(
+        f"{shown} note{'s' if shown != 1 else ''} of the filtered accounts logged in the period"
+        + (f" (the newest {NOTES_LIMIT})" if shown == NOTES_LIMIT else "")
+        + "; notes are shown as plain text."
+    )
+
+
+def _taxonomy_panel(version) -> None:
+    unclassified = data.cached(churn.unclassified_logs, version)
+    label = "Reason taxonomy" + (f" · {int(unclassified['n_logs'].sum())} unclassified logs" if len(unclassified) else "")
+    with st.expander(label):
+        st.dataframe(
+            data.cached(churn.taxonomy, version),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "reason_code": st.column_config.TextColumn("Code"),
+                "label": st.column_config.TextColumn("Label"),
+                "category": st.column_config.TextColumn("Category"),
+                "is_avoidable": st.column_config.CheckboxColumn("Avoidable"),
+                "owner_department": st.column_config.TextColumn("Routed to"),
+            },
+        )
+        if len(unclassified):
+            st.caption("Logs whose reason code is not in the taxonomy (kept as 'unclassified', all months):")
+            st.dataframe(
+                unclassified,
+                hide_index=True,
+                column_config={
+                    "code_as_logged": st.column_config.TextColumn("Code as logged"),
+                    "kind": st.column_config.TextColumn("Kind"),
+                    "n_logs": st.column_config.NumberColumn("Logs", format="localized"),
+                },
+            )
+
+
+render()

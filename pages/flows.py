@@ -1,0 +1,261 @@
+"""Health flows: tier migrations tied to ARR, the healthy / unhealthy ARR bridges, the
+health-rate trend by team and CSM, and the weekly change alerts (DOMAIN.md section 3).
+
+A thin shell: numbers from cslib.flows and cslib.alerts through the cache (ui.data),
+charts from cslib.charts_flows, alert statuses in the app store (cslib.appstore).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cslib import alerts, appstore, charts, charts_flows, flows
+from cslib.errors import UserError
+from ui import data, sidebar
+
+TREND_LEVEL_LABELS = {"overall": "All accounts", "csm_team": "CSM team", "csm": "CSM"}
+ALL_CSMS = "All CSMs"
+
+
+def _store() -> appstore.AppStore:
+    return appstore.AppStore(appstore.default_path(data.db_path()))
+
+
+def _chart(chart, width: str = "stretch") -> None:
+    st.vega_lite_chart(chart if isinstance(chart, dict) else charts_flows.spec(chart), width=width)
+
+
+def _money_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.map(charts.format_money)
+
+
+def _tiles(trend: pd.DataFrame, month: str) -> None:
+    rows = trend.set_index("month")
+    now = rows.loc[month]
+    months = list(rows.index)
+    prev = rows.iloc[months.index(month) - 1] if months.index(month) > 0 else None
+    specs = [
+        ("Healthy ARR", "healthy_arr", "money", "ARR of active accounts whose month-end tier is healthy and "
+         "that have no overdue renewal."),
+        ("Unhealthy ARR", "unhealthy_arr", "money", "ARR of unhealthy accounts plus deferred accounts "
+         "(a renewal overdue with no renewal order: counted as unhealthy, DOMAIN.md section 3)."),
+        ("Health rate", "health_rate", "percent", "Healthy ARR / ARR (deferred accounts are not healthy)."),
+        ("Health-rate MoM", "health_rate_mom", "percent", "Healthy ARR this month / last month; above "
+         "100% the book climbs, below 100% is alarming."),
+    ]
+    for column, (label, key, fmt, help_text) in zip(st.columns(len(specs)), specs):
+        value = now[key]
+        delta = None if prev is None else value - prev[key]
+        column.metric(
+            label,
+            charts.format_value(value, fmt),
+            delta=charts.format_delta(delta, fmt),
+            help=help_text,
+            border=True,
+        )
+
+
+def _matrix_panel(version, filters, month: str) -> None:
+    st.subheader("Transition matrix, last month → this month")
+    value = st.radio(
+        "Measure", ["arr", "accounts"], key="flows_matrix_value", horizontal=True,
+        format_func=lambda v: "ARR" if v == "arr" else "Accounts",
+    )
+    matrix = data.cached(flows.transition_matrix, version, filters, month)
+    table = flows.matrix_table(matrix, value)
+    left, right = st.columns([1.3, 1])
+    with left:
+        st.dataframe(_money_table(table) if value == "arr" else table, width="stretch")
+        st.caption(
+            "Rows: last month's state (or new / won back this month); columns: this month's state. "
+            "ARR is this month's, except churned: last month's. **Deferred**: a renewal was due by "
+            "the month's end with no renewal order yet (it overrides the tier and counts as unhealthy). "
+            "**Unscored**: active but without enough weeks of usage data for a score."
+        )
+    with right:
+        _chart(data.cached(charts_flows.matrix_spec, version, filters, month, value))
+
+
+def _bridge_panel(version, filters, month: str) -> None:
+    st.subheader("Healthy and unhealthy ARR bridges")
+    columns = st.columns(2)
+    for column, bridge in zip(columns, flows.BRIDGES):
+        with column:
+            _chart(data.cached(charts_flows.bridge_spec, version, filters, month, bridge))
+    st.caption(
+        "Start = last month's ARR of the accounts in the group then; end = this month's. "
+        "Expansion / contraction: accounts in the group both months, ARR up / down. Upgraded to "
+        "healthy (downgraded to unhealthy): active accounts that entered the group, at this month's "
+        "ARR (an account that moved and grew counts fully here). Downgraded from healthy (upgraded "
+        "out of unhealthy): accounts that left the group but stayed active, at last month's ARR. "
+        "Churned at last month's ARR. Deferred leaves healthy at last month's ARR and enters "
+        "unhealthy at this month's. Start + steps = end, exactly."
+    )
+
+
+def _trend_panel(version, filters, month: str) -> None:
+    st.subheader("Health rate, last 12 months")
+    left, right = st.columns([1, 1])
+    level = left.selectbox(
+        "Lines for", list(TREND_LEVEL_LABELS), key="flows_trend_level", format_func=TREND_LEVEL_LABELS.get
+    )
+    metric = right.radio(
+        "Metric", ["health_rate_mom", "health_rate"], key="flows_trend_metric", horizontal=True,
+        format_func=lambda m: "Health-rate MoM" if m == "health_rate_mom" else "Health rate",
+    )
+    _chart(data.cached(charts_flows.trend_spec, version, filters, month, level, metric))
+    if level == "csm":
+        st.caption("The chart draws the 10 CSM books with the most ARR; the table below lists every team.")
+    teams = flows.team_table(data.cached(flows.health_rate_trend, version, filters, month, "csm_team"), month)
+    shown = teams.rename(columns={"group": "CSM team", "active_accounts": "Accounts"})
+    for col, label in (("arr", "ARR"), ("healthy_arr", "Healthy ARR"), ("unhealthy_arr", "Unhealthy ARR")):
+        shown[label] = shown.pop(col).map(charts.format_money)
+    shown["Health rate"] = shown.pop("health_rate").map(charts.format_percent)
+    shown["Health-rate MoM"] = shown.pop("health_rate_mom").map(charts.format_percent)
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def _alert_label(row) -> str:
+    return f"{row.week_start:%d %b} · {row.name} · {alerts.RULE_LABELS.get(row.rule, row.rule)}"
+
+
+def _alerts_panel(version, filters, month: str) -> None:
+    st.subheader("Weekly change alerts")
+    month_alerts = data.cached(alerts.month_alerts, version, filters, month)
+    store = _store()
+    listed = alerts.with_status(month_alerts, store.alert_statuses())
+    # recovery from each alert's week is cached per slice; only acknowledged alerts (few)
+    # are recomputed from their acknowledgement date
+    recovery = data.cached(alerts.month_recovery, version, filters, month)
+    acked = alerts.recovery_refs(listed[listed["acknowledged_on"].notna()])
+    if acked:
+        recovery = alerts.override_recovery(recovery, data.cached(alerts.alert_recovery, version, acked))
+    listed = listed.merge(recovery[["alert_id", "recovery"]], on="alert_id", how="left")
+    listed["recovery"] = listed["recovery"].fillna("")
+    rate, recovered, decided = alerts.recovery_rate(recovery)
+
+    counts = st.columns(4)
+    counts[0].metric("Alerts this month", charts.format_count(len(listed)), border=True)
+    counts[1].metric("Malignant", charts.format_count(int((listed["nature"] == "malignant").sum())), border=True)
+    counts[2].metric("Open", charts.format_count(int((listed["status"] == "open").sum())), border=True)
+    counts[3].metric(
+        "Recovery rate", charts.format_percent(rate), border=True,
+        help="Malignant alerts whose score came back (to last week's score, or +points from the rules) "
+        f"within the recovery window after acknowledgement: {recovered} of {decided} decided; "
+        "alerts whose window is not over yet are left out.",
+    )
+    if listed.empty:
+        st.info("No alerts in the weeks starting this month for the selected accounts.")
+        return
+
+    summary = data.cached(alerts.month_summary, version, filters, month)
+    with st.expander("Alerts by rule, and the rules", expanded=False):
+        st.dataframe(summary.drop(columns="rule"), hide_index=True, width="stretch")
+        st.dataframe(data.cached(alerts.rules_table, version).drop(columns="rule"), hide_index=True, width="stretch")
+
+    csms = sorted(listed["csm"].dropna().unique().tolist())
+    csm = st.selectbox(
+        "CSM", [*csms, ALL_CSMS], key="flows_alert_csm",
+        help="Each CSM works the alerts of their own accounts; 'All CSMs' lists every alert of the slice.",
+    )
+    mine = listed if csm == ALL_CSMS else listed[listed["csm"] == csm]
+    table = mine[["week_start", "name", "csm", "rule", "nature", "severity", "detail", "score", "score_change",
+                  "status", "recovery"]].copy()
+    table["rule"] = table["rule"].map(alerts.RULE_LABELS)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "week_start": st.column_config.DateColumn("Week", format="YYYY-MM-DD"),
+            "name": "Account",
+            "csm": "CSM",
+            "rule": "Alert",
+            "score": st.column_config.NumberColumn("Score", format="%.1f"),
+            "score_change": st.column_config.NumberColumn("Change", format="%+.1f"),
+        },
+    )
+
+    options = mine["alert_id"].tolist()
+    labels = {r.alert_id: _alert_label(r) for r in mine.itertuples()}
+    left, right = st.columns([1.2, 1])
+    with left:
+        chosen = st.selectbox("Alert", options, key="flows_alert_pick", format_func=labels.get)
+        status_col, user_col = st.columns(2)
+        current = listed.set_index("alert_id").loc[chosen, "status"] if chosen else "open"
+        status = status_col.selectbox(
+            "Status", list(appstore.ALERT_STATUSES), key=f"flows_status_{chosen}",
+            index=list(appstore.ALERT_STATUSES).index(current),
+        )
+        user = user_col.text_input("Your name", key="flows_user", placeholder="anonymous")
+        if st.button("Update status", key="flows_update_status", type="primary"):
+            try:
+                alerts.set_status(store, [chosen], status, user)
+            except UserError as err:
+                st.error(str(err))
+            else:
+                st.toast(f"Alert set to {status}")
+                st.rerun()
+    with right:
+        chart = data.cached(charts_flows.alert_spec, version, filters, month, chosen) if chosen else None
+        if chart is not None:
+            _chart(chart)
+        else:
+            st.caption("This alert's week has no score to compare with the week before.")
+
+
+def _tradeoff_panel(version, filters, month: str) -> None:
+    st.subheader("Window trade-off: 1 vs 4 vs 13 weeks")
+    if not st.toggle("Compare scorecard windows (re-scores the last 26 weeks of this slice)", key="flows_tradeoff"):
+        st.caption("Re-scoring takes a second or two; the result is cached per slice and month.")
+        return
+    result = data.cached(alerts.window_tradeoff, version, filters, month)
+    if result.empty:
+        st.info("No usage data for the selected accounts.")
+        return
+    left, right = st.columns([1, 1])
+    with left:
+        _chart(charts_flows.tradeoff_chart(result), width="stretch")
+    with right:
+        shown = result.rename(columns={
+            "window_weeks": "Window (weeks)", "min_weeks": "Min weeks", "score_drop_alerts": "Score drops",
+            "tier_fall_alerts": "Tier falls", "tier_changes": "Tier changes",
+            "median_lag_weeks": "Median lag (weeks)", "matched_falls": "Falls matched",
+        })[["Window (weeks)", "Min weeks", "Score drops", "Tier falls", "Tier changes", "Falls matched",
+            "Median lag (weeks)"]]
+        st.dataframe(shown, hide_index=True, width="stretch")
+        sampled = int(result["accounts"].iloc[0])
+        total = int(result["sampled_from"].iloc[0])
+        st.caption(
+            f"{sampled:,} accounts" + (f" (a fixed sample of {total:,})" if total > sampled else "")
+            + ", last 26 weeks. Lag: weeks from the first 1-week-window fall of an account to the same "
+            "or a lower tier until the longer window falls too (median). Short windows alert early and "
+            "often; long ones are steady but late."
+        )
+
+
+def render() -> None:
+    selection = sidebar.current()
+    month, filters, version = selection.month, selection.filters, selection.version
+    st.title(f"Health flows · {sidebar.month_label(month)}")
+    if not data.cached(alerts.has_alerts, version):
+        st.warning("This database was built before the Health flows models existed: "
+                   "run `python -m cslib score` to rebuild it.")
+        return
+    trend = data.cached(flows.health_rate_trend, version, filters, month, "overall")
+    if trend.empty or int(trend.loc[trend["month"] == month, "active_accounts"].sum()) == 0:
+        st.info(
+            f"No active accounts match the selected filters in {sidebar.month_label(month)}. "
+            "Widen the filters in the sidebar (or use Reset filters)."
+        )
+        return
+    _tiles(trend, month)
+    _matrix_panel(version, filters, month)
+    _bridge_panel(version, filters, month)
+    _trend_panel(version, filters, month)
+    _alerts_panel(version, filters, month)
+    _tradeoff_panel(version, filters, month)
+
+
+render()

@@ -1,0 +1,221 @@
+"""Negative churn: expansion by lever against churn and contraction (DOMAIN.md section 5).
+
+A thin shell: the selection comes from the sidebar (ui.sidebar), numbers from
+cslib.revenue through the cache (ui.data.cached), charts from cslib.charts_revenue.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cslib import charts_revenue as charts
+from cslib import revenue
+from cslib.charts import TIER_LABELS, format_money
+from ui import data, sidebar
+
+PERIOD_CHOICES = (12, 24, 36)
+TOP_N = 10
+BY_LABELS = {
+    "segment": "Segment",
+    "industry": "Industry",
+    "source_channel": "Channel",
+    "csm_team": "CSM team",
+    "region": "Region",
+}
+LEVER_LABELS = {"upsell": "Upsell", "cross_sell": "Cross-sell", "usage_expansion": "Usage",
+                "contraction": "Contraction", "churn": "Churn"}
+
+
+def _chart(spec: dict) -> None:
+    # specs come built and cached from cslib.charts_revenue (see its "page panels")
+    st.vega_lite_chart(spec=spec, width="stretch")
+
+
+def _tiles(table, month: str) -> None:
+    tiles = revenue.tiles(table, month)
+    for row in (tiles[:4], tiles[4:]):
+        for column, tile in zip(st.columns(len(row)), row):
+            column.metric(
+                tile["label"],
+                charts.format_tile(tile["value"], tile["format"]),
+                delta=charts.format_tile_delta(tile["delta"], tile["format"]),
+                delta_color="inverse" if tile["name"] in ("net_mrr_churn_rate", "gross_mrr_churn_rate") else "normal",
+                help=tile["help"],
+                border=True,
+            )
+
+
+def _verdict(summary: dict) -> None:
+    label = sidebar.month_label(summary["month"])
+    if not summary["has_start"]:
+        st.info(f"{label}: no start MRR in this slice (no account was paying the month before).")
+    elif summary["is_negative_churn"]:
+        st.success(
+            f"**Negative churn in {label}**: expansion and reactivation "
+            f"({format_money(summary['gains_mrr'])}) beat churn and contraction "
+            f"({format_money(summary['losses_mrr'])}); net MRR churn "
+            f"{charts.format_tile(summary['net_mrr_churn_rate'], 'percent')}.",
+            icon=":material/trending_up:",
+        )
+    else:
+        st.warning(
+            f"**No negative churn in {label}**: churn and contraction "
+            f"({format_money(summary['losses_mrr'])}) outweighed expansion and reactivation "
+            f"({format_money(summary['gains_mrr'])}); net MRR churn "
+            f"{charts.format_tile(summary['net_mrr_churn_rate'], 'percent')}.",
+            icon=":material/trending_down:",
+        )
+
+
+def _accounts_table(frame) -> None:
+    if frame.empty:
+        st.caption("None in this period.")
+        return
+    shown = frame[["name", "segment", "csm", "main_lever", "retained_change_mrr", "end_mrr", "health_tier"]].copy()
+    shown["segment"] = shown["segment"].map(sidebar.pretty)
+    shown["main_lever"] = shown["main_lever"].map(LEVER_LABELS)
+    shown["health_tier"] = shown["health_tier"].map(TIER_LABELS).fillna("inactive")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "name": st.column_config.TextColumn("Account"),
+            "segment": st.column_config.TextColumn("Segment"),
+            "main_lever": st.column_config.TextColumn("Lever"),
+            "csm": st.column_config.TextColumn("CSM"),
+            "retained_change_mrr": st.column_config.NumberColumn("MRR change", format="dollar"),
+            "end_mrr": st.column_config.NumberColumn("MRR now", format="dollar"),
+            "health_tier": st.column_config.TextColumn("Health"),
+        },
+    )
+
+
+def render() -> None:
+    selection = sidebar.current()
+    month, filters, version = selection.month, selection.filters, selection.version
+    st.title(f"Negative churn · {sidebar.month_label(month)}")
+
+    left, middle, right = st.columns([1, 1, 2])
+    n_months = left.selectbox(
+        "Period", PERIOD_CHOICES, key="negative_churn_months",
+        format_func=lambda n: f"Last {n} months", help="Months shown in the trends, cohorts, breakdown and accounts.",
+    )
+    scope = middle.radio(
+        "Bridge", ("month", "period"), key="negative_churn_scope", horizontal=True,
+        format_func=lambda s: "Month" if s == "month" else "Period",
+        help="Opening to closing MRR for the selected month or for the whole period.",
+    )
+    month_from, month_to = data.cached(revenue.period_bounds, version, month, int(n_months))
+    right.caption(
+        f"Period: {sidebar.month_label(month_from)} to {sidebar.month_label(month_to)}. "
+        "NRR and GRR leave new and reactivated revenue out; net MRR churn counts reactivation."
+    )
+
+    panel = data.cached(charts.rates_panel, version, filters, month_from, month_to)
+    table, specs = panel["table"], panel["specs"]
+    summary = revenue.month_summary(table, month)
+    if int(table.loc[table["month"] == month, "active_accounts"].iloc[0]) == 0 and not summary["has_start"]:
+        st.info(
+            f"No accounts match the selected filters in {sidebar.month_label(month)}. "
+            "Widen the filters in the sidebar (or use Reset filters)."
+        )
+        return
+    _tiles(table, month)
+    _verdict(summary)
+
+    st.subheader("MRR movements")
+    left, right = st.columns(2)
+    with left:
+        _chart(specs["bridge_month" if scope == "month" else "bridge_period"])
+    with right:
+        _chart(specs["movements"])
+
+    st.subheader("Retention rates")
+    left, right = st.columns(2)
+    with left:
+        _chart(specs["retention"])
+    with right:
+        _chart(specs["net_churn"])
+    left, right = st.columns(2)
+    with left:
+        _chart(specs["quick_ratio"])
+    with right:
+        _chart(specs["levers"])
+    period = revenue.period_rates(table)
+
+    def pct(name: str) -> str:
+        return charts.format_tile(period[name], "percent")
+
+    st.caption(
+        f"Over the period (MRR-weighted monthly averages): net MRR churn {pct('net_mrr_churn_rate')}, "
+        f"NRR {pct('nrr')}, GRR {pct('grr')}, quick ratio {charts.format_ratio(period['quick_ratio'])}; "
+        f"expansion from upsell {pct('upsell_share')}, cross-sell {pct('cross_sell_share')}, "
+        f"usage {pct('usage_expansion_share')}."
+    )
+
+    st.subheader("Cohorts")
+    grain = st.radio(
+        "Cohort by", ("month", "quarter"), key="negative_churn_cohort_grain", horizontal=True,
+        format_func=str.capitalize,
+        help="Accounts grouped by the month (or quarter) of their first revenue.",
+    )
+    cohort = data.cached(charts.cohort_panel, version, filters, month_from, month_to, grain)
+    if cohort["spec"] is None:
+        st.caption("No account started paying in this period.")
+    else:
+        _chart(cohort["spec"])
+        st.caption(
+            "Cell = the cohort's MRR at the end of that period over its starting MRR (expansion, "
+            "contraction, churn and reactivation all count). Row label: cohort (accounts). "
+            "The lifecycle-stage filter does not apply here."
+        )
+
+    st.subheader("Who achieves negative churn")
+    by = st.selectbox("Break down by", tuple(BY_LABELS), key="negative_churn_by", format_func=BY_LABELS.get)
+    breakdown = data.cached(charts.breakdown_panel, version, filters, month_from, month_to, by, BY_LABELS[by])
+    groups = breakdown["table"]
+    left, right = st.columns(2)
+    with left:
+        _chart(breakdown["specs"]["rate"])
+    with right:
+        _chart(breakdown["specs"]["levers"])
+    st.dataframe(
+        groups[["group_value", "active_accounts", "expansion_mrr", "contraction_mrr", "churn_mrr",
+                "net_mrr_churn_rate", "nrr", "grr", "is_negative_churn"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "group_value": st.column_config.TextColumn(BY_LABELS[by]),
+            "active_accounts": st.column_config.NumberColumn("Accounts"),
+            "expansion_mrr": st.column_config.NumberColumn("Expansion", format="dollar"),
+            "contraction_mrr": st.column_config.NumberColumn("Contraction", format="dollar"),
+            "churn_mrr": st.column_config.NumberColumn("Churn", format="dollar"),
+            "net_mrr_churn_rate": st.column_config.NumberColumn("Net MRR churn", format="percent"),
+            "nrr": st.column_config.NumberColumn("NRR", format="percent"),
+            "grr": st.column_config.NumberColumn("GRR", format="percent"),
+            "is_negative_churn": st.column_config.CheckboxColumn("Negative churn"),
+        },
+    )
+
+    st.subheader("Accounts of the period")
+    top = data.cached(revenue.top_accounts, version, filters, month_from, month_to, TOP_N)
+    expanding, contracting = st.tabs(["Top expanding", "Top contracting"])
+    with expanding:
+        st.caption("Expansion net of contraction and churn over the period.")
+        _accounts_table(top[top["direction"] == "expanding"])
+    with contracting:
+        st.caption("Churn and contraction net of expansion over the period.")
+        _accounts_table(top[top["direction"] == "contracting"])
+    st.caption(f"Health tier at the end of {sidebar.month_label(month_to)}; new and reactivated MRR left out.")
+
+    with st.expander("Definitions and conventions"):
+        st.markdown(
+            "\n".join(f"- **{m.label}**: {m.description} `{m.formula}`" for m in revenue.RATE_METRICS.values())
+            + "\n- Reactivation is revenue again after any gap (one month at zero). A product dropped "
+            "while others remain is contraction. Revenue in a single month is new that month and "
+            "churn the next. Rates over a group or the period are MRR-weighted monthly averages."
+        )
+
+
+render()

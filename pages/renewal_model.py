@@ -1,0 +1,285 @@
+"""Renewal model & what-if: does the health score predict renewal, and what would another
+scorecard or incentive plan do? (DOMAIN.md sections 1 and 7)
+
+A thin shell: the fitted models are cached per database version (st.cache_resource, so
+the estimators are shared, not copied); every other panel is one cslib call through
+ui.data.cached; charts come from cslib.charts_model.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cslib import charts, charts_model, incentives, renewal_model, whatif
+from cslib.errors import UserError
+from ui import data, sidebar
+
+PREFIX = "renewal_model"
+WHATIF_KEY = f"{PREFIX}_whatif_scorecard"
+PERCENT = st.column_config.NumberColumn(format="percent")
+MONEY = st.column_config.NumberColumn(format="dollar")
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _bundle(version: data.Version):
+    """The fitted models of a database version, or the UserError text when they cannot be fitted."""
+    try:
+        return renewal_model.model_bundle(data.connection(version))
+    except UserError as err:
+        return str(err)
+
+
+def _model_section(selection, bundle) -> None:
+    st.subheader("Renewal-probability model")
+    if isinstance(bundle, str):
+        st.info(f"The renewal model needs more history: {bundle}.")
+        return
+    m = bundle.metrics.set_index("model")
+    split = renewal_model.split_summary(bundle)
+    cols = st.columns(5)
+    cols[0].metric("Held-out ROC AUC", f"{m.loc['boosted', 'auc']:.3f}", border=True,
+                   help="Gradient boosting on renewals due on or after the split date (never seen in training).")
+    cols[1].metric("Baseline AUC (logistic)", f"{m.loc['logistic', 'auc']:.3f}", border=True)
+    cols[2].metric("Brier score", f"{m.loc['boosted', 'brier']:.3f}", border=True,
+                   help=f"Mean squared error of the probability; predicting the training renewal rate for "
+                        f"everyone scores {m.loc['boosted', 'brier_constant']:.3f}. Lower is better.")
+    cols[3].metric("Accuracy at 0.5", charts.format_percent(m.loc["boosted", "accuracy"]), border=True)
+    cols[4].metric("Test renewal rate", charts.format_percent(m.loc["boosted", "test_renewal_rate"]), border=True)
+    if split["n_test"] < 100:
+        st.warning(f"Only {split['n_test']} renewals in the test set: these metrics are noisy.")
+    better = "beats" if bundle.best == "boosted" else "does not beat"
+    st.caption(
+        f"Trained on {split['n_train']:,} decided renewals due before {split['split_on']} (last "
+        f"{split['train_last_due_on']}), tested on {split['n_test']:,} due from {split['test_first_due_on']}. "
+        f"Features: the 13 weeks of health before each due month, segment and tenure; target accounts of the "
+        f"whole book (the sidebar filters do not refit the model). Gradient boosting {better} the logistic "
+        "baseline on held-out AUC."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.vega_lite_chart(data.chart_spec(charts_model.calibration_chart, bundle.calibration), width="stretch")
+    with right:
+        st.vega_lite_chart(data.chart_spec(charts_model.importance_chart, bundle.importance), width="stretch")
+
+    month = selection.month
+    rows = data.cached(renewal_model.upcoming_features, selection.version, selection.filters, month)
+    upcoming = renewal_model.upcoming_renewals(rows, bundle, month)
+    summary = renewal_model.upcoming_summary(upcoming)
+    st.markdown(f"**Renewals due in the {renewal_model.UPCOMING_DAYS} days after {sidebar.month_label(month)}**")
+    cols = st.columns(4)
+    cols[0].metric("Renewals due", charts.format_count(summary["renewals"]), border=True)
+    cols[1].metric("ARR due", charts.format_money(summary["due_arr"]), border=True)
+    cols[2].metric("Expected ARR renewed", charts.format_money(summary["expected_arr"]), border=True,
+                   help="Sum of probability x ARR due.")
+    cols[3].metric("ARR at risk (p < 50%)", charts.format_money(summary["at_risk_arr"]), border=True)
+    st.dataframe(
+        upcoming,
+        hide_index=True,
+        width="stretch",
+        height=320,
+        column_config={
+            "account_id": "Account",
+            "name": "Name",
+            "segment": "Segment",
+            "csm": "CSM",
+            "due_on": st.column_config.DateColumn("Due on"),
+            "due_arr": st.column_config.NumberColumn("ARR due", format="dollar"),
+            "outcome": "Outcome",
+            "month_end_tier": "Tier before",
+            "p_renewal": st.column_config.ProgressColumn("P(renew)", min_value=0.0, max_value=1.0, format="percent"),
+            "p_baseline": st.column_config.NumberColumn("P (baseline)", format="percent"),
+            "driver_1": "Top driver",
+            "driver_2": "2nd driver",
+            "driver_3": "3rd driver",
+        },
+    )
+    st.caption(
+        "Riskiest first. A driver is the change in probability (percentage points) against the same "
+        "account with that feature at its typical (training median) value; + raises the odds of renewal."
+    )
+
+
+def _indicators_section(selection, bundle) -> None:
+    st.subheader("Which indicators relate to renewal")
+    bands, effects = data.cached(renewal_model.indicator_tables, selection.version, selection.filters)
+    if bands.empty:
+        st.info("No decided renewals in this slice.")
+        return
+    effects = renewal_model.with_importance(effects, None if isinstance(bundle, str) else bundle.importance)
+    st.vega_lite_chart(data.chart_spec(charts_model.effect_chart, effects), width="stretch")
+    st.caption(
+        "Each indicator's mean over the 13 weeks before the due month, banded with the scorecard's bands "
+        "(modules: 0 / 10 / 20 points). Difference = renewal rate of the band with the most points minus "
+        "the band with the fewest, with a 95% normal-approximation interval; an interval clear of 0 is "
+        "significant. Permutation importance: drop in the model's test AUC when the indicator's "
+        "features are shuffled (whole book)."
+    )
+    st.dataframe(
+        effects[["label", "segment", "top_band", "top_rate", "top_n", "bottom_band", "bottom_rate", "bottom_n",
+                 "difference", "ci_low", "ci_high", "permutation_importance"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "label": "Indicator", "segment": "Segment", "top_band": "Top band", "top_rate": st.column_config.NumberColumn("Top rate", format="percent"),
+            "top_n": "n (top)", "bottom_band": "Bottom band", "bottom_rate": st.column_config.NumberColumn("Bottom rate", format="percent"),
+            "bottom_n": "n (bottom)", "difference": st.column_config.NumberColumn("Difference", format="percent"),
+            "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
+            "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+            "permutation_importance": st.column_config.NumberColumn("AUC drop", format="%.4f"),
+        },
+    )
+    with st.expander("Renewal rate by band, every indicator and segment"):
+        st.dataframe(
+            bands[["label", "segment", "band_label", "points", "renewals", "renewed", "renewal_rate", "ci_low", "ci_high"]],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "label": "Indicator", "segment": "Segment", "band_label": "Band", "points": "Points",
+                "renewal_rate": st.column_config.NumberColumn("Renewal rate", format="percent"),
+                "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
+                "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
+            },
+        )
+
+
+def _calibration_section(selection) -> None:
+    st.subheader("Calibration of the health score")
+    series = data.kpi_series(selection.version, selection.filters, selection.month, 12)
+    bands = data.cached(renewal_model.score_band_table, selection.version, selection.filters)
+    left, right = st.columns(2)
+    with left:
+        st.vega_lite_chart(data.chart_spec(charts.health_vs_renewal, series), width="stretch")
+        st.caption("The practitioners' goal: health rate ≈ renewal rate, month by month.")
+    with right:
+        if bands.empty:
+            st.info("No decided renewals in this slice.")
+        else:
+            st.vega_lite_chart(
+                data.chart_spec(charts_model.rate_band_chart, bands, title="Renewal rate by score band"),
+                width="stretch",
+            )
+            st.caption(
+                "Decided renewals by the month-end score of the month before the due month (bands of 10 "
+                "points, lower bound inclusive; bars = renewal rate, lines = 95% Wilson intervals)."
+            )
+
+
+def _scorecard_form(base) -> None:
+    with st.form(f"{PREFIX}_form"):
+        st.markdown("**Edit the scorecard** (starts from the one this database was scored with)")
+        c = st.columns(6)
+        healthy_min = c[0].number_input("Healthy from", 1.0, 100.0, base.healthy_min, 1.0, key=f"{PREFIX}_healthy_min")
+        unhealthy_below = c[1].number_input("Unhealthy below", 1.0, 99.0, base.unhealthy_below, 1.0, key=f"{PREFIX}_unhealthy_below")
+        weeks = c[2].number_input("Window (weeks)", 1, 26, base.window_weeks, 1, key=f"{PREFIX}_weeks")
+        min_weeks = c[3].number_input("Min weeks", 1, 26, base.min_weeks, 1, key=f"{PREFIX}_min_weeks")
+        weighting = c[4].selectbox("Weighting", ["linear", "equal"], index=["linear", "equal"].index(base.weighting), key=f"{PREFIX}_weighting")
+        cap = c[5].number_input("Module cap (points)", 0.0, 100.0, base.modules_cap_points, 1.0, key=f"{PREFIX}_cap")
+        left, right = st.columns([1, 2])
+        modules = left.data_editor(whatif.modules_frame(base)[["module", "points"]], hide_index=True, num_rows="dynamic",
+                                   key=f"{PREFIX}_modules", width="stretch")
+        bands = right.data_editor(whatif.bands_frame(base), hide_index=True, num_rows="dynamic",
+                                  key=f"{PREFIX}_bands", width="stretch")
+        if st.form_submit_button("Re-score the book", type="primary"):
+            try:
+                st.session_state[WHATIF_KEY] = whatif.scorecard_with(
+                    base, healthy_min=healthy_min, unhealthy_below=unhealthy_below, window_weeks=int(weeks),
+                    min_weeks=int(min_weeks), weighting=weighting, modules_cap_points=cap,
+                    module_points=modules, ratio_bands=bands,
+                )
+            except UserError as err:
+                st.error(str(err))
+
+
+def _whatif_section(selection) -> None:
+    st.subheader("Scorecard what-if")
+    base = data.cached(whatif.current_scorecard, selection.version)
+    _scorecard_form(base)
+    edited = st.session_state.get(WHATIF_KEY)
+    if edited is None:
+        st.caption("Change settings and press *Re-score the book*: the slice is re-scored in memory (the "
+                   "database is never written) and shown next to the current scores, backtested on real renewals.")
+        return
+    with st.spinner("Re-scoring the book with the edited scorecard…"):
+        result = data.cached(whatif.run_whatif, selection.version, edited, selection.filters, selection.month)
+    rates = result["rates"].iloc[0]
+    bt = result["backtest"].set_index(["version", "tier"])
+    cols = st.columns(4)
+    cols[0].metric("Health rate (current)", charts.format_percent(rates["health_rate_before"]), border=True)
+    cols[1].metric("Health rate (what-if)", charts.format_percent(rates["health_rate_after"]), border=True,
+                   delta=charts.format_delta(rates["health_rate_after"] - rates["health_rate_before"], "percent"))
+    cols[2].metric("Score AUC (current)", f"{bt.loc[('before', 'all'), 'auc']:.3f}", border=True,
+                   help="How well the month-end score before the due month separates renewed from not renewed.")
+    cols[3].metric("Score AUC (what-if)", f"{bt.loc[('after', 'all'), 'auc']:.3f}", border=True,
+                   delta=f"{bt.loc[('after', 'all'), 'auc'] - bt.loc[('before', 'all'), 'auc']:+.3f}")
+    left, right = st.columns(2)
+    with left:
+        st.vega_lite_chart(data.chart_spec(charts_model.tier_compare_chart, result["tiers"]), width="stretch")
+    with right:
+        st.vega_lite_chart(data.chart_spec(charts_model.backtest_chart, result["backtest"]), width="stretch")
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Nine-box shift in {sidebar.month_label(selection.month)}** (accounts)")
+        st.dataframe(result["ninebox"], hide_index=True, width="stretch")
+    with right:
+        st.markdown("**Tier before (rows) → tier after (columns)**")
+        st.dataframe(result["transitions"], width="stretch")
+    st.download_button("Download the edited scorecard (TOML)", edited.to_toml(), file_name="scorecard.toml",
+                       mime="application/toml", key=f"{PREFIX}_download")
+    st.caption("Apply it with `python -m cslib score --scorecard scorecard.toml`.")
+
+
+def _incentive_section(selection) -> None:
+    st.subheader("CSM incentive calculator")
+    plan = incentives.load_incentive_plan()
+    left, right = st.columns([1, 2])
+    rate_pct = left.number_input("Rate (% of healthy MRR)", 0.0, 100.0, plan.rate * 100, 0.1, key=f"{PREFIX}_rate")
+    left.caption("Commission = healthy MRR x rate x coefficient of the book's health-rate MoM. Example: 1.2M ARR "
+                 "all healthy, 1%, MoM 106% → 100,000 x 1% x 1.1 = 1,100 a month.")
+    table = left.data_editor(incentives.band_table(plan)[["from_mom", "coefficient"]], hide_index=True,
+                             num_rows="dynamic", key=f"{PREFIX}_bands_incentive", width="stretch",
+                             column_config={"from_mom": st.column_config.NumberColumn("MoM from (inclusive)", format="%.2f"),
+                                            "coefficient": st.column_config.NumberColumn("Coefficient", format="%.2f")})
+    try:
+        edited = incentives.plan_from_table(table, rate_pct / 100, plan)
+    except UserError as err:
+        right.error(str(err))
+        return
+    per_csm, teams = data.cached(incentives.payout_tables, selection.version, selection.month, selection.filters, edited)
+    money = {
+        c: st.column_config.NumberColumn(label, format="dollar")
+        for c, label in (("mrr", "MRR"), ("healthy_mrr", "Healthy MRR"), ("prev_mrr", "MRR last month"),
+                         ("prev_healthy_mrr", "Healthy MRR last month"), ("commission", "Commission"))
+    }
+    money.update({"csm": "CSM", "csm_team": "Team", "csms": "CSMs", "accounts": "Accounts",
+                  "overdue_accounts": "Overdue", "coefficient": st.column_config.NumberColumn("Coefficient", format="%.2f")})
+    with right:
+        st.markdown(f"**Payouts for {sidebar.month_label(selection.month)}**, per team")
+        st.dataframe(teams, hide_index=True, width="stretch",
+                     column_config={**money, "mom": st.column_config.NumberColumn("MoM", format="percent")})
+        st.markdown("Per CSM")
+        st.dataframe(per_csm, hide_index=True, width="stretch", height=300,
+                     column_config={**money, "mom": st.column_config.NumberColumn("MoM", format="percent"),
+                                    "health_rate": st.column_config.NumberColumn("Health rate", format="percent")})
+    st.caption("Deferred renewals count as unhealthy: an account whose latest renewal due by the month end has no "
+               "renewal order yet is not healthy MRR. MoM n/a (no healthy MRR last month) pays the neutral coefficient.")
+
+
+def render() -> None:
+    selection = sidebar.current()
+    st.title(f"Renewal model & what-if · {sidebar.month_label(selection.month)}")
+    with st.spinner("Fitting the renewal model (once per database version)…"):
+        bundle = _bundle(selection.version)
+    tabs = st.tabs(["Model", "Indicators", "Score calibration", "Scorecard what-if", "Incentives"])
+    with tabs[0]:
+        _model_section(selection, bundle)
+    with tabs[1]:
+        _indicators_section(selection, bundle)
+    with tabs[2]:
+        _calibration_section(selection)
+    with tabs[3]:
+        _whatif_section(selection)
+    with tabs[4]:
+        _incentive_section(selection)
+
+
+render()

@@ -1,0 +1,121 @@
+"""Churn reasons page through AppTest on the hand-made churn book (tests_support/churn_book.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests_support.churn_book import SCRIPT_NOTE, build_churn_book
+
+PAGE = "pages/churn_reasons.py"
+
+
+@pytest.fixture(scope="module")
+def churn_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("churn_app") / "churn.duckdb"
+    build_churn_book(path)
+    return path
+
+
+@pytest.fixture
+def churn_app(app_on, churn_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("HEALTHGRID_APP_DB", str(tmp_path / "store.sqlite"))
+
+    def make(db=None, **params):
+        at = app_on(db or churn_db, **params)
+        at.switch_page(PAGE)
+        return at.run()
+
+    return make
+
+
+def _clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _tiles(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _frame_with(at, column: str):
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def test_page_shows_hand_computed_numbers(churn_app):
+    at = churn_app()
+    _clean(at)
+    assert at.title[0].value == "Churn reasons · Jul 2025 – Jun 2026"  # trailing 12 months to Jun 2026
+    tiles = _tiles(at)
+    assert tiles["Churned accounts"] == "6"
+    assert tiles["Churned ARR"] == "$258K"
+    assert tiles["Avoidable share of ARR"] == "60.5%"  # 156,000 / 258,000
+    assert tiles["Churned in onboarding"] == "2"
+    assert tiles["No reason logged"] == "1"
+    assert tiles["Unclassified reason"] == "1"
+    reasons = at.dataframe[0].value
+    assert list(reasons["label"])[:2] == ["Switched to a competitor", "Went out of business or was acquired"]
+    assert list(reasons["churned_arr"])[:2] == [120_000.0, 60_000.0]
+    assert reasons["arr_share"].sum() == pytest.approx(1.0)
+    assert len(at.get("vega_lite_chart")) == 4  # reasons, trend, health before churn, flags by owner
+    assert at.expander[0].label == "Reason taxonomy · 1 unclassified logs"
+
+
+def test_period_and_filters_change_the_numbers(churn_app):
+    at = churn_app(month="2026-04")
+    at.radio(key="churn_reasons_period").set_value("month").run()
+    _clean(at)
+    assert at.title[0].value == "Churn reasons · Apr 2026"
+    assert _tiles(at)["Churned ARR"] == "$186K"  # c1 120,000 + c4 60,000 + c6 6,000
+    at.multiselect(key="hg_filter_segment").set_value(["smb"]).run()
+    _clean(at)
+    assert _tiles(at)["Churned ARR"] == "$6.0K"
+    at.selectbox(key="churn_reasons_by").set_value("contract_stage").run()
+    _clean(at)
+    by_stage = at.dataframe[3].value  # reason, category, avoidable, then the chosen dimension
+    assert list(by_stage["label"]) == ["At or before first renewal"]  # c6
+    assert list(by_stage["churned_arr"]) == [6_000.0]
+    at.radio(key="churn_reasons_trend_measure").set_value("churned_accounts").run()
+    _clean(at)
+    assert len(at.get("vega_lite_chart")) == 3  # no flag for SMB in April: no owner chart
+    assert any("No red-light flag" in i.value for i in at.info)
+
+
+def test_month_without_churn_still_shows_flags_and_notes(churn_app):
+    at = churn_app()
+    at.radio(key="churn_reasons_period").set_value("month").run()
+    _clean(at)
+    assert any("No churn in this period" in i.value for i in at.info)
+    tiles = _tiles(at)
+    assert tiles["Open flags"] == "1" and tiles["Resolved flags"] == "1"  # nps detractor; complaint
+    flags = _frame_with(at, "owner_department")
+    assert list(flags["flag_label"]) == ["NPS detractor among key users", "Complaint ticket"]
+    assert list(flags["age_days"]) == [20, 29]
+
+
+def test_notes_with_html_render_as_plain_text(churn_app):
+    at = churn_app()
+    at.text_input(key="churn_reasons_search").set_value("<SCRIPT>").run()
+    _clean(at)
+    notes = _frame_with(at, "kind")
+    assert list(notes["note"]) == [SCRIPT_NOTE]  # the literal text, in a dataframe cell
+    assert not at.get("html")  # no st.html element anywhere
+    rendered = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not any("<script>" in text or "<b>" in text for text in rendered)
+
+
+def test_search_wildcards_are_literal(churn_app):
+    at = churn_app()
+    at.text_input(key="churn_reasons_search").set_value("100%").run()
+    notes = _frame_with(at, "kind")
+    assert list(notes["note"]) == ["Quarterly review 100% done"]
+    at.text_input(key="churn_reasons_search").set_value("_").run()
+    assert _frame_with(at, "kind").empty
+
+
+def test_page_renders_on_the_small_demo(churn_app, small_demo_db):
+    at = churn_app(db=small_demo_db)
+    _clean(at)
+    assert int(_tiles(at)["Churned accounts"]) > 0
+    for key, value in (("churn_reasons_period", "quarter"), ("churn_reasons_period", "month")):
+        at.radio(key=key).set_value(value).run()
+        _clean(at)

@@ -1,0 +1,145 @@
+"""Health flows page through AppTest on the hand-made flows book (tests_support/flows_book.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cslib import appstore
+from tests_support.flows_book import build_flows_book
+
+PAGE = "pages/flows.py"
+
+
+@pytest.fixture(scope="module")
+def flows_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("flows_app") / "flows.duckdb"
+    build_flows_book(path)
+    return path
+
+
+@pytest.fixture
+def flows_app(app_on, flows_db, tmp_path, monkeypatch):
+    store = tmp_path / "store.sqlite"
+    monkeypatch.setenv("HEALTHGRID_APP_DB", str(store))
+
+    def make(**params):
+        at = app_on(flows_db, **params)
+        at.switch_page(PAGE)
+        return at.run()
+
+    make.store = store
+    return make
+
+
+def _clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _tiles(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_page_shows_hand_computed_numbers(flows_app):
+    at = flows_app()
+    _clean(at)
+    assert at.title[0].value == "Health flows · Feb 2026"
+    tiles = _tiles(at)
+    assert tiles["Healthy ARR"] == "$200K"  # 200,400
+    assert tiles["Unhealthy ARR"] == "$61.2K"
+    assert tiles["Health rate"] == "62.5%"  # 200,400 / 320,400
+    assert tiles["Health-rate MoM"] == "83.5%"  # 200,400 / 240,000
+    matrix = at.dataframe[0].value
+    assert matrix.loc["Healthy", "Deferred"] == "$18.0K"
+    assert matrix.loc["Deferred", "Healthy"] == "$14.4K"
+    assert matrix.loc["Healthy", "Churned"] == "$60.0K"
+    charts = at.get("vega_lite_chart")
+    assert len(charts) >= 4  # flow bars, two waterfalls, trend, (alert waterfall)
+    assert "Start + steps = end" in " ".join(c.value for c in at.caption)
+
+
+def test_matrix_in_accounts_and_team_level(flows_app):
+    at = flows_app()
+    at.radio(key="flows_matrix_value").set_value("accounts").run()
+    _clean(at)
+    matrix = at.dataframe[0].value
+    assert matrix.loc["Healthy", "Healthy"] == 3 and matrix.loc["Healthy", "Total"] == 6
+    at.selectbox(key="flows_trend_level").set_value("csm_team").run()
+    _clean(at)
+    teams = at.dataframe[1].value
+    assert teams["CSM team"].tolist() == ["North", "South"]
+    assert teams["Health-rate MoM"].tolist()[0] == "73.1%"  # 114,000 / 156,000
+
+
+def test_filter_changes_the_numbers(flows_app):
+    at = flows_app(csm_team="North")
+    _clean(at)
+    assert _tiles(at)["Healthy ARR"] == "$114K"
+    assert _tiles(at)["Unhealthy ARR"] == "$18.0K"  # f_deferred
+
+
+def test_alert_status_is_saved_and_survives_a_new_session(flows_app):
+    at = flows_app()
+    _clean(at)
+    assert _tiles(at)["Alerts this month"] != "0"
+    pick = at.selectbox(key="flows_alert_pick")
+    chosen = pick.value
+    assert chosen.count("|") == 2
+    at.selectbox(key=f"flows_status_{chosen}").set_value("acknowledged")
+    at.text_input(key="flows_user").input("ana")
+    at.button(key="flows_update_status").click().run()
+    _clean(at)
+    saved = appstore.AppStore(flows_app.store).alert_statuses().set_index("alert_id")
+    assert saved.loc[chosen, "status"] == "acknowledged"
+    assert saved.loc[chosen, "updated_by"] == "ana"
+
+    again = flows_app()  # a new session (and a fresh store object)
+    _clean(again)
+    assert again.selectbox(key=f"flows_status_{chosen}").value == "acknowledged"
+    table = again.dataframe[-1].value if again.dataframe else None
+    listed = [df.value for df in again.dataframe if "status" in df.value.columns]
+    assert listed and "acknowledged" in listed[0]["status"].tolist()
+    assert table is not None
+
+
+def test_window_tradeoff_on_demand(flows_app):
+    at = flows_app()
+    at.toggle(key="flows_tradeoff").set_value(True).run()
+    _clean(at)
+    shown = [df.value for df in at.dataframe if "Window (weeks)" in df.value.columns]
+    assert shown and shown[0]["Window (weeks)"].tolist() == [1, 4, 13]
+    assert shown[0]["Min weeks"].tolist() == [1, 2, 7]
+
+
+def test_chart_builders_produce_valid_vega_lite(flows_db):
+    """The page skips Altair's schema validation for speed; validate every builder here."""
+    import altair as alt
+
+    from cslib import alerts, charts_flows, db, flows
+    from cslib.filters import Filters
+
+    conn = db.connect(flows_db)
+    try:
+        month = "2026-02"
+        matrix = flows.transition_matrix(conn, Filters(), month)
+        both = flows.bridges(conn, Filters(), month)
+        trend = flows.health_rate_trend(conn, Filters(), month, "csm_team")
+        month_alerts = alerts.month_alerts(conn, Filters(), month)
+        row = month_alerts.dropna(subset=["prev_score"]).iloc[0]
+        built = [
+            charts_flows.flow_bars(matrix, "arr"),
+            charts_flows.flow_bars(matrix, "accounts"),
+            charts_flows.waterfall(both[both["bridge"] == "healthy"], "Healthy ARR"),
+            charts_flows.health_rate_lines(trend, "health_rate"),
+            charts_flows.indicator_waterfall(alerts.indicator_changes(row), row["prev_score"], row["score"], "t"),
+            charts_flows.tradeoff_chart(alerts.window_tradeoff(conn, Filters(), month)),
+        ]
+        for chart in built:
+            assert isinstance(chart, alt.TopLevelMixin)
+            assert chart.to_dict()["title"]  # validates against the Vega-Lite schema
+        spec = charts_flows.bridge_spec(conn, Filters(), month, "healthy")
+        values = next(iter(spec["datasets"].values()))
+        assert [v["label"] for v in values][0] == "Last month" and values[-1]["arr"] == 200_400
+        assert charts_flows.alert_spec(conn, Filters(), month, "nope|2026-02-02|score_drop") is None
+    finally:
+        conn.close()

@@ -1,0 +1,140 @@
+"""Negative churn page through AppTest: hand-computed tiles on the movement book, the
+negative-churn verdict, filters, page widgets, and the small demo.
+
+Expected values come from tests_support/revenue_book.py (its docstring shows the arithmetic).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests_support.revenue_book import build_movement_book
+
+PAGE = "pages/negative_churn.py"
+TIMEOUT = 30
+
+
+@pytest.fixture(scope="session")
+def movement_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("movement_book") / "book.duckdb"
+    build_movement_book(path)
+    return path
+
+
+def _open(app_on, db_path, **params):
+    at = app_on(db_path, **params).run()
+    at.switch_page(PAGE).run()
+    _assert_clean(at)
+    return at
+
+
+def _assert_clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _tiles(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _chart_titles(at) -> list[str]:
+    titles = []
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec.get("title")
+        titles.append(title["text"] if isinstance(title, dict) else title)
+    return titles
+
+
+def test_page_shows_the_hand_computed_june(movement_db, app_on):
+    at = _open(app_on, movement_db)
+    assert at.title[0].value == "Negative churn · Jun 2026"
+    # June: start 4630, m7 contracts by 100 and nothing else moves
+    assert _tiles(at) == {
+        "Net MRR churn rate": "2.2%",  # 100 / 4630
+        "Gross MRR churn rate": "2.2%",
+        "Quick ratio": "0.0x",  # no gains
+        "Expansion MRR": "$0",
+        "NRR": "97.8%",  # 4530 / 4630
+        "GRR": "97.8%",
+        "NRR (12 months)": "–",  # six months of data: no window yet
+        "GRR (12 months)": "–",
+    }
+    assert "No negative churn in Jun 2026" in at.warning[0].value
+    assert len(at.get("vega_lite_chart")) == 9
+    titles = _chart_titles(at)
+    # the June bridge moves 4630 -> 4530: its axis starts at 4530 - 0.6 * 100, rounded down
+    assert "MRR bridge, Jun 2026 (axis from $4.4K)" in titles
+    assert "Net MRR retention by signing cohort" in titles
+    expanding, contracting = at.dataframe[1].value, at.dataframe[2].value
+    assert expanding["name"].tolist() == ["Acme Works", "Birch Retail", "Cedar Foods"]
+    assert expanding["main_lever"].tolist() == ["Upsell", "Cross-sell", "Usage"]
+    assert expanding["health_tier"].tolist() == ["Healthy", "Unscored", "Unscored"]
+    assert contracting["name"].tolist() == ["Elm Logistics", "Fir Studio", "Dune Labs", "Granite Bank"]
+    assert contracting["health_tier"].tolist()[1] == "inactive"
+
+
+def test_april_is_negative_churn(movement_db, app_on):
+    at = _open(app_on, movement_db)
+    at.selectbox(key="hg_month").set_value("2026-04").run()
+    _assert_clean(at)
+    tiles = _tiles(at)
+    assert tiles["Net MRR churn rate"] == "-1.6%"  # (30 - 100) / 4410
+    assert tiles["Quick ratio"] == "10.0x"  # (200 new + 100 cross-sell) / 30
+    assert tiles["NRR"] == "101.6%" and tiles["GRR"] == "99.3%"
+    assert "Negative churn in Apr 2026" in at.success[0].value
+    assert {m.label: m.delta for m in at.metric}["Net MRR churn rate"] == "-2.5 pp"
+
+
+def test_may_nrr_leaves_the_reactivation_out(movement_db, app_on):
+    at = _open(app_on, movement_db, month="2026-05")
+    tiles = _tiles(at)
+    assert tiles["NRR"] == "93.6%"  # (4680 - 100 - 200) / 4680, without the 250 back
+    assert tiles["Net MRR churn rate"] == "1.1%"  # (300 - 250) / 4680
+
+
+def test_segment_filter_changes_the_numbers(movement_db, app_on):
+    at = _open(app_on, movement_db)
+    at.multiselect(key="hg_filter_segment").set_value(["enterprise"]).run()
+    _assert_clean(at)
+    tiles = _tiles(at)
+    assert tiles["NRR"] == "96.9%"  # 3100 / 3200
+    assert tiles["Net MRR churn rate"] == "3.1%"
+    assert at.query_params["segment"] == "enterprise"
+
+
+def test_bridge_scope_and_cohort_grain_and_breakdown(movement_db, app_on):
+    at = _open(app_on, movement_db)
+    at.radio(key="negative_churn_scope").set_value("period").run()
+    _assert_clean(at)
+    assert "MRR bridge, Jan 2026 to Jun 2026" in _chart_titles(at)  # from 0: axis at zero
+    at.radio(key="negative_churn_cohort_grain").set_value("quarter").run()
+    _assert_clean(at)
+    at.selectbox(key="negative_churn_by").set_value("industry").run()
+    _assert_clean(at)
+    groups = at.dataframe[0].value
+    assert set(groups["group_value"]) == {"Manufacturing", "Retail", "Software", "Finance"}
+    at.selectbox(key="negative_churn_months").set_value(24).run()
+    _assert_clean(at)
+    assert _tiles(at)["NRR"] == "97.8%"
+
+
+def test_empty_selection_shows_info(movement_db, app_on):
+    at = _open(app_on, movement_db, segment="smb", region="apac")  # only m8, non-target
+    assert not at.metric
+    assert "No accounts match" in at.info[0].value
+
+
+@pytest.mark.slow
+def test_small_demo_renders(small_demo_db, app_on):
+    at = _open(app_on, small_demo_db)
+    assert at.title[0].value == "Negative churn · Oct 2026"
+    tiles = _tiles(at)
+    assert tiles["NRR"].endswith("%") and tiles["NRR (12 months)"].endswith("%")
+    assert len(at.get("vega_lite_chart")) == 9
+    at.selectbox(key="negative_churn_months").set_value(36).run(timeout=TIMEOUT)  # clipped to 15
+    _assert_clean(at)
+    at.multiselect(key="hg_filter_lifecycle_stage").set_value(["established"]).run(timeout=TIMEOUT)
+    _assert_clean(at)

@@ -1,0 +1,48 @@
+"""The Health flows page in a real browser (headless Chromium) against a running server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stMetricValue"]')
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas,"
+        " [data-testid=\"stVegaLiteChart\"] svg.marks').length >= 4"
+    )
+
+
+def _tile(page, label: str) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^{re.escape(label)}$"))
+    )
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_flows_page_renders_with_numbers(page, app_url, artifacts_dir):
+    _open(page, app_url)  # the server's first request goes through app.py (see ui.sidebar.current)
+    _open(page, f"{app_url}/flows")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "Health flows" in page.locator("h1").first.inner_text()
+    assert re.fullmatch(r"\$\d+(\.\d)?[KMB]?", _tile(page, "Healthy ARR"))
+    assert re.fullmatch(r"\d+\.\d%", _tile(page, "Health rate"))
+    assert re.fullmatch(r"\d+\.\d%", _tile(page, "Health-rate MoM"))
+    assert re.fullmatch(r"[\d,]+", _tile(page, "Alerts this month"))
+    assert page.get_by_text("Transition matrix", exact=False).count() >= 1
+    page.set_viewport_size({"width": 1440, "height": 3400})
+    page.wait_for_timeout(1200)
+    page.screenshot(path=str(artifacts_dir / "flows.png"), full_page=True)
+
+
+def test_flows_page_segment_filter(page, app_url):
+    _open(page, f"{app_url}/flows")
+    all_healthy = _tile(page, "Healthy ARR")
+    _open(page, f"{app_url}/flows?segment=enterprise")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert _tile(page, "Healthy ARR") != all_healthy

@@ -1,0 +1,313 @@
+"""Weekly change alerts: the rules on crafted weekly series (boundaries included), the
+rule config, statuses in the app store, and the recovery test."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from cslib import alerts
+from cslib.appstore import AppStore
+from cslib.db import sql_file
+from cslib.errors import UserError
+from cslib.pipeline import create_raw_tables
+from cslib.scorecard import load_scorecard, tier_of
+from cslib.settings import CONFIG_DIR
+from tests_support.sql import HEALTH_WEEKLY_DDL
+
+W = [dt.date(2026, 1, 5) + dt.timedelta(days=7 * i) for i in range(8)]  # Mondays
+SCORECARD = load_scorecard()
+POINTS = ("modules_points", "instance_points", "activation_points", "login_points", "bi_points")
+
+#: account -> scores per week (None = unscored, '-' = no row that week)
+SERIES = {
+    "drop15": [80.0, 65.0],
+    "drop149": [80.0, 65.1],
+    "dropfloat": [45.3, 30.3],  # 14.999999999999996 in floating point: rounds to 15.0
+    "at70": [70.0, 69.9, 70.0],  # fall then rise across 70 (70 is healthy)
+    "above70": [71.0, 70.0],  # 70 is still healthy: no fall
+    "at30": [30.0, 29.9, 30.0],  # 30 is at risk
+    "gap": [80.0, "-", 50.0],  # no previous calendar week: no comparison
+    "unscored": [80.0, None],
+}
+#: drop15's indicator points (sum = score): modules, instance, activation, login, bi
+DROP15_POINTS = [(30.0, 15.0, 20.0, 10.0, 5.0), (25.0, 15.0, 15.0, 5.0, 5.0)]
+#: account -> users_logged_in per week ('-' = no usage row)
+LOGINS = {
+    "silent3": [0, 0, 0, 5, 0, 0, 0, 0],  # runs of 3 and 4: fires in weeks 3 and 7
+    "silent2": [0, 0, 5, 0, 0, 4],
+    "silentgap": [0, 0, "-", 0, 0],
+}
+EVENTS = [
+    # account_id, occurred_on, kind, score, role
+    ("nps6", "2026-01-07", "nps", 6.0, "key_user"),
+    ("nps7", "2026-01-07", "nps", 7.0, "key_user"),
+    ("npsuser", "2026-01-07", "nps", 2.0, "user"),
+    ("npsadmin", "2026-01-11", "nps", 0.0, "admin"),  # a Sunday: week of 2026-01-05
+    ("npsadmin", "2026-01-06", "nps", 3.0, "dept_head"),  # same week: one alert, lowest 0
+    ("people", "2026-01-14", "admin_changed", None, "admin"),
+    ("people", "2026-01-13", "dept_head_changed", None, "dept_head"),
+    ("people", "2026-01-15", "dept_head_changed", None, "dept_head"),
+    ("people", "2026-01-14", "complaint", None, "admin"),  # not a rule
+]
+
+
+def _build(rules: alerts.AlertRules | None = None) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    create_raw_tables(conn)
+    conn.execute(HEALTH_WEEKLY_DDL)
+    rows = []
+    for account, scores in SERIES.items():
+        for i, score in enumerate(scores):
+            if score == "-":
+                continue
+            points = DROP15_POINTS[i] if account == "drop15" else (score or 0.0, 0.0, 0.0, 0.0, 0.0)
+            rows.append((account, W[i], 8, score, tier_of(score, SCORECARD), *points))
+    conn.executemany(
+        f"insert into health_weekly (account_id, week_start, weeks_in_window, score, tier, {', '.join(POINTS)}) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    usage = [
+        (account, W[i], 10, 10, n, 0, 5)
+        for account, logins in LOGINS.items()
+        for i, n in enumerate(logins)
+        if n != "-"
+    ]
+    conn.executemany("insert into raw_usage_weekly values (?, ?, ?, ?, ?, ?, ?)", usage)
+    conn.executemany("insert into raw_events values (?, ?, ?, ?, ?, null)", EVENTS)
+    alerts.write_alert_rule_tables(conn, rules or alerts.load_alert_rules())
+    conn.execute(sql_file("health_alerts"))
+    return conn
+
+
+def _fired(conn) -> set[tuple[str, dt.date, str]]:
+    rows = conn.execute("select account_id, week_start, rule from health_alerts").fetchall()
+    return {(a, w, r) for a, w, r in rows}
+
+
+@pytest.fixture(scope="module")
+def built():
+    conn = _build()
+    yield conn
+    conn.close()
+
+
+def test_score_drop_boundary(built):
+    fired = _fired(built)
+    assert ("drop15", W[1], "score_drop") in fired  # exactly 15 points
+    assert ("drop149", W[1], "score_drop") not in fired  # 14.9
+    assert ("dropfloat", W[1], "score_drop") in fired  # 15.0 after rounding
+    assert ("gap", W[2], "score_drop") not in fired  # the week before is missing
+    assert not {a for a, _, r in fired if r == "score_drop"} - {"drop15", "dropfloat"}
+
+
+def test_tier_boundaries(built):
+    fired = _fired(built)
+    assert ("at70", W[1], "tier_fall") in fired  # 70.0 -> 69.9
+    assert ("at70", W[2], "tier_rise") in fired  # 69.9 -> 70.0
+    assert not any(a == "above70" for a, _, _ in fired)  # 71 -> 70 stays healthy
+    assert ("at30", W[1], "tier_fall") in fired  # 30.0 (at risk) -> 29.9
+    assert ("at30", W[2], "tier_rise") in fired
+    assert ("drop15", W[1], "tier_fall") in fired and ("drop149", W[1], "tier_fall") in fired
+    assert not any(a in ("unscored", "gap", "dropfloat") and r.startswith("tier") for a, _, r in fired)
+
+
+def test_no_login_needs_three_consecutive_weeks(built):
+    fired = {(a, w) for a, w, r in _fired(built) if r == "no_login"}
+    assert fired == {("silent3", W[2]), ("silent3", W[6])}
+
+
+def test_events_and_nps(built):
+    fired = _fired(built)
+    assert ("nps6", W[0], "nps_detractor") in fired  # 6 is a detractor
+    assert not any(a in ("nps7", "npsuser") for a, _, _ in fired)  # 7; a plain user
+    assert ("npsadmin", W[0], "nps_detractor") in fired
+    assert ("people", W[1], "admin_changed") in fired
+    assert ("people", W[1], "dept_head_changed") in fired
+    assert len([1 for a, _, r in fired if a == "people"]) == 2  # two dept-head events: one alert
+    detail = built.execute(
+        "select detail from health_alerts where account_id = 'npsadmin'"
+    ).fetchone()[0]
+    assert detail == "lowest NPS 0"
+
+
+def test_alert_columns_and_indicator_changes(built):
+    df = built.execute("select * from health_alerts where alert_id = 'drop15|2026-01-12|score_drop'").df()
+    assert len(df) == 1
+    row = df.iloc[0]
+    assert (row["nature"], row["severity"], row["month"]) == ("malignant", "high", "2026-01")
+    assert (row["prev_score"], row["score"], row["score_change"]) == (80.0, 65.0, -15.0)
+    changes = [row[c] for c in alerts.INDICATOR_CHANGES]
+    assert changes == [-5.0, 0.0, -5.0, -5.0, 0.0]
+    assert sum(changes) == row["score_change"]
+    ids = built.execute("select alert_id from health_alerts").df()["alert_id"]
+    assert ids.is_unique
+    rise = built.execute("select nature, severity from health_alerts where rule = 'tier_rise' limit 1").fetchone()
+    assert rise == ("benign", "low")
+
+
+def test_rule_parameters_come_from_the_config():
+    base = alerts.load_alert_rules()
+    stricter = dataclasses.replace(
+        base,
+        rules=tuple(
+            dataclasses.replace(r, params=(("min_drop_points", 14.9),)) if r.rule == "score_drop"
+            else dataclasses.replace(r, params=(("weeks", 2.0),)) if r.rule == "no_login"
+            else dataclasses.replace(r, enabled=False) if r.rule == "tier_rise"
+            else dataclasses.replace(r, params=(("max_score", 7.0),)) if r.rule == "nps_detractor"
+            else r
+            for r in base.rules
+        ),
+    )
+    fired = _fired(_build(stricter))
+    assert ("drop149", W[1], "score_drop") in fired
+    assert ("silent2", W[1], "no_login") in fired and ("silent2", W[4], "no_login") in fired
+    assert ("silentgap", W[1], "no_login") in fired and ("silentgap", W[4], "no_login") in fired
+    assert not any(r == "tier_rise" for _, _, r in fired)
+    assert ("nps7", W[0], "nps_detractor") in fired
+
+
+def test_shipped_rules_file():
+    rules = alerts.load_alert_rules(CONFIG_DIR / "alert_rules.toml")
+    assert [r.rule for r in rules.rules] == list(alerts.RULES)
+    assert rules.rule("score_drop").param("min_drop_points") == 15
+    assert rules.rule("no_login").param("weeks") == 3
+    assert rules.rule("nps_detractor").param("max_score") == 6
+    assert rules.rule("nps_detractor").roles == ("dept_head", "admin", "key_user")
+    assert rules.rule("tier_rise").nature == "benign"
+    assert (rules.recovery_weeks, rules.recovery_points) == (2, 10.0)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace("[rules.tier_rise]", "[rules.tier_rize]"), "rules.tier_rize: unknown rule"),
+        (lambda t: t.replace('severity = "low"', 'severity = "urgent"'), "rules.tier_rise.severity: must be one of"),
+        (lambda t: t.replace("min_drop_points = 15", "min_drop_points = -1"), "rules.score_drop.min_drop_points"),
+        (lambda t: t.replace("weeks = 3", "weeks = 0"), "rules.no_login.weeks: must be a whole number"),
+        (lambda t: t.replace('roles = ["dept_head", "admin", "key_user"]', "roles = []"), "rules.nps_detractor.roles"),
+        (lambda t: t.replace("min_drop_points = 15\n", "min_drop_points = 15\nmax_drop = 3\n"),
+         "rules.score_drop.max_drop: unknown key"),
+        (lambda t: t.replace("weeks = 2\n", ""), "missing key recovery.weeks"),
+        (lambda t: t + "\n[extra]\n", "extra: unknown key"),
+        (lambda t: t.replace("[rules.tier_fall]", "[rules.tier_fall\n"), "invalid TOML"),
+    ],
+)
+def test_bad_rules_file_is_one_line_error(tmp_path, edit, message):
+    text = (CONFIG_DIR / "alert_rules.toml").read_text(encoding="utf-8")
+    path = tmp_path / "rules.toml"
+    path.write_text(edit(text), encoding="utf-8")
+    with pytest.raises(UserError) as err:
+        alerts.load_alert_rules(path)
+    assert message in str(err.value) and str(path) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_rules_file(tmp_path):
+    with pytest.raises(UserError, match="cannot read alert rules"):
+        alerts.load_alert_rules(tmp_path / "nope.toml")
+
+
+# --------------------------------------------------------------------------- statuses
+def _alert_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "alert_id": ["a|2026-01-12|score_drop", "b|2026-01-12|tier_rise"],
+            "account_id": ["a", "b"],
+            "week_start": [W[1], W[1]],
+            "nature": ["malignant", "benign"],
+            "prev_score": [80.0, 40.0],
+            "score": [60.0, 72.0],
+        }
+    )
+
+
+def test_status_persists_across_store_instances(tmp_path: Path):
+    path = tmp_path / "app.sqlite"
+    store = AppStore(path)
+    assert alerts.set_status(store, ["a|2026-01-12|score_drop"], "acknowledged", "ana") == 1
+    listed = alerts.with_status(_alert_frame(), AppStore(path).alert_statuses())  # a new instance
+    assert listed["status"].tolist() == ["acknowledged", "open"]
+    acknowledged_on = listed["acknowledged_on"].iloc[0]
+    assert isinstance(acknowledged_on, dt.date) and listed["acknowledged_on"].iloc[1] is None
+    alerts.set_status(AppStore(path), ["a|2026-01-12|score_drop"], "closed", "ben")
+    listed = alerts.with_status(_alert_frame(), AppStore(path).alert_statuses())
+    assert listed["status"].tolist() == ["closed", "open"]
+    assert listed["acknowledged_on"].iloc[0] == acknowledged_on  # the first acknowledgement is kept
+    assert listed["updated_by"].iloc[0] == "ben"
+    with pytest.raises(UserError):
+        alerts.set_status(store, ["a|2026-01-12|score_drop"], "done", "ana")
+    with pytest.raises(UserError):
+        alerts.set_status(store, [], "closed", "ana")
+
+
+def test_recovery_refs_use_the_acknowledgement_date():
+    frame = _alert_frame()
+    frame["acknowledged_on"] = [dt.date(2026, 1, 28), None]
+    refs = alerts.recovery_refs(frame)
+    assert refs == (("a|2026-01-12|score_drop", "a", "2026-01-28", 80.0, 60.0),)  # benign ones are left out
+    frame["acknowledged_on"] = [None, None]
+    assert alerts.recovery_refs(frame)[0][2] == "2026-01-12"
+
+
+# --------------------------------------------------------------------------- recovery
+RECOVERY_SCORES = {
+    "r_back": [80, 60, 65, 81, 81, 81],  # back to 80+ in week 4: recovered
+    "r_slow": [80, 60, 62, 64, 72, 66],  # target min(80, 60 + 10) = 70: only in week 5
+    "r_plus": [80, 60, 70],  # +10 exactly
+    "r_late": [80, 80, 80, 80, 80, 60],  # alert in the last week: pending
+}
+
+
+@pytest.fixture(scope="module")
+def recovery_conn():
+    conn = duckdb.connect()
+    conn.execute(HEALTH_WEEKLY_DDL)
+    conn.executemany(
+        "insert into health_weekly (account_id, week_start, score, tier) values (?, ?, ?, 'at_risk')",
+        [(a, W[i], float(s)) for a, scores in RECOVERY_SCORES.items() for i, s in enumerate(scores)],
+    )
+    alerts.write_alert_rule_tables(conn, alerts.load_alert_rules())
+    yield conn
+    conn.close()
+
+
+def test_recovery_within_two_weeks(recovery_conn):
+    refs = (
+        ("back", "r_back", W[1].isoformat(), 80.0, 60.0),
+        ("slow", "r_slow", W[1].isoformat(), 80.0, 60.0),
+        ("plus", "r_plus", W[1].isoformat(), 80.0, 60.0),
+        ("late", "r_late", W[5].isoformat(), 80.0, 60.0),
+        ("noscore", "r_back", W[1].isoformat(), None, None),
+    )
+    out = alerts.alert_recovery(recovery_conn, refs).set_index("alert_id")
+    assert out["recovery"].to_dict() == {
+        "back": "recovered", "slow": "not_recovered", "plus": "recovered", "late": "pending", "noscore": "n/a",
+    }
+    assert out.loc["slow", "target_score"] == 70.0 and out.loc["slow", "best_score"] == 64.0
+    assert alerts.recovery_rate(out.reset_index()) == (2 / 3, 2, 3)
+
+
+def test_recovery_counts_from_the_acknowledgement(recovery_conn):
+    acked_wednesday = (W[3] + dt.timedelta(days=2)).isoformat()
+    out = alerts.alert_recovery(recovery_conn, (("slow", "r_slow", acked_wednesday, 80.0, 60.0),))
+    assert out["recovery"].tolist() == ["recovered"]  # week 5 scores 72 >= 70
+    assert out["window_end"].tolist() == [W[3] + dt.timedelta(days=16)]
+    assert alerts.recovery_rate(pd.DataFrame({"recovery": ["pending"]})) == (None, 0, 0)
+
+
+def test_acknowledged_recovery_overrides_the_cached_baseline(recovery_conn):
+    base = alerts.alert_recovery(recovery_conn, (("slow", "r_slow", W[1].isoformat(), 80.0, 60.0),
+                                                 ("back", "r_back", W[1].isoformat(), 80.0, 60.0)))
+    acked = alerts.alert_recovery(
+        recovery_conn, (("slow", "r_slow", (W[3] + dt.timedelta(days=2)).isoformat(), 80.0, 60.0),)
+    )
+    merged = alerts.override_recovery(base, acked).set_index("alert_id")["recovery"].to_dict()
+    assert merged == {"slow": "recovered", "back": "recovered"}
+    assert base.set_index("alert_id").loc["slow", "recovery"] == "not_recovered"

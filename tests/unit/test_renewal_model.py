@@ -1,0 +1,166 @@
+"""Renewal model: sklearn estimator rules, the time split (no leakage), labels as of the
+split date, statistics against hand-computed values, score bands."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+from cslib import renewal_model as rm
+from cslib.errors import UserError
+
+
+def synthetic_book(n: int = 480, seed: int = 3) -> pd.DataFrame:
+    """Renewals due over 24 months whose odds rise with the health score."""
+    rng = np.random.default_rng(seed)
+    due = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
+    score = rng.uniform(0, 100, n)
+    frame = pd.DataFrame({c: rng.normal(10, 3, n) for c in rm.NUMERIC_FEATURES})
+    frame["score_mean"] = score
+    frame["score_last"] = score + rng.normal(0, 5, n)
+    frame["segment"] = rng.choice(rm.SEGMENTS, n)
+    renewed = rng.random(n) < 1 / (1 + np.exp(-(score - 40) / 10))
+    frame["account_id"] = [f"x{i:04d}" for i in range(n)]
+    frame["due_on"] = due
+    frame["outcome"] = np.where(renewed, "renewed", "churned")
+    frame["renewed_on"] = pd.Series(due).where(renewed)
+    frame["is_decided"] = True
+    frame["is_target"] = True
+    return frame.sort_values("due_on").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return rm.fit_models(synthetic_book(), test_share=0.25, random_state=0)
+
+
+def test_estimator_follows_sklearn_rules():
+    model = rm.RenewalModel(kind="logistic", C=0.5, random_state=4)
+    assert model.get_params()["C"] == 0.5 and model.get_params()["random_state"] == 4
+    assert clone(model).get_params() == model.get_params()
+    book = synthetic_book(200)
+    fitted = model.fit(book, rm.labels(book))
+    assert fitted is model
+    assert hasattr(model, "estimator_") and hasattr(model, "reference_")
+    assert not hasattr(rm.RenewalModel(), "estimator_")  # learned state only after fit
+
+
+def test_boosted_model_is_deterministic_with_its_random_state():
+    book = synthetic_book(300)
+    y = rm.labels(book)
+    p1 = rm.RenewalModel(random_state=1).fit(book, y).predict_proba(book)[:, 1]
+    p2 = rm.RenewalModel(random_state=1).fit(book, y).predict_proba(book)[:, 1]
+    assert np.array_equal(p1, p2)
+
+
+def test_time_split_has_no_leakage(bundle):
+    assert bundle.train_last_due_on < bundle.split_on <= bundle.test_first_due_on
+    preds = bundle.predictions
+    assert preds.loc[preds["is_train"], "due_on"].max() < preds.loc[preds["is_test"], "due_on"].min()
+    assert bundle.split_on.day == 1
+    assert bundle.n_test == pytest.approx(0.25 * (bundle.n_train + bundle.n_test), abs=40)
+
+
+def test_training_labels_are_known_as_of_the_split_date():
+    rows = pd.DataFrame(
+        {
+            "due_on": pd.to_datetime(["2025-01-20", "2025-01-20", "2025-01-25", "2025-01-10"]),
+            "renewed_on": pd.to_datetime(["2025-01-18", "2025-02-15", None, "2025-01-12"]),
+            "outcome": ["renewed", "renewed", "churned", "renewed"],
+        }
+    )
+    assert list(rm.labels(rows)) == [1, 1, 0, 1]
+    # a renewal ordered after the split date was still deferred then
+    assert list(rm.labels(rows, as_of=pd.Timestamp("2025-02-01"))) == [1, 0, 0, 1]
+    assert list(rm.labels(rows, target="renewed_on_time")) == [1, 0, 0, 0]
+
+
+def test_model_learns_the_signal(bundle):
+    metrics = bundle.metrics.set_index("model")
+    assert metrics.loc["boosted", "auc"] > 0.75
+    assert metrics.loc["logistic", "auc"] > 0.75
+    assert (metrics["brier"] < metrics["brier_constant"]).all()
+    top = bundle.importance.query("segment == 'all'").nlargest(2, "importance")["feature"]
+    assert set(top) & {"score_mean", "score_last"}
+
+
+def test_calibration_bins_cover_the_test_set(bundle):
+    for _, bins in bundle.calibration.groupby("model"):
+        assert bins["n"].sum() == bundle.n_test
+        assert bins["mean_predicted"].between(bins["bin_low"], bins["bin_high"]).all()
+
+
+def test_drivers_are_probability_differences_against_the_median():
+    book = synthetic_book(300)
+    model = rm.RenewalModel(kind="logistic").fit(book, rm.labels(book))
+    row = book.iloc[[7]]
+    contrib = model.contributions(row)
+    swapped = row.copy()
+    swapped["score_mean"] = model.reference_["score_mean"]
+    expected = model.predict_proba(row)[0, 1] - model.predict_proba(swapped)[0, 1]
+    assert contrib["score_mean"].iloc[0] == pytest.approx(expected, abs=1e-12)
+    assert model.reference_["score_mean"] == pytest.approx(book["score_mean"].median())
+
+
+def test_too_few_renewals_is_a_user_error():
+    with pytest.raises(UserError, match="decided renewals"):
+        rm.fit_models(synthetic_book(25))
+
+
+def test_fast_auc_equals_sklearn_with_ties():
+    y = np.array([1, 0, 1, 1, 0, 0, 1])
+    p = np.array([0.9, 0.9, 0.5, 0.2, 0.2, 0.1, 0.6])
+    assert rm._auc(y, p)[0] == pytest.approx(roc_auc_score(y, p))
+
+
+def test_wilson_interval_hand_computed():
+    low, high = rm.wilson_interval(8, 10)
+    assert (round(low, 4), round(high, 4)) == (0.4902, 0.9433)
+    assert all(np.isnan(rm.wilson_interval(0, 0)))
+
+
+def test_rate_difference_hand_computed():
+    # 30/50 vs 10/50: d = 0.4, se = sqrt(.6*.4/50 + .2*.8/50) = 0.0894427
+    d, low, high = rm.rate_difference(30, 50, 10, 50)
+    assert d == pytest.approx(0.4)
+    assert (round(low, 4), round(high, 4)) == (0.2247, 0.5753)
+
+
+def _decided(scores, renewed):
+    return pd.DataFrame(
+        {
+            "month_end_score": scores,
+            "is_renewed": renewed,
+            "is_decided": True,
+            "due_arr": 100.0,
+            "renewed_arr": [120.0 if r else np.nan for r in renewed],
+        }
+    )
+
+
+def test_score_bands_lower_bound_inclusive_and_100_in_the_top_band():
+    rows = _decided([0.0, 9.9, 10.0, 100.0, 90.0, None, 69.9, 70.0], [0, 0, 1, 1, 1, 0, 0, 1])
+    fine = rm.score_band_rates(rows).set_index("band")
+    assert fine.loc["0-10", "renewals"] == 2 and fine.loc["10-20", "renewals"] == 1
+    assert fine.loc["90-100", "renewals"] == 2 and fine.loc["unscored", "renewals"] == 1
+    coarse = rm.score_band_rates(rows, coarse=True).set_index("band")
+    assert dict(coarse["renewals"]) == {"<30": 3, "30-70": 1, ">=70": 3, "unscored": 1}
+    assert coarse.loc[">=70", "renewal_rate"] == 1.0
+    assert coarse.loc[">=70", "renewal_rate_arr"] == 1.0  # kept capped at due ARR
+
+
+def test_indicator_effects_top_minus_bottom_band():
+    bands = {ind: ((0.0, 0.0), (0.5, 10.0)) for ind in rm.INDICATORS}
+    n = 40
+    frame = pd.DataFrame({c: np.r_[np.full(n, 0.1), np.full(n, 0.9)] for c, _ in rm.INDICATORS.values()})
+    frame["segment"] = "smb"
+    frame["is_decided"] = True
+    frame["is_renewed"] = np.r_[np.arange(n) < 10, np.arange(n) < 30]  # 25% vs 75%
+    rates = rm.indicator_bands(frame, bands)
+    effects = rm.indicator_effects(rates).set_index(["indicator", "segment"])
+    row = effects.loc[("login_rate", "all")]
+    assert (row["top_rate"], row["bottom_rate"]) == (0.75, 0.25)
+    assert row["difference"] == pytest.approx(0.5) and row["is_significant"]
