@@ -239,16 +239,6 @@ def _num(x: float) -> str:
 
 
 # --------------------------------------------------------------------------- alert list
-def has_alerts(conn) -> bool:
-    """True when the database has the health_alerts model (built by this version)."""
-    df = query(
-        conn,
-        "select count(*) as n from duckdb_tables() where table_name = 'health_alerts' "
-        "and database_name = current_database()",
-    )
-    return int(df["n"].iloc[0]) > 0
-
-
 def month_alerts(conn, filters: Filters, month: str) -> pd.DataFrame:
     """Alerts of the weeks starting in ``month`` ('YYYY-MM') for accounts in the slice.
 
@@ -529,8 +519,6 @@ def alerts_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
 
     first, last = _month_bounds(conn)
     month = last if args.month is None else _check_month(args.month, first, last)
-    if not has_alerts(conn):
-        raise UserError("the database has no health_alerts table (rebuild it: python -m cslib score)")
     alerts = month_alerts(conn, args.filters, month)
     path = getattr(conn, "path", None)
     store = AppStore(_store_path(path))

@@ -8,7 +8,6 @@ Each step runs in its own child process so its peak resident memory is its own
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import sys

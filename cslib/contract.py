@@ -10,7 +10,7 @@ columns default to NULL when absent. Money columns must be >= 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

@@ -79,10 +79,6 @@ def query(
         cur.close()
 
 
-def execute(conn: duckdb.DuckDBPyConnection, sql: str, params=None) -> None:
-    conn.execute(sql, params) if params else conn.execute(sql)
-
-
 
 def sql_file(name: str) -> str:
     """Text of ``cslib/sql/<name>.sql``."""

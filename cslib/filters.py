@@ -7,7 +7,7 @@ column names), so each page and report slices the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import duckdb

@@ -71,7 +71,6 @@ GRID_COLUMNS: tuple[str, ...] = (
 )
 _FILTER_MARKER = "/* filter_predicate */ true"
 _OWNER_MARKER = "/* owner_column */ csm_team"
-_MART_MARKER = "/* mart */ ninebox_account_month"
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -97,32 +96,11 @@ def cell_label(cell: str) -> str:
     return f"{VALUE_LABELS[value_tier]} · {HEALTH_LABELS[health_tier]}"
 
 
-def _tables(conn) -> set[str]:
-    """Which optional tables the database has (the page model, health_alerts)."""
-    df = query(
-        conn,
-        "select table_name from information_schema.tables "
-        "where table_name in ('ninebox_account_month', 'health_alerts') "
-        "and table_catalog = current_database()",
-    )
-    return set(df["table_name"])
-
-
-def _mart(conn, tables: set[str] | None = None) -> str:
-    """The table the queries read: the month-ordered page model, or account_month in a
-    database built before that model existed (same columns, slower)."""
-    tables = _tables(conn) if tables is None else tables
-    return "ninebox_account_month" if "ninebox_account_month" in tables else "account_month"
-
-
-def _with_filter(sql: str, filters: Filters, alias: str = "a", conn=None,
-                 tables: set[str] | None = None) -> tuple[str, list[Any]]:
-    """The query with the filter predicate (and, given ``conn``, the source table) filled in."""
+def _with_filter(sql: str, filters: Filters, alias: str = "a") -> tuple[str, list[Any]]:
+    """The query with the filter predicate filled in."""
     predicate, params = filters.where(alias)
     if sql.count(_FILTER_MARKER) != 1:
         raise RuntimeError("a nine-box query must contain the filter marker exactly once")
-    if conn is not None:
-        sql = sql.replace(_MART_MARKER, _mart(conn, tables))  # a whitelisted identifier
     return sql.replace(_FILTER_MARKER, predicate), params
 
 
@@ -162,7 +140,7 @@ def _check_tiers(health_tier: str, value_tier: str, allow_unscored: bool = True)
 def _cells(conn, filters: Filters, month: str) -> tuple[pd.DataFrame, bool]:
     """The 12 rows of ninebox_cells.sql and whether a previous month exists."""
     month, previous = _check_month(conn, month)
-    sql, params = _with_filter(sql_file("ninebox_cells"), filters, conn=conn)
+    sql, params = _with_filter(sql_file("ninebox_cells"), filters)
     df = query(conn, sql, [month, previous, month, previous, *params])
     return df, previous is not None
 
@@ -224,11 +202,9 @@ def grid(conn, filters: Filters, month: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- drill-down
-def _open_alerts(conn, month: str, account_ids: list[str], closed_alert_ids: tuple[str, ...],
-                 tables: set[str]) -> pd.DataFrame:
-    """account_id, open_alerts over the 4 weeks before the month's end, for ``account_ids``
-    (empty when the database has no health_alerts table)."""
-    if "health_alerts" not in tables or not account_ids:
+def _open_alerts(conn, month: str, account_ids: list[str], closed_alert_ids: tuple[str, ...]) -> pd.DataFrame:
+    """account_id, open_alerts over the 4 weeks before the month's end, for ``account_ids``."""
+    if not account_ids:
         return pd.DataFrame({"account_id": pd.Series(dtype=str), "open_alerts": pd.Series(dtype="int64")})
     return query(conn, sql_file("ninebox_open_alerts"), [month, list(account_ids), [str(a) for a in closed_alert_ids]])
 
@@ -253,15 +229,13 @@ def cell_accounts(
     weakest_indicator (code, see INDICATOR_LABELS) and weakest_indicator_label,
     weakest_gap_points (max possible points - window points, >= 0), next_renewal_on,
     next_renewal_arr, next_renewal_outcome, open_alerts (alerts of the 4 weeks before the
-    month's end in ``health_alerts``, if that table exists, whose id is not in
-    ``closed_alert_ids``; 0 otherwise).
+    month's end in ``health_alerts`` whose id is not in ``closed_alert_ids``).
     ``search`` keeps accounts whose name, CSM or id contains it (case-insensitive).
     """
     _check_tiers(health_tier, value_tier)
     month, _ = _check_month(conn, month)
     needle = (search or "").strip().lower()
-    tables = _tables(conn)
-    sql, params = _with_filter(sql_file("ninebox_cell_accounts"), filters, conn=conn, tables=tables)
+    sql, params = _with_filter(sql_file("ninebox_cell_accounts"), filters)
     month_start = dt.date(int(month[:4]), int(month[5:7]), 1)
     month_end = dt.date(int(_shift_month(month, 1)[:4]), int(_shift_month(month, 1)[5:7]), 1) - dt.timedelta(days=1)
     df = query(
@@ -274,7 +248,7 @@ def cell_accounts(
     df["weakest_indicator_label"] = df["weakest_indicator"].map(INDICATOR_LABELS)
     for column in ("arr", "health_score", "score_change_4w", "weakest_gap_points", "next_renewal_arr"):
         df[column] = pd.to_numeric(df[column], errors="coerce").astype(float)
-    alerts = _open_alerts(conn, month, df["account_id"].tolist(), tuple(closed_alert_ids), tables)
+    alerts = _open_alerts(conn, month, df["account_id"].tolist(), tuple(closed_alert_ids))
     df = df.merge(alerts, on="account_id", how="left")
     df["open_alerts"] = df["open_alerts"].fillna(0).astype("int64")
     df["next_renewal_on"] = pd.to_datetime(df["next_renewal_on"]).dt.date
@@ -348,7 +322,7 @@ def cell_movement(conn, filters: Filters, month: str, health_tier: str, value_ti
     _check_tiers(health_tier, value_tier, allow_unscored=False)
     month, previous = _check_month(conn, month)
     cell = cell_id(value_tier, health_tier)
-    sql, params = _with_filter(sql_file("ninebox_movement"), filters, conn=conn)
+    sql, params = _with_filter(sql_file("ninebox_movement"), filters)
     rows = query(conn, sql, [month, previous, cell, month, previous, health_tier, value_tier, *params,
                              month, previous])
     # a few thousand rows at most: plain Python is faster here than pandas' groupby
@@ -410,7 +384,7 @@ def books(conn, filters: Filters, month: str, by: str = "csm_team") -> pd.DataFr
     sql = sql_file("ninebox_books")
     if sql.count(_OWNER_MARKER) != 1:
         raise RuntimeError("ninebox_books.sql must contain the owner marker exactly once")
-    sql, params = _with_filter(sql.replace(_OWNER_MARKER, BOOK_OWNERS[by]), filters, conn=conn)
+    sql, params = _with_filter(sql.replace(_OWNER_MARKER, BOOK_OWNERS[by]), filters)
     df = query(conn, sql, [month, *params])
     df["cell_id"] = [
         "unscored" if h == "unscored" else cell_id(v, h) for h, v in zip(df["health_tier"], df["value_tier"])

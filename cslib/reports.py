@@ -24,7 +24,17 @@ from .filters import Filters
 def _open(db_path: str | os.PathLike):
     if not Path(db_path).exists():
         raise UserError(f"{db_path}: database not found (run 'python -m cslib demo' first)")
-    return connect(db_path, read_only=True)
+    conn = connect(db_path, read_only=True)
+    from .pipeline import missing_models
+
+    missing = missing_models(conn)
+    if missing:
+        conn.close()
+        raise UserError(
+            f"{db_path}: built by an older version of Healthgrid (missing {', '.join(missing)}); "
+            f"rebuild its models with 'python -m cslib score --db {db_path}'"
+        )
+    return conn
 
 
 def _clean(value):

@@ -239,10 +239,6 @@ def render() -> None:
     selection = sidebar.current()
     month, filters, version = selection.month, selection.filters, selection.version
     st.title(f"Health flows · {sidebar.month_label(month)}")
-    if not data.cached(alerts.has_alerts, version):
-        st.warning("This database was built before the Health flows models existed: "
-                   "run `python -m cslib score` to rebuild it.")
-        return
     trend = data.cached(flows.health_rate_trend, version, filters, month, "overall")
     if trend.empty or int(trend.loc[trend["month"] == month, "active_accounts"].sum()) == 0:
         st.info(

@@ -842,7 +842,7 @@ class _Simulation:
         return self._history()
 
     def _history(self) -> History:
-        cal, out = self.cal, self.out
+        out = self.out
         # renewals not yet due: the next anniversary of every live account not in grace
         live = np.flatnonzero((self.status == 1) & ~self.in_grace)
         out["renewals"].append({

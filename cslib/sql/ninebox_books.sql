@@ -17,7 +17,7 @@ sliced as (
         a.health_tier,
         a.value_tier,
         a.arr
-    from /* mart */ ninebox_account_month as a
+    from ninebox_account_month as a
     cross join params as p
     where a.month = p.month
         and a.is_active

@@ -37,7 +37,7 @@ members as (
         a.arr,
         a.health_score,
         a.month_start
-    from /* mart */ ninebox_account_month as a
+    from ninebox_account_month as a
     cross join params as p
     where a.month = ?
         and a.is_active

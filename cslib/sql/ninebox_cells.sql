@@ -24,7 +24,7 @@ sliced as (
         a.health_tier,
         a.value_tier,
         a.arr
-    from /* mart */ ninebox_account_month as a
+    from ninebox_account_month as a
     where a.month in (?, ?)
         and a.is_active
         and (/* filter_predicate */ true)

@@ -26,7 +26,7 @@ with params as (
 -- enter, leave or stay; reading them first keeps the rest of the query small
 candidates as (
     select distinct a.account_id
-    from /* mart */ ninebox_account_month as a
+    from ninebox_account_month as a
     where a.month in (?, ?)
         and a.health_tier = ?
         and a.value_tier = ?
@@ -42,7 +42,7 @@ account_rows as (
         a.health_tier,
         a.value_tier,
         (/* filter_predicate */ true) as is_in_slice
-    from /* mart */ ninebox_account_month as a
+    from ninebox_account_month as a
     semi join candidates as c on c.account_id = a.account_id
     where a.month in (?, ?)
 ),

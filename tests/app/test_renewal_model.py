@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 PAGE = "pages/renewal_model.py"
 
 

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests_support.browser import tile_value
+
 pytestmark = pytest.mark.e2e
 
 TILES = ("Churned accounts", "Churned ARR", "Avoidable share of ARR", "Churned in onboarding",
@@ -32,11 +34,6 @@ def _open(page, url: str) -> None:
     )
 
 
-def _tile(page, label: str) -> str:
-    metric = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^{re.escape(label)}$"))
-    )
-    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
 def test_churn_reasons_page_renders(page, app_url, artifacts_dir):
@@ -44,9 +41,9 @@ def test_churn_reasons_page_renders(page, app_url, artifacts_dir):
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "Churn reasons" in page.locator("h1").first.inner_text()
     for label in TILES:
-        assert re.search(r"\d", _tile(page, label)), label
-    assert re.fullmatch(r"\$\d+(\.\d)?[KMB]?", _tile(page, "Churned ARR"))
-    assert int(_tile(page, "Churned accounts")) > 0
+        assert re.search(r"\d", tile_value(page, label)), label
+    assert re.fullmatch(r"\$\d+(\.\d)?[KMB]?", tile_value(page, "Churned ARR"))
+    assert int(tile_value(page, "Churned accounts")) > 0
     assert page.get_by_text("What the health score said before the churn").count() == 1
     assert page.get_by_text("Red-light flags").count() >= 1
     page.wait_for_timeout(1200)  # relayout and repaint of the charts

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests_support.browser import tile_value
+
 pytestmark = pytest.mark.e2e
 
 
@@ -18,11 +20,6 @@ def _open(page, url: str) -> None:
     )
 
 
-def _tile(page, label: str) -> str:
-    metric = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^{re.escape(label)}$"))
-    )
-    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
 def test_flows_page_renders_with_numbers(page, app_url, artifacts_dir):
@@ -30,10 +27,10 @@ def test_flows_page_renders_with_numbers(page, app_url, artifacts_dir):
     _open(page, f"{app_url}/flows")
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "Health flows" in page.locator("h1").first.inner_text()
-    assert re.fullmatch(r"\$\d+(\.\d)?[KMB]?", _tile(page, "Healthy ARR"))
-    assert re.fullmatch(r"\d+\.\d%", _tile(page, "Health rate"))
-    assert re.fullmatch(r"\d+\.\d%", _tile(page, "Health-rate MoM"))
-    assert re.fullmatch(r"[\d,]+", _tile(page, "Alerts this month"))
+    assert re.fullmatch(r"\$\d+(\.\d)?[KMB]?", tile_value(page, "Healthy ARR"))
+    assert re.fullmatch(r"\d+\.\d%", tile_value(page, "Health rate"))
+    assert re.fullmatch(r"\d+\.\d%", tile_value(page, "Health-rate MoM"))
+    assert re.fullmatch(r"[\d,]+", tile_value(page, "Alerts this month"))
     assert page.get_by_text("Transition matrix", exact=False).count() >= 1
     page.set_viewport_size({"width": 1440, "height": 3400})
     page.wait_for_timeout(1200)
@@ -42,7 +39,7 @@ def test_flows_page_renders_with_numbers(page, app_url, artifacts_dir):
 
 def test_flows_page_segment_filter(page, app_url):
     _open(page, f"{app_url}/flows")
-    all_healthy = _tile(page, "Healthy ARR")
+    all_healthy = tile_value(page, "Healthy ARR")
     _open(page, f"{app_url}/flows?segment=enterprise")
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert _tile(page, "Healthy ARR") != all_healthy
+    assert tile_value(page, "Healthy ARR") != all_healthy

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests_support.browser import full_page_screenshot, tile_value
+
 pytestmark = pytest.mark.e2e
 
 N_CHARTS = 9
@@ -30,21 +32,8 @@ def _open(page, url: str) -> None:
     )
 
 
-def _tile(page, label: str) -> str:
-    metric = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^{re.escape(label)}$"))
-    )
-    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
-def _screenshot(page, path) -> None:
-    """The whole page: Streamlit scrolls inside its own container, so grow the viewport."""
-    height = page.evaluate(
-        "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m ? m.scrollHeight : 3000; }"
-    )
-    page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 6000)})
-    page.wait_for_timeout(1000)  # relayout and repaint of the charts
-    page.screenshot(path=str(path))
 
 
 def test_negative_churn_page_renders_and_follows_the_url(page, app_url, artifacts_dir):
@@ -52,18 +41,18 @@ def test_negative_churn_page_renders_and_follows_the_url(page, app_url, artifact
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "Oct 2026" in page.locator("h1").first.inner_text()
     for label in TILE_LABELS:
-        assert re.search(r"\d", _tile(page, label)), label
-    assert re.fullmatch(r"-?\d+\.\d%", _tile(page, "Net MRR churn rate"))
-    assert re.fullmatch(r"\d+\.\dx", _tile(page, "Quick ratio"))
-    assert re.fullmatch(r"\d+\.\d%", _tile(page, "NRR (12 months)"))  # 15 months of demo data
+        assert re.search(r"\d", tile_value(page, label)), label
+    assert re.fullmatch(r"-?\d+\.\d%", tile_value(page, "Net MRR churn rate"))
+    assert re.fullmatch(r"\d+\.\dx", tile_value(page, "Quick ratio"))
+    assert re.fullmatch(r"\d+\.\d%", tile_value(page, "NRR (12 months)"))  # 15 months of demo data
     verdict = page.get_by_text(re.compile(r"(No negative|Negative) churn in Oct 2026"))
     assert verdict.count() >= 1
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == N_CHARTS
     assert page.get_by_role("tab", name="Top expanding").count() == 1
-    _screenshot(page, artifacts_dir / "negative_churn.png")
+    full_page_screenshot(page, artifacts_dir / "negative_churn.png")
 
-    all_expansion = _tile(page, "Expansion MRR")
+    all_expansion = tile_value(page, "Expansion MRR")
     _open(page, f"{app_url}/negative_churn?segment=smb")
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "segment=smb" in page.url
-    assert _tile(page, "Expansion MRR") != all_expansion
+    assert tile_value(page, "Expansion MRR") != all_expansion

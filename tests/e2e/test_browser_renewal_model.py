@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests_support.browser import tile_value
+
 pytestmark = pytest.mark.e2e
 
 
@@ -17,11 +19,6 @@ def _open(page, app_url: str) -> None:
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)
 
 
-def _metric(page, label: str) -> str:
-    metric = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^{re.escape(label)}$"))
-    )
-    return metric.locator('[data-testid="stMetricValue"]').first.inner_text().strip()
 
 
 def test_renewal_model_page_renders_metrics_and_charts(page, app_url, artifacts_dir):
@@ -33,10 +30,10 @@ def test_renewal_model_page_renders_metrics_and_charts(page, app_url, artifacts_
     )
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "Renewal model" in page.locator("h1").first.inner_text()
-    auc = _metric(page, "Held-out ROC AUC")
+    auc = tile_value(page, "Held-out ROC AUC")
     assert re.fullmatch(r"0\.\d{3}|1\.000", auc), auc
-    assert re.fullmatch(r"0\.\d{3}", _metric(page, "Brier score"))
-    assert re.fullmatch(r"\d+\.\d%", _metric(page, "Accuracy at 0.5"))
+    assert re.fullmatch(r"0\.\d{3}", tile_value(page, "Brier score"))
+    assert re.fullmatch(r"\d+\.\d%", tile_value(page, "Accuracy at 0.5"))
     page.set_viewport_size({"width": 1440, "height": 2000})
     page.wait_for_timeout(1000)
     page.screenshot(path=str(artifacts_dir / "renewal_model.png"))

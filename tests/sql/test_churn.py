@@ -3,7 +3,6 @@ hand-made book of tests_support/churn_book.py (its docstring shows the arithmeti
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 

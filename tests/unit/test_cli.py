@@ -140,3 +140,21 @@ def test_demo_command_is_deterministic(tmp_path):
     second, _ = build("b.duckdb")
     assert first == second
     assert n_rows > 60
+
+
+def test_report_on_a_database_from_an_older_version_is_one_line(tmp_path):
+    import duckdb
+
+    from tests_support.book import build_tiny_book
+
+    db = tmp_path / "old.duckdb"
+    build_tiny_book(db)
+    conn = duckdb.connect(str(db))
+    conn.execute("drop table health_alerts")
+    conn.close()
+    proc = _run("report", "alerts", "--db", str(db))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"error: {db}: built by an older version of Healthgrid (missing health_alerts); "
+        f"rebuild its models with 'python -m cslib score --db {db}'"
+    )

@@ -8,12 +8,10 @@ import io
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -43,20 +41,6 @@ def book_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def conn(book_path):
     c = db.connect(book_path)
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="module")
-def conn_without_alerts(tmp_path_factory, book_path):
-    """The same book in an older database: no health_alerts, no ninebox_account_month."""
-    path = tmp_path_factory.mktemp("ninebox_plain") / "book.duckdb"
-    shutil.copyfile(book_path, path)
-    writable = duckdb.connect(str(path))
-    writable.execute("drop table health_alerts")
-    writable.execute("drop table ninebox_account_month")
-    writable.close()
-    c = db.connect(path)
     yield c
     c.close()
 
@@ -199,20 +183,6 @@ def test_an_overdue_deferred_renewal_is_the_next_renewal(conn):
     df = ninebox.cell_accounts(conn, Filters(), "2026-03", "at_risk", "low")
     assert df["account_id"].tolist() == ["n5"]
     assert (str(df.iloc[0]["next_renewal_on"]), df.iloc[0]["next_renewal_outcome"]) == ("2026-02-20", "deferred")
-
-
-def test_without_an_alerts_table_open_alerts_are_zero(conn_without_alerts):
-    df = ninebox.cell_accounts(conn_without_alerts, Filters(), "2026-03", "at_risk", "high")
-    assert df["open_alerts"].tolist() == [0]
-
-
-def test_an_older_database_without_the_page_model_gives_the_same_answers(conn, conn_without_alerts):
-    for month in ("2026-02", "2026-03"):
-        pd.testing.assert_frame_equal(ninebox.grid(conn_without_alerts, Filters(), month),
-                                      ninebox.grid(conn, Filters(), month))
-    old = ninebox.cell_movement(conn_without_alerts, Filters(), "2026-03", "healthy", "high")
-    assert _moves(old, "entered", "from_state") == {"mid|healthy": (1, 60_000.0)}
-    assert ninebox.books(conn_without_alerts, Filters(), "2026-03")["arr"].sum() == TOTALS["2026-03"][1]
 
 
 def test_the_page_model_is_ordered_by_month_and_holds_every_account_month(conn):
