@@ -152,6 +152,8 @@ def test_url_query_params_preselect_filters(tiny_db, app_on):
         {"segment": "nope,<b>x</b>", "month": "2099-99", "include_non_target": "maybe"},
         {"month": "", "segment": ",,,", "csm": "%00", "unknown_key": "1"},
         {"month": "2025-12", "region": "emea" * 500},
+        {"segment": "smb' or '1'='1", "csm_team": "x'); drop table account_month; --",
+         "industry": "<script>alert(1)</script>", "month": "2026-03' --"},
     ],
 )
 def test_garbage_query_params_are_ignored(tiny_db, app_on, params):
