@@ -109,8 +109,10 @@ def _plan_files(src: Path) -> tuple[dict[str, Path], list[str]]:
     for entry in sorted(src.iterdir()):
         if entry.name.startswith(".") or not entry.is_file():
             continue
-        stem = entry.name[:-4] if entry.name.endswith(".csv") else None
+        stem = entry.name[: -len(entry.suffix)] if entry.suffix in (".csv", ".parquet") else None
         if stem in contract.ALL_SHAPES:
+            if stem in files:
+                raise UserError(f"{src}: both {files[stem].name} and {entry.name} found; keep one")
             files[stem] = entry
         else:
             warnings.append(f"ignored unknown file {entry.name}")
@@ -187,6 +189,8 @@ def _stage(
 
     Returns the file's record -> line mapper for later messages.
     """
+    if path.suffix == ".parquet":
+        return _stage_parquet(conn, table, path, summary)
     header = _read_header(path)
     positions = _match_header(path, table, header, summary)
     stg = f"_stg_{table.name}"
@@ -208,11 +212,53 @@ def _stage(
     n_rows = conn.execute(f"select count(*) from {stg}").fetchone()[0]
     if table is contract.ACCOUNTS and n_rows == 0:
         raise UserError(f"{path.name}: no data rows (at least one account is required)")
-    lines = _Lines(path, n_rows)
+    return _check_and_type(conn, table, stg, positions, _Lines(path, n_rows))
+
+
+def _stage_parquet(
+    conn: duckdb.DuckDBPyConnection, table: contract.Table, path: Path, summary: ImportSummary
+) -> _ParquetRows:
+    """Read a Parquet file into the same all-VARCHAR staging table as a CSV, so every
+    check and message is shared. Columns are addressed by position (``#k``), so no name
+    from the file ever becomes SQL; dates and timestamps become ``YYYY-MM-DD`` text and
+    whole floating-point counts become integers, as a warehouse may write them."""
+    try:
+        schema = conn.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+    except duckdb.Error as err:
+        first = str(err).strip().splitlines()[0][:200]
+        raise UserError(f"{path.name}: not a readable Parquet file ({first})") from None
+    header = [name for name, *_ in schema]
+    source_types = [str(kind).upper() for _, kind, *_ in schema]
+    positions = _match_header(path, table, header, summary)
+
+    def as_text(col: contract.Column) -> str:
+        if col.name not in positions:
+            return f"cast(null as varchar) as {col.name}"
+        ref, kind = f"#{positions[col.name] + 1}", source_types[positions[col.name]]
+        if kind.startswith(("DATE", "TIMESTAMP")):
+            expr = f"strftime(cast({ref} as date), '%Y-%m-%d')"
+        elif col.type == "INTEGER" and kind.startswith(("DOUBLE", "FLOAT", "DECIMAL", "REAL")):
+            expr = (f"case when isfinite({ref}) and {ref} = trunc({ref}) "
+                    f"then cast(cast({ref} as bigint) as varchar) else cast({ref} as varchar) end")
+        else:
+            expr = f"cast({ref} as varchar)"
+        return f"{expr} as {col.name}"
+
+    stg = f"_stg_{table.name}"
+    select = ", ".join(as_text(c) for c in table.columns)
+    conn.execute(f"create or replace temp table {stg} as select {select} from read_parquet(?)", [str(path)])
+    n_rows = conn.execute(f"select count(*) from {stg}").fetchone()[0]
+    if table is contract.ACCOUNTS and n_rows == 0:
+        raise UserError(f"{path.name}: no data rows (at least one account is required)")
+    return _check_and_type(conn, table, stg, positions, _ParquetRows(path, n_rows))
+
+
+def _check_and_type(conn, table: contract.Table, stg: str, positions: dict[str, int], lines):
+    """Run the cell checks on the staging table, then cast it into ``_typed_<name>``."""
     problem = _first_cell_problem(conn, table, stg, positions)
     if problem is not None:
         row, column, message = problem
-        raise UserError(f"{path.name}, line {lines(row)}, column {column}: {message}")
+        raise UserError(f"{lines.path.name}, {lines.label} {lines(row)}, column {column}: {message}")
     casts = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in table.columns)
     uses_bool = any(c.type == "BOOLEAN" for c in table.columns)
     conn.execute(
@@ -436,7 +482,7 @@ def _check_rows(
         ).fetchone()
         if hit is not None:
             problems.append((hit[0], f"column reason_code: duplicate code {_show(hit[2])} after normalising "
-                                     f"(first on line {lines(hit[1])})"))
+                                     f"(first on {lines.label} {lines(hit[1])})"))
 
     if table.key:
         key = ", ".join(table.key)
@@ -449,7 +495,7 @@ def _check_rows(
             label = key if len(table.key) == 1 else f"({key})"
             shown = values if len(table.key) == 1 else f"({values})"
             problems.append(
-                (hit[0], f"duplicate {label} {shown} (first on line {lines(hit[1])})")
+                (hit[0], f"duplicate {label} {shown} (first on {lines.label} {lines(hit[1])})")
             )
 
     if table.references_accounts:
@@ -466,7 +512,7 @@ def _check_rows(
     if problems:
         row, message = min(problems, key=lambda p: p[0])
         sep = ", " if message.startswith("column ") else ": "
-        raise UserError(f"{lines.path.name}, line {lines(row)}{sep}{message}")
+        raise UserError(f"{lines.path.name}, {lines.label} {lines(row)}{sep}{message}")
 
 
 # ---------------------------------------------------------------------------
@@ -533,12 +579,27 @@ def _first_bad_utf8_line(path: Path) -> int | None:
     return None
 
 
+class _ParquetRows:
+    """Maps a 0-based record index to the 1-based row of a Parquet file (messages say 'row')."""
+
+    label = "row"
+
+    def __init__(self, path: Path, n_records: int) -> None:
+        self.path = path
+        self.n_records = n_records
+
+    def __call__(self, row: int) -> int:
+        return row + 1
+
+
 class _Lines:
     """Maps a 0-based record index (after the header) to the 1-based file line it starts on.
 
     Fast path: every record is one line (no blank lines, no quoted line breaks), checked by
     counting line feeds; otherwise walk the file with the csv module. Error path only.
     """
+
+    label = "line"
 
     def __init__(self, path: Path, n_records: int) -> None:
         self.path = path
