@@ -57,7 +57,9 @@ version = _open_database()
 if version is None:
     st.stop()
 try:
-    missing = data.missing_models(version)
+    missing = data.missing_models(version)  # the first use of this version opens the file
+except data.StaleVersion:
+    st.rerun()  # replaced by an import a moment ago: start again on the new file
 except duckdb.Error as err:
     st.error(f"Could not read the database {data.db_path()}: {err}")
     st.stop()

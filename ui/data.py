@@ -45,11 +45,21 @@ def _close(conn: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
+class StaleVersion(Exception):
+    """The file at the path was replaced between reading its version and opening it."""
+
+
 @st.cache_resource(max_entries=4, show_spinner=False, on_release=_close)
 def _connection(version: Version) -> duckdb.DuckDBPyConnection:
     # One read-only connection per file version, shared by sessions; cslib.db.query opens
     # a cursor per query, which is what makes sharing it across threads safe.
-    return db.connect(version[0], read_only=True)
+    conn = db.connect(version[0], read_only=True)
+    # The file is opened by path: if a writer replaced it after `version` was read, this
+    # connection holds the new file under the old version's name and must not be cached.
+    if db.file_version(version[0]) != version:
+        conn.close()
+        raise StaleVersion(version[0])
+    return conn
 
 
 def connection(version: Version) -> duckdb.DuckDBPyConnection:

@@ -26,6 +26,8 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from cslib import db
 from cslib.filters import Filters
 from tests_support.book import TINY_EXPECTED, build_tiny_book
@@ -176,3 +178,25 @@ def test_open_sessions_show_the_new_data_after_an_import(tmp_path, app_on):
         _assert_clean(at)
         assert "Mar 2024" in at.title[0].value
         assert _arr_tile(at) == "$7.0K"  # 6,963
+
+
+def test_a_file_replaced_while_being_opened_is_not_cached_under_the_old_version(tmp_path):
+    """The race the threaded test cannot hit: the version is read, the file is replaced,
+    then the connection is opened. It must not be cached under the old version."""
+    import os
+
+    from cslib import db as cslib_db
+    from tests_support.book import build_tiny_book
+    from ui import data
+
+    path = tmp_path / "race.duckdb"
+    build_tiny_book(path)
+    old_version = cslib_db.file_version(path)
+    replacement = tmp_path / "replacement.duckdb"
+    build_tiny_book(replacement)
+    os.replace(replacement, path)
+    assert cslib_db.file_version(path) != old_version
+    with pytest.raises(data.StaleVersion):
+        data.connection(old_version)
+    new = data.connection(cslib_db.file_version(path))  # the current version opens fine
+    assert cslib_db.query(new, "select count(*) as n from account_month")["n"].iloc[0] > 0
