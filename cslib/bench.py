@@ -84,11 +84,52 @@ def _step_score_pandas(work: str) -> dict:
     return {"score_s": time.perf_counter() - t0, "scored_weeks": len(out), "peak_mib": _peak_mib()}
 
 
+def _step_pages(db_path: str, repeats: int = 5) -> dict:
+    """Page queries on the same data: the DuckDB path (cslib, what the pages call) and the
+    plain-pandas one (cslib.pandas_reference on account_month held in memory)."""
+    import statistics
+
+    from . import db, metrics, ninebox, pandas_reference
+    from .filters import Filters
+
+    conn = db.connect(db_path)
+    t0 = time.perf_counter()
+    frame = db.query(conn, f"select {', '.join(pandas_reference.COLUMNS)} from account_month")
+    load_s = time.perf_counter() - t0
+    months = sorted(frame["month"].unique())
+    first, last = months[-13], months[-1]
+    slices = [Filters(), Filters(segment=("smb",)), Filters(segment=("enterprise",), csm_team=tuple(sorted(frame["csm_team"].unique()))[:2])]
+
+    def timed(fn) -> float:
+        runs = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            for f in slices:
+                fn(f)
+            runs.append((time.perf_counter() - t) / len(slices))
+        return statistics.median(runs)
+
+    out = {
+        "load_account_month_s": load_s,
+        "account_month_rows": len(frame),
+        "kpis_duckdb_s": timed(lambda f: metrics._components(conn, f, first, last)),
+        "kpis_pandas_s": timed(lambda f: pandas_reference.kpi_components(frame, f, first, last)),
+        "ninebox_duckdb_s": timed(lambda f: ninebox.grid_summary(conn, f, last)),
+        # the grid shows this month and the previous one: the same two months in pandas
+        "ninebox_pandas_s": timed(lambda f: (pandas_reference.ninebox_cells(frame, f, last),
+                                             pandas_reference.ninebox_cells(frame, f, months[-2]))),
+        "peak_mib": _peak_mib(),
+    }
+    conn.close()
+    return out
+
+
 _STEPS = {
     "demo": _step_demo,
     "import": _step_import,
     "score_duckdb": _step_score_duckdb,
     "score_pandas": _step_score_pandas,
+    "pages": _step_pages,
 }
 
 
@@ -115,6 +156,7 @@ def run_bench(sizes: list[int], months: int = 36, out=sys.stdout) -> list[dict]:
             imp = _child("import", work)
             duck = _child("score_duckdb", work)
             pand = _child("score_pandas", work)
+            pages = _child("pages", str(Path(work) / "demo.duckdb"))
             row = {
                 "accounts": accounts,
                 "months": months,
@@ -131,6 +173,7 @@ def run_bench(sizes: list[int], months: int = 36, out=sys.stdout) -> list[dict]:
                 "score_pandas_peak_mib": pand["peak_mib"],
             }
             row["pandas_over_duckdb"] = row["score_pandas_s"] / max(row["score_duckdb_s"], 1e-9)
+            row["pages"] = pages
             results.append(row)
             _print_row(row, out)
     return results
@@ -146,6 +189,15 @@ def _print_row(r: dict, out) -> None:
         f"{'weekly scoring, DuckDB SQL':<34}{r['score_duckdb_s']:>10.2f}{r['score_duckdb_peak_mib']:>12.0f}",
         f"{'weekly scoring, plain pandas':<34}{r['score_pandas_s']:>10.2f}{r['score_pandas_peak_mib']:>12.0f}",
         f"pandas / DuckDB scoring time ratio: {r['pandas_over_duckdb']:.1f}x",
-        "",
     ]
+    p = r["pages"]
+    lines += [
+        f"page queries (median per slice; pandas holds account_month in memory, "
+        f"{p['account_month_rows']:,} rows loaded in {p['load_account_month_s']:.2f} s):",
+        f"{'query':<34}{'DuckDB ms':>10}{'pandas ms':>12}{'ratio':>8}",
+    ]
+    for name, label in (("kpis", "Overview KPI components, 13 mo"), ("ninebox", "Nine-box grid, one month")):
+        duck, pand = p[f"{name}_duckdb_s"], p[f"{name}_pandas_s"]
+        lines.append(f"{label:<34}{duck * 1000:>10.1f}{pand * 1000:>12.1f}{pand / max(duck, 1e-9):>7.1f}x")
+    lines.append("")
     print("\n".join(lines), file=out, flush=True)

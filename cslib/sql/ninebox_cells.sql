@@ -4,9 +4,7 @@
 --   again (compared with constants in the scan, so DuckDB skips other months' row
 --   groups), then the filter's parameters. The filter_predicate marker comment (with
 --   the "true" after it) is replaced by cslib.filters.Filters.where('a') (whitelisted
---   identifiers and '?' only); the mart marker comment and the table after it by
---   cslib.ninebox's source table (ninebox_account_month, or account_month in a
---   database built before that model existed).
+--   identifiers and '?' only).
 -- Grain: one row per cell, always 12 rows: health tier (healthy, at_risk, unhealthy,
 -- unscored) x value tier (high, mid, low). Active accounts only (mrr > 0); the filter
 -- applies to the account's row of each month (so the previous month's counts are that

@@ -5,7 +5,7 @@
 -- '<value>|<health>'; 4.-5. the two months, 6. health tier, 7. value tier (constants in
 -- the scan for the candidates); then the filter's parameters (the filter_predicate
 -- marker comment and the "true" after it are replaced by Filters.where('a')); then
--- 8.-9. the two months again. The mart marker is replaced as in ninebox_cells.sql.
+-- 8.-9. the two months again.
 -- The filter is evaluated on each month's own row, as the grid does.
 -- Grain: one row per account whose state either month is the cell.
 -- An account's state in a month is, in this order:
