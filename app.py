@@ -11,7 +11,7 @@ import duckdb
 import streamlit as st
 
 from cslib.errors import UserError
-from ui import data, sidebar
+from ui import auth, data, sidebar
 
 st.set_page_config(page_title="Healthgrid", page_icon=":material/monitor_heart:", layout="wide")
 
@@ -49,6 +49,7 @@ def _open_database() -> data.Version | None:
     return version
 
 
+grant = auth.gate()  # open unless [auth] is configured; then login + role map
 page = st.navigation(PAGES)
 pending = sidebar.pop_pending_page()
 if pending in {path for path, _, _ in _PAGE_SPECS}:  # a deep link before navigation ran
@@ -77,5 +78,6 @@ except duckdb.Error as err:
     st.stop()
 if selection is None:
     st.stop()
+selection = sidebar.restrict(grant)
 with sidebar.page_scope():
     page.run()

@@ -50,6 +50,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Weekly change-alert rules TOML (rules, nature, severity, parameters, recovery test).",
     ),
     Setting(
+        "HEALTHGRID_ROLES",
+        str(REPO_DIR / ".streamlit" / "roles.toml"),
+        "Role map TOML (e-mail -> executive / director with teams / csm with CSM name); "
+        "read only when login is configured ([auth] in .streamlit/secrets.toml).",
+    ),
+    Setting(
         "HEALTHGRID_DEMO_ACCOUNTS",
         "3000",
         "Accounts in the demo the app builds on first start when the database is missing.",

@@ -242,3 +242,15 @@ def render(version: data.Version) -> Selection | None:
     _write_url(selection)
     st.session_state[SELECTION_KEY] = selection
     return selection
+
+
+def restrict(grant) -> Selection:
+    """Narrow this run's selection to what the logged-in user may see (cslib.access)."""
+    from dataclasses import replace
+
+    from cslib.access import scope
+
+    selection = st.session_state[SELECTION_KEY]
+    selection = replace(selection, filters=scope(selection.filters, grant))
+    st.session_state[SELECTION_KEY] = selection
+    return selection
