@@ -97,6 +97,10 @@ def _one_thread():
     return threadpool_limits(limits=1)
 
 
+#: rows per stacked prediction in RenewalModel.contributions (bounds its memory)
+_CONTRIB_CHUNK_ROWS = 4096
+
+
 class RenewalModel(ClassifierMixin, BaseEstimator):
     """Renewal-probability classifier over :data:`FEATURES` (a DataFrame in, P(renewed) out).
 
@@ -180,8 +184,16 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
         """Per row and feature: P(renewed) minus P(renewed) with the feature at its
         training reference (median; segment: mode). Same index as X, columns FEATURES."""
         X = prepare_features(X)
+        # one stacked prediction (rows x features + rows) per chunk of rows instead of one
+        # call per feature; chunks keep memory flat (the stack is features + 1 copies)
+        parts = [self._contributions_chunk(X.iloc[i : i + _CONTRIB_CHUNK_ROWS])
+                 for i in range(0, len(X), _CONTRIB_CHUNK_ROWS)]
+        if not parts:
+            return pd.DataFrame(columns=list(FEATURES), index=X.index, dtype="float64")
+        return pd.concat(parts)
+
+    def _contributions_chunk(self, X: pd.DataFrame) -> pd.DataFrame:
         n = len(X)
-        # one stacked prediction (rows x features + rows) instead of one call per feature
         stacked = pd.concat([X] * (len(FEATURES) + 1), ignore_index=True)
         for k, c in enumerate(FEATURES, start=1):
             stacked.iloc[k * n : (k + 1) * n, stacked.columns.get_loc(c)] = self.reference_[c]
