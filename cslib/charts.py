@@ -296,3 +296,13 @@ def tier_color_scale(tiers: Sequence[str] | None = None) -> alt.Scale:
     """Colour scale for a field holding health tiers ('healthy', 'at_risk', ...)."""
     tiers = list(tiers) if tiers is not None else list(TIER_COLORS)
     return alt.Scale(domain=tiers, range=[TIER_COLORS.get(t, "#777777") for t in tiers])
+
+
+def to_spec(chart) -> dict:
+    """The chart's Vega-Lite spec without Altair's schema validation, for
+    ``st.vega_lite_chart``: validating on every rerun cost more than the queries. The
+    builders are validated in the tests instead."""
+    from altair.utils.schemapi import debug_mode
+
+    with debug_mode(False):
+        return chart.to_dict(validate=False)

@@ -5,7 +5,7 @@ ratios are fractions (1.0 = 100%); score changes are points.
 
 Speed: Altair validates every object against the Vega-Lite JSON schema when it is built
 and again in ``to_dict``; on this page that was most of a rerun (about 1.5 s for six
-charts). The builders therefore run with Altair's debug mode off, and ``spec(chart)``
+charts). The builders therefore run with Altair's debug mode off, and ``cslib.charts.to_spec(chart)``
 gives the page an unvalidated dict for ``st.vega_lite_chart``; the tests validate every
 builder's output once with ``chart.to_dict()``.
 """
@@ -19,7 +19,7 @@ import altair as alt
 import pandas as pd
 from altair.utils.schemapi import debug_mode
 
-from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, _MONEY_AXIS_EXPR, format_money
+from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, _MONEY_AXIS_EXPR, format_money, to_spec
 from .flows import FROM_STATES, STATE_LABELS, TO_STATES
 
 STATE_COLORS: dict[str, str] = {
@@ -41,12 +41,6 @@ def _unvalidated(builder: Callable) -> Callable:
             return builder(*args, **kwargs)
 
     return wrapper
-
-
-def spec(chart) -> dict:
-    """The chart's Vega-Lite spec without schema validation, for ``st.vega_lite_chart``."""
-    with debug_mode(False):
-        return chart.to_dict(validate=False)
 
 
 def _finish(chart, title: str, height: int = CHART_HEIGHT):
@@ -254,7 +248,7 @@ def matrix_spec(conn, filters, month: str, value: str = "arr") -> dict:
     """Spec of flow_bars for the slice and month (see cslib.flows.transition_matrix)."""
     from .flows import transition_matrix
 
-    return spec(flow_bars(transition_matrix(conn, filters, month), value))
+    return to_spec(flow_bars(transition_matrix(conn, filters, month), value))
 
 
 def bridge_spec(conn, filters, month: str, bridge: str) -> dict:
@@ -262,14 +256,14 @@ def bridge_spec(conn, filters, month: str, bridge: str) -> dict:
     from .flows import BRIDGE_TITLES, bridges
 
     both = bridges(conn, filters, month)
-    return spec(waterfall(both[both["bridge"] == bridge], BRIDGE_TITLES[bridge]))
+    return to_spec(waterfall(both[both["bridge"] == bridge], BRIDGE_TITLES[bridge]))
 
 
 def trend_spec(conn, filters, month: str, level: str, metric: str) -> dict:
     """Spec of health_rate_lines for cslib.flows.health_rate_trend(level)."""
     from .flows import health_rate_trend
 
-    return spec(health_rate_lines(health_rate_trend(conn, filters, month, level), metric))
+    return to_spec(health_rate_lines(health_rate_trend(conn, filters, month, level), metric))
 
 
 def alert_spec(conn, filters, month: str, alert_id: str) -> dict | None:
@@ -283,4 +277,4 @@ def alert_spec(conn, filters, month: str, alert_id: str) -> dict | None:
         return None
     row = rows.iloc[0]
     title = f"Score change {row['score_change']:+.1f} points, by indicator"
-    return spec(indicator_waterfall(indicator_changes(row), row["prev_score"], row["score"], title))
+    return to_spec(indicator_waterfall(indicator_changes(row), row["prev_score"], row["score"], title))

@@ -12,7 +12,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, format_money, format_percent
+from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, format_money, format_percent, to_spec
 from .revenue import IDEAL_NRR, MOVEMENT_LABELS
 
 #: movement column -> colour: acquisition blues, expansion greens, losses warm
@@ -85,15 +85,6 @@ def _finish(layers: list, title: str, height=CHART_HEIGHT) -> alt.LayerChart:
         title=alt.TitleConfig(anchor="start", fontSize=14),
         view=alt.ViewConfig(strokeWidth=0),
     )
-
-
-def to_spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart's Vega-Lite spec as a dict, without Altair's (slow) schema validation.
-
-    The builders are validated in the tests; the page renders these specs (cached)
-    with ``st.vega_lite_chart``.
-    """
-    return chart.to_dict(validate=False)
 
 
 def _rule(y: float, label: str, color: str = SERIES_COLORS["reference"]) -> alt.Chart:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import contract
 from .db import query, sql_file
+from .months import check_month
 from .errors import UserError
 from .filters import Filters
 from .settings import CONFIG_DIR
@@ -405,12 +406,6 @@ def _pretty(value) -> str:
 
 
 # --------------------------------------------------------------------------- report
-def _check_month(value: str, name: str, first: str, last: str) -> str:
-    if not _MONTH_RE.match(value or ""):
-        raise UserError(f"{name} must be YYYY-MM, got {value!r}")
-    if not first <= value <= last:
-        raise UserError(f"{name} {value} is not in the data ({first} to {last})")
-    return value
 
 
 def churn_reasons_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
@@ -427,9 +422,9 @@ def churn_reasons_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     by = args.by or "reason"
     if by not in BREAKDOWNS:
         raise UserError(f"unknown --by '{by}' (choose from {', '.join(BREAKDOWNS)})")
-    anchor = _check_month(args.month, "--month", first, last) if args.month else last
-    month_to = _check_month(args.month_to, "--to", first, last) if args.month_to else None
-    month_from = _check_month(args.month_from, "--from", first, last) if args.month_from else None
+    anchor = check_month(args.month, first, last, "--month") if args.month else last
+    month_to = check_month(args.month_to, first, last, "--to") if args.month_to else None
+    month_from = check_month(args.month_from, first, last, "--from") if args.month_from else None
     if month_from is None and month_to is None:
         month_from = month_to = anchor
     elif month_from is None:

@@ -78,10 +78,10 @@ def _filtered_sql(name: str, filters: Filters) -> tuple[str, list]:
 
 def resolve_month(conn, month: str | None) -> str:
     """``month`` checked against the data ('YYYY-MM'), or the latest month when None."""
-    from .metrics import _check_month, _month_bounds
+    from .months import check_month, data_months
 
-    first, last = _month_bounds(conn)
-    return last if month is None else _check_month(month, first, last)
+    first, last = data_months(conn)
+    return last if month is None else check_month(month, first, last)
 
 
 def transition_matrix(conn, filters: Filters, month: str) -> pd.DataFrame:
@@ -158,16 +158,16 @@ def health_rate_trend(
     fractions, NaN when the denominator is 0 or the month before the data is needed.
     Each month uses its own slice (as cslib.metrics does).
     """
-    from .metrics import _month_bounds, _shift_month
+    from .months import data_months, shift_month
 
     if level not in TREND_LEVELS:
         raise UserError(f"level must be one of {', '.join(TREND_LEVELS)}, got {level!r}")
-    first, _last = _month_bounds(conn)
-    start = max(_shift_month(month, -(n_months - 1)), first)
-    query_start = _shift_month(start, -1)
+    first, _last = data_months(conn)
+    start = max(shift_month(month, -(n_months - 1)), first)
+    query_start = shift_month(start, -1)
     calendar = [query_start]
     while calendar[-1] < month:
-        calendar.append(_shift_month(calendar[-1], 1))
+        calendar.append(shift_month(calendar[-1], 1))
     sql, params = _filtered_sql("flows_health_trend", filters)
     column = TREND_LEVELS[level]
     if column is not None:

@@ -12,7 +12,6 @@ whose denominator is 0 (or unknown) is NaN, never 0 and never an exception.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .db import query, sql_file
+from .months import check_month, data_months, shift_month
 from .errors import UserError
 from .filters import Filters
 
@@ -61,7 +61,6 @@ COMPONENTS: tuple[str, ...] = (
 )
 
 _FILTER_MARKER = "/* filter_predicate */ true"
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -192,31 +191,15 @@ TILES: tuple[str, ...] = (
 )
 
 
-def _shift_month(month: str, n: int) -> str:
-    """'YYYY-MM' moved by ``n`` calendar months."""
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + n
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _month_bounds(conn: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    df = query(conn, "select min(month) as first_month, max(month) as last_month from account_month")
-    first, last = df.iloc[0]["first_month"], df.iloc[0]["last_month"]
-    if first is None or (isinstance(first, float) and math.isnan(first)):
-        raise UserError("the database has no revenue months (import data or run the demo first)")
-    return str(first), str(last)
 
 
 def latest_month(conn: duckdb.DuckDBPyConnection) -> str:
     """The latest month ('YYYY-MM') in ``account_month``; UserError when it is empty."""
-    return _month_bounds(conn)[1]
+    return data_months(conn)[1]
 
 
-def _check_month(month: Any, first: str, last: str) -> str:
-    if not isinstance(month, str) or not _MONTH_RE.match(month):
-        raise UserError(f"month must be YYYY-MM, got {month!r}")
-    if not first <= month <= last:
-        raise UserError(f"month {month} is not in the data ({first} to {last})")
-    return month
 
 
 def _components(
@@ -244,16 +227,16 @@ def kpi_series(
     (``*_mrr``) or per year (``*_arr``); ratios are fractions (1.0 = 100%), NaN when the
     denominator is 0. A month of the range with no rows in the slice has zero components.
     """
-    first, last = _month_bounds(conn)
-    end = last if end_month is None else _check_month(end_month, first, last)
+    first, last = data_months(conn)
+    end = last if end_month is None else check_month(end_month, first, last)
     if isinstance(n_months, bool) or not isinstance(n_months, (int, np.integer)) or n_months < 1:
         raise UserError(f"n_months must be a whole number >= 1, got {n_months!r}")
-    start = max(_shift_month(end, -(int(n_months) - 1)), first)
+    start = max(shift_month(end, -(int(n_months) - 1)), first)
     # one extra month before the range, so the first month has a previous month
-    query_start = _shift_month(start, -1)
+    query_start = shift_month(start, -1)
     calendar = [query_start]
     while calendar[-1] < end:
-        calendar.append(_shift_month(calendar[-1], 1))
+        calendar.append(shift_month(calendar[-1], 1))
 
     raw = _components(conn, filters, query_start, end)
     frame = (

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 import os
 import re
 import tomllib
@@ -27,6 +26,7 @@ import pandas as pd
 
 from . import settings
 from .db import query, sql_file
+from .months import MONTH_RE, check_month, data_months, shift_month
 from .errors import UserError
 from .filters import Filters
 
@@ -71,7 +71,6 @@ GRID_COLUMNS: tuple[str, ...] = (
 )
 _FILTER_MARKER = "/* filter_predicate */ true"
 _OWNER_MARKER = "/* owner_column */ csm_team"
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -104,27 +103,17 @@ def _with_filter(sql: str, filters: Filters, alias: str = "a") -> tuple[str, lis
     return sql.replace(_FILTER_MARKER, predicate), params
 
 
-def _shift_month(month: str, n: int) -> str:
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + n
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _month_bounds(conn) -> tuple[str, str]:
-    df = query(conn, "select min(month) as first_month, max(month) as last_month from account_month")
-    first = df.iloc[0]["first_month"]
-    if first is None or (isinstance(first, float) and math.isnan(first)):
-        raise UserError("the database has no revenue months (import data or run the demo first)")
-    return str(first), str(df.iloc[0]["last_month"])
 
 
 def _check_month(conn, month: Any) -> tuple[str, str | None]:
     """(month, previous month or None when it is before the data); UserError if bad."""
-    if not isinstance(month, str) or not _MONTH_RE.match(month):
+    if not isinstance(month, str) or not MONTH_RE.match(month):
         raise UserError(f"month must be YYYY-MM, got {month!r}")
-    first, last = _month_bounds(conn)
-    if not first <= month <= last:
-        raise UserError(f"month {month} is not in the data ({first} to {last})")
-    previous = _shift_month(month, -1)
+    first, last = data_months(conn)
+    check_month(month, first, last)
+    previous = shift_month(month, -1)
     return month, (previous if previous >= first else None)
 
 
@@ -237,7 +226,7 @@ def cell_accounts(
     needle = (search or "").strip().lower()
     sql, params = _with_filter(sql_file("ninebox_cell_accounts"), filters)
     month_start = dt.date(int(month[:4]), int(month[5:7]), 1)
-    month_end = dt.date(int(_shift_month(month, 1)[:4]), int(_shift_month(month, 1)[5:7]), 1) - dt.timedelta(days=1)
+    month_end = dt.date(int(shift_month(month, 1)[:4]), int(shift_month(month, 1)[5:7]), 1) - dt.timedelta(days=1)
     df = query(
         conn,
         sql,
@@ -486,6 +475,6 @@ def closed_alert_ids(store) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- report
 def ninebox_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     """``python -m cslib report ninebox``: the grid (9 rows) and the unscored row."""
-    month = args.month or _month_bounds(conn)[1]
+    month = args.month or data_months(conn)[1]
     summary = grid_summary(conn, args.filters, month)
     return month, {"grid": summary["grid"], "unscored": summary["unscored"]}

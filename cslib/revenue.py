@@ -19,7 +19,6 @@ contraction; revenue in a single month is new that month and churn the next.
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 import duckdb
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .db import query, sql_file
+from .months import calendar, check_month, data_months, shift_month
 from .errors import UserError
 from .filters import Filters
 from .metrics import METRICS, MOVEMENT_COLUMNS, Metric
@@ -60,7 +60,6 @@ COHORT_GRAINS: dict[str, int] = {"month": 1, "quarter": 3}
 
 _FILTER_MARKER = "/* filter_predicate */ true"
 _GROUP_MARKER = "/* group_column */ segment"
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 # --------------------------------------------------------------------------- metrics
@@ -165,34 +164,12 @@ TILES: tuple[str, ...] = (
 
 
 # --------------------------------------------------------------------------- months
-def _shift_month(month: str, n: int) -> str:
-    """'YYYY-MM' moved by ``n`` calendar months."""
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + n
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _calendar(first: str, last: str) -> list[str]:
-    months = [first]
-    while months[-1] < last:
-        months.append(_shift_month(months[-1], 1))
-    return months
 
 
-def data_months(conn: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """(first, last) month of ``account_month``; UserError when it is empty."""
-    df = query(conn, "select min(month) as first_month, max(month) as last_month from account_month")
-    first = df.iloc[0]["first_month"]
-    if first is None or pd.isna(first):
-        raise UserError("the database has no revenue months (import data or run the demo first)")
-    return str(first), str(df.iloc[0]["last_month"])
 
 
-def _check_month(value: Any, what: str, first: str, last: str) -> str:
-    if not isinstance(value, str) or not _MONTH_RE.match(value):
-        raise UserError(f"{what} must be YYYY-MM, got {value!r}")
-    if not first <= value <= last:
-        raise UserError(f"{what} {value} is not in the data ({first} to {last})")
-    return value
 
 
 def check_period(
@@ -204,8 +181,8 @@ def check_period(
     reversed.
     """
     first, last = data_months(conn)
-    month_to = last if month_to is None else _check_month(month_to, "month", first, last)
-    month_from = first if month_from is None else _check_month(month_from, "from month", first, last)
+    month_to = last if month_to is None else check_month(month_to, first, last, "month")
+    month_from = first if month_from is None else check_month(month_from, first, last, "from month")
     if month_from > month_to:
         raise UserError(f"the period starts ({month_from}) after it ends ({month_to})")
     return month_from, month_to
@@ -216,8 +193,8 @@ def period_bounds(conn: duckdb.DuckDBPyConnection, month_to: str, n_months: int)
     if isinstance(n_months, bool) or not isinstance(n_months, (int, np.integer)) or n_months < 1:
         raise UserError(f"the period must be a whole number of months >= 1, got {n_months!r}")
     first, last = data_months(conn)
-    month_to = _check_month(month_to, "month", first, last)
-    return max(_shift_month(month_to, -(int(n_months) - 1)), first), month_to
+    month_to = check_month(month_to, first, last, "month")
+    return max(shift_month(month_to, -(int(n_months) - 1)), first), month_to
 
 
 # --------------------------------------------------------------------------- queries
@@ -248,7 +225,7 @@ def movements(
     columns = ["opening_mrr", *MOVEMENT_COLUMNS, "closing_mrr", "active_accounts"]
     frame = (
         raw.set_index("month")[columns]
-        .reindex(_calendar(month_from, month_to))
+        .reindex(calendar(month_from, month_to))
         .fillna(0)
         .rename_axis("month")
         .reset_index()
@@ -490,7 +467,7 @@ def revenue_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     (the period's bridge), and by_<dimension> with ``--by``.
     """
     first, last = data_months(conn)
-    month = last if args.month is None else _check_month(args.month, "month", first, last)
+    month = last if args.month is None else check_month(args.month, first, last, "month")
     month_to = args.month_to if args.month_to is not None else month
     month_from = args.month_from if args.month_from is not None else month_to
     month_from, month_to = check_period(conn, month_from, month_to)

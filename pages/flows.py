@@ -23,7 +23,7 @@ def _store() -> appstore.AppStore:
 
 
 def _chart(chart, width: str = "stretch") -> None:
-    st.vega_lite_chart(chart if isinstance(chart, dict) else charts_flows.spec(chart), width=width)
+    st.vega_lite_chart(chart if isinstance(chart, dict) else charts.to_spec(chart), width=width)
 
 
 def _money_table(frame: pd.DataFrame) -> pd.DataFrame:

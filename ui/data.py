@@ -146,9 +146,9 @@ def _chart_spec(module: str, name: str, frame: pd.DataFrame, kwargs: tuple) -> d
     import importlib
 
     builder = getattr(importlib.import_module(module), name)
-    # validate=False: the builders are tested (tests serialise them with validation);
-    # schema validation is most of Altair's cost on every rerun.
-    return builder(frame, **dict(kwargs)).to_dict(validate=False)
+    from cslib.charts import to_spec
+
+    return to_spec(builder(frame, **dict(kwargs)))
 
 
 def chart_spec(builder: Callable, frame: pd.DataFrame, **kwargs) -> dict:

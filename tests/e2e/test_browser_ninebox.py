@@ -17,6 +17,7 @@ from PIL import Image
 from cslib import db, ninebox
 from cslib.charts_ninebox import CELL_COLORS
 from cslib.filters import Filters
+from cslib.months import data_months
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +61,7 @@ def _cell_centre(page, cell: str) -> tuple[float, float]:
 def _busiest_cell(db_path) -> tuple[str, int]:
     conn = db.connect(db_path)
     try:
-        grid = ninebox.grid(conn, Filters(), ninebox._month_bounds(conn)[1])
+        grid = ninebox.grid(conn, Filters(), data_months(conn)[1])
     finally:
         conn.close()
     best = grid.sort_values(["accounts", "cell_id"], ascending=[False, True]).iloc[0]

@@ -1,0 +1,44 @@
+"""Calendar months as 'YYYY-MM' text: the one place that shifts, lists and checks them."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from .db import query
+from .errors import UserError
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def shift_month(month: str, n: int) -> str:
+    """'YYYY-MM' moved by ``n`` calendar months."""
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + n
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def calendar(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last``, inclusive."""
+    months = [first]
+    while months[-1] < last:
+        months.append(shift_month(months[-1], 1))
+    return months
+
+
+def data_months(conn) -> tuple[str, str]:
+    """(first, last) month of ``account_month``; UserError when it is empty."""
+    df = query(conn, "select min(month) as first_month, max(month) as last_month from account_month")
+    first = df.iloc[0]["first_month"]
+    if first is None or (isinstance(first, float) and math.isnan(first)):
+        raise UserError("the database has no revenue months (import data or run the demo first)")
+    return str(first), str(df.iloc[0]["last_month"])
+
+
+def check_month(value: Any, first: str, last: str, what: str = "month") -> str:
+    """``value`` if it is 'YYYY-MM' within first..last, else a one-line UserError naming ``what``."""
+    if not isinstance(value, str) or not MONTH_RE.match(value):
+        raise UserError(f"{what} must be YYYY-MM, got {value!r}")
+    if not first <= value <= last:
+        raise UserError(f"{what} {value} is not in the data ({first} to {last})")
+    return value
