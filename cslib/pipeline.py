@@ -1,4 +1,5 @@
-"""Build the database: raw tables (the data contract) -> config tables -> SQL models.
+"""Build the database: raw tables (the data contract) -> config tables -> SQL models ->
+the renewal model's fit (cslib.renewal_fit.write_model_tables).
 
 Model order matters: each model reads only raw tables, config tables and models listed
 before it. Every model file in ``cslib/sql`` is a single ``create or replace ...`` statement.
@@ -58,6 +59,9 @@ def build_models(
     prepare_churn_tables(conn)  # default reason taxonomy when none was imported; cfg_churn
     for model in MODELS:
         conn.execute(sql_file(model))
+    from .renewal_fit import write_model_tables
+
+    write_model_tables(conn)  # the renewal model's fit, stored (reads model_renewal_features)
 
 
 def rescore(
@@ -75,8 +79,10 @@ def rescore(
 
 
 def missing_models(conn) -> list[str]:
-    """Models in MODELS that the database lacks (a file built by an older Healthgrid)."""
+    """Models (SQL and the stored renewal-model fit) that the database lacks: a file built
+    by an older Healthgrid."""
     from .db import query
+    from .renewal_model import FIT_TABLES
 
     present = set(query(conn, "select table_name from duckdb_tables()")["table_name"])
-    return [m for m in MODELS if m not in present]
+    return [m for m in (*MODELS, *FIT_TABLES) if m not in present]

@@ -12,14 +12,17 @@ segment and tenure. Definitions (README "Renewal model"):
 * rows: decided renewals (outcome not 'pending') of target accounts.
 * time split: the first day of the month at which ``test_share`` of the decided rows
   remain; train = due before it, test = due on or after it.
-* models: :class:`RenewalModel` with ``kind="boosted"`` (HistGradientBoostingClassifier)
+* models (fitted in :mod:`cslib.renewal_fit`): ``RenewalModel`` with ``kind="boosted"`` (HistGradientBoostingClassifier)
   and the baseline ``kind="logistic"`` (median imputation + scaling, one-hot segment,
   LogisticRegression).
 * drivers of one prediction: for each feature, the probability minus the probability
   with that feature set to its training median (segment: the most common one); the
   three largest in absolute value, signed (+ raises the probability).
 
-No streamlit here; the page caches :func:`model_bundle` per database version.
+No streamlit and no scikit-learn here: the build fits the models once
+(``cslib.renewal_fit.write_model_tables``, called by pipeline.build_models) and stores
+what the page shows; this module reads it back (:func:`stored_bundle`,
+:func:`upcoming_renewals`) and holds the outcome analyses the page computes per slice.
 """
 
 from __future__ import annotations
@@ -29,17 +32,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import calibration_curve
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, brier_score_loss, roc_auc_score
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from threadpoolctl import threadpool_limits
 
 from .db import query, sql_file
 from .errors import UserError
@@ -90,129 +82,6 @@ def feature_label(name: str) -> str:
     )
 
 
-# --------------------------------------------------------------------------- estimator
-def _one_thread():
-    """Run sklearn's OpenMP code on one thread: thread pools thrash on a busy machine
-    (30x slower measured on 2 shared cores), and the app serves other sessions meanwhile."""
-    return threadpool_limits(limits=1)
-
-
-#: rows per stacked prediction in RenewalModel.contributions (bounds its memory)
-_CONTRIB_CHUNK_ROWS = 4096
-
-
-class RenewalModel(ClassifierMixin, BaseEstimator):
-    """Renewal-probability classifier over :data:`FEATURES` (a DataFrame in, P(renewed) out).
-
-    kind="boosted": HistGradientBoostingClassifier (segment as a native categorical,
-    missing values handled natively; min_samples_leaf is capped at a tenth of the
-    training rows, stored as ``min_samples_leaf_``). kind="logistic": median imputation + standard
-    scaling of the numeric features, one-hot segment, LogisticRegression(C).
-    """
-
-    def __init__(
-        self,
-        kind: str = "boosted",
-        max_iter: int = 100,
-        learning_rate: float = 0.05,
-        max_leaf_nodes: int = 7,
-        min_samples_leaf: int = 80,
-        l2_regularization: float = 1.0,
-        C: float = 1.0,
-        random_state: int = 0,
-    ):
-        self.kind = kind
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.max_leaf_nodes = max_leaf_nodes
-        self.min_samples_leaf = min_samples_leaf
-        self.l2_regularization = l2_regularization
-        self.C = C
-        self.random_state = random_state
-
-    def _build(self, n_rows: int) -> Pipeline | HistGradientBoostingClassifier:
-        if self.kind == "boosted":
-            # a leaf never needs more than a tenth of the rows (small books still split)
-            self.min_samples_leaf_ = int(min(self.min_samples_leaf, max(5, n_rows // 10)))
-            return HistGradientBoostingClassifier(
-                max_iter=self.max_iter,
-                learning_rate=self.learning_rate,
-                max_leaf_nodes=self.max_leaf_nodes,
-                min_samples_leaf=self.min_samples_leaf_,
-                l2_regularization=self.l2_regularization,
-                categorical_features="from_dtype",
-                early_stopping=False,
-                random_state=self.random_state,
-            )
-        if self.kind == "logistic":
-            prep = ColumnTransformer(
-                [
-                    ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(NUMERIC_FEATURES)),
-                    ("cat", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL_FEATURES)),
-                ]
-            )
-            return Pipeline(
-                [("prep", prep), ("clf", LogisticRegression(C=self.C, max_iter=2000, random_state=self.random_state))]
-            )
-        raise ValueError(f"unknown kind {self.kind!r} (expected one of {KINDS})")
-
-    def fit(self, X: pd.DataFrame, y) -> "RenewalModel":
-        """Fit on X (columns FEATURES) and y (1 = renewed); returns self."""
-        X = prepare_features(X)
-        y = np.asarray(y).astype(int)
-        with _one_thread():
-            self.estimator_ = self._build(len(X)).fit(X, y)
-        self.classes_ = np.array([0, 1])
-        self.feature_names_in_ = np.array(FEATURES, dtype=object)
-        reference = {c: float(X[c].median()) if X[c].notna().any() else np.nan for c in NUMERIC_FEATURES}
-        for c in CATEGORICAL_FEATURES:
-            mode = X[c].mode(dropna=True)
-            reference[c] = mode.iloc[0] if len(mode) else np.nan
-        self.reference_ = reference
-        return self
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """(n, 2) array: P(not renewed), P(renewed)."""
-        with _one_thread():
-            return self.estimator_.predict_proba(prepare_features(X))
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """1 when P(renewed) >= 0.5."""
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
-
-    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Per row and feature: P(renewed) minus P(renewed) with the feature at its
-        training reference (median; segment: mode). Same index as X, columns FEATURES."""
-        X = prepare_features(X)
-        # one stacked prediction (rows x features + rows) per chunk of rows instead of one
-        # call per feature; chunks keep memory flat (the stack is features + 1 copies)
-        parts = [self._contributions_chunk(X.iloc[i : i + _CONTRIB_CHUNK_ROWS])
-                 for i in range(0, len(X), _CONTRIB_CHUNK_ROWS)]
-        if not parts:
-            return pd.DataFrame(columns=list(FEATURES), index=X.index, dtype="float64")
-        return pd.concat(parts)
-
-    def _contributions_chunk(self, X: pd.DataFrame) -> pd.DataFrame:
-        n = len(X)
-        stacked = pd.concat([X] * (len(FEATURES) + 1), ignore_index=True)
-        for k, c in enumerate(FEATURES, start=1):
-            stacked.iloc[k * n : (k + 1) * n, stacked.columns.get_loc(c)] = self.reference_[c]
-        stacked["segment"] = pd.Categorical(stacked["segment"].astype(object), categories=list(SEGMENTS))
-        with _one_thread():
-            p = self.estimator_.predict_proba(stacked)[:, 1].reshape(len(FEATURES) + 1, n)
-        out = {c: p[0] - p[k] for k, c in enumerate(FEATURES, start=1)}
-        return pd.DataFrame(out, index=X.index)
-
-
-def prepare_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """The FEATURES columns in order: numerics as float, segment as a fixed categorical."""
-    X = pd.DataFrame(index=frame.index)
-    for c in NUMERIC_FEATURES:
-        X[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
-    X["segment"] = pd.Categorical(frame["segment"].astype(object), categories=list(SEGMENTS))
-    return X
-
-
 # --------------------------------------------------------------------------- data
 def renewal_features(conn, filters: Filters | None = None, due_after=None, due_until=None) -> pd.DataFrame:
     """Renewals of ``model_renewal_features`` in the slice (target accounts only unless the
@@ -234,14 +103,22 @@ def upcoming_features(conn, filters: Filters, month: str, days: int = UPCOMING_D
     return renewal_features(conn, filters, end, end + pd.Timedelta(days=days))
 
 
+def decided_renewals(conn, filters: Filters) -> pd.DataFrame:
+    """The slice's decided renewals with the columns the band analyses read (account_id,
+    due_on, segment, is_decided, is_renewed, due_arr, renewed_arr, month_end_score and the
+    INDICATORS columns): a narrow read of ``model_renewal_features``."""
+    where, params = filters.where("f")
+    return query(conn, sql_file("model_decided_renewals").replace(_FILTER_MARKER, where), params)
+
+
 def score_band_table(conn, filters: Filters, coarse: bool = False) -> pd.DataFrame:
     """:func:`score_band_rates` of the slice's decided renewals."""
-    return score_band_rates(renewal_features(conn, filters), coarse=coarse)
+    return score_band_rates(decided_renewals(conn, filters), coarse=coarse)
 
 
 def indicator_band_table(conn, filters: Filters) -> pd.DataFrame:
     """:func:`indicator_bands` of the slice's decided renewals, with the database's bands."""
-    return indicator_bands(renewal_features(conn, filters), scorecard_bands(conn))
+    return indicator_bands(decided_renewals(conn, filters), scorecard_bands(conn))
 
 
 def indicator_tables(conn, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -269,38 +146,7 @@ def with_importance(effects: pd.DataFrame, importance: pd.DataFrame | None) -> p
     return out
 
 
-def split_date(decided: pd.DataFrame, test_share: float = 0.25) -> pd.Timestamp:
-    """First day of the month at which about ``test_share`` of the rows (by due_on) remain.
-
-    decided: due_on (datetime). Raises UserError when no month boundary leaves
-    rows on both sides.
-    """
-    if not 0 < test_share < 1:
-        raise UserError(f"test share must be between 0 and 1, got {test_share}")
-    due = decided["due_on"].sort_values().reset_index(drop=True)
-    if due.empty:
-        raise UserError("no decided renewals to split")
-    at = due.iloc[min(len(due) - 1, int(round(len(due) * (1 - test_share))))]
-    cut = pd.Timestamp(at.year, at.month, 1)
-    if not (due < cut).any() or not (due >= cut).any():
-        raise UserError("all decided renewals fall in one month: cannot split train and test by time")
-    return cut
-
-
-def labels(rows: pd.DataFrame, target: str = "renewed", as_of: pd.Timestamp | None = None) -> np.ndarray:
-    """1 = renewed. rows: outcome, renewed_on, due_on. ``as_of``: a renewal ordered on or
-    after this date counts as not renewed (what was known then)."""
-    if target not in TARGETS:
-        raise UserError(f"unknown target {target!r} (expected {', '.join(TARGETS)})")
-    renewed = rows["renewed_on"].notna() & (rows["outcome"] == "renewed")
-    if target == "renewed_on_time":
-        renewed &= rows["renewed_on"] <= rows["due_on"]
-    if as_of is not None:
-        renewed &= rows["renewed_on"] < as_of
-    return renewed.to_numpy().astype(int)
-
-
-# --------------------------------------------------------------------------- fitting
+# --------------------------------------------------------------------------- the fit
 @dataclass
 class ModelBundle:
     """Everything the page and the report show about the fitted models.
@@ -313,7 +159,7 @@ class ModelBundle:
 
     split_on: pd.Timestamp
     target: str
-    models: dict[str, RenewalModel]
+    models: dict  # kind -> fitted RenewalModel (cslib.renewal_fit); empty when read from the database
     metrics: pd.DataFrame
     calibration: pd.DataFrame
     importance: pd.DataFrame
@@ -331,184 +177,44 @@ class ModelBundle:
         return "logistic" if auc.get("logistic", -1) > auc.get("boosted", -1) else "boosted"
 
 
-def fit_models(
-    features: pd.DataFrame,
-    test_share: float = 0.25,
-    target: str = "renewed",
-    random_state: int = 0,
-    n_bins: int = 10,
-    importance_rows: int = 3000,
-) -> ModelBundle:
-    """Fit both models on the decided renewals of ``features`` with a time split.
+# --------------------------------------------------------------------------- stored fit
+#: what the build stores of the fit (cslib/sql/model_renewal_fit_tables.sql)
+FIT_TABLES: tuple[str, ...] = (
+    "model_renewal_fit",
+    "model_renewal_metrics",
+    "model_renewal_calibration",
+    "model_renewal_importance",
+    "model_renewal_predictions",
+)
+#: columns of model_renewal_predictions
+PREDICTION_COLUMNS: tuple[str, ...] = (
+    "account_id", "due_on", "outcome", "is_decided", "is_test", "is_train",
+    "p_boosted", "p_logistic", "driver_1", "driver_2", "driver_3",
+)
+def stored_bundle(conn) -> ModelBundle | str:
+    """The fit stored by ``renewal_fit.write_model_tables``: a ModelBundle without estimators
+    (``models`` is empty) and without per-renewal predictions (read those with
+    :func:`upcoming_renewals`), or the stored reason when the book could not be fitted."""
+    fit = query(conn, "select * from model_renewal_fit").iloc[0]
+    if not bool(fit["is_fitted"]):
+        return str(fit["message"])
 
-    features: the columns of :func:`renewal_features` (FEATURES, due_on, outcome,
-    renewed_on, is_decided, is_target, account_id); the models learn from decided
-    renewals of target accounts and predict every row. Raises UserError when there are fewer than
-    MIN_ROWS decided renewals on either side of the split or one class is missing.
-    """
-    rows = features.sort_values(["due_on", "account_id"], kind="stable").reset_index(drop=True)
-    decided = rows[rows["is_decided"].astype(bool) & rows["is_target"].astype(bool)]
-    if len(decided) < 2 * MIN_ROWS:
-        raise UserError(
-            f"only {len(decided)} decided renewals: the model needs at least {2 * MIN_ROWS}"
-        )
-    split_on = split_date(decided, test_share)
-    train = decided[decided["due_on"] < split_on]
-    test = decided[decided["due_on"] >= split_on]
-    y_train = labels(train, target, as_of=split_on)
-    y_test = labels(test, target)
-    for name, part, y in (("training", train, y_train), ("test", test, y_test)):
-        if len(part) < MIN_ROWS or len(set(y)) < 2:
-            raise UserError(
-                f"the {name} set has {len(part)} renewals and {len(set(y))} outcome(s): "
-                f"need at least {MIN_ROWS} and both renewed and not renewed"
-            )
-    models = {kind: RenewalModel(kind=kind, random_state=random_state).fit(train, y_train) for kind in KINDS}
+    def table(name: str) -> pd.DataFrame:  # in the order written; names from FIT_TABLES only
+        return query(conn, f"select * from {name} order by rowid")
 
-    metric_rows, calib_rows = [], []
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    for kind, model in models.items():
-        p = model.predict_proba(test)[:, 1]
-        metric_rows.append(
-            {
-                "model": kind,
-                "label": MODEL_LABELS[kind],
-                "auc": roc_auc_score(y_test, p),
-                "brier": brier_score_loss(y_test, p),
-                "accuracy": accuracy_score(y_test, (p >= 0.5).astype(int)),
-                "n_train": len(train),
-                "n_test": len(test),
-                "test_renewal_rate": float(np.mean(y_test)),
-                "mean_predicted": float(np.mean(p)),
-            }
-        )
-        observed, predicted = calibration_curve(y_test, p, n_bins=n_bins, strategy="uniform")
-        counts, _ = np.histogram(p, bins=edges)
-        nonempty = np.flatnonzero(counts)
-        for i, obs, pred in zip(nonempty, observed, predicted):
-            calib_rows.append(
-                {
-                    "model": kind,
-                    "label": MODEL_LABELS[kind],
-                    "bin_low": edges[i],
-                    "bin_high": edges[i + 1],
-                    "mean_predicted": float(pred),
-                    "observed_rate": float(obs),
-                    "n": int(counts[i]),
-                }
-            )
-    metrics = pd.DataFrame(metric_rows)
-    # baseline (test renewal rate for everyone) Brier, for scale
-    base_rate = float(np.mean(y_train))
-    metrics["brier_constant"] = brier_score_loss(y_test, np.full(len(y_test), base_rate))
-
-    importance = _importance(models["boosted"], test, y_test, random_state, importance_rows)
-    predictions = _predictions(models, rows, split_on)
     return ModelBundle(
-        split_on=split_on,
-        target=target,
-        models=models,
-        metrics=metrics,
-        calibration=pd.DataFrame(calib_rows),
-        importance=importance,
-        predictions=predictions,
-        n_train=len(train),
-        n_test=len(test),
-        train_last_due_on=train["due_on"].max(),
-        test_first_due_on=test["due_on"].min(),
+        split_on=pd.Timestamp(fit["split_on"]),
+        target=str(fit["target"]),
+        models={},
+        metrics=table("model_renewal_metrics"),
+        calibration=table("model_renewal_calibration"),
+        importance=table("model_renewal_importance"),
+        predictions=pd.DataFrame(columns=list(PREDICTION_COLUMNS)),
+        n_train=int(fit["n_train"]),
+        n_test=int(fit["n_test"]),
+        train_last_due_on=pd.Timestamp(fit["train_last_due_on"]),
+        test_first_due_on=pd.Timestamp(fit["test_first_due_on"]),
     )
-
-
-def _auc(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """ROC AUC of each row of ``p`` (k, n) against labels ``y`` (n,), by the rank-sum
-    (Mann-Whitney) formula with average ranks for ties; equals roc_auc_score."""
-    ranks = rankdata(np.atleast_2d(p), axis=1)
-    pos = y.astype(bool)
-    n1, n0 = pos.sum(), (~pos).sum()
-    return (ranks[:, pos].sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
-
-
-def _importance(
-    model: RenewalModel, test: pd.DataFrame, y: np.ndarray, random_state: int, max_rows: int, n_repeats: int = 5
-) -> pd.DataFrame:
-    """Permutation importance on the test set: the mean drop in ROC AUC when one feature's
-    column is shuffled (``n_repeats`` shuffles; the definition of
-    sklearn.inspection.permutation_importance), overall and within each segment (the
-    same shuffles, AUC measured on the segment's rows). All shuffled copies are scored in
-    one stacked prediction: a boosted model's per-call overhead dominates otherwise."""
-    rng = np.random.default_rng(random_state)
-    idx = np.arange(len(test))
-    if len(idx) > max_rows:
-        idx = np.sort(rng.choice(idx, max_rows, replace=False))
-    X = prepare_features(test).reset_index(drop=True).iloc[idx].reset_index(drop=True)
-    yy, n = y[idx], len(idx)
-    segment = test["segment"].to_numpy()[idx]
-    blocks = [X]
-    for c in FEATURES:
-        for _ in range(n_repeats):
-            block = X.copy()
-            block[c] = X[c].to_numpy()[rng.permutation(n)]
-            blocks.append(block)
-    stacked = pd.concat(blocks, ignore_index=True)
-    stacked["segment"] = pd.Categorical(stacked["segment"].astype(object), categories=list(SEGMENTS))
-    with _one_thread():
-        p = model.estimator_.predict_proba(stacked)[:, 1].reshape(len(FEATURES) * n_repeats + 1, n)
-    out = []
-    groups = [("all", np.ones(n, dtype=bool))] + [(s, segment == s) for s in SEGMENTS]
-    for group, mask in groups:
-        if mask.sum() < MIN_ROWS or len(set(yy[mask])) < 2:
-            continue
-        auc = _auc(yy[mask], p[:, mask])
-        drops = (auc[0] - auc[1:]).reshape(len(FEATURES), n_repeats)
-        for i, name in enumerate(FEATURES):
-            out.append(
-                {
-                    "segment": group,
-                    "feature": name,
-                    "label": feature_label(name),
-                    "importance": float(drops[i].mean()),
-                    "importance_std": float(drops[i].std()),
-                    "n": int(mask.sum()),
-                }
-            )
-    return pd.DataFrame(out, columns=["segment", "feature", "label", "importance", "importance_std", "n"])
-
-
-def _driver_text(name: str, value: float) -> str:
-    arrow = "+" if value >= 0 else "−"
-    return f"{feature_label(name)} {arrow}{abs(value) * 100:.0f} pp"
-
-
-def _predictions(models: dict[str, RenewalModel], rows: pd.DataFrame, split_on: pd.Timestamp) -> pd.DataFrame:
-    keep = ["account_id", "due_on", "outcome", "is_decided"]
-    out = rows[keep].copy()
-    used = rows["is_decided"].astype(bool) & rows["is_target"].astype(bool)
-    out["is_test"] = used & (out["due_on"] >= split_on)
-    out["is_train"] = used & (out["due_on"] < split_on)
-    for kind, model in models.items():
-        out[f"p_{kind}"] = model.predict_proba(rows)[:, 1]
-    # drivers of the boosted prediction, for renewals that can show up as "upcoming"
-    # (due within a year of the split date or later): the cost is one prediction per feature
-    recent = rows["due_on"] >= split_on - pd.Timedelta(days=365)
-    for i in (1, 2, 3):
-        out[f"driver_{i}"] = ""
-    if recent.any():
-        contrib = models["boosted"].contributions(rows[recent])
-        values = contrib.to_numpy()
-        order = np.argsort(-np.abs(values), axis=1)[:, :3]
-        names = np.array(FEATURES, dtype=object)
-        for i in range(3):
-            col = [
-                _driver_text(names[j], values[r, j]) for r, j in enumerate(order[:, i])
-            ]
-            out.loc[recent, f"driver_{i + 1}"] = col
-    return out
-
-
-def model_bundle(conn, test_share: float = 0.25, target: str = "renewed", random_state: int = 0) -> ModelBundle:
-    """Fit the models on the whole target book of the database (not the sidebar slice)."""
-    features = renewal_features(conn, Filters(include_non_target=True))  # fit on target rows only
-    return fit_models(features, test_share=test_share, target=target, random_state=random_state)
 
 
 # --------------------------------------------------------------------------- page panels
@@ -516,39 +222,22 @@ def _month_end(month: str) -> pd.Timestamp:
     return pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0)
 
 
-def upcoming_renewals(
-    features: pd.DataFrame, bundle: ModelBundle, month: str, days: int = UPCOMING_DAYS
-) -> pd.DataFrame:
-    """Renewals due in the ``days`` after ``month``'s last day, with both probabilities and
-    the top drivers, riskiest first.
+def upcoming_renewals(conn, filters: Filters, month: str, days: int = UPCOMING_DAYS) -> pd.DataFrame:
+    """Renewals of the slice due in the ``days`` after ``month``'s last day, with the stored
+    model's probabilities and top drivers (``model_renewal_predictions``), riskiest first.
 
-    features: :func:`renewal_features` of the slice. Columns: account_id, name, segment,
-    csm, due_on, due_arr, outcome, month_end_tier, p_renewal (boosted), p_baseline, driver_1..3.
+    Columns: account_id, name, segment, csm, due_on (date), due_arr, outcome,
+    month_end_tier, p_renewal (boosted), p_baseline (logistic), driver_1..3; the
+    probabilities are NaN when the book was too small to fit a model.
     """
     end = _month_end(month)
-    until = end + pd.Timedelta(days=days)
-    window = features[(features["due_on"] > end) & (features["due_on"] <= until)]
-    p = bundle.predictions
-    predictions = p[(p["due_on"] > end) & (p["due_on"] <= until)].drop(columns=["outcome", "is_decided"])
-    merged = window.merge(predictions, on=["account_id", "due_on"], how="left")
-    out = pd.DataFrame(
-        {
-            "account_id": merged["account_id"],
-            "name": merged["name"],
-            "segment": merged["segment"],
-            "csm": merged["csm"],
-            "due_on": merged["due_on"].dt.date,
-            "due_arr": merged["due_arr"],
-            "outcome": merged["outcome"],
-            "month_end_tier": merged["month_end_tier"],
-            "p_renewal": merged["p_boosted"],
-            "p_baseline": merged["p_logistic"],
-            "driver_1": merged["driver_1"],
-            "driver_2": merged["driver_2"],
-            "driver_3": merged["driver_3"],
-        }
-    )
-    return out.sort_values(["p_renewal", "due_arr"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    where, params = filters.where("f")
+    sql = sql_file("model_upcoming").replace(_FILTER_MARKER, where)
+    out = query(conn, sql, [end.date(), (end + pd.Timedelta(days=days)).date(), *params])
+    out["due_on"] = pd.to_datetime(out["due_on"]).dt.date
+    for c in ("p_renewal", "p_baseline"):
+        out[c] = out[c].astype("float64")
+    return out
 
 
 def upcoming_summary(upcoming: pd.DataFrame) -> dict:
@@ -631,31 +320,33 @@ def indicator_bands(features: pd.DataFrame, bands: dict[str, tuple[tuple[float, 
     is band 'no data' (band -1).
     """
     decided = features[features["is_decided"].astype(bool)]
+    renewed = decided["is_renewed"].astype(bool).to_numpy()
+    segment = decided["segment"].to_numpy()
+    groups = [("all", np.ones(len(decided), dtype=bool)), *((seg, segment == seg) for seg in SEGMENTS)]
     rows = []
     for indicator, (column, label) in INDICATORS.items():
         b = bands[indicator]
         mins = np.array([lo for lo, _ in b])
         values = decided[column].to_numpy(dtype="float64")
         idx = np.searchsorted(mins, np.nan_to_num(values, nan=-np.inf), side="right") - 1
-        idx = np.where(np.isnan(values), -1, idx)
-        frame = pd.DataFrame(
-            {"segment": decided["segment"].to_numpy(), "band": idx, "renewed": decided["is_renewed"].astype(int).to_numpy()}
-        )
-        for segment, part in [("all", frame), *((s, frame[frame["segment"] == s]) for s in SEGMENTS)]:
-            agg = part.groupby("band")["renewed"].agg(["size", "sum"])
-            for band_i, (n, r) in agg.iterrows():
-                low, high = wilson_interval(int(r), int(n))
+        slot = np.where(np.isnan(values), -1, idx) + 1  # 0 = no data, i + 1 = band i
+        for group, mask in groups:
+            sizes = np.bincount(slot[mask], minlength=len(b) + 1)
+            hits = np.bincount(slot[mask & renewed], minlength=len(b) + 1)
+            for s_i in np.flatnonzero(sizes):
+                band_i, n, r = int(s_i) - 1, int(sizes[s_i]), int(hits[s_i])
+                low, high = wilson_interval(r, n)
                 rows.append(
                     {
                         "indicator": indicator,
                         "label": label,
-                        "segment": segment,
-                        "band": int(band_i),
-                        "band_label": "no data" if band_i < 0 else _band_label(b, int(band_i)),
-                        "min_value": np.nan if band_i < 0 else b[int(band_i)][0],
-                        "points": np.nan if band_i < 0 else b[int(band_i)][1],
-                        "renewals": int(n),
-                        "renewed": int(r),
+                        "segment": group,
+                        "band": band_i,
+                        "band_label": "no data" if band_i < 0 else _band_label(b, band_i),
+                        "min_value": np.nan if band_i < 0 else b[band_i][0],
+                        "points": np.nan if band_i < 0 else b[band_i][1],
+                        "renewals": n,
+                        "renewed": r,
                         "renewal_rate": r / n,
                         "ci_low": low,
                         "ci_high": high,
@@ -712,23 +403,29 @@ def score_band_rates(features: pd.DataFrame, coarse: bool = False) -> pd.DataFra
     30-70, >=70 (the default tier thresholds). Columns: band, renewals, renewed,
     renewal_rate, ci_low, ci_high, due_arr, renewal_rate_arr (kept = min(renewed, due)).
     """
-    decided = features[features["is_decided"].astype(bool)].copy()
-    score = decided["month_end_score"].astype(float)
+    decided = features[features["is_decided"].astype(bool)]
+    score = decided["month_end_score"].to_numpy(dtype="float64", na_value=np.nan)
     if coarse:
-        band = np.select([score < 30, score < 70, score >= 70], list(COARSE_BANDS), "unscored")
         order = [*COARSE_BANDS, "unscored"]
+        slot = np.select([score < 30, score < 70, score >= 70], [0, 1, 2], 3)
     else:
-        lo = (np.floor(np.minimum(score.fillna(0), 99.999) / 10) * 10).astype(int)
-        band = np.where(score.isna(), "unscored", lo.astype(str) + "-" + (lo + 10).astype(str))
         order = [*SCORE_BANDS, "unscored"]
-    decided["band"] = band
-    renewed = decided["is_renewed"].astype(bool)
-    decided["renewed"] = renewed.astype(int)
-    decided["kept_arr"] = np.where(renewed, np.minimum(decided["renewed_arr"].fillna(0), decided["due_arr"]), 0.0)
-    agg = decided.groupby("band").agg(
-        renewals=("renewed", "size"), renewed=("renewed", "sum"), due_arr=("due_arr", "sum"), kept_arr=("kept_arr", "sum")
+        slot = np.where(np.isnan(score), 10, np.floor(np.minimum(np.nan_to_num(score), 99.999) / 10)).astype(int)
+    renewed = decided["is_renewed"].astype(bool).to_numpy()
+    due_arr = decided["due_arr"].to_numpy(dtype="float64", na_value=np.nan)
+    renewed_arr = decided["renewed_arr"].to_numpy(dtype="float64", na_value=np.nan)
+    kept_arr = np.where(renewed, np.minimum(np.nan_to_num(renewed_arr), due_arr), 0.0)
+    width = len(order)
+    agg = pd.DataFrame(
+        {
+            "band": order,
+            "renewals": np.bincount(slot, minlength=width),
+            "renewed": np.bincount(slot[renewed], minlength=width),
+            "due_arr": np.bincount(slot, weights=due_arr, minlength=width),
+            "kept_arr": np.bincount(slot, weights=kept_arr, minlength=width),
+        }
     )
-    agg = agg.reindex([b for b in order if b in agg.index]).reset_index()
+    agg = agg[agg["renewals"] > 0].reset_index(drop=True)
     agg["renewal_rate"] = agg["renewed"] / agg["renewals"]
     agg["renewal_rate_arr"] = agg["kept_arr"] / agg["due_arr"].where(agg["due_arr"] > 0)
     ci = [wilson_interval(int(r), int(n)) for r, n in zip(agg["renewed"], agg["renewals"])]
@@ -741,11 +438,13 @@ def score_band_rates(features: pd.DataFrame, coarse: bool = False) -> pd.DataFra
 def model_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     """``report model``: held-out metrics of both models and the calibration bins.
 
-    The model is fitted on the whole target book; month is the last month of the data.
+    The fit stored at build time (whole target book); month is the last month of the data.
     """
     from .metrics import latest_month
 
-    bundle = model_bundle(conn)
+    bundle = stored_bundle(conn)
+    if isinstance(bundle, str):
+        raise UserError(f"the renewal model could not be fitted on this book: {bundle}")
     metrics = bundle.metrics.copy()
     metrics.insert(1, "split_on", bundle.split_on.date().isoformat())
     auc = bundle.metrics.set_index("model")["auc"]

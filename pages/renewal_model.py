@@ -1,9 +1,9 @@
 """Renewal model & what-if: does the health score predict renewal, and what would another
 scorecard or incentive plan do? (DOMAIN.md sections 1 and 7)
 
-A thin shell: the fitted models are cached per database version (st.cache_resource, so
-the estimators are shared, not copied); every other panel is one cslib call through
-ui.data.cached; charts come from cslib.charts_model.
+A thin shell: the models are fitted when the database is built and stored in it
+(cslib.renewal_model.write_model_tables), so this page only reads; every panel is one
+cslib call through ui.data.cached; charts come from cslib.charts_model.
 """
 
 from __future__ import annotations
@@ -18,15 +18,6 @@ PREFIX = "renewal_model"
 WHATIF_KEY = f"{PREFIX}_whatif_scorecard"
 PERCENT = st.column_config.NumberColumn(format="percent")
 MONEY = st.column_config.NumberColumn(format="dollar")
-
-
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _bundle(version: data.Version):
-    """The fitted models of a database version, or the UserError text when they cannot be fitted."""
-    try:
-        return renewal_model.model_bundle(data.connection(version))
-    except UserError as err:
-        return str(err)
 
 
 def _model_section(selection, bundle) -> None:
@@ -52,7 +43,7 @@ def _model_section(selection, bundle) -> None:
         f"Trained on {split['n_train']:,} decided renewals due before {split['split_on']} (last "
         f"{split['train_last_due_on']}), tested on {split['n_test']:,} due from {split['test_first_due_on']}. "
         f"Features: the 13 weeks of health before each due month, segment and tenure; target accounts of the "
-        f"whole book (the sidebar filters do not refit the model). Gradient boosting {better} the logistic "
+        f"whole book, fitted when the data was loaded (the sidebar filters do not refit it). Gradient boosting {better} the logistic "
         "baseline on held-out AUC."
     )
     left, right = st.columns(2)
@@ -62,8 +53,7 @@ def _model_section(selection, bundle) -> None:
         st.vega_lite_chart(data.chart_spec(charts_model.importance_chart, bundle.importance), width="stretch")
 
     month = selection.month
-    rows = data.cached(renewal_model.upcoming_features, selection.version, selection.filters, month)
-    upcoming = renewal_model.upcoming_renewals(rows, bundle, month)
+    upcoming = data.cached(renewal_model.upcoming_renewals, selection.version, selection.filters, month)
     summary = renewal_model.upcoming_summary(upcoming)
     st.markdown(f"**Renewals due in the {renewal_model.UPCOMING_DAYS} days after {sidebar.month_label(month)}**")
     cols = st.columns(4)
@@ -267,8 +257,7 @@ def _incentive_section(selection) -> None:
 def render() -> None:
     selection = sidebar.current()
     st.title(f"Renewal model & what-if · {sidebar.month_label(selection.month)}")
-    with st.spinner("Fitting the renewal model (once per database version)…"):
-        bundle = _bundle(selection.version)
+    bundle = data.cached(renewal_model.stored_bundle, selection.version)  # fitted at build time
     tabs = st.tabs(["Model", "Indicators", "Score calibration", "Scorecard what-if", "Incentives"])
     with tabs[0]:
         _model_section(selection, bundle)

@@ -10,7 +10,7 @@ import json
 import pandas as pd
 import pytest
 
-from cslib import db, renewal_model, whatif
+from cslib import db, renewal_fit, renewal_model, whatif
 from cslib.filters import Filters
 from cslib.reports import ReportArgs, render_report
 from cslib.scorecard import load_scorecard
@@ -85,7 +85,7 @@ def test_features_only_use_weeks_strictly_before_the_due_date(demo):
 
 
 def test_model_on_the_demo_splits_by_time(model_demo):
-    bundle = renewal_model.model_bundle(model_demo)
+    bundle = renewal_fit.model_bundle(model_demo)
     assert bundle.train_last_due_on < bundle.test_first_due_on
     p = bundle.predictions
     assert p.loc[p["is_train"], "due_on"].max() < p.loc[p["is_test"], "due_on"].min()

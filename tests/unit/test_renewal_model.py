@@ -9,6 +9,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
+from cslib import renewal_fit as fit
 from cslib import renewal_model as rm
 from cslib.errors import UserError
 
@@ -34,25 +35,25 @@ def synthetic_book(n: int = 480, seed: int = 3) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def bundle():
-    return rm.fit_models(synthetic_book(), test_share=0.25, random_state=0)
+    return fit.fit_models(synthetic_book(), test_share=0.25, random_state=0)
 
 
 def test_estimator_follows_sklearn_rules():
-    model = rm.RenewalModel(kind="logistic", C=0.5, random_state=4)
+    model = fit.RenewalModel(kind="logistic", C=0.5, random_state=4)
     assert model.get_params()["C"] == 0.5 and model.get_params()["random_state"] == 4
     assert clone(model).get_params() == model.get_params()
     book = synthetic_book(200)
-    fitted = model.fit(book, rm.labels(book))
+    fitted = model.fit(book, fit.labels(book))
     assert fitted is model
     assert hasattr(model, "estimator_") and hasattr(model, "reference_")
-    assert not hasattr(rm.RenewalModel(), "estimator_")  # learned state only after fit
+    assert not hasattr(fit.RenewalModel(), "estimator_")  # learned state only after fit
 
 
 def test_boosted_model_is_deterministic_with_its_random_state():
     book = synthetic_book(300)
-    y = rm.labels(book)
-    p1 = rm.RenewalModel(random_state=1).fit(book, y).predict_proba(book)[:, 1]
-    p2 = rm.RenewalModel(random_state=1).fit(book, y).predict_proba(book)[:, 1]
+    y = fit.labels(book)
+    p1 = fit.RenewalModel(random_state=1).fit(book, y).predict_proba(book)[:, 1]
+    p2 = fit.RenewalModel(random_state=1).fit(book, y).predict_proba(book)[:, 1]
     assert np.array_equal(p1, p2)
 
 
@@ -72,10 +73,10 @@ def test_training_labels_are_known_as_of_the_split_date():
             "outcome": ["renewed", "renewed", "churned", "renewed"],
         }
     )
-    assert list(rm.labels(rows)) == [1, 1, 0, 1]
+    assert list(fit.labels(rows)) == [1, 1, 0, 1]
     # a renewal ordered after the split date was still deferred then
-    assert list(rm.labels(rows, as_of=pd.Timestamp("2025-02-01"))) == [1, 0, 0, 1]
-    assert list(rm.labels(rows, target="renewed_on_time")) == [1, 0, 0, 0]
+    assert list(fit.labels(rows, as_of=pd.Timestamp("2025-02-01"))) == [1, 0, 0, 1]
+    assert list(fit.labels(rows, target="renewed_on_time")) == [1, 0, 0, 0]
 
 
 def test_model_learns_the_signal(bundle):
@@ -95,7 +96,7 @@ def test_calibration_bins_cover_the_test_set(bundle):
 
 def test_drivers_are_probability_differences_against_the_median():
     book = synthetic_book(300)
-    model = rm.RenewalModel(kind="logistic").fit(book, rm.labels(book))
+    model = fit.RenewalModel(kind="logistic").fit(book, fit.labels(book))
     row = book.iloc[[7]]
     contrib = model.contributions(row)
     swapped = row.copy()
@@ -107,13 +108,13 @@ def test_drivers_are_probability_differences_against_the_median():
 
 def test_too_few_renewals_is_a_user_error():
     with pytest.raises(UserError, match="decided renewals"):
-        rm.fit_models(synthetic_book(25))
+        fit.fit_models(synthetic_book(25))
 
 
 def test_fast_auc_equals_sklearn_with_ties():
     y = np.array([1, 0, 1, 1, 0, 0, 1])
     p = np.array([0.9, 0.9, 0.5, 0.2, 0.2, 0.1, 0.6])
-    assert rm._auc(y, p)[0] == pytest.approx(roc_auc_score(y, p))
+    assert fit._auc(y, p)[0] == pytest.approx(roc_auc_score(y, p))
 
 
 def test_wilson_interval_hand_computed():
