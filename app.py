@@ -7,6 +7,8 @@ The entry script: page config, first-start demo build, the global sidebar filter
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import streamlit as st
 
@@ -23,10 +25,15 @@ _PAGE_SPECS = [  # (file, title, icon); the first is the default page
     ("pages/negative_churn.py", "Negative churn", ":material/trending_up:"),
     ("pages/renewal_model.py", "Renewal model", ":material/model_training:"),
 ]
+#: the default page is served at "/" and answers to no other path, so it is registered as
+#: "home" and a hidden page takes its file name's path: a bookmarked /overview?... link
+#: lands on "/" with its query string instead of Streamlit's "Page not found" dialog
+DEFAULT_PAGE_ALIAS = Path(_PAGE_SPECS[0][0]).stem
 PAGES = [
-    st.Page(path, title=title, icon=icon, default=(i == 0))
+    st.Page(path, title=title, icon=icon, default=(i == 0), url_path="home" if i == 0 else None)
     for i, (path, title, icon) in enumerate(_PAGE_SPECS)
 ]
+_ALIAS = st.Page(lambda: None, title=_PAGE_SPECS[0][1], url_path=DEFAULT_PAGE_ALIAS, visibility="hidden")
 
 
 def _open_database() -> data.Version | None:
@@ -50,7 +57,9 @@ def _open_database() -> data.Version | None:
 
 
 grant = auth.gate()  # open unless [auth] is configured; then login + role map
-page = st.navigation(PAGES)
+page = st.navigation([*PAGES, _ALIAS])
+if page is _ALIAS:
+    st.switch_page(PAGES[0], query_params=st.query_params.to_dict())
 pending = sidebar.pop_pending_page()
 if pending in {path for path, _, _ in _PAGE_SPECS}:  # a deep link before navigation ran
     st.switch_page(pending, query_params=st.query_params.to_dict())

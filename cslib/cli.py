@@ -15,7 +15,6 @@ from .errors import UserError
 from .filters import FILTER_COLUMNS, Filters
 
 
-
 def _add_db(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="database file (default: $HEALTHGRID_DB or sample_data/healthgrid.duckdb)")
 

@@ -79,7 +79,6 @@ def query(
         cur.close()
 
 
-
 def sql_file(name: str) -> str:
     """Text of ``cslib/sql/<name>.sql``."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")

@@ -191,15 +191,9 @@ TILES: tuple[str, ...] = (
 )
 
 
-
-
-
-
 def latest_month(conn: duckdb.DuckDBPyConnection) -> str:
     """The latest month ('YYYY-MM') in ``account_month``; UserError when it is empty."""
     return data_months(conn)[1]
-
-
 
 
 def _components(

@@ -103,10 +103,6 @@ def _with_filter(sql: str, filters: Filters, alias: str = "a") -> tuple[str, lis
     return sql.replace(_FILTER_MARKER, predicate), params
 
 
-
-
-
-
 def _check_month(conn, month: Any) -> tuple[str, str | None]:
     """(month, previous month or None when it is before the data); UserError if bad."""
     if not isinstance(month, str) or not MONTH_RE.match(month):

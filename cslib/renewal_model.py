@@ -103,22 +103,27 @@ def upcoming_features(conn, filters: Filters, month: str, days: int = UPCOMING_D
     return renewal_features(conn, filters, end, end + pd.Timedelta(days=days))
 
 
-def decided_renewals(conn, filters: Filters) -> pd.DataFrame:
-    """The slice's decided renewals with the columns the band analyses read (account_id,
-    due_on, segment, is_decided, is_renewed, due_arr, renewed_arr, month_end_score and the
-    INDICATORS columns): a narrow read of ``model_renewal_features``."""
-    where, params = filters.where("f")
-    return query(conn, sql_file("model_decided_renewals").replace(_FILTER_MARKER, where), params)
-
-
 def score_band_table(conn, filters: Filters, coarse: bool = False) -> pd.DataFrame:
-    """:func:`score_band_rates` of the slice's decided renewals."""
-    return score_band_rates(decided_renewals(conn, filters), coarse=coarse)
+    """:func:`score_band_rates` of the slice's decided renewals, counted in SQL
+    (cslib/sql/model_score_bands.sql)."""
+    where, params = filters.where("f")
+    counts = query(conn, sql_file("model_score_bands").replace(_FILTER_MARKER, where), [coarse, *params])
+    return _score_band_rates(counts, coarse)
 
 
 def indicator_band_table(conn, filters: Filters) -> pd.DataFrame:
-    """:func:`indicator_bands` of the slice's decided renewals, with the database's bands."""
-    return indicator_bands(decided_renewals(conn, filters), scorecard_bands(conn))
+    """:func:`indicator_bands` of the slice's decided renewals with the database's
+    scorecard bands, counted in SQL (cslib/sql/model_indicator_bands.sql)."""
+    bands = scorecard_bands(conn)
+    names, mins, positions = [], [], []
+    for indicator, levels in bands.items():
+        for position, (low, _) in enumerate(levels):
+            names.append(indicator)
+            mins.append(float(low))
+            positions.append(position)
+    where, params = filters.where("f")
+    sql = sql_file("model_indicator_bands").replace(_FILTER_MARKER, where)
+    return _indicator_band_rates(query(conn, sql, [names, mins, positions, *params]), bands)
 
 
 def indicator_tables(conn, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -313,7 +318,8 @@ def _band_label(bands: tuple[tuple[float, float], ...], i: int) -> str:
 
 def indicator_bands(features: pd.DataFrame, bands: dict[str, tuple[tuple[float, float], ...]]) -> pd.DataFrame:
     """Renewal rate per indicator band (of the indicator's mean over the 13-week window),
-    overall (segment 'all') and per segment, over decided renewals.
+    overall (segment 'all') and per segment, over decided renewals (in memory; the page
+    counts in SQL with :func:`indicator_band_table`, same result).
 
     Columns: indicator, label, segment, band (ordinal), band_label, min_value, points,
     renewals, renewed, renewal_rate, ci_low, ci_high (Wilson 95%). A window without data
@@ -323,35 +329,54 @@ def indicator_bands(features: pd.DataFrame, bands: dict[str, tuple[tuple[float, 
     renewed = decided["is_renewed"].astype(bool).to_numpy()
     segment = decided["segment"].to_numpy()
     groups = [("all", np.ones(len(decided), dtype=bool)), *((seg, segment == seg) for seg in SEGMENTS)]
-    rows = []
-    for indicator, (column, label) in INDICATORS.items():
-        b = bands[indicator]
-        mins = np.array([lo for lo, _ in b])
+    counts = []
+    for indicator, (column, _) in INDICATORS.items():
+        mins = np.array([lo for lo, _ in bands[indicator]])
         values = decided[column].to_numpy(dtype="float64")
         idx = np.searchsorted(mins, np.nan_to_num(values, nan=-np.inf), side="right") - 1
         slot = np.where(np.isnan(values), -1, idx) + 1  # 0 = no data, i + 1 = band i
         for group, mask in groups:
-            sizes = np.bincount(slot[mask], minlength=len(b) + 1)
-            hits = np.bincount(slot[mask & renewed], minlength=len(b) + 1)
+            sizes = np.bincount(slot[mask], minlength=len(mins) + 1)
+            hits = np.bincount(slot[mask & renewed], minlength=len(mins) + 1)
             for s_i in np.flatnonzero(sizes):
-                band_i, n, r = int(s_i) - 1, int(sizes[s_i]), int(hits[s_i])
-                low, high = wilson_interval(r, n)
-                rows.append(
-                    {
-                        "indicator": indicator,
-                        "label": label,
-                        "segment": group,
-                        "band": band_i,
-                        "band_label": "no data" if band_i < 0 else _band_label(b, band_i),
-                        "min_value": np.nan if band_i < 0 else b[band_i][0],
-                        "points": np.nan if band_i < 0 else b[band_i][1],
-                        "renewals": n,
-                        "renewed": r,
-                        "renewal_rate": r / n,
-                        "ci_low": low,
-                        "ci_high": high,
-                    }
-                )
+                counts.append((indicator, group, int(s_i) - 1, int(sizes[s_i]), int(hits[s_i])))
+    return _indicator_band_rates(
+        pd.DataFrame(counts, columns=["indicator", "segment_group", "band", "renewals", "renewed"]), bands
+    )
+
+
+def _indicator_band_rates(counts: pd.DataFrame, bands: dict[str, tuple[tuple[float, float], ...]]) -> pd.DataFrame:
+    """The :func:`indicator_bands` table from per (indicator, segment_group, band) counts
+    (renewals, renewed): labels, rates and Wilson intervals, in INDICATORS order, then
+    'all' and SEGMENTS, then band; other segments are left out."""
+    groups = ("all", *SEGMENTS)
+    counts = counts[counts["segment_group"].isin(groups)]
+    key = counts["indicator"].map({k: i for i, k in enumerate(INDICATORS)}) * 100 + counts["segment_group"].map(
+        {g: i for i, g in enumerate(groups)}
+    )
+    counts = counts.assign(_key=key).sort_values(["_key", "band"], kind="stable")
+    rows = []
+    for indicator, group, band_i, n, r in counts[["indicator", "segment_group", "band", "renewals", "renewed"]].itertuples(
+        index=False
+    ):
+        b, band_i, n, r = bands[indicator], int(band_i), int(n), int(r)
+        low, high = wilson_interval(r, n)
+        rows.append(
+            {
+                "indicator": indicator,
+                "label": INDICATORS[indicator][1],
+                "segment": group,
+                "band": band_i,
+                "band_label": "no data" if band_i < 0 else _band_label(b, band_i),
+                "min_value": np.nan if band_i < 0 else b[band_i][0],
+                "points": np.nan if band_i < 0 else b[band_i][1],
+                "renewals": n,
+                "renewed": r,
+                "renewal_rate": r / n,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -397,26 +422,26 @@ COARSE_BANDS: tuple[str, ...] = ("<30", "30-70", ">=70")
 
 def score_band_rates(features: pd.DataFrame, coarse: bool = False) -> pd.DataFrame:
     """Renewal rate (count and ARR) by band of the month-end score of the month before the
-    due month, over decided renewals; an unscored month-end is band 'unscored'.
+    due month, over decided renewals (in memory; the page counts in SQL with
+    :func:`score_band_table`, same result); an unscored month-end is band 'unscored'.
 
     Fine bands: 0-10 .. 90-100 (lower bound inclusive; 100 in 90-100). Coarse: <30,
     30-70, >=70 (the default tier thresholds). Columns: band, renewals, renewed,
-    renewal_rate, ci_low, ci_high, due_arr, renewal_rate_arr (kept = min(renewed, due)).
+    due_arr, kept_arr (kept = min(renewed, due)), renewal_rate, renewal_rate_arr, ci_low, ci_high.
     """
     decided = features[features["is_decided"].astype(bool)]
     score = decided["month_end_score"].to_numpy(dtype="float64", na_value=np.nan)
+    order = _score_band_order(coarse)
     if coarse:
-        order = [*COARSE_BANDS, "unscored"]
         slot = np.select([score < 30, score < 70, score >= 70], [0, 1, 2], 3)
     else:
-        order = [*SCORE_BANDS, "unscored"]
         slot = np.where(np.isnan(score), 10, np.floor(np.minimum(np.nan_to_num(score), 99.999) / 10)).astype(int)
     renewed = decided["is_renewed"].astype(bool).to_numpy()
     due_arr = decided["due_arr"].to_numpy(dtype="float64", na_value=np.nan)
     renewed_arr = decided["renewed_arr"].to_numpy(dtype="float64", na_value=np.nan)
     kept_arr = np.where(renewed, np.minimum(np.nan_to_num(renewed_arr), due_arr), 0.0)
     width = len(order)
-    agg = pd.DataFrame(
+    counts = pd.DataFrame(
         {
             "band": order,
             "renewals": np.bincount(slot, minlength=width),
@@ -425,7 +450,24 @@ def score_band_rates(features: pd.DataFrame, coarse: bool = False) -> pd.DataFra
             "kept_arr": np.bincount(slot, weights=kept_arr, minlength=width),
         }
     )
-    agg = agg[agg["renewals"] > 0].reset_index(drop=True)
+    return _score_band_rates(counts, coarse)
+
+
+def _score_band_order(coarse: bool) -> list[str]:
+    return [*COARSE_BANDS, "unscored"] if coarse else [*SCORE_BANDS, "unscored"]
+
+
+def _score_band_rates(counts: pd.DataFrame, coarse: bool) -> pd.DataFrame:
+    """The :func:`score_band_rates` table from per-band counts (band, renewals, renewed,
+    due_arr, kept_arr): bands with renewals, in band order, with rates and intervals."""
+    order = _score_band_order(coarse)
+    agg = counts[counts["renewals"] > 0].copy()
+    agg["_order"] = agg["band"].map({b: i for i, b in enumerate(order)})
+    agg = agg.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+    agg["renewals"] = agg["renewals"].astype("int64")
+    agg["renewed"] = agg["renewed"].astype("int64")
+    agg["due_arr"] = agg["due_arr"].astype("float64")
+    agg["kept_arr"] = agg["kept_arr"].astype("float64")
     agg["renewal_rate"] = agg["renewed"] / agg["renewals"]
     agg["renewal_rate_arr"] = agg["kept_arr"] / agg["due_arr"].where(agg["due_arr"] > 0)
     ci = [wilson_interval(int(r), int(n)) for r, n in zip(agg["renewed"], agg["renewals"])]

@@ -25,7 +25,6 @@ NOTES_LIMIT = 200
 FLAGS_LIMIT = 500
 
 
-
 def _breakdown_table(df, label: str) -> None:
     st.dataframe(
         df[["label", "churned_accounts", "churned_arr", "account_share", "arr_share"]],

@@ -34,8 +34,6 @@ def _open(page, url: str) -> None:
     )
 
 
-
-
 def test_churn_reasons_page_renders(page, app_url, artifacts_dir):
     _open(page, f"{app_url}/churn_reasons")
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -20,8 +20,6 @@ def _open(page, url: str) -> None:
     )
 
 
-
-
 def test_flows_page_renders_with_numbers(page, app_url, artifacts_dir):
     _open(page, app_url)  # the server's first request goes through app.py (see ui.sidebar.current)
     _open(page, f"{app_url}/flows")

@@ -32,10 +32,6 @@ def _open(page, url: str) -> None:
     )
 
 
-
-
-
-
 def test_negative_churn_page_renders_and_follows_the_url(page, app_url, artifacts_dir):
     _open(page, f"{app_url}/negative_churn")
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests_support.browser import full_page_screenshot, tile_value
+from tests_support.browser import full_page_screenshot, tile_value, wait_for_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +21,6 @@ def _open(page, url: str) -> None:
         "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] canvas,"
         " [data-testid=\"stVegaLiteChart\"] svg.marks').length >= 4"
     )
-
-
-
-
 
 
 def test_deep_link_to_the_page_keeps_the_url_filter(page, app_url):
@@ -68,3 +64,22 @@ def test_garbage_url_renders_the_default_view(page, app_url):
     _open(page, f"{app_url}/?segment=%3Cscript%3E&month=2099-13&include_non_target=perhaps")
     assert page.locator('[data-testid="stException"]').count() == 0
     assert tile_value(page, "ARR") == default_arr
+
+
+def test_a_bookmarked_overview_link_lands_on_the_overview(browser, page, app_url):
+    # Not the server's first request (that one runs through app.py's deep-link routing):
+    # Streamlit serves the default page at "/" only, so /overview needs app.py's alias.
+    _open(page, app_url)
+    colleague = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        other = colleague.new_page()
+        other.set_default_timeout(60_000)
+        _open(other, f"{app_url}/overview?segment=enterprise")
+        wait_for_idle(other)
+        assert other.get_by_text("Page not found").count() == 0
+        assert other.locator('[data-testid="stException"]').count() == 0
+        assert other.url.startswith(f"{app_url}/?") and "segment=enterprise" in other.url
+        assert "Overview" in other.locator("h1").first.inner_text()
+        assert other.locator('[data-testid="stSidebar"]').get_by_text("Enterprise", exact=True).count() >= 1
+    finally:
+        colleague.close()

@@ -19,8 +19,6 @@ def _open(page, app_url: str) -> None:
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)
 
 
-
-
 def test_renewal_model_page_renders_metrics_and_charts(page, app_url, artifacts_dir):
     _open(page, app_url)
     page.wait_for_function(

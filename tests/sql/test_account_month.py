@@ -16,8 +16,6 @@ from cslib.settings import CONFIG_DIR
 from cslib.value_tiers import ValueTiers, load_value_tiers, write_value_tier_table
 
 
-
-
 def _months(first: str, n: int) -> list[str]:
     y, m = int(first[:4]), int(first[5:])
     out = []
