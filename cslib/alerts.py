@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from . import contract, settings
@@ -66,6 +67,7 @@ ALERT_COLUMNS: tuple[str, ...] = (
 )
 _COMMON_KEYS = ("enabled", "nature", "severity")
 _SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
+_ALERT_MARKER = "/* alert_predicate */ true"
 
 
 @dataclass(frozen=True)
@@ -239,21 +241,41 @@ def _num(x: float) -> str:
 
 
 # --------------------------------------------------------------------------- alert list
-def month_alerts(conn, filters: Filters, month: str) -> pd.DataFrame:
+def month_alerts(conn, filters: Filters, month: str, alert_id: str | None = None) -> pd.DataFrame:
     """Alerts of the weeks starting in ``month`` ('YYYY-MM') for accounts in the slice.
 
     The slice is taken on the account's ``account_month`` row of that month (an alert of
     an account with no row that month, e.g. before its first revenue, is left out).
     Columns ALERT_COLUMNS; sorted by week, severity (high first), account, rule. Score
     columns are points (0..100; changes in points), NULL where the week has no score.
+    With ``alert_id``, only that alert (no row when it is not in the month or slice).
     """
     predicate, params = filters.where("am")
     sql = sql_file("flows_month_alerts").replace("/* filter_predicate */ true", predicate)
-    df = query(conn, sql, [month, month, *params])
+    alert_params: list = []
+    if alert_id is not None:
+        sql = sql.replace(_ALERT_MARKER, "a.alert_id = ?")
+        alert_params = [alert_id]
+    df = query(conn, sql, [month, *alert_params, month, *params])
     df["week_start"] = pd.to_datetime(df["week_start"]).dt.date
     df["_sev"] = df["severity"].map(_SEVERITY_ORDER)
     df = df.sort_values(["week_start", "_sev", "account_id", "rule"]).drop(columns="_sev")
     return df.reset_index(drop=True)[list(ALERT_COLUMNS)]
+
+
+def month_panel(conn, filters: Filters, month: str) -> dict[str, pd.DataFrame]:
+    """What the page's alert panel needs, from one month_alerts query: {"alerts":
+    month_alerts(...), "recovery": month_recovery(...), "summary": alert_summary(...)}."""
+    listed = month_alerts(conn, filters, month)
+    bad = listed[listed["nature"] == "malignant"]
+    refs = pd.DataFrame({
+        "alert_id": bad["alert_id"],
+        "account_id": bad["account_id"],
+        "start_on": bad["week_start"],
+        "prev_score": bad["prev_score"].astype(float),
+        "score": bad["score"].astype(float),
+    })
+    return {"alerts": listed, "recovery": _recovery(conn, refs), "summary": alert_summary(listed)}
 
 
 def with_status(alerts: pd.DataFrame, statuses: pd.DataFrame) -> pd.DataFrame:
@@ -305,39 +327,41 @@ def alert_recovery(conn, refs: tuple[tuple, ...]) -> pd.DataFrame:
     reached the target), 'pending' (not yet, and the data ends before the window does),
     'not_recovered', or 'n/a' (the alert week has no score).
     """
+    frame = pd.DataFrame(list(refs), columns=["alert_id", "account_id", "start_on", "prev_score", "score"])
+    frame["start_on"] = [dt.date.fromisoformat(s) for s in frame["start_on"]]
+    for column in ("prev_score", "score"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return _recovery(conn, frame)
+
+
+def _recovery(conn, refs: pd.DataFrame) -> pd.DataFrame:
+    """alert_recovery on a frame: alert_id, account_id, start_on (date), prev_score and
+    score (float, NaN when missing)."""
     columns = ["alert_id", "recovery", "best_score", "target_score", "window_end"]
-    if not refs:
+    if refs.empty:
         return pd.DataFrame(columns=columns)
     weeks, points = _recovery_params(conn)
-    frame = pd.DataFrame(list(refs), columns=["alert_id", "account_id", "start_on", "prev_score", "score"])
-    frame["target_score"] = [
-        (min(p, s + points) if p is not None and not math.isnan(p) and p > s else s + points)
-        if s is not None and not math.isnan(s) else None
-        for p, s in zip(frame["prev_score"].astype(float), frame["score"].astype(float))
-    ]
+    frame = refs.reset_index(drop=True)
+    prev, score = frame["prev_score"].to_numpy(float), frame["score"].to_numpy(float)
+    # a fall from prev_score caps the target at prev_score (NaN > x is False: no cap)
+    with np.errstate(invalid="ignore"):
+        target = np.where(prev > score, np.minimum(prev, score + points), score + points)
+    frame["target_score"] = target  # NaN when the alert week has no score
     best = query(
         conn,
         sql_file("flows_alert_recovery"),
-        [
-            frame["alert_id"].tolist(),
-            frame["account_id"].tolist(),
-            [dt.date.fromisoformat(s) for s in frame["start_on"]],
-            weeks * 7,
-        ],
+        [frame["alert_id"].tolist(), frame["account_id"].tolist(), frame["start_on"].tolist(), weeks * 7],
     )
     out = frame.merge(best, on="alert_id", how="left")
-    status = []
-    for r in out.itertuples():
-        if r.target_score is None or pd.isna(r.target_score):
-            status.append("n/a")
-        elif not pd.isna(r.best_score) and r.best_score >= r.target_score - 1e-9:
-            status.append("recovered")
-        elif pd.isna(r.last_week) or pd.Timestamp(r.last_week) < pd.Timestamp(r.window_end):
-            status.append("pending")
-        else:
-            status.append("not_recovered")
-    out["recovery"] = status
-    out["window_end"] = pd.to_datetime(out["window_end"]).dt.date
+    window_end = pd.to_datetime(out["window_end"])
+    last_week = pd.to_datetime(out["last_week"])
+    has_target = out["target_score"].notna()
+    recovered = out["best_score"].notna() & (out["best_score"] >= out["target_score"] - 1e-9)
+    pending = last_week.isna() | (last_week < window_end)
+    out["recovery"] = np.select(
+        [~has_target, recovered, pending], ["n/a", "recovered", "pending"], default="not_recovered"
+    ).tolist()
+    out["window_end"] = window_end.dt.date
     return out[columns]
 
 
@@ -345,8 +369,7 @@ def month_recovery(conn, filters: Filters, month: str) -> pd.DataFrame:
     """alert_recovery of every malignant alert of month_alerts, counted from the alert's
     own week (as if never acknowledged). Cacheable on (filters, month); the page then
     recomputes only the acknowledged alerts (``override_recovery``)."""
-    listed = with_status(month_alerts(conn, filters, month), pd.DataFrame(columns=["alert_id"]))
-    return alert_recovery(conn, recovery_refs(listed))
+    return month_panel(conn, filters, month)["recovery"]
 
 
 def override_recovery(base: pd.DataFrame, acknowledged: pd.DataFrame) -> pd.DataFrame:
@@ -381,6 +404,20 @@ def alert_summary(alerts: pd.DataFrame) -> pd.DataFrame:
 def month_summary(conn, filters: Filters, month: str) -> pd.DataFrame:
     """alert_summary of month_alerts(conn, filters, month) (one call, for caching)."""
     return alert_summary(month_alerts(conn, filters, month))
+
+
+def alert_labels(alerts: pd.DataFrame) -> dict[str, str]:
+    """alert_id -> 'DD Mon · account name · rule label' for a picker (needs alert_id,
+    week_start, name, rule)."""
+    # a month has a handful of weeks and rules: format each once (plain Python is faster
+    # than pandas string ops for this)
+    weeks = {w: f"{w:%d %b}" for w in set(alerts["week_start"])}
+    return {
+        alert_id: f"{weeks[week]} · {name} · {RULE_LABELS.get(rule, rule)}"
+        for alert_id, week, name, rule in zip(
+            alerts["alert_id"].tolist(), alerts["week_start"].tolist(), alerts["name"].tolist(), alerts["rule"].tolist()
+        )
+    }
 
 
 def indicator_changes(alert: pd.Series) -> pd.DataFrame:

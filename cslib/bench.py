@@ -1,5 +1,7 @@
 """``python -m cslib bench``: wall time and peak memory of the heavy steps, and the
-same weekly scoring done in plain pandas in the same run, with the ratio.
+same weekly scoring done in plain pandas in the same run, with the ratio; then, for
+every page, its main query on the DuckDB path against a plain-pandas implementation of
+the same work on the same data (cslib.pandas_reference), with the ratio.
 
 Each step runs in its own child process so its peak resident memory is its own
 (``ru_maxrss``). Figures are printed, never asserted: speed is not a test.
@@ -84,20 +86,47 @@ def _step_score_pandas(work: str) -> dict:
     return {"score_s": time.perf_counter() - t0, "scored_weeks": len(out), "peak_mib": _peak_mib()}
 
 
+#: pages compared in the page-queries table: (key, label), in the app's order
+_PAGE_QUERIES: tuple[tuple[str, str], ...] = (
+    ("kpis", "Overview KPI components, 13 mo"),
+    ("ninebox", "Nine-box grid, one month"),
+    ("flows", "Health flows matrix + bridges"),
+    ("churn_reasons", "Churn reasons by reason + health, 12 mo"),
+    ("negative_churn", "Negative churn rates, 12 mo"),
+    ("renewal_model", "Renewal score bands + indicators"),
+)
+
+
 def _step_pages(db_path: str, repeats: int = 5) -> dict:
     """Page queries on the same data: the DuckDB path (cslib, what the pages call) and the
-    plain-pandas one (cslib.pandas_reference on account_month held in memory)."""
+    plain-pandas one (cslib.pandas_reference on the tables held in memory, each loaded once
+    with one select; the load times are reported apart, ``load_<table>_s``)."""
     import statistics
 
-    from . import db, metrics, ninebox, pandas_reference
+    from . import churn, db, flows, metrics, ninebox, pandas_reference, renewal_model, revenue
     from .filters import Filters
 
     conn = db.connect(db_path)
-    t0 = time.perf_counter()
-    frame = db.query(conn, f"select {', '.join(pandas_reference.COLUMNS)} from account_month")
-    load_s = time.perf_counter() - t0
+    out: dict = {}
+    tables = {
+        "account_month": pandas_reference.COLUMNS,
+        "flows_account_month": pandas_reference.FLOWS_COLUMNS,
+        "churn_events": pandas_reference.CHURN_COLUMNS,
+        "revenue_t12m": pandas_reference.T12M_COLUMNS,
+        "model_renewal_features": pandas_reference.renewal_columns(),
+    }
+    held = {}
+    for table, columns in tables.items():
+        t0 = time.perf_counter()
+        held[table] = db.query(conn, f"select {', '.join(columns)} from {table}")
+        out[f"load_{table}_s"] = time.perf_counter() - t0
+        out[f"{table}_rows"] = len(held[table])
+    frame = held["account_month"]
+    bands = renewal_model.scorecard_bands(conn)  # the scorecard's bands: a few rows, read once
     months = sorted(frame["month"].unique())
     first, last = months[-13], months[-1]
+    period_from = months[max(0, len(months) - 12)]  # the Negative churn page's default 12 months
+    churn_from, churn_to = churn.period_bounds("t12m", last, tuple(months))  # the Churn page's default
     slices = [Filters(), Filters(segment=("smb",)), Filters(segment=("enterprise",), csm_team=tuple(sorted(frame["csm_team"].unique()))[:2])]
 
     def timed(fn) -> float:
@@ -109,17 +138,32 @@ def _step_pages(db_path: str, repeats: int = 5) -> dict:
             runs.append((time.perf_counter() - t) / len(slices))
         return statistics.median(runs)
 
-    out = {
-        "load_account_month_s": load_s,
-        "account_month_rows": len(frame),
+    fam, events = held["flows_account_month"], held["churn_events"]
+    t12m, features = held["revenue_t12m"], held["model_renewal_features"]
+    out.update({
         "kpis_duckdb_s": timed(lambda f: metrics._components(conn, f, first, last)),
         "kpis_pandas_s": timed(lambda f: pandas_reference.kpi_components(frame, f, first, last)),
         "ninebox_duckdb_s": timed(lambda f: ninebox.grid_summary(conn, f, last)),
         # the grid shows this month and the previous one: the same two months in pandas
         "ninebox_pandas_s": timed(lambda f: (pandas_reference.ninebox_cells(frame, f, last),
                                              pandas_reference.ninebox_cells(frame, f, months[-2]))),
+        # the page reads its matrix and both bridges from one query
+        "flows_duckdb_s": timed(lambda f: flows.month_flows(conn, f, last)),
+        "flows_pandas_s": timed(lambda f: pandas_reference.flows_month(fam, f, last)),
+        "churn_reasons_duckdb_s": timed(lambda f: (churn.churn_breakdown(conn, f, churn_from, churn_to, "reason"),
+                                                   churn.reason_vs_health(conn, f, churn_from, churn_to))),
+        "churn_reasons_pandas_s": timed(lambda f: (
+            pandas_reference.churn_reason_breakdown(events, f, churn_from, churn_to),
+            pandas_reference.churn_reason_health(events, f, churn_from, churn_to))),
+        "negative_churn_duckdb_s": timed(lambda f: revenue.rates(conn, f, period_from, last)),
+        "negative_churn_pandas_s": timed(lambda f: pandas_reference.revenue_rates(frame, t12m, f, period_from, last)),
+        # the model fit is scikit-learn on both paths: only the slice's tables are compared
+        "renewal_model_duckdb_s": timed(lambda f: (renewal_model.score_band_table(conn, f),
+                                                   renewal_model.indicator_tables(conn, f))),
+        "renewal_model_pandas_s": timed(lambda f: (pandas_reference.renewal_score_bands(features, f),
+                                                   pandas_reference.renewal_indicator_tables(features, f, bands))),
         "peak_mib": _peak_mib(),
-    }
+    })
     conn.close()
     return out
 
@@ -191,13 +235,15 @@ def _print_row(r: dict, out) -> None:
         f"pandas / DuckDB scoring time ratio: {r['pandas_over_duckdb']:.1f}x",
     ]
     p = r["pages"]
-    lines += [
-        f"page queries (median per slice; pandas holds account_month in memory, "
-        f"{p['account_month_rows']:,} rows loaded in {p['load_account_month_s']:.2f} s):",
-        f"{'query':<34}{'DuckDB ms':>10}{'pandas ms':>12}{'ratio':>8}",
-    ]
-    for name, label in (("kpis", "Overview KPI components, 13 mo"), ("ninebox", "Nine-box grid, one month")):
+    held = [t for t in ("account_month", "flows_account_month", "churn_events", "revenue_t12m",
+                        "model_renewal_features") if f"load_{t}_s" in p]
+    lines.append("page queries (median per slice; pandas holds these tables in memory, each loaded once):")
+    lines += [f"  {t:<32}{p[f'{t}_rows']:>12,} rows {p[f'load_{t}_s']:>8.2f} s" for t in held]
+    lines.append(f"{'query':<42}{'DuckDB ms':>10}{'pandas ms':>12}{'ratio':>8}")
+    for name, label in _PAGE_QUERIES:
+        if f"{name}_duckdb_s" not in p:
+            continue
         duck, pand = p[f"{name}_duckdb_s"], p[f"{name}_pandas_s"]
-        lines.append(f"{label:<34}{duck * 1000:>10.1f}{pand * 1000:>12.1f}{pand / max(duck, 1e-9):>7.1f}x")
+        lines.append(f"{label:<42}{duck * 1000:>10.1f}{pand * 1000:>12.1f}{pand / max(duck, 1e-9):>7.1f}x")
     lines.append("")
     print("\n".join(lines), file=out, flush=True)

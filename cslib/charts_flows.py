@@ -7,7 +7,9 @@ Speed: Altair validates every object against the Vega-Lite JSON schema when it i
 and again in ``to_dict``; on this page that was most of a rerun (about 1.5 s for six
 charts). The builders therefore run with Altair's debug mode off, and ``cslib.charts.to_spec(chart)``
 gives the page an unvalidated dict for ``st.vega_lite_chart``; the tests validate every
-builder's output once with ``chart.to_dict()``.
+builder's output once with ``chart.to_dict()``. Encodings are channel objects
+(``alt.X2("high:Q")``), never bare shorthand strings: Altair resolves a string by hashing
+its whole schema (about 12 ms per string).
 """
 
 from __future__ import annotations
@@ -43,13 +45,20 @@ def _unvalidated(builder: Callable) -> Callable:
     return wrapper
 
 
-def _finish(chart, title: str, height: int = CHART_HEIGHT):
-    return (
-        chart.properties(title=title, height=height)
-        .configure_axis(labelFontSize=11, titleFontSize=11)
-        .configure_title(anchor="start", fontSize=14)
-        .configure_view(stroke=None)
+def _finish(chart, title: str, height: int = CHART_HEIGHT, data: pd.DataFrame | None = None):
+    """Title, height and the shared config in one step: each ``.properties`` /
+    ``.configure_*`` call deep-copies the chart (and re-merges a layer's data). ``chart``
+    is one chart or a list of layers; layers sharing one frame are built without data and
+    get it here (``data``), else Altair hoists it itself, hashing the frame's repr."""
+    config = alt.Config(
+        axis=alt.AxisConfig(labelFontSize=11, titleFontSize=11),
+        title=alt.TitleConfig(anchor="start", fontSize=14),
+        view=alt.ViewConfig(stroke=None),
     )
+    if isinstance(chart, list):
+        extra = {} if data is None else {"data": data}
+        return alt.LayerChart(layer=chart, title=title, height=height, config=config, **extra)
+    return chart.properties(title=title, height=height, config=config)
 
 
 @_unvalidated
@@ -121,12 +130,12 @@ def waterfall(steps: pd.DataFrame, title: str) -> alt.LayerChart:
     ]
     order = list(data["label"])
     # horizontal: the step names stay readable at any width
-    base = alt.Chart(data).encode(
+    base = alt.Chart().encode(
         y=alt.Y("label:N", sort=order, axis=alt.Axis(title=None, labelLimit=220, labelFontSize=11)),
     )
     bars = base.mark_bar(size=20).encode(
         x=alt.X("low:Q", axis=alt.Axis(title=None, labelExpr=_MONEY_AXIS_EXPR, tickCount=5)),
-        x2="high:Q",
+        x2=alt.X2("high:Q"),
         color=alt.Color(
             "direction:N",
             scale=alt.Scale(domain=["total", "up", "down"], range=[_TOTAL, _UP, _DOWN]),
@@ -138,8 +147,16 @@ def waterfall(steps: pd.DataFrame, title: str) -> alt.LayerChart:
             alt.Tooltip("accounts:Q", title="Accounts"),
         ],
     )
-    text = base.mark_text(align="left", dx=4, fontSize=11, color="#333333").encode(x="high:Q", text="shown:N")
-    return _finish(alt.layer(bars, text), title, height=CHART_HEIGHT)
+    text = base.mark_text(align="left", dx=4, fontSize=11, color="#333333").encode(x=alt.X("high:Q"), text=alt.Text("shown:N"))
+    return _finish([bars, text], title, height=CHART_HEIGHT, data=data)
+
+
+def bridge_waterfall(bridges: pd.DataFrame, bridge: str = "healthy") -> alt.LayerChart:
+    """The waterfall of one bridge ('healthy' | 'unhealthy') of a cslib.flows.bridges
+    frame (both bridges), titled with BRIDGE_TITLES."""
+    from .flows import BRIDGE_TITLES
+
+    return waterfall(bridges[bridges["bridge"] == bridge], BRIDGE_TITLES[bridge])
 
 
 @_unvalidated
@@ -173,10 +190,10 @@ def health_rate_lines(trend: pd.DataFrame, metric: str = "health_rate_mom", titl
     rule = (
         alt.Chart(pd.DataFrame({"y": [1.0], "label": ["100%"]}))
         .mark_rule(color=SERIES_COLORS["reference"], strokeDash=[4, 4], strokeWidth=1.5)
-        .encode(y="y:Q", tooltip=[alt.Tooltip("label:N", title="Reference")])
+        .encode(y=alt.Y("y:Q"), tooltip=[alt.Tooltip("label:N", title="Reference")])
     )
     default = "Health-rate MoM (healthy ARR vs last month)" if metric == "health_rate_mom" else "Health rate"
-    return _finish(alt.layer(lines, rule), title or default)
+    return _finish([lines, rule], title or default)
 
 
 @_unvalidated
@@ -202,20 +219,20 @@ def indicator_waterfall(changes: pd.DataFrame, prev_score: float, score: float, 
             colours.append("up" if row.arr >= 0 else "down")
     data["low"], data["high"], data["direction"] = lows, highs, colours
     data["shown"] = [f"{v:+.1f}" if k == "step" else f"{v:.1f}" for v, k in zip(data["arr"], data["kind"])]
-    base = alt.Chart(data).encode(
+    base = alt.Chart().encode(
         x=alt.X("label:N", sort=list(data["label"]),
                 axis=alt.Axis(title=None, labelAngle=-30, labelOverlap=False, labelLimit=110))
     )
     bars = base.mark_bar(size=34).encode(
         y=alt.Y("low:Q", axis=alt.Axis(title="Score points"), scale=alt.Scale(domain=[0, 100])),
-        y2="high:Q",
+        y2=alt.Y2("high:Q"),
         color=alt.Color(
             "direction:N", scale=alt.Scale(domain=["total", "up", "down"], range=[_TOTAL, _UP, _DOWN]), legend=None
         ),
         tooltip=[alt.Tooltip("label:N", title="Part"), alt.Tooltip("shown:N", title="Points")],
     )
-    text = base.mark_text(dy=-6, fontSize=11).encode(y="high:Q", text="shown:N")
-    return _finish(alt.layer(bars, text), title, height=280)
+    text = base.mark_text(dy=-6, fontSize=11).encode(y=alt.Y("high:Q"), text=alt.Text("shown:N"))
+    return _finish([bars, text], title, height=280, data=data)
 
 
 @_unvalidated
@@ -226,7 +243,7 @@ def tradeoff_chart(tradeoff: pd.DataFrame, title: str = "Alerts per 100 accounts
     data = tradeoff.copy()
     data["window"] = data["window_weeks"].map(lambda w: f"{int(w)} week" + ("s" if w != 1 else ""))
     data["lag"] = data["median_lag_weeks"].map(lambda v: "lag –" if pd.isna(v) else f"lag {v:.0f} wk")
-    base = alt.Chart(data).encode(
+    base = alt.Chart().encode(
         x=alt.X("window:N", sort=list(data["window"]), axis=alt.Axis(title="Scorecard window", labelAngle=0))
     )
     bars = base.mark_bar(size=48, color=_TOTAL).encode(
@@ -237,13 +254,14 @@ def tradeoff_chart(tradeoff: pd.DataFrame, title: str = "Alerts per 100 accounts
             alt.Tooltip("median_lag_weeks:Q", title="Median lag (weeks)"),
         ],
     )
-    text = base.mark_text(dy=-8, fontSize=11).encode(y="alerts_per_100_accounts:Q", text="lag:N")
-    return _finish(alt.layer(bars, text), title, height=260)
+    text = base.mark_text(dy=-8, fontSize=11).encode(y=alt.Y("alerts_per_100_accounts:Q"), text=alt.Text("lag:N"))
+    return _finish([bars, text], title, height=260, data=data)
 
 
 # --------------------------------------------------------------------------- cached specs
-# The page renders these through ui.data.cached (first parameter the connection, other
-# arguments hashable), so a warm rerun does not rebuild any Altair object.
+# Through ui.data.cached (first parameter the connection, other arguments hashable) a warm
+# rerun rebuilds no Altair object. The page itself builds the matrix, bridge and trend
+# charts from the frames it already has (ui.data.chart_spec), so no query runs twice.
 def matrix_spec(conn, filters, month: str, value: str = "arr") -> dict:
     """Spec of flow_bars for the slice and month (see cslib.flows.transition_matrix)."""
     from .flows import transition_matrix
@@ -253,10 +271,9 @@ def matrix_spec(conn, filters, month: str, value: str = "arr") -> dict:
 
 def bridge_spec(conn, filters, month: str, bridge: str) -> dict:
     """Spec of the waterfall of one bridge ('healthy' | 'unhealthy')."""
-    from .flows import BRIDGE_TITLES, bridges
+    from .flows import bridges
 
-    both = bridges(conn, filters, month)
-    return to_spec(waterfall(both[both["bridge"] == bridge], BRIDGE_TITLES[bridge]))
+    return to_spec(bridge_waterfall(bridges(conn, filters, month), bridge))
 
 
 def trend_spec(conn, filters, month: str, level: str, metric: str) -> dict:
@@ -266,15 +283,29 @@ def trend_spec(conn, filters, month: str, level: str, metric: str) -> dict:
     return to_spec(health_rate_lines(health_rate_trend(conn, filters, month, level), metric))
 
 
+def has_score_change(alert: pd.DataFrame) -> bool:
+    """True when ``alert`` (rows of cslib.alerts.month_alerts) is one alert whose week has
+    a score and a previous week's score, so alert_waterfall can explain the change."""
+    return len(alert) == 1 and not pd.isna(alert["score"].iloc[0]) and not pd.isna(alert["prev_score"].iloc[0])
+
+
+def alert_waterfall(alert: pd.DataFrame) -> alt.LayerChart:
+    """indicator_waterfall of one alert: a one-row frame of cslib.alerts.month_alerts
+    (score, prev_score, score_change and the INDICATOR_CHANGES columns); ValueError
+    unless has_score_change(alert)."""
+    from .alerts import indicator_changes
+
+    if not has_score_change(alert):
+        raise ValueError("alert_waterfall needs one alert with a score and a previous score")
+    row = alert.iloc[0]
+    title = f"Score change {row['score_change']:+.1f} points, by indicator"
+    return indicator_waterfall(indicator_changes(row), row["prev_score"], row["score"], title)
+
+
 def alert_spec(conn, filters, month: str, alert_id: str) -> dict | None:
     """Spec of the indicator waterfall of one alert of the month; None when the alert
     is not in the slice or its week has no score to compare."""
-    from .alerts import indicator_changes, month_alerts
+    from .alerts import month_alerts
 
-    rows = month_alerts(conn, filters, month)
-    rows = rows[rows["alert_id"] == alert_id]
-    if rows.empty or pd.isna(rows["score"].iloc[0]) or pd.isna(rows["prev_score"].iloc[0]):
-        return None
-    row = rows.iloc[0]
-    title = f"Score change {row['score_change']:+.1f} points, by indicator"
-    return to_spec(indicator_waterfall(indicator_changes(row), row["prev_score"], row["score"], title))
+    rows = month_alerts(conn, filters, month, alert_id)
+    return to_spec(alert_waterfall(rows)) if has_score_change(rows) else None

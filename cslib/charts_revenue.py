@@ -3,14 +3,21 @@
 Inputs are the frames of ``cslib.revenue`` (movements, waterfall, rates, cohorts,
 breakdown). Months are 'YYYY-MM'; money is MRR; ratios are fractions. Colours and
 number formats come from ``cslib.charts``.
+
+The builders run with Altair's debug mode off (no JSON-schema validation of every object
+as it is built) and the page gets ``cslib.charts.to_spec`` dicts; the tests validate every
+builder's output once with ``chart.to_dict()``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
+from altair.utils.schemapi import debug_mode
 
 from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, format_money, format_percent, to_spec
 from .revenue import IDEAL_NRR, MOVEMENT_LABELS
@@ -65,6 +72,17 @@ def format_tile_delta(delta: float | None, fmt: str) -> str | None:
     return ("+" if delta >= 0 else "") + format_money(delta)
 
 
+def _unvalidated(builder: Callable) -> Callable:
+    """Build the chart without Altair's per-object schema validation (see module doc)."""
+
+    @functools.wraps(builder)
+    def wrapper(*args, **kwargs):
+        with debug_mode(False):
+            return builder(*args, **kwargs)
+
+    return wrapper
+
+
 def _months(df: pd.DataFrame, columns) -> pd.DataFrame:
     """Only ``columns`` (Altair sanitises every column it is given), sorted, with month_label."""
     out = df[["month", *columns]].sort_values("month").copy()
@@ -77,13 +95,22 @@ def _month_x(data: pd.DataFrame) -> alt.X:
     return alt.X("month_label:O", sort=order, axis=alt.Axis(labelAngle=0, title=None, grid=False, labelOverlap=True))
 
 
-def _finish(layers: list, title: str, height=CHART_HEIGHT) -> alt.LayerChart:
-    # One LayerChart and one configure call: each Altair "+" / configure_* deep-copies the
-    # whole chart, which made a page of nine charts cost seconds.
-    return alt.LayerChart(layer=layers).properties(title=title, height=height).configure(
-        axis=alt.AxisConfig(labelFontSize=11, titleFontSize=11),
-        title=alt.TitleConfig(anchor="start", fontSize=14),
-        view=alt.ViewConfig(strokeWidth=0),
+def _finish(layers: list, title: str, height=CHART_HEIGHT, data: pd.DataFrame | None = None) -> alt.LayerChart:
+    # One LayerChart built with its title, height and config: each Altair "+" /
+    # .properties / configure_* deep-copies the whole chart, which made a page of nine
+    # charts cost seconds. Layers that share a frame get it here (``data``) and are built
+    # without data: Altair would otherwise hoist it itself, hashing the frame's repr.
+    extra = {} if data is None else {"data": data}
+    return alt.LayerChart(
+        layer=layers,
+        **extra,
+        title=title,
+        height=height,
+        config=alt.Config(
+            axis=alt.AxisConfig(labelFontSize=11, titleFontSize=11),
+            title=alt.TitleConfig(anchor="start", fontSize=14),
+            view=alt.ViewConfig(strokeWidth=0),
+        ),
     )
 
 
@@ -123,6 +150,7 @@ def _waterfall_floor(data: pd.DataFrame) -> float:
     return math.floor(floor / magnitude) * magnitude
 
 
+@_unvalidated
 def waterfall_chart(steps: pd.DataFrame, title: str = "MRR bridge") -> alt.LayerChart:
     """Opening MRR -> each movement -> closing MRR as floating bars.
 
@@ -141,7 +169,7 @@ def waterfall_chart(steps: pd.DataFrame, title: str = "MRR bridge") -> alt.Layer
     data["text_y"] = data[["start_mrr", "end_mrr"]].max(axis=1)
     order = list(data["short"])
     x = alt.X("short:N", sort=order, axis=alt.Axis(labelAngle=0, title=None, labelOverlap=False, labelFontSize=10))
-    bars = alt.Chart(data).mark_bar(size=34).encode(
+    bars = alt.Chart().mark_bar(size=34).encode(
         x=x,
         y=alt.Y("start_mrr:Q", scale=alt.Scale(zero=floor == 0),
                 axis=alt.Axis(title=None, labelExpr=_MONEY_AXIS_EXPR, tickCount=5)),
@@ -154,15 +182,16 @@ def waterfall_chart(steps: pd.DataFrame, title: str = "MRR bridge") -> alt.Layer
         ],
     )
     text = (
-        alt.Chart(data)
+        alt.Chart()
         .mark_text(dy=-7, fontSize=10, color="#333333")
         .encode(x=x, y=alt.Y("text_y:Q"), text=alt.Text("amount_text:N"))
     )
     if floor > 0:
         title = f"{title} (axis from {format_money(floor)})"
-    return _finish([bars, text], title)
+    return _finish([bars, text], title, data=data)
 
 
+@_unvalidated
 def movements_chart(movements: pd.DataFrame, title: str = "MRR movements per month") -> alt.LayerChart:
     """Stacked bars of the seven signed movements per month (gains up, losses down) and
     a line of net new MRR. Requires month, the movement columns and net_new_mrr."""
@@ -206,6 +235,7 @@ def movements_chart(movements: pd.DataFrame, title: str = "MRR movements per mon
     return _finish([bars, zero, net], title)
 
 
+@_unvalidated
 def retention_chart(rates: pd.DataFrame, title: str = "NRR and GRR: monthly and trailing 12 months") -> alt.LayerChart:
     """Monthly NRR/GRR (solid) and trailing-12-month NRR/GRR (dashed), with the 100%
     line and the ideal of DOMAIN.md section 5 (NRR above 110%) marked.
@@ -244,6 +274,7 @@ def retention_chart(rates: pd.DataFrame, title: str = "NRR and GRR: monthly and 
     return _finish([lines, _rule(1.0, "100%"), ideal, ideal_text], title)
 
 
+@_unvalidated
 def net_churn_chart(rates: pd.DataFrame, title: str = "Net MRR churn rate (below 0 = negative churn); gross dashed") -> alt.LayerChart:
     """Bars of the monthly net MRR churn rate: green below zero (negative churn: expansion
     and reactivation beat churn and contraction), red above; gross MRR churn as a line.
@@ -282,6 +313,7 @@ def net_churn_chart(rates: pd.DataFrame, title: str = "Net MRR churn rate (below
 QUICK_RATIO_AXIS_MAX = 10.0
 
 
+@_unvalidated
 def quick_ratio_chart(rates: pd.DataFrame, title: str = "Quick ratio (gains / losses)") -> alt.LayerChart:
     """Line of the monthly quick ratio with a reference at 1 (gains = losses).
 
@@ -307,6 +339,7 @@ def quick_ratio_chart(rates: pd.DataFrame, title: str = "Quick ratio (gains / lo
     return _finish([line, _rule(1.0, "1.0: gains = losses")], title)
 
 
+@_unvalidated
 def lever_share_chart(rates: pd.DataFrame, title: str = "Expansion MRR by lever") -> alt.LayerChart:
     """Stacked bars of expansion MRR per month split into upsell, cross-sell and usage.
 
@@ -320,7 +353,7 @@ def lever_share_chart(rates: pd.DataFrame, title: str = "Expansion MRR by lever"
     long["share"] = long["mrr"] / total.where(total != 0)
     labels = [MOVEMENT_LABELS[c] for c in LEVER_COLUMNS]
     bars = (
-        alt.Chart(long)
+        alt.Chart()
         .mark_bar()
         .encode(
             x=_month_x(long),
@@ -333,9 +366,10 @@ def lever_share_chart(rates: pd.DataFrame, title: str = "Expansion MRR by lever"
                      alt.Tooltip("share:Q", title="Share of expansion", format=".1%")],
         )
     )
-    return _finish([bars], title)
+    return _finish([bars], title, data=long)
 
 
+@_unvalidated
 def cohort_heatmap(cohorts: pd.DataFrame, title: str = "Net MRR retention by signing cohort") -> alt.LayerChart:
     """Heat table: cohort (rows) x age (columns), colour and text = retention.
 
@@ -347,7 +381,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, title: str = "Net MRR retention by sig
     data["text"] = [f"{v * 100:.0f}%" if pd.notna(v) else "" for v in data["retention"]]
     data["cohort_label"] = [f"{c} ({n})" for c, n in zip(data["cohort"], data["accounts"])]
     rows = list(dict.fromkeys(data.sort_values("cohort")["cohort_label"]))
-    base = alt.Chart(data).encode(
+    base = alt.Chart().encode(
         x=alt.X("age:O", axis=alt.Axis(title="Periods since the cohort's first revenue", labelAngle=0, orient="top")),
         y=alt.Y("cohort_label:N", sort=rows, axis=alt.Axis(title=None, labelOverlap=False)),
     )
@@ -365,9 +399,10 @@ def cohort_heatmap(cohorts: pd.DataFrame, title: str = "Net MRR retention by sig
                  alt.Tooltip("retention:Q", title="Net MRR retention", format=".1%")],
     )
     text = base.mark_text(fontSize=10, color="#222222").encode(text=alt.Text("text:N"))
-    return _finish([rect, text], title, height=alt.Step(24))
+    return _finish([rect, text], title, height=alt.Step(24), data=data)
 
 
+@_unvalidated
 def breakdown_rate_chart(table: pd.DataFrame, label: str, title: str | None = None) -> alt.LayerChart:
     """Horizontal bars of the period's net MRR churn rate per group, green below zero.
 
@@ -396,6 +431,7 @@ def breakdown_rate_chart(table: pd.DataFrame, label: str, title: str | None = No
     return _finish([bars, zero], title or f"Net MRR churn by {label.lower()}", height=alt.Step(26))
 
 
+@_unvalidated
 def breakdown_levers_chart(table: pd.DataFrame, label: str, title: str | None = None) -> alt.LayerChart:
     """Horizontal stacked bars of the period's expansion MRR per lever and group.
 
@@ -407,7 +443,7 @@ def breakdown_levers_chart(table: pd.DataFrame, label: str, title: str | None = 
     labels = [MOVEMENT_LABELS[c] for c in LEVER_COLUMNS]
     order = list(table["group_value"])
     bars = (
-        alt.Chart(long)
+        alt.Chart()
         .mark_bar()
         .encode(
             y=alt.Y("group_value:N", sort=order, axis=alt.Axis(title=None, labelLimit=160)),
@@ -419,7 +455,7 @@ def breakdown_levers_chart(table: pd.DataFrame, label: str, title: str | None = 
                      alt.Tooltip("mrr:Q", title="MRR", format="$,.0f")],
         )
     )
-    return _finish([bars], title or f"Expansion by lever and {label.lower()}", height=alt.Step(26))
+    return _finish([bars], title or f"Expansion by lever and {label.lower()}", height=alt.Step(26), data=long)
 
 
 # --------------------------------------------------------------------------- page panels

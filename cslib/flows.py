@@ -84,15 +84,15 @@ def resolve_month(conn, month: str | None) -> str:
     return last if month is None else check_month(month, first, last)
 
 
-def transition_matrix(conn, filters: Filters, month: str) -> pd.DataFrame:
-    """Long transition matrix of ``month``: from_state, to_state, accounts, arr.
+def _month_parts(conn, filters: Filters, month: str) -> pd.DataFrame:
+    """flows_month.sql for the slice and month: part ('matrix' | 'bridge'), key_a, key_b,
+    accounts, arr (one scan serves the matrix and both bridges)."""
+    sql, params = _filtered_sql("flows_month", filters)
+    return query(conn, sql, [month, *params])
 
-    One row per (from, to) pair in FROM_STATES x TO_STATES (zeros included). arr is this
-    month's ARR of the accounts, or last month's for to_state 'churned'. The slice is
-    taken on this month's rows (a churned account keeps its attributes).
-    """
-    sql, params = _filtered_sql("flows_matrix", filters)
-    found = query(conn, sql, [month, *params])
+
+def _matrix_from(parts: pd.DataFrame) -> pd.DataFrame:
+    found = parts[parts["part"] == "matrix"].rename(columns={"key_a": "from_state", "key_b": "to_state"})
     grid = pd.MultiIndex.from_product([FROM_STATES, TO_STATES], names=["from_state", "to_state"])
     out = (
         found.set_index(["from_state", "to_state"])[["accounts", "arr"]]
@@ -103,6 +103,35 @@ def transition_matrix(conn, filters: Filters, month: str) -> pd.DataFrame:
     out["accounts"] = out["accounts"].astype("int64")
     out["arr"] = out["arr"].astype(float)
     return out
+
+
+def _bridges_from(parts: pd.DataFrame) -> pd.DataFrame:
+    found = parts[parts["part"] == "bridge"].rename(columns={"key_a": "bridge", "key_b": "step"})
+    found = found.set_index(["bridge", "step"])
+    rows = []
+    for bridge in BRIDGES:
+        plan = [("start", "Last month", 0, "start")]
+        plan += [(step, label, sign, "step") for step, label, sign in BRIDGE_STEPS[bridge]]
+        plan += [("end", "This month", 0, "end")]
+        for order, (step, label, _sign, kind) in enumerate(plan):
+            key = (bridge, step)
+            arr = float(found.loc[key, "arr"]) if key in found.index else 0.0
+            accounts = int(found.loc[key, "accounts"]) if key in found.index else 0
+            rows.append(
+                {"bridge": bridge, "step": step, "label": label, "kind": kind,
+                 "arr": 0.0 if math.isnan(arr) else arr, "accounts": accounts, "order": order}
+            )
+    return pd.DataFrame(rows)
+
+
+def transition_matrix(conn, filters: Filters, month: str) -> pd.DataFrame:
+    """Long transition matrix of ``month``: from_state, to_state, accounts, arr.
+
+    One row per (from, to) pair in FROM_STATES x TO_STATES (zeros included). arr is this
+    month's ARR of the accounts, or last month's for to_state 'churned'. The slice is
+    taken on this month's rows (a churned account keeps its attributes).
+    """
+    return _matrix_from(_month_parts(conn, filters, month))
 
 
 def matrix_table(matrix: pd.DataFrame, value: str = "accounts") -> pd.DataFrame:
@@ -127,22 +156,14 @@ def bridges(conn, filters: Filters, month: str) -> pd.DataFrame:
     Every step of BRIDGE_STEPS is present (0 when nothing moved). Invariant, per bridge:
     start + sum(step arr) = end (to floating-point rounding).
     """
-    sql, params = _filtered_sql("flows_bridge", filters)
-    found = query(conn, sql, [month, *params]).set_index(["bridge", "step"])
-    rows = []
-    for bridge in BRIDGES:
-        plan = [("start", "Last month", 0, "start")]
-        plan += [(step, label, sign, "step") for step, label, sign in BRIDGE_STEPS[bridge]]
-        plan += [("end", "This month", 0, "end")]
-        for order, (step, label, _sign, kind) in enumerate(plan):
-            key = (bridge, step)
-            arr = float(found.loc[key, "arr"]) if key in found.index else 0.0
-            accounts = int(found.loc[key, "accounts"]) if key in found.index else 0
-            rows.append(
-                {"bridge": bridge, "step": step, "label": label, "kind": kind,
-                 "arr": 0.0 if math.isnan(arr) else arr, "accounts": accounts, "order": order}
-            )
-    return pd.DataFrame(rows)
+    return _bridges_from(_month_parts(conn, filters, month))
+
+
+def month_flows(conn, filters: Filters, month: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(transition_matrix(...), bridges(...))`` of the month from one query (what the
+    page needs for its matrix and bridge panels)."""
+    parts = _month_parts(conn, filters, month)
+    return _matrix_from(parts), _bridges_from(parts)
 
 
 def health_rate_trend(

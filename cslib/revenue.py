@@ -452,7 +452,7 @@ def top_accounts(
         raise UserError(f"n must be a whole number >= 1, got {n!r}")
     month_from, month_to = check_period(conn, month_from, month_to)
     sql, params = _filtered("revenue_top_accounts", filters, alias="a")
-    frame = query(conn, sql, [month_from, month_to, int(n), *params])
+    frame = query(conn, sql, [month_from, month_to, *params, int(n), month_to, month_to, int(n)])
     frame["rank_in_direction"] = frame["rank_in_direction"].astype("int64")
     frame["health_tier"] = frame["health_tier"].astype(object).where(frame["health_tier"].notna(), None)
     return frame

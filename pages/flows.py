@@ -62,7 +62,7 @@ def _matrix_panel(version, filters, month: str) -> None:
         "Measure", ["arr", "accounts"], key="flows_matrix_value", horizontal=True,
         format_func=lambda v: "ARR" if v == "arr" else "Accounts",
     )
-    matrix = data.cached(flows.transition_matrix, version, filters, month)
+    matrix, _bridges = data.cached(flows.month_flows, version, filters, month)
     table = flows.matrix_table(matrix, value)
     left, right = st.columns([1.3, 1])
     with left:
@@ -74,15 +74,16 @@ def _matrix_panel(version, filters, month: str) -> None:
             "**Unscored**: active but without enough weeks of usage data for a score."
         )
     with right:
-        _chart(data.cached(charts_flows.matrix_spec, version, filters, month, value))
+        _chart(data.chart_spec(charts_flows.flow_bars, matrix, value=value))
 
 
 def _bridge_panel(version, filters, month: str) -> None:
     st.subheader("Healthy and unhealthy ARR bridges")
+    _matrix, both = data.cached(flows.month_flows, version, filters, month)
     columns = st.columns(2)
     for column, bridge in zip(columns, flows.BRIDGES):
         with column:
-            _chart(data.cached(charts_flows.bridge_spec, version, filters, month, bridge))
+            _chart(data.chart_spec(charts_flows.bridge_waterfall, both, bridge=bridge))
     st.caption(
         "Start = last month's ARR of the accounts in the group then; end = this month's. "
         "Expansion / contraction: accounts in the group both months, ARR up / down. Upgraded to "
@@ -94,7 +95,7 @@ def _bridge_panel(version, filters, month: str) -> None:
     )
 
 
-def _trend_panel(version, filters, month: str) -> None:
+def _trend_panel(version, filters, month: str, overall: pd.DataFrame) -> None:
     st.subheader("Health rate, last 12 months")
     left, right = st.columns([1, 1])
     level = left.selectbox(
@@ -104,10 +105,15 @@ def _trend_panel(version, filters, month: str) -> None:
         "Metric", ["health_rate_mom", "health_rate"], key="flows_trend_metric", horizontal=True,
         format_func=lambda m: "Health-rate MoM" if m == "health_rate_mom" else "Health rate",
     )
-    _chart(data.cached(charts_flows.trend_spec, version, filters, month, level, metric))
+    # the tiles' overall trend and the team table's trend serve the chart when they match
+    lines = overall if level == "overall" else data.cached(flows.health_rate_trend, version, filters, month, level)
+    _chart(data.chart_spec(charts_flows.health_rate_lines, lines, metric=metric))
     if level == "csm":
         st.caption("The chart draws the 10 CSM books with the most ARR; the table below lists every team.")
-    teams = flows.team_table(data.cached(flows.health_rate_trend, version, filters, month, "csm_team"), month)
+    by_team = lines if level == "csm_team" else data.cached(
+        flows.health_rate_trend, version, filters, month, "csm_team"
+    )
+    teams = flows.team_table(by_team, month)
     shown = teams.rename(columns={"group": "CSM team", "active_accounts": "Accounts"})
     for col, label in (("arr", "ARR"), ("healthy_arr", "Healthy ARR"), ("unhealthy_arr", "Unhealthy ARR")):
         shown[label] = shown.pop(col).map(charts.format_money)
@@ -116,18 +122,14 @@ def _trend_panel(version, filters, month: str) -> None:
     st.dataframe(shown, hide_index=True, width="stretch")
 
 
-def _alert_label(row) -> str:
-    return f"{row.week_start:%d %b} · {row.name} · {alerts.RULE_LABELS.get(row.rule, row.rule)}"
-
-
 def _alerts_panel(version, filters, month: str) -> None:
     st.subheader("Weekly change alerts")
-    month_alerts = data.cached(alerts.month_alerts, version, filters, month)
+    # one query gives the list, the recovery from each alert's week and the summary;
+    # only acknowledged alerts (few) are recomputed from their acknowledgement date
+    panel = data.cached(alerts.month_panel, version, filters, month)
     store = _store()
-    listed = alerts.with_status(month_alerts, store.alert_statuses())
-    # recovery from each alert's week is cached per slice; only acknowledged alerts (few)
-    # are recomputed from their acknowledgement date
-    recovery = data.cached(alerts.month_recovery, version, filters, month)
+    listed = alerts.with_status(panel["alerts"], store.alert_statuses())
+    recovery = panel["recovery"]
     acked = alerts.recovery_refs(listed[listed["acknowledged_on"].notna()])
     if acked:
         recovery = alerts.override_recovery(recovery, data.cached(alerts.alert_recovery, version, acked))
@@ -149,7 +151,7 @@ def _alerts_panel(version, filters, month: str) -> None:
         st.info("No alerts in the weeks starting this month for the selected accounts.")
         return
 
-    summary = data.cached(alerts.month_summary, version, filters, month)
+    summary = panel["summary"]
     with st.expander("Alerts by rule, and the rules", expanded=False):
         st.dataframe(summary.drop(columns="rule"), hide_index=True, width="stretch")
         st.dataframe(data.cached(alerts.rules_table, version).drop(columns="rule"), hide_index=True, width="stretch")
@@ -178,7 +180,7 @@ def _alerts_panel(version, filters, month: str) -> None:
     )
 
     options = mine["alert_id"].tolist()
-    labels = {r.alert_id: _alert_label(r) for r in mine.itertuples()}
+    labels = alerts.alert_labels(mine)
     left, right = st.columns([1.2, 1])
     with left:
         chosen = st.selectbox("Alert", options, key="flows_alert_pick", format_func=labels.get)
@@ -198,9 +200,10 @@ def _alerts_panel(version, filters, month: str) -> None:
                 st.toast(f"Alert set to {status}")
                 st.rerun()
     with right:
-        chart = data.cached(charts_flows.alert_spec, version, filters, month, chosen) if chosen else None
-        if chart is not None:
-            _chart(chart)
+        # the chosen alert's row is already here: its chart needs no query
+        alert = mine[mine["alert_id"] == chosen]
+        if chosen and charts_flows.has_score_change(alert):
+            _chart(data.chart_spec(charts_flows.alert_waterfall, alert))
         else:
             st.caption("This alert's week has no score to compare with the week before.")
 
@@ -249,7 +252,7 @@ def render() -> None:
     _tiles(trend, month)
     _matrix_panel(version, filters, month)
     _bridge_panel(version, filters, month)
-    _trend_panel(version, filters, month)
+    _trend_panel(version, filters, month, trend)
     _alerts_panel(version, filters, month)
     _tradeoff_panel(version, filters, month)
 

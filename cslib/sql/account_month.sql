@@ -301,6 +301,9 @@ final as (
         renewal_decided_arr,
         renewal_kept_arr
     from tiered
+    -- stored in month order: a page's query for one month or a 13-month range reads only
+    -- those months' row groups (DuckDB zone maps skip the rest)
+    order by month_start, account_id
 )
 
 select * from final

@@ -128,3 +128,6 @@ final as (
 )
 
 select * from final
+-- stored in month order: the page's queries read one month (or the last 13), and DuckDB's
+-- row-group min/max then skips the other months' rows
+order by month_start, account_id

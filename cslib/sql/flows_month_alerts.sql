@@ -1,12 +1,15 @@
 -- flows_month_alerts: the alerts of the weeks starting in a month, for a filtered slice.
 -- A parametrised query (not a model), run by cslib.alerts.month_alerts with bound
--- parameters: 1. month ('YYYY-MM') of the alerts, 2. the same month for the slice, then
--- the filter's parameters. The filter_predicate marker comment (with the "true" after it)
--- is replaced by cslib.filters.Filters.where('am') (whitelisted identifiers and '?').
+-- parameters: 1. month ('YYYY-MM') of the alerts, [the alert id, when the alert_predicate
+-- marker comment with the "true" after it is replaced by "a.alert_id = ?" to fetch one
+-- alert], 2. the same month for the slice, then the filter's parameters. The
+-- filter_predicate marker comment (with the "true" after it) is replaced by
+-- cslib.filters.Filters.where('am') (whitelisted identifiers and '?').
 -- The slice is the account's account_month row of the alert's month.
 with alerts as (
-    select * from health_alerts
-    where month = ?
+    select * from health_alerts as a
+    where a.month = ?
+        and (/* alert_predicate */ true)
 ),
 
 account_months as (

@@ -1,8 +1,8 @@
 -- revenue_top_accounts: the accounts whose existing business grew or shrank most over a
 -- period (cslib.revenue.top_accounts; a parametrised query, not a model).
--- Parameters: 1. first month, 2. last month ('YYYY-MM'), 3. how many per direction,
--- then the filter's parameters (the filter_predicate marker is replaced as in
--- revenue_movements.sql).
+-- Parameters: 1. first month, 2. last month ('YYYY-MM'), then the filter's parameters
+-- (the filter_predicate marker is replaced as in revenue_movements.sql), then 3. how
+-- many per direction, 4. and 5. the last month again, 6. how many per direction again.
 -- * retained_change_mrr = expansion + contraction + churn of the period (signed): the
 --   account's contribution to NRR's numerator; new and reactivation are left out.
 -- * main_lever: for growth, the expansion lever with the largest sum (upsell,
@@ -12,34 +12,24 @@
 --   then, or that month's row is outside the filtered slice).
 -- Grain: up to N rows with retained_change_mrr > 0 ('expanding', largest first) and up
 -- to N with retained_change_mrr < 0 ('contracting', largest loss first); ties by name.
-with params as (
-    select ? as first_month, ? as last_month, cast(? as integer) as n_rows
-),
-
-account_months as (
-    select a.*
+-- Speed: the sums are per account_id only; names and last-month columns are read for the
+-- candidates (the top N of each direction by amount, ties included) alone.
+with account_months as not materialized (
+    select *
     from account_month as a
-    cross join params as p
-    where a.month >= p.first_month
-        and a.month <= p.last_month
+    where a.month >= ?
+        and a.month <= ?
         and (/* filter_predicate */ true)
 ),
 
 per_account as (
     select
         account_id,
-        any_value(name) as name,
-        any_value(segment) as segment,
-        any_value(csm) as csm,
-        coalesce(max(mrr) filter (where month = (select last_month from params)), 0) as end_mrr,
-        max(health_tier) filter (where month = (select last_month from params)) as health_tier,
         sum(upsell_mrr) as upsell_mrr,
         sum(cross_sell_mrr) as cross_sell_mrr,
         sum(usage_expansion_mrr) as usage_expansion_mrr,
-        sum(upsell_mrr + cross_sell_mrr + usage_expansion_mrr) as expansion_mrr,
         sum(contraction_mrr) as contraction_mrr,
         sum(churn_mrr) as churn_mrr,
-        sum(new_mrr + reactivation_mrr) as new_and_reactivation_mrr,
         sum(upsell_mrr + cross_sell_mrr + usage_expansion_mrr + contraction_mrr + churn_mrr)
             as retained_change_mrr
     from account_months
@@ -65,36 +55,62 @@ labelled as (
     where abs(pa.retained_change_mrr) >= 0.005  -- ignore float noise below half a cent
 ),
 
+-- every account that can make the top N: rank() keeps all ties at the boundary, so the
+-- name tie-break below sees each account that could precede a finalist
+candidates as (
+    select *
+    from labelled
+    qualify rank() over (partition by direction order by abs(retained_change_mrr) desc) <= ?
+),
+
+named as (
+    select
+        c.account_id,
+        any_value(m.name) as name,
+        any_value(m.segment) as segment,
+        any_value(m.csm) as csm,
+        coalesce(max(m.mrr) filter (where m.month = ?), 0) as end_mrr,
+        max(m.health_tier) filter (where m.month = ?) as health_tier
+    from candidates as c
+    inner join account_months as m on m.account_id = c.account_id
+    group by c.account_id
+),
+
 ranked as (
     select
-        *,
+        c.*,
+        n.name,
+        n.segment,
+        n.csm,
+        n.end_mrr,
+        n.health_tier,
         row_number() over (
-            partition by direction
-            order by abs(retained_change_mrr) desc, name, account_id
+            partition by c.direction
+            order by abs(c.retained_change_mrr) desc, n.name, c.account_id
         ) as rank_in_direction
-    from labelled
+    from candidates as c
+    inner join named as n on n.account_id = c.account_id
 ),
 
 final as (
     select
-        r.direction,
-        r.rank_in_direction,
-        r.account_id,
-        r.name,
-        r.segment,
-        r.csm,
-        r.main_lever,
-        r.retained_change_mrr,
-        r.upsell_mrr,
-        r.cross_sell_mrr,
-        r.usage_expansion_mrr,
-        r.contraction_mrr,
-        r.churn_mrr,
-        r.end_mrr,
-        r.health_tier
-    from ranked as r
-    cross join params as p
-    where r.rank_in_direction <= p.n_rows
+        direction,
+        rank_in_direction,
+        account_id,
+        name,
+        segment,
+        csm,
+        main_lever,
+        retained_change_mrr,
+        upsell_mrr,
+        cross_sell_mrr,
+        usage_expansion_mrr,
+        contraction_mrr,
+        churn_mrr,
+        end_mrr,
+        health_tier
+    from ranked
+    where rank_in_direction <= ?
 )
 
 select * from final

@@ -143,3 +143,26 @@ def test_chart_builders_produce_valid_vega_lite(flows_db):
         assert charts_flows.alert_spec(conn, Filters(), month, "nope|2026-02-02|score_drop") is None
     finally:
         conn.close()
+
+
+def test_alert_waterfall_explains_one_comparable_alert():
+    """The page draws the chosen alert from its row (no query): 80 -> 60, all from login."""
+    import pandas as pd
+
+    from cslib import charts_flows
+
+    row = {"alert_id": "a|2026-02-02|score_drop", "score": 60.0, "prev_score": 80.0, "score_change": -20.0,
+           "modules_change": 0.0, "instance_change": 0.0, "activation_change": 0.0, "login_change": -20.0,
+           "bi_change": None}
+    alert = pd.DataFrame([row])
+    assert charts_flows.has_score_change(alert)
+    assert not charts_flows.has_score_change(alert.assign(prev_score=None))  # no week before to compare
+    assert not charts_flows.has_score_change(pd.concat([alert, alert]))  # one alert only
+    spec = charts_flows.alert_waterfall(alert).to_dict()  # validates against the Vega-Lite schema
+    assert spec["title"] == "Score change -20.0 points, by indicator"
+    bars = {v["label"]: (v["low"], v["high"]) for v in spec["datasets"][spec["data"]["name"]]}
+    assert bars == {"Last week": (0.0, 80.0), "Modules": (80.0, 80.0), "Instance ratio": (80.0, 80.0),
+                    "Activation": (80.0, 80.0), "Login": (60.0, 80.0), "BI usage": (60.0, 60.0),
+                    "This week": (0.0, 60.0)}
+    with pytest.raises(ValueError):
+        charts_flows.alert_waterfall(alert.assign(score=None))

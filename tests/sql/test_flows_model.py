@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from cslib import db, flows
@@ -170,3 +171,17 @@ def test_flows_report_and_cli(conn, flows_db, capsys):
 
     assert main(["report", "flows", "--db", str(flows_db), "--month", "2031-01"]) == 2
     assert "not in the data" in capsys.readouterr().err
+
+
+def test_month_flows_is_the_matrix_and_both_bridges_from_one_query(conn):
+    matrix, both = flows.month_flows(conn, Filters(), MONTH)
+    pd.testing.assert_frame_equal(matrix, flows.transition_matrix(conn, Filters(), MONTH))
+    pd.testing.assert_frame_equal(both, flows.bridges(conn, Filters(), MONTH))
+    nonzero = matrix[matrix["accounts"] > 0]
+    assert {(r.from_state, r.to_state): r.accounts for r in nonzero.itertuples()} == EXPECTED_MATRIX_ACCOUNTS
+    healthy = both[both["bridge"] == "healthy"]
+    assert dict(zip(healthy["step"], healthy["arr"])) == pytest.approx(EXPECTED_HEALTHY_BRIDGE)
+    # start: the six healthy in January (downgraded, churned, deferred, expansion, contraction,
+    # flat); end: the seven healthy now (new, won back, upgraded, late, expansion, contraction, flat)
+    assert healthy.set_index("step").loc[["start", "end"], "accounts"].tolist() == [6, 7]
+    assert matrix["accounts"].dtype == "int64" and both["accounts"].dtype == "int64"

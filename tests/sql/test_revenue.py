@@ -446,3 +446,33 @@ def test_small_demo_reconciles_every_month_and_slice(small_demo_db):
         assert (rates["grr_t12m"].iloc[12:] <= rates["nrr_t12m"].iloc[12:] + 1e-12).all()
     finally:
         conn.close()
+
+
+def test_chart_builders_produce_valid_vega_lite(book):
+    """The page builds charts without Altair's schema validation (speed): validate each
+    builder's output here, and check the June bridge's hand-computed ends (4630 -> 4530)."""
+    import altair as alt
+
+    from cslib import charts_revenue
+
+    table = revenue.rates(book, Filters(), "2026-01", "2026-06")
+    built = [
+        charts_revenue.waterfall_chart(revenue.waterfall(table.iloc[[-1]]), "June"),
+        charts_revenue.waterfall_chart(revenue.waterfall(table), "Period"),
+        charts_revenue.movements_chart(table),
+        charts_revenue.retention_chart(table),
+        charts_revenue.net_churn_chart(table),
+        charts_revenue.quick_ratio_chart(table),
+        charts_revenue.lever_share_chart(table),
+        charts_revenue.cohort_heatmap(revenue.cohorts(book, Filters(), "2026-01", "2026-06", "quarter")),
+        charts_revenue.breakdown_rate_chart(revenue.breakdown(book, Filters(), "2026-01", "2026-06", "segment"), "Segment"),
+        charts_revenue.breakdown_levers_chart(revenue.breakdown(book, Filters(), "2026-01", "2026-06", "segment"), "Segment"),
+    ]
+    for chart in built:
+        assert isinstance(chart, alt.TopLevelMixin)
+        assert chart.to_dict()["title"]  # validates against the Vega-Lite schema
+    june = built[0].to_dict()
+    assert june["title"] == "June (axis from $4.4K)"
+    steps = {row["step"]: row for row in june["datasets"][june["data"]["name"]]}
+    assert steps["opening"]["end_mrr"] == 4630 and steps["closing"]["end_mrr"] == 4530
+    assert steps["contraction_mrr"]["amount_mrr"] == -100

@@ -15,6 +15,7 @@ from cslib import alerts
 from cslib.appstore import AppStore
 from cslib.db import sql_file
 from cslib.errors import UserError
+from cslib.filters import Filters
 from cslib.pipeline import create_raw_tables
 from cslib.scorecard import load_scorecard, tier_of
 from cslib.settings import CONFIG_DIR
@@ -311,3 +312,42 @@ def test_acknowledged_recovery_overrides_the_cached_baseline(recovery_conn):
     merged = alerts.override_recovery(base, acked).set_index("alert_id")["recovery"].to_dict()
     assert merged == {"slow": "recovered", "back": "recovered"}
     assert base.set_index("alert_id").loc["slow", "recovery"] == "not_recovered"
+
+
+def test_alert_labels_for_the_picker():
+    frame = _alert_frame()
+    frame["name"] = ["Acme", "Birch"]
+    frame["rule"] = ["score_drop", "no_such_rule"]
+    assert alerts.alert_labels(frame) == {
+        "a|2026-01-12|score_drop": "12 Jan · Acme · Score drop",
+        "b|2026-01-12|tier_rise": "12 Jan · Birch · no_such_rule",  # unknown rules keep their code
+    }
+
+
+def test_month_panel_recovery_equals_alert_recovery_from_the_alert_week(recovery_conn):
+    """month_panel's vectorised recovery gives alert_recovery's hand-checked statuses."""
+    recovery_conn.execute("create or replace table account_month (account_id varchar, month varchar, "
+                          "name varchar, csm varchar, csm_team varchar, is_target boolean)")
+    recovery_conn.execute("create or replace table health_alerts as select * from (values "
+                          "('back|w1', 'r_back', ?::date, '2026-01', 'score_drop', 'malignant', 'high', null, "
+                          "60.0, 80.0, -20.0, 'at_risk', 'healthy', 0.0, 0.0, 0.0, -20.0, 0.0), "
+                          "('slow|w1', 'r_slow', ?::date, '2026-01', 'score_drop', 'malignant', 'high', null, "
+                          "60.0, 80.0, -20.0, 'at_risk', 'healthy', 0.0, 0.0, 0.0, -20.0, 0.0), "
+                          "('plus|w1', 'r_plus', ?::date, '2026-01', 'tier_rise', 'benign', 'low', null, "
+                          "60.0, 80.0, -20.0, 'at_risk', 'healthy', 0.0, 0.0, 0.0, -20.0, 0.0)) "
+                          "as t (alert_id, account_id, week_start, month, rule, nature, severity, detail, score, "
+                          "prev_score, score_change, tier, prev_tier, modules_change, instance_change, "
+                          "activation_change, login_change, bi_change)", [W[1], W[1], W[1]])
+    recovery_conn.executemany("insert into account_month values (?, '2026-01', ?, 'cs', 'team', true)",
+                              [("r_back", "Back"), ("r_slow", "Slow"), ("r_plus", "Plus")])
+    assert W[1].strftime("%Y-%m") == "2026-01"
+    panel = alerts.month_panel(recovery_conn, Filters(), "2026-01")
+    assert panel["alerts"]["alert_id"].tolist() == ["back|w1", "slow|w1", "plus|w1"]  # high severity first
+    recovery = panel["recovery"].set_index("alert_id")
+    assert recovery["recovery"].to_dict() == {"back|w1": "recovered", "slow|w1": "not_recovered"}  # benign left out
+    assert recovery.loc["slow|w1", "target_score"] == 70.0 and recovery.loc["slow|w1", "best_score"] == 64.0
+    assert recovery.loc["slow|w1", "window_end"] == W[3]
+    assert panel["summary"].set_index("rule")["alerts"].to_dict() == {"score_drop": 2, "tier_rise": 1}
+    assert alerts.alert_labels(panel["alerts"])["slow|w1"] == f"{W[1]:%d %b} · Slow · Score drop"
+    one = alerts.month_alerts(recovery_conn, Filters(), "2026-01", alert_id="slow|w1")
+    assert one["alert_id"].tolist() == ["slow|w1"]
