@@ -61,12 +61,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="month_to", help="last month of a period (YYYY-MM)")
     p.add_argument("--by", help="breakdown dimension, for reports that have one")
     p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.add_argument(
+        "--as", dest="as_user", metavar="EMAIL",
+        help="only what this user may see in the app (role map: $HEALTHGRID_ROLES); unknown e-mails are refused",
+    )
     _add_filters(p)
 
     p = sub.add_parser("bench", help="time demo, import and scoring; compare with plain pandas")
     p.add_argument("--accounts", default="3000,100000", help="comma-separated sizes")
     p.add_argument("--months", type=int, default=36)
     return parser
+
+
+def _scoped(filters: Filters, email: str) -> Filters:
+    """``filters`` narrowed by the role map as the app narrows a logged-in user's view."""
+    from .access import grant_for, load_role_map, scope
+
+    roles_path = settings.get("HEALTHGRID_ROLES")
+    grant = grant_for(load_role_map(roles_path), email)
+    if grant is None:
+        raise UserError(f"{email}: not in the role map {roles_path}: no access")
+    return scope(filters, grant)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -93,9 +108,12 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "report":
         from .reports import ReportArgs, render_report
 
+        filters = Filters.from_mapping(vars(args))
+        if args.as_user is not None:
+            filters = _scoped(filters, args.as_user)
         report_args = ReportArgs(
             month=args.month,
-            filters=Filters.from_mapping(vars(args)),
+            filters=filters,
             month_from=args.month_from,
             month_to=args.month_to,
             by=args.by,

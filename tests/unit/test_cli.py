@@ -158,3 +158,37 @@ def test_report_on_a_database_from_an_older_version_is_one_line(tmp_path):
         f"error: {db}: built by an older version of Healthgrid (missing health_alerts); "
         f"rebuild its models with 'python -m cslib score --db {db}'"
     )
+
+
+def test_report_as_a_user_is_scoped_by_the_role_map(tmp_path):
+    """Tiny book, March 2026 ARR: whole book 216,000; team Growth (a2 + a3 + a5) 96,000;
+    CSM Ben Okafor (a2 + a3) 60,000 (tests/app/test_access_app.py); deny by default."""
+    import json
+    import os
+
+    from tests_support.book import build_tiny_book
+
+    db = tmp_path / "tiny.duckdb"
+    build_tiny_book(db)
+    roles = tmp_path / "roles.toml"
+    roles.write_text(
+        '[users."ceo@example.com"]\nrole = "executive"\n\n'
+        '[users."dana@example.com"]\nrole = "director"\nteams = ["Growth"]\n\n'
+        '[users."ben@example.com"]\nrole = "csm"\ncsm = "Ben Okafor"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "HEALTHGRID_ROLES": str(roles)}
+
+    def arr(*extra):
+        proc = _run("report", "kpis", "--db", str(db), "--month", "2026-03", *extra, env=env)
+        assert proc.returncode == 0, proc.stderr
+        return {row["name"]: row["value"] for row in json.loads(proc.stdout)["rows"]}["arr"]
+
+    assert arr("--as", "ceo@example.com") == 216_000
+    assert arr("--as", "Dana@Example.com") == 96_000
+    assert arr("--as", "ben@example.com") == 60_000
+    # a director asking for another team's accounts gets nothing of them
+    assert arr("--as", "dana@example.com", "--csm-team", "Enterprise") == 0
+    proc = _run("report", "kpis", "--db", str(db), "--as", "eve@example.com", env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: eve@example.com: not in the role map {roles}: no access"
