@@ -7,11 +7,13 @@ fractions (0.713 = 71.3%); money is in currency units (ARR per year).
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import altair as alt
 import pandas as pd
+from altair.utils.schemapi import debug_mode
 
 #: health tier -> colour (healthy green, at-risk amber, unhealthy red, unscored grey)
 TIER_COLORS: dict[str, str] = {
@@ -302,7 +304,18 @@ def to_spec(chart) -> dict:
     """The chart's Vega-Lite spec without Altair's schema validation, for
     ``st.vega_lite_chart``: validating on every rerun cost more than the queries. The
     builders are validated in the tests instead."""
-    from altair.utils.schemapi import debug_mode
-
     with debug_mode(False):
         return chart.to_dict(validate=False)
+
+
+def unvalidated(builder: Callable) -> Callable:
+    """Decorator: build the chart without Altair's per-object schema validation (each
+    channel and mark validates itself as it is made, which costs more than the query
+    behind it); the tests validate every builder's output instead."""
+
+    @functools.wraps(builder)
+    def wrapper(*args, **kwargs):
+        with debug_mode(False):
+            return builder(*args, **kwargs)
+
+    return wrapper

@@ -14,14 +14,11 @@ its whole schema (about 12 ms per string).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
-from altair.utils.schemapi import debug_mode
 
-from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, _MONEY_AXIS_EXPR, format_money, to_spec
+from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, _MONEY_AXIS_EXPR, format_money, to_spec, unvalidated
 from .flows import FROM_STATES, STATE_LABELS, TO_STATES
 
 STATE_COLORS: dict[str, str] = {
@@ -32,17 +29,6 @@ STATE_COLORS: dict[str, str] = {
     "won_back": "#72b7b2",
 }
 _UP, _DOWN, _TOTAL = TIER_COLORS["healthy"], TIER_COLORS["unhealthy"], "#4c78a8"
-
-
-def _unvalidated(builder: Callable) -> Callable:
-    """Build the chart without Altair's per-object schema validation (see module doc)."""
-
-    @functools.wraps(builder)
-    def wrapper(*args, **kwargs):
-        with debug_mode(False):
-            return builder(*args, **kwargs)
-
-    return wrapper
 
 
 def _finish(chart, title: str, height: int = CHART_HEIGHT, data: pd.DataFrame | None = None):
@@ -61,7 +47,7 @@ def _finish(chart, title: str, height: int = CHART_HEIGHT, data: pd.DataFrame | 
     return chart.properties(title=title, height=height, config=config)
 
 
-@_unvalidated
+@unvalidated
 def flow_bars(matrix: pd.DataFrame, value: str = "arr", title: str | None = None) -> alt.Chart:
     """Where each group went: one horizontal bar per from-state, stacked by to-state.
 
@@ -103,7 +89,7 @@ def flow_bars(matrix: pd.DataFrame, value: str = "arr", title: str | None = None
     return _finish(chart, title or default)
 
 
-@_unvalidated
+@unvalidated
 def waterfall(steps: pd.DataFrame, title: str) -> alt.LayerChart:
     """A bridge as a waterfall: start and end bars from 0, each step floating from the
     running total before it (green up, red down).
@@ -159,7 +145,7 @@ def bridge_waterfall(bridges: pd.DataFrame, bridge: str = "healthy") -> alt.Laye
     return waterfall(bridges[bridges["bridge"] == bridge], BRIDGE_TITLES[bridge])
 
 
-@_unvalidated
+@unvalidated
 def health_rate_lines(trend: pd.DataFrame, metric: str = "health_rate_mom", title: str | None = None,
                       max_groups: int = 10) -> alt.LayerChart:
     """One line per group of ``health_rate_trend`` (metric 'health_rate' or
@@ -196,7 +182,7 @@ def health_rate_lines(trend: pd.DataFrame, metric: str = "health_rate_mom", titl
     return _finish([lines, rule], title or default)
 
 
-@_unvalidated
+@unvalidated
 def indicator_waterfall(changes: pd.DataFrame, prev_score: float, score: float, title: str) -> alt.LayerChart:
     """Score change of one alert explained: last week's score, one floating bar per
     indicator's point change, this week's score. Requires label and change (points)."""
@@ -235,7 +221,7 @@ def indicator_waterfall(changes: pd.DataFrame, prev_score: float, score: float, 
     return _finish([bars, text], title, height=280, data=data)
 
 
-@_unvalidated
+@unvalidated
 def tradeoff_chart(tradeoff: pd.DataFrame, title: str = "Alerts per 100 accounts by window") -> alt.Chart:
     """Bars of score-drop + tier-fall alerts per 100 accounts for each window length,
     labelled with the median lag. Requires window_weeks, alerts_per_100_accounts,

@@ -11,15 +11,12 @@ builder's output once with ``chart.to_dict()``.
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
-from altair.utils.schemapi import debug_mode
 
-from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, format_money, format_percent, to_spec
+from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, format_money, format_percent, to_spec, unvalidated
 from .revenue import IDEAL_NRR, MOVEMENT_LABELS
 
 #: movement column -> colour: acquisition blues, expansion greens, losses warm
@@ -70,17 +67,6 @@ def format_tile_delta(delta: float | None, fmt: str) -> str | None:
     if fmt == "ratio":
         return f"{delta:+.1f}x"
     return ("+" if delta >= 0 else "") + format_money(delta)
-
-
-def _unvalidated(builder: Callable) -> Callable:
-    """Build the chart without Altair's per-object schema validation (see module doc)."""
-
-    @functools.wraps(builder)
-    def wrapper(*args, **kwargs):
-        with debug_mode(False):
-            return builder(*args, **kwargs)
-
-    return wrapper
 
 
 def _months(df: pd.DataFrame, columns) -> pd.DataFrame:
@@ -150,7 +136,7 @@ def _waterfall_floor(data: pd.DataFrame) -> float:
     return math.floor(floor / magnitude) * magnitude
 
 
-@_unvalidated
+@unvalidated
 def waterfall_chart(steps: pd.DataFrame, title: str = "MRR bridge") -> alt.LayerChart:
     """Opening MRR -> each movement -> closing MRR as floating bars.
 
@@ -191,7 +177,7 @@ def waterfall_chart(steps: pd.DataFrame, title: str = "MRR bridge") -> alt.Layer
     return _finish([bars, text], title, data=data)
 
 
-@_unvalidated
+@unvalidated
 def movements_chart(movements: pd.DataFrame, title: str = "MRR movements per month") -> alt.LayerChart:
     """Stacked bars of the seven signed movements per month (gains up, losses down) and
     a line of net new MRR. Requires month, the movement columns and net_new_mrr."""
@@ -235,7 +221,7 @@ def movements_chart(movements: pd.DataFrame, title: str = "MRR movements per mon
     return _finish([bars, zero, net], title)
 
 
-@_unvalidated
+@unvalidated
 def retention_chart(rates: pd.DataFrame, title: str = "NRR and GRR: monthly and trailing 12 months") -> alt.LayerChart:
     """Monthly NRR/GRR (solid) and trailing-12-month NRR/GRR (dashed), with the 100%
     line and the ideal of DOMAIN.md section 5 (NRR above 110%) marked.
@@ -274,7 +260,7 @@ def retention_chart(rates: pd.DataFrame, title: str = "NRR and GRR: monthly and 
     return _finish([lines, _rule(1.0, "100%"), ideal, ideal_text], title)
 
 
-@_unvalidated
+@unvalidated
 def net_churn_chart(rates: pd.DataFrame, title: str = "Net MRR churn rate (below 0 = negative churn); gross dashed") -> alt.LayerChart:
     """Bars of the monthly net MRR churn rate: green below zero (negative churn: expansion
     and reactivation beat churn and contraction), red above; gross MRR churn as a line.
@@ -313,7 +299,7 @@ def net_churn_chart(rates: pd.DataFrame, title: str = "Net MRR churn rate (below
 QUICK_RATIO_AXIS_MAX = 10.0
 
 
-@_unvalidated
+@unvalidated
 def quick_ratio_chart(rates: pd.DataFrame, title: str = "Quick ratio (gains / losses)") -> alt.LayerChart:
     """Line of the monthly quick ratio with a reference at 1 (gains = losses).
 
@@ -339,7 +325,7 @@ def quick_ratio_chart(rates: pd.DataFrame, title: str = "Quick ratio (gains / lo
     return _finish([line, _rule(1.0, "1.0: gains = losses")], title)
 
 
-@_unvalidated
+@unvalidated
 def lever_share_chart(rates: pd.DataFrame, title: str = "Expansion MRR by lever") -> alt.LayerChart:
     """Stacked bars of expansion MRR per month split into upsell, cross-sell and usage.
 
@@ -369,7 +355,7 @@ def lever_share_chart(rates: pd.DataFrame, title: str = "Expansion MRR by lever"
     return _finish([bars], title, data=long)
 
 
-@_unvalidated
+@unvalidated
 def cohort_heatmap(cohorts: pd.DataFrame, title: str = "Net MRR retention by signing cohort") -> alt.LayerChart:
     """Heat table: cohort (rows) x age (columns), colour and text = retention.
 
@@ -402,7 +388,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, title: str = "Net MRR retention by sig
     return _finish([rect, text], title, height=alt.Step(24), data=data)
 
 
-@_unvalidated
+@unvalidated
 def breakdown_rate_chart(table: pd.DataFrame, label: str, title: str | None = None) -> alt.LayerChart:
     """Horizontal bars of the period's net MRR churn rate per group, green below zero.
 
@@ -431,7 +417,7 @@ def breakdown_rate_chart(table: pd.DataFrame, label: str, title: str | None = No
     return _finish([bars, zero], title or f"Net MRR churn by {label.lower()}", height=alt.Step(26))
 
 
-@_unvalidated
+@unvalidated
 def breakdown_levers_chart(table: pd.DataFrame, label: str, title: str | None = None) -> alt.LayerChart:
     """Horizontal stacked bars of the period's expansion MRR per lever and group.
 
