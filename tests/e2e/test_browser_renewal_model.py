@@ -45,3 +45,30 @@ def test_incentive_tab_shows_payouts(page, app_url, artifacts_dir):
     page.set_viewport_size({"width": 1440, "height": 1400})
     page.wait_for_timeout(800)
     page.screenshot(path=str(artifacts_dir / "renewal_model_incentives.png"))
+
+
+def test_the_edited_scorecard_download_is_a_valid_scorecard(page, app_url, tmp_path):
+    """What-if with "Healthy from" 75: the downloaded TOML loads with the real loader and
+    carries the edit; everything else is the database's scorecard."""
+    from cslib.scorecard import load_scorecard
+
+    _open(page, app_url)
+    page.get_by_role("tab", name="Scorecard what-if").click()
+    field = page.get_by_label("Healthy from")
+    field.fill("75")
+    field.press("Tab")
+    page.get_by_role("button", name="Re-score the book").click()
+    button = page.get_by_role("button", name="Download the edited scorecard (TOML)")
+    button.wait_for(timeout=120_000)
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename == "scorecard.toml"
+    path = tmp_path / "scorecard.toml"
+    download.save_as(path)
+    edited, default = load_scorecard(path), load_scorecard()
+    assert edited.healthy_min == 75
+    assert (edited.unhealthy_below, edited.window_weeks, edited.min_weeks) == (
+        default.unhealthy_below, default.window_weeks, default.min_weeks
+    )
+    assert page.locator('[data-testid="stException"]').count() == 0
