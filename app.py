@@ -81,7 +81,7 @@ if missing:
     )
     st.stop()
 try:
-    selection = sidebar.render(version)
+    selection = sidebar.render(version, grant)
 except duckdb.Error as err:
     st.error(f"Could not read the database {data.db_path()}: {err}")
     st.stop()

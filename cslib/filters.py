@@ -72,13 +72,18 @@ class Filters:
         return (" and ".join(clauses) or "true", params)
 
 
-def filter_options(conn: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """Distinct values of every filter dimension, from ``account_month``."""
+def filter_options(conn: duckdb.DuckDBPyConnection, within: Filters | None = None) -> dict[str, list[str]]:
+    """Distinct values of every filter dimension, from ``account_month``; with ``within``,
+    only those of its rows (a logged-in user's scope, cslib.access.scope, so the sidebar
+    never lists teams or CSMs outside it). Default: every row, non-target included."""
+    where, params = (within or Filters(include_non_target=True)).where("a")
     out: dict[str, list[str]] = {}
-    for name, column in FILTER_COLUMNS.items():
+    for name, column in FILTER_COLUMNS.items():  # column names from the whitelist only
         df = query(
             conn,
-            f"select distinct {column} as v from account_month where {column} is not null order by 1",
+            f"select distinct a.{column} as v from account_month as a "
+            f"where a.{column} is not null and {where} order by 1",
+            params,
         )
         out[name] = df["v"].astype(str).tolist()
     return out

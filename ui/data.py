@@ -104,10 +104,10 @@ def available_months(version: Version) -> list[str]:
     return _filters.available_months(connection(version))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def filter_options(version: Version) -> dict[str, list[str]]:
-    """Distinct values of each sidebar filter dimension."""
-    return _filters.filter_options(connection(version))
+@st.cache_data(max_entries=64, show_spinner=False)
+def filter_options(version: Version, within: Filters | None = None) -> dict[str, list[str]]:
+    """Distinct values of each sidebar filter dimension (within a user's scope when given)."""
+    return _filters.filter_options(connection(version), within)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -189,16 +189,23 @@ def _write_url(selection: Selection) -> None:
             st.query_params[key] = value
 
 
-def render(version: data.Version) -> Selection | None:
+def render(version: data.Version, grant=None) -> Selection | None:
     """Draw the sidebar filters; return (and store for ``current()``) the selection.
 
+    With a logged-in user's ``grant`` (cslib.access) the option lists hold only values
+    of the accounts the user may see, and URL or session values outside them are dropped.
     Returns None (after showing a warning) when the database has no months.
     """
     months = data.available_months(version)
     if not months:
         st.warning("The database holds no revenue months yet: import data or build the demo.")
         return None
-    options = data.filter_options(version)
+    within = None
+    if grant is not None and grant.role != "executive":
+        from cslib.access import scope
+
+        within = scope(Filters(include_non_target=True), grant)
+    options = data.filter_options(version, within)
     if not st.session_state.get(_INIT_KEY):
         _seed_from_url(months, options)
         st.session_state[_INIT_KEY] = True

@@ -7,6 +7,8 @@ $216K; team Growth = a2 48,000 + a3 12,000 + a5 36,000 = $96.0K; CSM Ben Okafor 
 
 import pytest
 
+from ui.sidebar import widget_key
+
 AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
                  "client_id": "id", "client_secret": "secret",
                  "server_metadata_url": "https://id.example.com/.well-known/openid-configuration"}}
@@ -77,5 +79,21 @@ def test_each_role_sees_its_book(secured, email, arr):
 def test_a_director_cannot_widen_the_scope_through_the_url(secured):
     at = secured({"is_logged_in": True, "email": "dana@example.com"}, csm_team="Enterprise")
     assert not at.exception
-    # the Enterprise team is outside Dana's grant: nothing matches
-    assert _arr(at) is None or _arr(at) == "$0"
+    # the Enterprise team is outside Dana's grant: it is dropped, and she sees her own book
+    assert at.multiselect(key=widget_key("csm_team")).value == []
+    assert _arr(at) == "$96.0K"
+
+
+@pytest.mark.parametrize(
+    "email,teams,csms",
+    [
+        ("ceo@example.com", ["Enterprise", "Growth"], ["Ana Lima", "Ben Okafor", "Chen Wei"]),
+        ("dana@example.com", ["Growth"], ["Ben Okafor", "Chen Wei"]),
+        ("ben@example.com", ["Growth"], ["Ben Okafor"]),
+    ],
+)
+def test_the_sidebar_lists_only_what_the_user_may_see(secured, email, teams, csms):
+    at = secured({"is_logged_in": True, "email": email})
+    assert not at.exception
+    assert at.multiselect(key=widget_key("csm_team")).options == teams
+    assert at.multiselect(key=widget_key("csm")).options == csms
