@@ -265,7 +265,9 @@ def month_alerts(conn, filters: Filters, month: str, alert_id: str | None = None
 
 def month_panel(conn, filters: Filters, month: str) -> dict[str, pd.DataFrame]:
     """What the page's alert panel needs, from one month_alerts query: {"alerts":
-    month_alerts(...), "recovery": month_recovery(...), "summary": alert_summary(...)}."""
+    month_alerts(...), "recovery": alert_recovery of every malignant alert counted from
+    the alert's own week (as if never acknowledged; the page recomputes only the
+    acknowledged alerts, ``override_recovery``), "summary": alert_summary(...)}."""
     listed = month_alerts(conn, filters, month)
     bad = listed[listed["nature"] == "malignant"]
     refs = pd.DataFrame({
@@ -365,11 +367,12 @@ def _recovery(conn, refs: pd.DataFrame) -> pd.DataFrame:
     return out[columns]
 
 
-def month_recovery(conn, filters: Filters, month: str) -> pd.DataFrame:
-    """alert_recovery of every malignant alert of month_alerts, counted from the alert's
-    own week (as if never acknowledged). Cacheable on (filters, month); the page then
-    recomputes only the acknowledged alerts (``override_recovery``)."""
-    return month_panel(conn, filters, month)["recovery"]
+def with_recovery(listed: pd.DataFrame, recovery: pd.DataFrame) -> pd.DataFrame:
+    """``listed`` (alerts, e.g. with_status output) plus its ``recovery`` label from
+    ``recovery`` (alert_recovery rows, by alert_id); '' for alerts not tracked (benign)."""
+    out = listed.merge(recovery[["alert_id", "recovery"]], on="alert_id", how="left")
+    out["recovery"] = out["recovery"].fillna("")
+    return out
 
 
 def override_recovery(base: pd.DataFrame, acknowledged: pd.DataFrame) -> pd.DataFrame:
@@ -399,11 +402,6 @@ def alert_summary(alerts: pd.DataFrame) -> pd.DataFrame:
     order = {r: i for i, r in enumerate(RULES)}
     g = g.sort_values("rule", key=lambda s: s.map(order)).reset_index(drop=True)
     return g[["rule", "label", "nature", "severity", "alerts", "accounts"]]
-
-
-def month_summary(conn, filters: Filters, month: str) -> pd.DataFrame:
-    """alert_summary of month_alerts(conn, filters, month) (one call, for caching)."""
-    return alert_summary(month_alerts(conn, filters, month))
 
 
 def alert_labels(alerts: pd.DataFrame) -> dict[str, str]:

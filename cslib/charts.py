@@ -294,12 +294,6 @@ def health_rate_mom_trend(df: pd.DataFrame, title: str = "Health-rate month-over
     return _finish(bars + _rule(1.0, "100%"), title)
 
 
-def tier_color_scale(tiers: Sequence[str] | None = None) -> alt.Scale:
-    """Colour scale for a field holding health tiers ('healthy', 'at_risk', ...)."""
-    tiers = list(tiers) if tiers is not None else list(TIER_COLORS)
-    return alt.Scale(domain=tiers, range=[TIER_COLORS.get(t, "#777777") for t in tiers])
-
-
 def to_spec(chart) -> dict:
     """The chart's Vega-Lite spec without Altair's schema validation, for
     ``st.vega_lite_chart``: validating on every rerun cost more than the queries. The

@@ -18,7 +18,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, _MONEY_AXIS_EXPR, format_money, to_spec, unvalidated
+from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, _MONEY_AXIS_EXPR, format_money, unvalidated
 from .flows import FROM_STATES, STATE_LABELS, TO_STATES
 
 STATE_COLORS: dict[str, str] = {
@@ -244,31 +244,7 @@ def tradeoff_chart(tradeoff: pd.DataFrame, title: str = "Alerts per 100 accounts
     return _finish([bars, text], title, height=260, data=data)
 
 
-# --------------------------------------------------------------------------- cached specs
-# Through ui.data.cached (first parameter the connection, other arguments hashable) a warm
-# rerun rebuilds no Altair object. The page itself builds the matrix, bridge and trend
-# charts from the frames it already has (ui.data.chart_spec), so no query runs twice.
-def matrix_spec(conn, filters, month: str, value: str = "arr") -> dict:
-    """Spec of flow_bars for the slice and month (see cslib.flows.transition_matrix)."""
-    from .flows import transition_matrix
-
-    return to_spec(flow_bars(transition_matrix(conn, filters, month), value))
-
-
-def bridge_spec(conn, filters, month: str, bridge: str) -> dict:
-    """Spec of the waterfall of one bridge ('healthy' | 'unhealthy')."""
-    from .flows import bridges
-
-    return to_spec(bridge_waterfall(bridges(conn, filters, month), bridge))
-
-
-def trend_spec(conn, filters, month: str, level: str, metric: str) -> dict:
-    """Spec of health_rate_lines for cslib.flows.health_rate_trend(level)."""
-    from .flows import health_rate_trend
-
-    return to_spec(health_rate_lines(health_rate_trend(conn, filters, month, level), metric))
-
-
+# --------------------------------------------------------------------------- one alert
 def has_score_change(alert: pd.DataFrame) -> bool:
     """True when ``alert`` (rows of cslib.alerts.month_alerts) is one alert whose week has
     a score and a previous week's score, so alert_waterfall can explain the change."""
@@ -286,12 +262,3 @@ def alert_waterfall(alert: pd.DataFrame) -> alt.LayerChart:
     row = alert.iloc[0]
     title = f"Score change {row['score_change']:+.1f} points, by indicator"
     return indicator_waterfall(indicator_changes(row), row["prev_score"], row["score"], title)
-
-
-def alert_spec(conn, filters, month: str, alert_id: str) -> dict | None:
-    """Spec of the indicator waterfall of one alert of the month; None when the alert
-    is not in the slice or its week has no score to compare."""
-    from .alerts import month_alerts
-
-    rows = month_alerts(conn, filters, month, alert_id)
-    return to_spec(alert_waterfall(rows)) if has_score_change(rows) else None

@@ -97,12 +97,6 @@ def renewal_features(conn, filters: Filters | None = None, due_after=None, due_u
     return df
 
 
-def upcoming_features(conn, filters: Filters, month: str, days: int = UPCOMING_DAYS) -> pd.DataFrame:
-    """Renewals of the slice due in the ``days`` after the last day of ``month``."""
-    end = _month_end(month)
-    return renewal_features(conn, filters, end, end + pd.Timedelta(days=days))
-
-
 def score_band_table(conn, filters: Filters, coarse: bool = False) -> pd.DataFrame:
     """:func:`score_band_rates` of the slice's decided renewals, counted in SQL
     (cslib/sql/model_score_bands.sql)."""

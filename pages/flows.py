@@ -133,8 +133,7 @@ def _alerts_panel(version, filters, month: str) -> None:
     acked = alerts.recovery_refs(listed[listed["acknowledged_on"].notna()])
     if acked:
         recovery = alerts.override_recovery(recovery, data.cached(alerts.alert_recovery, version, acked))
-    listed = listed.merge(recovery[["alert_id", "recovery"]], on="alert_id", how="left")
-    listed["recovery"] = listed["recovery"].fillna("")
+    listed = alerts.with_recovery(listed, recovery)
     rate, recovered, decided = alerts.recovery_rate(recovery)
 
     counts = st.columns(4)

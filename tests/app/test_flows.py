@@ -116,6 +116,7 @@ def test_chart_builders_produce_valid_vega_lite(flows_db):
     import altair as alt
 
     from cslib import alerts, charts_flows, db, flows
+    from cslib.charts import to_spec
     from cslib.filters import Filters
 
     conn = db.connect(flows_db)
@@ -137,10 +138,11 @@ def test_chart_builders_produce_valid_vega_lite(flows_db):
         for chart in built:
             assert isinstance(chart, alt.TopLevelMixin)
             assert chart.to_dict()["title"]  # validates against the Vega-Lite schema
-        spec = charts_flows.bridge_spec(conn, Filters(), month, "healthy")
+        spec = to_spec(charts_flows.bridge_waterfall(both, "healthy"))  # what the page draws
         values = next(iter(spec["datasets"].values()))
         assert [v["label"] for v in values][0] == "Last month" and values[-1]["arr"] == 200_400
-        assert charts_flows.alert_spec(conn, Filters(), month, "nope|2026-02-02|score_drop") is None
+        unknown = alerts.month_alerts(conn, Filters(), month, "nope|2026-02-02|score_drop")
+        assert not charts_flows.has_score_change(unknown)
     finally:
         conn.close()
 

@@ -72,7 +72,9 @@ def test_upcoming_renewals_are_the_window_of_the_slice_riskiest_first(model_demo
     end = pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0)
     for filters in (Filters(), Filters(segment=("smb",))):
         upcoming = renewal_model.upcoming_renewals(model_demo, filters, month)
-        features = renewal_model.upcoming_features(model_demo, filters, month)
+        features = renewal_model.renewal_features(
+            model_demo, filters, end, end + pd.Timedelta(days=renewal_model.UPCOMING_DAYS)
+        )
         assert len(upcoming) == len(features) > 0
         due = pd.to_datetime(upcoming["due_on"])
         assert (due > end).all() and (due <= end + pd.Timedelta(days=renewal_model.UPCOMING_DAYS)).all()

@@ -351,3 +351,11 @@ def test_month_panel_recovery_equals_alert_recovery_from_the_alert_week(recovery
     assert alerts.alert_labels(panel["alerts"])["slow|w1"] == f"{W[1]:%d %b} · Slow · Score drop"
     one = alerts.month_alerts(recovery_conn, Filters(), "2026-01", alert_id="slow|w1")
     assert one["alert_id"].tolist() == ["slow|w1"]
+
+
+def test_with_recovery_labels_tracked_alerts_and_leaves_the_rest_blank():
+    listed = pd.DataFrame({"alert_id": ["a", "b", "c"], "nature": ["malignant", "malignant", "benign"]})
+    recovery = pd.DataFrame({"alert_id": ["b", "a"], "recovery": ["pending", "recovered"], "best_score": [1.0, 2.0]})
+    out = alerts.with_recovery(listed, recovery)
+    assert out["recovery"].tolist() == ["recovered", "pending", ""]
+    assert list(out.columns) == ["alert_id", "nature", "recovery"]
