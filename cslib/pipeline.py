@@ -19,6 +19,7 @@ from .db import replace_atomically, sql_file
 MODELS: tuple[str, ...] = (
     "stg_revenue",  # month_start, mrr per account x month x product
     "health_weekly",  # weekly score + every indicator's points (needs cfg_* from scorecard)
+    "health_indicator_weekly",  # the score explained: window points per account x week x indicator
     "mrr_movements",  # account x month x product movements
     "account_month",  # the account-month mart (needs health_weekly, value-tier config)
     # models behind single pages

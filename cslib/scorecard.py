@@ -207,6 +207,31 @@ def write_config_tables(conn: duckdb.DuckDBPyConnection, scorecard: Scorecard) -
                  [(ind, lo, p) for ind, bands in sc.ratio_bands for lo, p in bands])
     conn.execute("create or replace table cfg_window_weights (lag integer, weight double)")
     _insert_many(conn, "insert into cfg_window_weights values (?, ?)", list(sc.window_weights()))
+    conn.execute(
+        "create or replace table cfg_indicators (indicator varchar, label varchar, ordinal integer, "
+        "max_points double)"
+    )
+    _insert_many(conn, "insert into cfg_indicators values (?, ?, ?, ?)", indicator_rows(sc))
+
+
+#: Human labels of the default indicators.
+INDICATOR_LABELS: dict[str, str] = {
+    "modules": "Modules",
+    "instance_ratio": "Instance ratio",
+    "activation_rate": "Activation rate",
+    "login_rate": "Login rate",
+    "bi_rate": "BI usage rate",
+}
+
+
+def indicator_rows(sc: Scorecard) -> list[tuple[str, str, int, float]]:
+    """(indicator, label, ordinal, max_points) for cfg_indicators: 'modules' first (its
+    maximum is the module cap), then the ratio indicators in scorecard order."""
+    rows = [("modules", INDICATOR_LABELS["modules"], 0, sc.modules_cap_points)]
+    for i, (ind, bands) in enumerate(sc.ratio_bands, start=1):
+        rows.append((ind, INDICATOR_LABELS.get(ind, ind.replace("_", " ").capitalize()), i,
+                     max(p for _, p in bands)))
+    return rows
 
 
 def score_usage_pandas(
