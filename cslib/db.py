@@ -7,13 +7,23 @@
   A running app holds read-only connections to the old inode and reopens when the
   file version (``file_version``) changes. DuckDB allows one writer or many readers
   per file, never both, so nothing ever writes in place under a live app.
+* ``writer_lock(path)`` makes writers take turns: every ``replace_atomically`` holds an
+  exclusive lock on ``.<name>.lock`` beside the database for its whole run, so a
+  ``score`` started during an ``import`` waits for it (and then re-scores the imported
+  data) instead of renaming its copy of the old file over the new one. While holding the
+  lock, a writer removes the temp files that killed writers left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
+import re
 import shutil
+import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +31,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from . import settings
+from .errors import UserError
 from .settings import SQL_DIR
 
 
@@ -100,32 +112,124 @@ def _tmp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.tmp-{os.getpid()}")
 
 
+def _lock_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.lock")
+
+
+def _write_wait_seconds() -> float:
+    raw = settings.get("HEALTHGRID_WRITE_WAIT")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise UserError(f"HEALTHGRID_WRITE_WAIT: expected a number of seconds >= 0, got {raw!r}")
+    return value
+
+
+@contextlib.contextmanager
+def writer_lock(target: str | os.PathLike, wait_seconds: float | None = None) -> Iterator[None]:
+    """Hold the exclusive writer lock of the database ``target`` (``.<name>.lock`` beside it).
+
+    A second writer waits up to ``wait_seconds`` (default: setting HEALTHGRID_WRITE_WAIT),
+    saying once on stderr that it waits, and then gives up with a one-line UserError; it
+    never writes without the lock. The lock is an ``flock`` on an open file, so the kernel
+    releases it when the holder exits, however it exits (a killed writer leaves no lock).
+    """
+    target = Path(target)
+    wait = _write_wait_seconds() if wait_seconds is None else wait_seconds
+    lock_path = _lock_path(target)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise UserError(f"{target}: cannot write here ({err.strerror})") from None
+    try:
+        deadline = time.monotonic() + wait
+        said = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as err:
+                if err.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            holder = _lock_holder(fd)
+            if time.monotonic() >= deadline:
+                raise UserError(
+                    f"{target}: another writer{holder} is updating this database; "
+                    "try again when it has finished"
+                )
+            if not said:
+                print(f"waiting for another writer{holder} to finish with {target} ...", file=sys.stderr)
+                said = True
+            time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _remove_stale_temp_files(target)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def _lock_holder(fd: int) -> str:
+    """' (process N)' from the lock file's content, or '' when unknown."""
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+    return f" (process {text})" if text.isdigit() else ""
+
+
+_TMP_NAME = re.compile(r"\.(?P<db>.+)\.tmp-(?P<pid>[0-9]+)(\.wal)?")
+
+
+def _remove_stale_temp_files(target: Path) -> list[Path]:
+    """Delete ``.<name>.tmp-PID[.wal]`` files of writers that are gone (caller holds the lock,
+    so no other writer is running: every temp file but our own is a leftover)."""
+    removed = []
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TMP_NAME.fullmatch(entry.name)
+        if m and m["db"] == target.name and int(m["pid"]) != os.getpid():
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+                removed.append(entry)
+    return removed
+
+
 @contextlib.contextmanager
 def replace_atomically(
     target: str | os.PathLike, copy_existing: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a writable connection to a new database; on success it replaces ``target``.
 
-    With ``copy_existing`` the new file starts as a copy of ``target`` (used by re-scoring).
+    With ``copy_existing`` the new file starts as a copy of ``target`` (used by re-scoring),
+    taken after the writer lock is held, so it is never a copy of a file being replaced.
 
     On any exception the new file is deleted and ``target`` is left byte-for-byte as it was.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(target)
-    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    if copy_existing:
-        shutil.copyfile(target, tmp)
-    conn = duckdb.connect(str(tmp))
-    try:
-        yield conn
-        conn.execute("checkpoint")
-        conn.close()
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(Exception):
+    with writer_lock(target):
+        tmp = _tmp_path(target)
+        for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        if copy_existing:
+            if not target.exists():
+                raise UserError(f"{target}: database not found")
+            shutil.copyfile(target, tmp)
+        conn = duckdb.connect(str(tmp))
+        try:
+            yield conn
+            conn.execute("checkpoint")
             conn.close()
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-        raise
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.close()
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+            raise

@@ -61,6 +61,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Accounts in the demo the app builds on first start when the database is missing.",
     ),
     Setting(
+        "HEALTHGRID_WRITE_WAIT",
+        "120",
+        "Seconds a writer (demo, import, score) waits for another writer of the same database "
+        "to finish before it gives up; writers take turns, never overwrite each other.",
+    ),
+    Setting(
         "HEALTHGRID_INCLUDE_NON_TARGET",
         "0",
         "1 to include non-target accounts (is_target = false) in every metric.",
