@@ -14,7 +14,6 @@ every share (``arr_share``, ``accounts_share``) is of that total. Money is ARR p
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import re
 import tomllib
@@ -28,6 +27,7 @@ from . import settings
 from .db import query, sql_file
 from .months import MONTH_RE, check_month, data_months, shift_month
 from .errors import UserError
+from .export import to_csv
 from .filters import Filters
 
 HEALTH_TIERS: tuple[str, ...] = ("healthy", "at_risk", "unhealthy")
@@ -284,9 +284,7 @@ def accounts_csv(accounts: pd.DataFrame) -> bytes:
     out["score_trend"] = [
         " ".join("" if v is None else f"{v:.1f}" for v in trend) for trend in out["score_trend"]
     ]
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    return to_csv(out).encode("utf-8")  # formula-safe, money at cents
 
 
 # --------------------------------------------------------------------------- movement

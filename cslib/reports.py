@@ -6,7 +6,6 @@ tiles on screen cannot drift apart.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -18,6 +17,7 @@ import pandas as pd
 
 from .db import connect
 from .errors import UserError
+from .export import to_csv
 from .filters import Filters
 
 
@@ -114,9 +114,7 @@ def render_report(name: str, db_path, args: ReportArgs, fmt: str) -> str:
                 [t.assign(table=key)[["table", *t.columns]] for key, t in tables.items()],
                 ignore_index=True,
             )
-        buf = io.StringIO()
-        frame.round(6).to_csv(buf, index=False, lineterminator="\n")
-        return buf.getvalue()
+        return to_csv(frame)  # formula-safe, money at cents
     payload = {
         "report": name,
         "month": month,
