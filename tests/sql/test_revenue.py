@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +22,21 @@ from tests_support.revenue_book import MOVEMENT_EXPECTED, build_movement_book, b
 
 REPO = Path(__file__).resolve().parents[2]
 PERIODS_SMALL = REPO / "tests" / "fixtures" / "periods_small"
-DBT_PERIODS = REPO / ".." / "shared" / "external" / "dbt_mrr_playbook" / "subscription_periods.csv"
+#: A subscription-periods export in the shape of the public dbt "MRR playbook" example
+#: (customer_id, start_date, end_date exclusive, monthly_amount; one product), written by
+#: the test itself: customer 1 churns, comes back and upgrades; customer 5 moves up and
+#: down with a gap; 2 spans the whole range; 3 upgrades once; 4 is short-lived.
+PLAYBOOK_PERIODS = (
+    ("1", "2018-11-01", "2019-02-01", 50), ("1", "2019-04-01", "2019-06-01", 50),
+    ("1", "2019-06-01", "2019-08-01", 75),
+    ("2", "2017-09-01", "2020-02-01", 100),
+    ("3", "2018-01-01", "2018-06-01", 30), ("3", "2018-06-01", "2019-01-01", 45),
+    ("4", "2019-03-01", "2019-09-01", 20),
+    ("5", "2018-11-01", "2018-12-01", 50), ("5", "2018-12-01", "2019-03-01", 25),
+    ("5", "2019-07-01", "2019-08-01", 50), ("5", "2019-08-01", "2019-09-01", 25),
+    ("5", "2019-09-01", "2019-10-01", 50), ("5", "2019-10-01", "2019-12-01", 25),
+    ("5", "2019-12-01", "2020-01-01", 40),
+)
 ALL = Filters()
 TABLE_COLUMNS = ["opening_mrr", *MOVEMENT_COLUMNS, "closing_mrr"]
 
@@ -363,11 +376,15 @@ def _mrr_from_periods(periods: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["account_id", "month"], as_index=False)["mrr"].sum()
 
 
-def test_dbt_mrr_playbook_periods_import_and_reconcile(tmp_path):
-    assert DBT_PERIODS.exists(), f"external test file missing: {DBT_PERIODS.resolve()}"
+def test_playbook_shaped_periods_import_and_reconcile(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    shutil.copy(DBT_PERIODS, src / "subscription_periods.csv")
+    periods_csv = src / "subscription_periods.csv"
+    periods_csv.write_text(
+        "customer_id,start_date,end_date,monthly_amount\n"
+        + "".join(f"{c},{s},{e},{a}\n" for c, s, e, a in PLAYBOOK_PERIODS),
+        encoding="utf-8",
+    )
     path = tmp_path / "dbt.duckdb"
     import_dir(src, path)
     conn = db.connect(path)
@@ -385,7 +402,7 @@ def test_dbt_mrr_playbook_periods_import_and_reconcile(tmp_path):
     assert table["month"].iloc[0] == "2017-09" and table["month"].iloc[-1] == "2020-01"
     assert (table["opening_mrr"] + table[list(MOVEMENT_COLUMNS)].sum(axis=1) - table["closing_mrr"]).abs().max() < 1e-9
     assert table["opening_mrr"].iloc[1:].tolist() == table["closing_mrr"].iloc[:-1].tolist()
-    reference = _mrr_from_periods(pd.read_csv(DBT_PERIODS))
+    reference = _mrr_from_periods(pd.read_csv(periods_csv, dtype={"customer_id": str}))
     by_month = reference.groupby("month")["mrr"].sum()
     assert table.set_index("month")["closing_mrr"].to_dict() == by_month.reindex(table["month"], fill_value=0.0).to_dict()
     first_mrr = reference.sort_values("month").groupby("account_id").first()["mrr"]
