@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import contract
+from . import contract, settings
 from .db import query, sql_file
 from .months import check_month
 from .errors import UserError
@@ -31,9 +31,14 @@ from .settings import CONFIG_DIR
 
 #: The taxonomy used when the data brings none (import without reason_taxonomy.csv, demo).
 DEFAULT_TAXONOMY_PATH = CONFIG_DIR / "reason_taxonomy.csv"
-#: A churn_reason log matches a churn when it is dated inside the churn month or at most
-#: this many days before its first day or after its last day (the nearest log wins).
+#: A churn_reason log (or churn event) matches a churn when it is dated inside the churn
+#: month or at most this many days before its first day or after its last day (the nearest
+#: log wins). The default of the setting HEALTHGRID_REASON_WINDOW_DAYS, which is written to
+#: cfg_churn when the models are built (read the database's with ``reason_window_days``).
 REASON_WINDOW_DAYS = 60
+#: The widest window the setting accepts (days).
+MAX_REASON_WINDOW_DAYS = 365
+WINDOW_SETTING = "HEALTHGRID_REASON_WINDOW_DAYS"
 #: Weeks of health before the churn month that are held against the logged reason.
 HEALTH_WEEKS_BEFORE_CHURN = 13
 #: The qualitative-vs-quantitative flag rule (documented in the README), on the share of
@@ -154,18 +159,40 @@ def load_taxonomy(path: str | os.PathLike | None = None) -> pd.DataFrame:
     return frame[table.column_names]
 
 
-def prepare_churn_tables(conn: duckdb.DuckDBPyConnection) -> bool:
+def window_days_setting() -> int:
+    """HEALTHGRID_REASON_WINDOW_DAYS as an int; UserError (one line) unless it is a whole
+    number of days from 0 to MAX_REASON_WINDOW_DAYS."""
+    text = settings.get(WINDOW_SETTING).strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise UserError(f"{WINDOW_SETTING}: expected a whole number of days, got '{text[:40]}'")
+    days = int(text)
+    if not 0 <= days <= MAX_REASON_WINDOW_DAYS:
+        raise UserError(f"{WINDOW_SETTING}: expected 0 to {MAX_REASON_WINDOW_DAYS} days, got {days}")
+    return days
+
+
+def reason_window_days(conn) -> int:
+    """The matching window the database's churn models were built with (cfg_churn)."""
+    try:
+        return int(query(conn, "select reason_window_days from cfg_churn").iloc[0, 0])
+    except (duckdb.CatalogException, IndexError):
+        return REASON_WINDOW_DAYS
+
+
+def prepare_churn_tables(conn: duckdb.DuckDBPyConnection, window_days: int | None = None) -> bool:
     """Before the churn models: fill an empty ``raw_reason_taxonomy`` with the shipped
     default and write ``cfg_churn`` (reason_window_days, health_weeks).
 
-    Creates ``raw_reason_taxonomy`` if the database predates it. Returns True when the
-    default taxonomy was loaded. Called by pipeline.build_models and by the importer.
+    ``window_days`` None -> the setting HEALTHGRID_REASON_WINDOW_DAYS (validated).
+    Creates ``raw_reason_taxonomy`` and ``raw_churn_feedback`` if the database predates them.
+    Returns True when the default taxonomy was loaded. Called by pipeline.build_models and
+    by the importer.
     """
-    conn.execute(
-        contract.raw_table_ddl(contract.REASON_TAXONOMY).replace(
-            "create or replace table", "create table if not exists", 1
+    window = window_days_setting() if window_days is None else int(window_days)
+    for table in (contract.REASON_TAXONOMY, contract.CHURN_FEEDBACK):
+        conn.execute(
+            contract.raw_table_ddl(table).replace("create or replace table", "create table if not exists", 1)
         )
-    )
     loaded = False
     if conn.execute("select count(*) from raw_reason_taxonomy").fetchall()[0][0] == 0:
         frame = load_taxonomy()
@@ -179,29 +206,36 @@ def prepare_churn_tables(conn: duckdb.DuckDBPyConnection) -> bool:
     conn.execute(
         "create or replace table cfg_churn as select cast(? as integer) as reason_window_days, "
         "cast(? as integer) as health_weeks",
-        [REASON_WINDOW_DAYS, HEALTH_WEEKS_BEFORE_CHURN],
+        [window, HEALTH_WEEKS_BEFORE_CHURN],
     )
     return loaded
 
 
 def unclassified_codes(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """churn_reason / risk_flag logs in ``raw_csm_logs`` whose code is not in
-    ``raw_reason_taxonomy`` (or empty): code_as_logged, n_logs, in order of first appearance."""
+    """churn_reason / risk_flag logs in ``raw_csm_logs`` and churn events in
+    ``raw_churn_feedback`` whose code is not in ``raw_reason_taxonomy`` (or empty): file,
+    code_as_logged, n_logs; csm_logs.csv first, each file in order of first appearance."""
     return query(conn, sql_file("churn_unclassified_codes"))
 
 
 def unclassified_warning(codes: pd.DataFrame, shown: int = 5) -> str | None:
-    """The import warning for ``unclassified_codes`` output, or None when there are none."""
+    """The import warning for ``unclassified_codes`` output, or None when there are none
+    (one sentence per file, joined with '; ')."""
     if codes.empty:
         return None
-    total = int(codes["n_logs"].sum())
-    names = [f"'{c}'" if c else "(empty)" for c in codes["code_as_logged"].head(shown)]
-    more = len(codes) - shown
-    listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")
-    return (
-        f"csm_logs.csv: {total:,} churn-reason/risk-flag log{'s' if total != 1 else ''} with a "
-        f"reason code not in the taxonomy, kept as 'unclassified' (codes: {listed})"
-    )
+    what = {"csm_logs.csv": "churn-reason/risk-flag log", "churn_feedback.csv": "churn event"}
+    parts = []
+    for file in dict.fromkeys(codes["file"]):
+        rows = codes[codes["file"] == file]
+        total = int(rows["n_logs"].sum())
+        names = [f"'{c}'" if c else "(empty)" for c in rows["code_as_logged"].head(shown)]
+        more = len(rows) - shown
+        listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+        parts.append(
+            f"{file}: {total:,} {what.get(file, 'row')}{'s' if total != 1 else ''} with a "
+            f"reason code not in the taxonomy, kept as 'unclassified' (codes: {listed})"
+        )
+    return "; ".join(parts)
 
 
 def taxonomy(conn) -> pd.DataFrame:
@@ -288,6 +322,33 @@ def churn_summary(conn, filters: Filters, month_from: str, month_to: str) -> dic
     out = {k: (float(v) if k.endswith("_arr") else int(v)) for k, v in row.items()}
     out["avoidable_arr_share"] = out["avoidable_arr"] / out["churned_arr"] if out["churned_arr"] else float("nan")
     return out
+
+
+def reason_match_rate(conn, filters: Filters, month_from: str, month_to: str) -> dict:
+    """How many of the period's churns have a reason: churns matched to a churn-reason log or
+    churn event within the window / all churns, by count and by churned ARR.
+
+    Keys: churned_accounts, churned_arr, matched_accounts, matched_arr, unmatched_accounts,
+    unmatched_arr, unclassified_accounts (matched, but the code is not in the taxonomy),
+    match_rate, arr_match_rate (fractions; NaN when nothing churned) and window_days (the
+    database's matching window). The Churn reasons page and ``report churn-reasons`` both
+    call this.
+    """
+    s = churn_summary(conn, filters, month_from, month_to)
+    matched_accounts = s["churned_accounts"] - s["no_reason_accounts"]
+    matched_arr = s["churned_arr"] - s["no_reason_arr"]
+    return {
+        "churned_accounts": s["churned_accounts"],
+        "churned_arr": s["churned_arr"],
+        "matched_accounts": matched_accounts,
+        "matched_arr": matched_arr,
+        "unmatched_accounts": s["no_reason_accounts"],
+        "unmatched_arr": s["no_reason_arr"],
+        "unclassified_accounts": s["unclassified_accounts"],
+        "match_rate": matched_accounts / s["churned_accounts"] if s["churned_accounts"] else float("nan"),
+        "arr_match_rate": matched_arr / s["churned_arr"] if s["churned_arr"] else float("nan"),
+        "window_days": reason_window_days(conn),
+    }
 
 
 def churn_breakdown(conn, filters: Filters, month_from: str, month_to: str, by: str = "reason") -> pd.DataFrame:
@@ -413,7 +474,8 @@ def churn_reasons_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
 
     The period defaults to --month (or the latest month) when --from/--to are not given;
     --from alone runs to the latest month, --to alone is a single month. --by defaults to
-    'reason'. One table, ``breakdown``: the page's breakdown for that field.
+    'reason'. Two tables: ``breakdown``, the page's breakdown for that field, and
+    ``match_rate``, one row of :func:`reason_match_rate` for the period and filters.
     """
     bounds = query(conn, "select min(month) as lo, max(month) as hi from account_month").iloc[0]
     if bounds["lo"] is None or pd.isna(bounds["lo"]):
@@ -435,4 +497,5 @@ def churn_reasons_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
         raise UserError(f"--from {month_from} is after --to {month_to}")
     described = month_from if month_from == month_to else f"{month_from}..{month_to}"
     table = churn_breakdown(conn, args.filters, month_from, month_to, by)
-    return described, {"breakdown": table.rename(columns={"value": by})}
+    rate = pd.DataFrame([reason_match_rate(conn, args.filters, month_from, month_to)])
+    return described, {"breakdown": table.rename(columns={"value": by}), "match_rate": rate}

@@ -196,6 +196,29 @@ CSM_LOGS = Table(
     required_file=False,
 )
 
+CHURN_FEEDBACK = Table(
+    name="churn_feedback",
+    description="Churn events with reasons, e.g. from a cancellation survey or the billing "
+    "system: each row becomes a churn-reason entry (author 'churn event', kind churn_reason, "
+    "note = feedback) beside the CSM logs, and is matched to revenue churn like them. "
+    "(Named churn_feedback: churn_events is the app's model of revenue churns.)",
+    key=("account_id", "churned_on"),
+    required_file=False,
+    columns=(
+        Column("account_id", "VARCHAR", description="Account key."),
+        Column("churned_on", "DATE", description="Date of the churn event (cancellation)."),
+        Column(
+            "reason_code",
+            "VARCHAR",
+            required=False,
+            nullable=True,
+            description="Churn-reason code from the taxonomy (normalised like csm_logs.reason_code).",
+        ),
+        Column("feedback", "VARCHAR", required=False, nullable=True,
+               description="Free-text feedback; shown as plain text."),
+    ),
+)
+
 EVENTS = Table(
     name="events",
     description="Account events: admin or department-head changes, NPS, satisfaction, complaints.",
@@ -246,6 +269,7 @@ TABLES: tuple[Table, ...] = (
     MODULE_USAGE_WEEKLY,
     RENEWALS,
     CSM_LOGS,
+    CHURN_FEEDBACK,
     EVENTS,
     REASON_TAXONOMY,
 )

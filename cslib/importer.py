@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import contract, pipeline
+from . import contract, pipeline, renewals
 from .db import replace_atomically, sql_file
 from .errors import UserError
 
@@ -67,6 +67,7 @@ def import_dir(
     db_path: str | os.PathLike,
     scorecard_path: str | os.PathLike | None = None,
     build: bool = True,
+    term_months: int | None = None,
 ) -> ImportSummary:
     """Validate every contract CSV in ``src_dir`` and load them into a new ``db_path``.
 
@@ -92,6 +93,7 @@ def import_dir(
                 f"select count(*) from raw_{table.name}"
             ).fetchone()[0]
         _check_reason_codes(conn, files, summary)  # after counting: rows are what the files held
+        renewals.prepare_renewals(conn, term_months, summary.warnings)  # derived when none imported; import_meta
         if build:
             pipeline.build_models(conn, scorecard_path)
     return summary

@@ -477,15 +477,19 @@ def model_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     The fit stored at build time (whole target book); month is the last month of the data.
     """
     from .metrics import latest_month
+    from .renewals import renewals_source, renewals_source_text
 
     bundle = stored_bundle(conn)
     if isinstance(bundle, str):
-        raise UserError(f"the renewal model could not be fitted on this book: {bundle}")
+        raise UserError(f"the renewal model could not be fitted on this book: {bundle} "
+                        f"({renewals_source_text(conn)})")
     metrics = bundle.metrics.copy()
     metrics.insert(1, "split_on", bundle.split_on.date().isoformat())
     auc = bundle.metrics.set_index("model")["auc"]
     metrics["boosted_beats_baseline"] = bool(auc["boosted"] > auc["logistic"])
-    return latest_month(conn), {"metrics": metrics, "calibration": bundle.calibration}
+    # where the renewals it trained on came from: 'file', 'derived' (from revenue) or 'none'
+    source = pd.DataFrame([{"renewals_source": renewals_source(conn), "text": renewals_source_text(conn)}])
+    return latest_month(conn), {"metrics": metrics, "calibration": bundle.calibration, "renewals": source}
 
 
 def split_summary(bundle: ModelBundle) -> dict:

@@ -67,6 +67,13 @@ SETTINGS: tuple[Setting, ...] = (
         "to finish before it gives up; writers take turns, never overwrite each other.",
     ),
     Setting(
+        "HEALTHGRID_REASON_WINDOW_DAYS",
+        "60",
+        "Days before the first or after the last day of a churn month within which a churn-reason "
+        "log or churn event is matched to that churn (0 to 365; applied when the models are built: "
+        "import, demo, score).",
+    ),
+    Setting(
         "HEALTHGRID_INCLUDE_NON_TARGET",
         "0",
         "1 to include non-target accounts (is_target = false) in every metric.",

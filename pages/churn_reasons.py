@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts, charts_churn, churn
+from cslib import charts, charts_churn, churn, renewals
 from ui import data, sidebar
 
 PERIOD_KEY = "churn_reasons_period"
@@ -44,20 +44,27 @@ def _breakdown_table(df, label: str) -> None:
     )
 
 
-def _tiles(summary: dict) -> None:
+def _tiles(summary: dict, match: dict) -> None:
     n = summary["churned_accounts"]
-    cols = [c for _ in range(2) for c in st.columns(3)]
+    window = match["window_days"]
+    cols = [c for _ in range(2) for c in st.columns(4)]
     cols[0].metric("Churned accounts", charts.format_count(n), border=True,
                    help="Accounts whose MRR went to zero in the period (an account that churns twice counts twice).")
     cols[1].metric("Churned ARR", charts.format_money(summary["churned_arr"]), border=True,
                    help="ARR before churn: the last paid month's MRR x 12.")
-    cols[2].metric("Avoidable share of ARR", charts.format_percent(summary["avoidable_arr_share"]), border=True,
+    cols[2].metric("Reason match rate", charts.format_percent(match["match_rate"]), border=True,
+                   help=f"Churns with a churn-reason log or churn event within {window} days of the churn month "
+                   f"/ all churns ({charts.format_count(match['matched_accounts'])} of {charts.format_count(n)}).")
+    cols[3].metric("Reason match rate (ARR)", charts.format_percent(match["arr_match_rate"]), border=True,
+                   help="Churned ARR of the churns with a matched reason / all churned ARR "
+                   f"({charts.format_money(match['matched_arr'])} of {charts.format_money(match['churned_arr'])}).")
+    cols[4].metric("Avoidable share of ARR", charts.format_percent(summary["avoidable_arr_share"]), border=True,
                    help="Churned ARR whose reason the taxonomy marks avoidable / all churned ARR.")
-    cols[3].metric("Churned in onboarding", charts.format_count(summary["onboarding_accounts"]), border=True,
+    cols[5].metric("Churned in onboarding", charts.format_count(summary["onboarding_accounts"]), border=True,
                    help="Churns whose last paid month was in months 1-3 of tenure.")
-    cols[4].metric("No reason logged", charts.format_count(summary["no_reason_accounts"]), border=True,
-                   help=f"Churns without a churn_reason log within {churn.REASON_WINDOW_DAYS} days of the churn month.")
-    cols[5].metric("Unclassified reason", charts.format_count(summary["unclassified_accounts"]), border=True,
+    cols[6].metric("No reason logged", charts.format_count(summary["no_reason_accounts"]), border=True,
+                   help=f"Churns without a churn_reason log or churn event within {window} days of the churn month.")
+    cols[7].metric("Unclassified reason", charts.format_count(summary["unclassified_accounts"]), border=True,
                    help="Churns whose logged reason code is not in the taxonomy (or is empty).")
 
 
@@ -79,11 +86,16 @@ def render() -> None:
     title.title(f"Churn reasons · {churn.period_label(month_from, month_to)}")
 
     summary = data.cached(churn.churn_summary, version, filters, month_from, month_to)
-    _tiles(summary)
+    match = data.cached(churn.reason_match_rate, version, filters, month_from, month_to)
+    _tiles(summary, match)
+    renewals_source = data.cached(renewals.renewals_source, version)
     st.caption(
         f"A churn is a month whose MRR is 0 after a paid month; its reason is the account's churn_reason "
-        f"log nearest to the churn month (within {churn.REASON_WINDOW_DAYS} days of it). Non-target accounts are "
+        f"log or churn event nearest to the churn month (within {match['window_days']} days of it; setting "
+        f"{churn.WINDOW_SETTING}). Non-target accounts are "
         + ("included." if filters.include_non_target else "excluded (see the sidebar).")
+        + ("" if renewals_source == "file"
+           else " " + data.cached(renewals.renewals_source_text, version))
     )
 
     if summary["churned_accounts"] == 0:

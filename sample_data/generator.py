@@ -1119,7 +1119,21 @@ def generate(
     frames["csm_logs"] = generate_csm_logs(rng, book, history, calendar)
     frames["events"] = generate_events(rng, book, history, calendar)
     frames["reason_taxonomy"] = load_taxonomy()  # the shipped default (DOMAIN.md section 4)
+    frames["churn_feedback"] = _empty_churn_feedback()  # the demo logs its reasons in csm_logs
     return {t.name: frames[t.name][t.column_names] for t in contract.TABLES}
+
+
+#: Contract tables the demo leaves empty (its churn reasons are CSM logs).
+EMPTY_IN_DEMO = ("churn_feedback",)
+
+
+def _empty_churn_feedback() -> pd.DataFrame:
+    return pd.DataFrame({
+        "account_id": pd.Series([], dtype="str"),
+        "churned_on": pd.Series([], dtype="datetime64[s]"),
+        "reason_code": pd.Series([], dtype="str"),
+        "feedback": pd.Series([], dtype="str"),
+    })
 
 
 # --- database and files --------------------------------------------------------------------
@@ -1185,6 +1199,7 @@ def write_demo(
     Returns the raw row count per table.
     """
     from cslib import db, pipeline
+    from cslib.renewals import write_renewals_source
 
     def report(message: str, fraction: float) -> None:
         if progress:
@@ -1198,6 +1213,7 @@ def write_demo(
         counts = {name: len(df) for name, df in frames.items()}
         report("loading raw tables", 0.5)
         populate(conn, frames)
+        write_renewals_source(conn, "file")  # the demo's renewals are its own renewals table
         if export_dir is not None:
             report("exporting CSVs", 0.6)
             export_csv(frames, export_dir)

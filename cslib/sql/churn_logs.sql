@@ -1,6 +1,9 @@
 -- churn_logs: every CSM log with its normalised reason code and the filter columns.
 --
--- Grain: one row per raw_csm_logs row.
+-- Grain: one row per raw_csm_logs row, plus one per raw_churn_feedback row (churn events
+-- from an imported churn_feedback.csv): log_id 'churn-event:<account_id>:<churned_on>',
+-- logged_on = churned_on, author 'churn event', kind 'churn_reason', note = feedback.
+-- raw_csm_logs is never changed.
 -- * reason_code: normalised (surrounding whitespace removed, lower case, runs of
 --   whitespace/hyphens -> '_'; empty -> NULL), as in churn_taxonomy; reason_code_as_logged
 --   is the trimmed original.
@@ -11,7 +14,18 @@
 -- Stored in logged_on order so period scans skip row groups (zone maps).
 create or replace table churn_logs as
 with logs as (
-    select * from raw_csm_logs
+    select log_id, account_id, logged_on, author, kind, reason_code, note
+    from raw_csm_logs
+    union all
+    select
+        'churn-event:' || account_id || ':' || strftime(churned_on, '%Y-%m-%d') as log_id,
+        account_id,
+        churned_on as logged_on,
+        'churn event' as author,
+        'churn_reason' as kind,
+        reason_code,
+        nullif(trim(feedback), '') as note
+    from raw_churn_feedback
 ),
 
 taxonomy as (

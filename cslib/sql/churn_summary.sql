@@ -15,6 +15,7 @@ final as (
         count(*) filter (where avoidability = 'avoidable') as avoidable_accounts,
         coalesce(sum(churned_arr) filter (where avoidability = 'avoidable'), 0) as avoidable_arr,
         count(*) filter (where reason_code = 'no_reason_logged') as no_reason_accounts,
+        coalesce(sum(churned_arr) filter (where reason_code = 'no_reason_logged'), 0) as no_reason_arr,
         count(*) filter (where reason_code = 'unclassified') as unclassified_accounts,
         count(*) filter (where lifecycle_stage = 'onboarding') as onboarding_accounts,
         count(*) filter (where weeks_scored > 0) as scored_accounts,

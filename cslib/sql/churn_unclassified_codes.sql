@@ -1,9 +1,13 @@
--- churn_unclassified_codes: churn_reason / risk_flag logs whose reason code is not in the
--- taxonomy, straight from the raw tables (used by the importer before any model exists).
--- Codes are compared normalised (as in churn_taxonomy.sql); an empty code counts too.
--- Grain: one row per code as logged (trimmed; '' for empty), in order of first appearance.
+-- churn_unclassified_codes: churn_reason / risk_flag logs and churn events whose reason code
+-- is not in the taxonomy, straight from the raw tables (used by the importer before any
+-- model exists). Codes are compared normalised (as in churn_taxonomy.sql); an empty code
+-- counts too.
+-- Grain: one row per source file and code as logged (trimmed; '' for empty); csm_logs.csv
+-- first, then churn_feedback.csv, each in order of first appearance.
 with logs as (
     select
+        'csm_logs.csv' as file,
+        1 as file_order,
         rowid as file_row,
         coalesce(trim(reason_code), '') as code_as_logged,
         nullif(
@@ -11,6 +15,16 @@ with logs as (
         ) as reason_code
     from raw_csm_logs
     where kind in ('churn_reason', 'risk_flag')
+    union all
+    select
+        'churn_feedback.csv' as file,
+        2 as file_order,
+        rowid as file_row,
+        coalesce(trim(reason_code), '') as code_as_logged,
+        nullif(
+            regexp_replace(lower(regexp_replace(reason_code, '^\s+|\s+$', '', 'g')), '[\s-]+', '_', 'g'), ''
+        ) as reason_code
+    from raw_churn_feedback
 ),
 
 taxonomy as (
@@ -28,10 +42,10 @@ unmatched as (
 ),
 
 final as (
-    select code_as_logged, count(*) as n_logs, min(file_row) as first_row
+    select file, code_as_logged, count(*) as n_logs, min(file_order) as file_order, min(file_row) as first_row
     from unmatched
-    group by code_as_logged
+    group by file, code_as_logged
 )
 
-select * from final
-order by first_row
+select file, code_as_logged, n_logs, first_row from final
+order by file_order, first_row

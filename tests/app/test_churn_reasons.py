@@ -52,6 +52,9 @@ def test_page_shows_hand_computed_numbers(churn_app):
     assert tiles["Churned in onboarding"] == "2"
     assert tiles["No reason logged"] == "1"
     assert tiles["Unclassified reason"] == "1"
+    assert tiles["Reason match rate"] == "83.3%"  # 5 of 6 churns: c5 has no log within 60 days
+    assert tiles["Reason match rate (ARR)"] == "86.0%"  # 222,000 / 258,000
+    assert any("within 60 days of it; setting HEALTHGRID_REASON_WINDOW_DAYS" in c.value for c in at.caption)
     reasons = at.dataframe[0].value
     assert list(reasons["label"])[:2] == ["Switched to a competitor", "Went out of business or was acquired"]
     assert list(reasons["churned_arr"])[:2] == [120_000.0, 60_000.0]
@@ -69,6 +72,7 @@ def test_period_and_filters_change_the_numbers(churn_app):
     at.multiselect(key="hg_filter_segment").set_value(["smb"]).run()
     _clean(at)
     assert _tiles(at)["Churned ARR"] == "$6.0K"
+    assert _tiles(at)["Reason match rate"] == "100.0%"  # c6: 'Mystery Code' counts as a matched reason
     at.selectbox(key="churn_reasons_by").set_value("contract_stage").run()
     _clean(at)
     by_stage = at.dataframe[3].value  # reason, category, avoidable, then the chosen dimension
@@ -119,3 +123,28 @@ def test_page_renders_on_the_small_demo(churn_app, small_demo_db):
     for key, value in (("churn_reasons_period", "quarter"), ("churn_reasons_period", "month")):
         at.radio(key=key).set_value(value).run()
         _clean(at)
+
+
+def test_no_churn_shows_na_match_rate(churn_app):
+    at = churn_app(month="2026-02")
+    at.radio(key="churn_reasons_period").set_value("month").run()
+    _clean(at)
+    tiles = _tiles(at)
+    assert tiles["Churned accounts"] == "0"
+    assert tiles["Reason match rate"] == tiles["Reason match rate (ARR)"] == "–"  # n/a, not 0%
+
+
+def test_derived_renewals_are_named_on_the_page(churn_app, churn_db, tmp_path):
+    import duckdb
+
+    from cslib.renewals import write_renewals_source
+
+    db = tmp_path / "derived.duckdb"
+    db.write_bytes(churn_db.read_bytes())
+    with duckdb.connect(str(db)) as conn:
+        write_renewals_source(conn, "derived", 12)
+    at = churn_app(db)
+    _clean(at)
+    assert any("Renewals are derived from revenue (12-month terms" in c.value for c in at.caption)
+    plain = churn_app()
+    assert not any("Renewals are derived" in c.value for c in plain.caption)

@@ -279,8 +279,14 @@ def test_report_json_and_csv(db_path, capsys):
     assert cli.main(["report", "churn-reasons", "--db", str(db_path), "--from", FROM, "--to", TO,
                      "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("reason,label,churned_accounts,churned_arr,account_share,arr_share")
-    assert lines[1].startswith("competitor,Switched to a competitor,1,120000.0,0.166667,0.465116")
+    # two tables stacked: the breakdown, then the match rate (one row)
+    assert lines[0].startswith("table,reason,label,churned_accounts,churned_arr,account_share,arr_share")
+    assert lines[0].endswith(",matched_accounts,matched_arr,unmatched_accounts,unmatched_arr,"
+                             "unclassified_accounts,match_rate,arr_match_rate,window_days")
+    assert lines[1].startswith("breakdown,competitor,Switched to a competitor,1,120000.0,0.166667,0.465116")
+    assert len(lines) == 1 + 6 + 1
+    assert lines[-1].startswith("match_rate,,,6,258000.0,")
+    assert lines[-1].endswith(",5.0,222000.0,1.0,36000.0,1.0,0.833333,0.860465,60.0")
 
 
 @pytest.mark.parametrize(
@@ -304,3 +310,124 @@ def test_churn_events_reconcile_with_the_churn_movements(conn):
     want = query(conn, "select month, count(*) as n, -12 * sum(churn_mrr) as arr from account_month "
                        "where churn_mrr < 0 group by 1 order by 1")
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+# --------------------------------------------------------------------------- match rate and window
+def test_match_rate_by_count_and_arr(conn):
+    m = churn.reason_match_rate(conn, ALL, FROM, TO)
+    # c5 (36,000) has no churn_reason log within 60 days; c6's 'Mystery Code' is matched (unclassified)
+    assert {k: v for k, v in m.items() if k not in ("match_rate", "arr_match_rate")} == {
+        "churned_accounts": 6, "churned_arr": 258_000.0, "matched_accounts": 5, "matched_arr": 222_000.0,
+        "unmatched_accounts": 1, "unmatched_arr": 36_000.0, "unclassified_accounts": 1, "window_days": 60,
+    }
+    assert m["match_rate"] == pytest.approx(5 / 6)
+    assert m["arr_match_rate"] == pytest.approx(222 / 258)
+
+
+@pytest.mark.parametrize(
+    "filters,month_from,month_to,expected",
+    [
+        (Filters(segment=("smb",)), FROM, TO, (3, 42_000.0, 3, 42_000.0)),  # c2, c3, c6
+        (Filters(segment=("mid_market",)), FROM, TO, (2, 96_000.0, 1, 60_000.0)),  # c4 yes, c5 no
+        (Filters(include_non_target=True), "2026-04", "2026-04", (4, 204_000.0, 4, 204_000.0)),  # + c8
+    ],
+)
+def test_match_rate_follows_the_slice_and_period(conn, filters, month_from, month_to, expected):
+    m = churn.reason_match_rate(conn, filters, month_from, month_to)
+    assert (m["churned_accounts"], m["churned_arr"], m["matched_accounts"], m["matched_arr"]) == expected
+    assert m["match_rate"] == pytest.approx(expected[2] / expected[0])
+    assert m["arr_match_rate"] == pytest.approx(expected[3] / expected[1])
+
+
+def test_match_rate_without_churn_is_nan_not_zero(conn):
+    m = churn.reason_match_rate(conn, ALL, "2026-01", "2026-02")
+    assert m["churned_accounts"] == 0 and m["matched_accounts"] == 0
+    assert math.isnan(m["match_rate"]) and math.isnan(m["arr_match_rate"])
+
+
+def test_report_json_has_the_match_rate(db_path, capsys):
+    assert cli.main(["report", "churn-reasons", "--db", str(db_path), "--from", FROM, "--to", TO,
+                     "--segment", "mid_market", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["match_rate"] == [{
+        "churned_accounts": 2, "churned_arr": 96_000.0, "matched_accounts": 1, "matched_arr": 60_000.0,
+        "unmatched_accounts": 1, "unmatched_arr": 36_000.0, "unclassified_accounts": 0,
+        "match_rate": 0.5, "arr_match_rate": 0.625, "window_days": 60,
+    }]
+
+
+@pytest.mark.parametrize(
+    "window,matched,c5",
+    [
+        # 61 days: c5's 'price' log of 2026-03-01 (61 days before May) now counts
+        ("61", (6, 258_000.0), ("L03", 61, "price")),
+        # 0 days: only logs inside the churn month: c1, c4, c6 (c2 9 days, c3 60 days out)
+        ("0", (3, 186_000.0), (None, None, "no_reason_logged")),
+        (" 60 ", (5, 222_000.0), (None, None, "no_reason_logged")),  # surrounding spaces are fine
+    ],
+)
+def test_the_window_setting_decides_which_churns_have_a_reason(tmp_path, monkeypatch, window, matched, c5):
+    monkeypatch.setenv("HEALTHGRID_REASON_WINDOW_DAYS", window)
+    path = tmp_path / "churn.duckdb"
+    book.build_churn_book(path)
+    with duckdb.connect(str(path), read_only=True) as c:
+        m = churn.reason_match_rate(c, ALL, FROM, TO)
+        assert (m["matched_accounts"], m["matched_arr"]) == matched
+        assert (m["churned_accounts"], m["churned_arr"]) == (6, 258_000.0)
+        assert m["window_days"] == int(window) == churn.reason_window_days(c)
+        row = c.execute("select reason_log_id, days_from_churn_month, reason_code from churn_events "
+                        "where account_id = 'c5'").fetchone()
+    assert row == c5
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("abc", "HEALTHGRID_REASON_WINDOW_DAYS: expected a whole number of days, got 'abc'"),
+        ("7.5", "HEALTHGRID_REASON_WINDOW_DAYS: expected a whole number of days, got '7.5'"),
+        ("", "HEALTHGRID_REASON_WINDOW_DAYS: expected a whole number of days, got ''"),
+        ("-1", "HEALTHGRID_REASON_WINDOW_DAYS: expected 0 to 365 days, got -1"),
+        ("366", "HEALTHGRID_REASON_WINDOW_DAYS: expected 0 to 365 days, got 366"),
+    ],
+)
+def test_a_bad_window_setting_is_one_line_and_leaves_the_database(db_path, tmp_path, monkeypatch, capsys,
+                                                                   value, message):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(db_path.read_bytes())
+    monkeypatch.setenv("HEALTHGRID_REASON_WINDOW_DAYS", value)
+    assert cli.main(["score", "--db", str(copy)]) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert copy.read_bytes() == db_path.read_bytes()
+
+
+# --------------------------------------------------------------------------- churn events (churn_feedback)
+def test_churn_events_become_churn_reasons_without_touching_the_csm_logs(db_path, tmp_path):
+    from cslib import pipeline
+
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(db_path.read_bytes())
+    with duckdb.connect(str(copy)) as c:
+        c.executemany("insert into raw_churn_feedback values (?, ?, ?, ?)", [
+            ("c5", "2026-05-03", "Price", "Too expensive after the price rise"),  # churned in May
+            ("c3", "2026-05-20", " competitor ", None),  # nearer than the 'price' log of 2026-03-02
+            ("c7", "2026-06-15", None, "Not churned: stays unmatched"),
+        ])
+        pipeline.build_models(c)
+        assert c.execute("select count(*) from raw_csm_logs").fetchone()[0] == 12
+        logs = c.execute("select log_id, author, kind, reason_code, note from churn_logs "
+                         "where author = 'churn event' order by log_id").fetchall()
+        events = c.execute("select account_id, reason_log_id, reason_code, reason_note from churn_events "
+                           "where account_id in ('c3', 'c5') order by account_id").fetchall()
+        m = churn.reason_match_rate(c, ALL, FROM, TO)
+        notes = churn.search_notes(c, ALL, "2026-05", "2026-05", "price rise")
+    assert logs == [
+        ("churn-event:c3:2026-05-20", "churn event", "churn_reason", "competitor", None),
+        ("churn-event:c5:2026-05-03", "churn event", "churn_reason", "price", "Too expensive after the price rise"),
+        ("churn-event:c7:2026-06-15", "churn event", "churn_reason", None, "Not churned: stays unmatched"),
+    ]
+    assert events == [
+        ("c3", "churn-event:c3:2026-05-20", "competitor", None),
+        ("c5", "churn-event:c5:2026-05-03", "price", "Too expensive after the price rise"),
+    ]
+    assert (m["matched_accounts"], m["matched_arr"], m["match_rate"]) == (6, 258_000.0, 1.0)
+    assert list(notes["author"]) == ["churn event"]

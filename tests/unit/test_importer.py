@@ -102,7 +102,8 @@ def test_summary_and_optional_files_warn(tmp_path):
         "ignored unknown file notes.txt",
         "no usage_weekly.csv: health scores will be unscored",
         "no module_usage_weekly.csv: module points will be 0",
-        "no renewals.csv: renewal rates will be empty",
+        "no renewals.csv: derived 2 renewals from revenue (12-month terms from each account's first "
+        "revenue month)",
         "no csm_logs.csv: churn reasons and risk flags will be empty",
         "no events.csv: event alerts will be empty",
         "accounts.csv: ignored extra column(s) favourite_color",
