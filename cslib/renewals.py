@@ -83,6 +83,8 @@ def prepare_renewals(conn: duckdb.DuckDBPyConnection, term_months: int | None = 
     term = check_term_months(term_months)
     if conn.execute("select count(*) from raw_renewals").fetchone()[0] > 0:
         source = "file"
+        if term_months is not None and warnings is not None:
+            warnings.append(f"renewals come from renewals.csv: term_months = {term} is not used")
     else:
         n = derive_renewals(conn, term)
         source = "derived" if n else "none"

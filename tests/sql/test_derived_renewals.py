@@ -156,7 +156,8 @@ def test_a_renewals_file_is_used_as_given(tmp_path):
     (src / "renewals.csv").write_text("account_id,due_on,due_arr,renewed_on,renewed_arr,outcome\n"
                                       "r1,2025-01-15,12000,2025-01-10,13200,renewed\n")
     db = tmp_path / "hg.duckdb"
-    import_dir(src, db, term_months=6)  # term_months is not used with a renewals file
+    summary = import_dir(src, db, term_months=6)  # term_months is not used with a renewals file
+    assert "renewals come from renewals.csv: term_months = 6 is not used" in summary.warnings
     assert _renewals(db) == [("r1", D(2025, 1, 15), 12_000.0, D(2025, 1, 10), 13_200.0, "renewed")]
     with duckdb.connect(str(db), read_only=True) as conn:
         assert renewals.renewals_source(conn) == "file"
