@@ -24,7 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import contract, settings
+from . import settings
 from .appstore import ALERT_STATUSES, AppStore
 from .db import query, sql_file
 from .errors import UserError
@@ -471,7 +471,7 @@ def window_tradeoff(
     matched falls; see flows_window_tradeoff.sql). Columns
     TRADEOFF_COLUMNS plus sampled_from (accounts in the slice).
     """
-    from .scorecard import load_scorecard, write_config_tables
+    from .scorecard import load_scorecard, score_weeks, write_config_tables
 
     predicate, params = filters.where("am")
     accounts = query(
@@ -486,7 +486,7 @@ def window_tradeoff(
     ids = accounts["account_id"].tolist()
     last_week = query(
         conn,
-        "select max(week_start) as w from raw_usage_weekly where strftime(week_start, '%Y-%m') <= ?",
+        "select max(week_start) as w from stg_usage_weekly where strftime(week_start, '%Y-%m') <= ?",
         [month],
     )["w"].iloc[0]
     if last_week is None or pd.isna(last_week):
@@ -494,15 +494,9 @@ def window_tradeoff(
     last_week = pd.Timestamp(last_week).date()
     first_week = last_week - dt.timedelta(days=7 * (n_weeks - 1))
     history_start = first_week - dt.timedelta(days=7 * (max(windows) + 1))
-    usage = query(
+    usage = query(  # the weekly usage as scored (rolled up, missing weeks filled)
         conn,
-        "select * from raw_usage_weekly where list_contains(?, account_id) and week_start between ? and ?",
-        [ids, history_start, last_week],
-    )
-    modules = query(
-        conn,
-        "select * from raw_module_usage_weekly where list_contains(?, account_id) "
-        "and week_start between ? and ?",
+        "select * from stg_usage_weekly where list_contains(?, account_id) and week_start between ? and ?",
         [ids, history_start, last_week],
     )
     drop = query(conn, "select value from cfg_alert_params where rule = 'score_drop' and param = 'min_drop_points'")
@@ -512,12 +506,12 @@ def window_tradeoff(
     private = duckdb.connect(":memory:")
     try:
         private.register("usage_df", usage)
-        private.register("modules_df", modules)
-        # the contract's DDL keeps the column types (pandas turns DATE into a timestamp)
-        private.execute(contract.raw_table_ddl(contract.USAGE_WEEKLY))
-        private.execute(contract.raw_table_ddl(contract.MODULE_USAGE_WEEKLY))
-        private.execute("insert into raw_usage_weekly by name select * from usage_df")
-        private.execute("insert into raw_module_usage_weekly by name select * from modules_df")
+        # typed like the model (pandas turns DATE into a timestamp)
+        private.execute(
+            "create table stg_usage_weekly as select account_id::varchar as account_id, "
+            "week_start::date as week_start, metric::varchar as metric, is_feature::boolean as is_feature, "
+            "value::double as value, is_filled::boolean as is_filled from usage_df"
+        )
         private.execute(
             "create table scored_windows (window_weeks integer, min_weeks integer, account_id varchar, "
             "week_start date, score double, tier varchar)"
@@ -526,7 +520,7 @@ def window_tradeoff(
             min_weeks = max(1, math.ceil(w * base.min_weeks / base.window_weeks))
             card = dataclasses.replace(base, window_weeks=int(w), min_weeks=min(min_weeks, int(w)))
             write_config_tables(private, card)
-            private.execute(sql_file("health_weekly"))
+            score_weeks(private, from_weekly=True)
             private.execute(
                 "insert into scored_windows select ?, ?, account_id, week_start, score, tier from health_weekly",
                 [int(w), card.min_weeks],

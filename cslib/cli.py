@@ -104,6 +104,16 @@ def _run(args: argparse.Namespace) -> int:
         from .pipeline import rescore
 
         rescore(db, scorecard_path=args.scorecard)
+        from .db import connect
+        from .scorecard import unlisted_features_warning
+
+        conn = connect(db)
+        try:
+            unlisted = unlisted_features_warning(conn)  # features scoring the default points
+        finally:
+            conn.close()
+        if unlisted:
+            print(f"warning: {unlisted}", file=sys.stderr)
         print(f"health scores recomputed in {db}")
     elif args.command == "report":
         from .reports import ReportArgs, render_report

@@ -24,6 +24,8 @@ class Column:
     is_month: bool = False  # VARCHAR in YYYY-MM form
     is_monday: bool = False  # DATE that must fall on a Monday
     nullable: bool = False  # a required column whose cells may be empty
+    accepts_timestamp: bool = False  # DATE that also accepts YYYY-MM-DD[T ]HH:MM:SS[Z] (date kept)
+    non_negative: bool = False  # DOUBLE that must be >= 0 (not money)
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,28 @@ MODULE_USAGE_WEEKLY = Table(
     required_file=False,
 )
 
+USAGE_METRICS = Table(
+    name="usage_metrics",
+    description="Usage in long form: one value of one metric (or feature) per account and "
+    "day, any day of the week; rolled up to Monday weeks with the aggregation the scorecard "
+    "declares for the metric (names the scorecard does not declare are features, summed). "
+    "Rows may repeat (an event stream): they are aggregated, never de-duplicated.",
+    key=(),
+    required_file=False,
+    columns=(
+        Column("account_id", "VARCHAR", description="Account key."),
+        Column(
+            "date",
+            "DATE",
+            accepts_timestamp=True,
+            description="Day of the value: YYYY-MM-DD, or a timestamp YYYY-MM-DD HH:MM:SS / "
+            "YYYY-MM-DDTHH:MM:SS[Z] whose date is kept.",
+        ),
+        Column("metric", "VARCHAR", description="Metric or feature name (see the scorecard)."),
+        Column("value", "DOUBLE", non_negative=True, description="The value (>= 0), e.g. a count of events."),
+    ),
+)
+
 RENEWALS = Table(
     name="renewals",
     description="One row per contract renewal due. outcome is the status as of the data's "
@@ -267,6 +291,7 @@ TABLES: tuple[Table, ...] = (
     REVENUE_MONTHLY,
     USAGE_WEEKLY,
     MODULE_USAGE_WEEKLY,
+    USAGE_METRICS,
     RENEWALS,
     CSM_LOGS,
     CHURN_FEEDBACK,

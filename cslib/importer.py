@@ -43,6 +43,11 @@ _OPTIONAL_FILES = {
 }
 _INTEGER_RE = r"\s*[+-]?[0-9]+\s*"
 _DATE_RE = r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*"
+#: a date, or a timestamp YYYY-MM-DD HH:MM[:SS[.fff]][Z|+hh:mm] (only its date is kept)
+_TIMESTAMP_RE = (
+    r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?\s*"
+)
 _MONTH_RE = r"\s*[0-9]{4}-(0[1-9]|1[0-2])\s*"
 _MAX_HEADER_BYTES = 1 << 20
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -96,6 +101,11 @@ def import_dir(
         renewals.prepare_renewals(conn, term_months, summary.warnings)  # derived when none imported; import_meta
         if build:
             pipeline.build_models(conn, scorecard_path)
+            from .scorecard import unlisted_features_warning
+
+            unlisted = unlisted_features_warning(conn)  # features scoring the default points
+            if unlisted:
+                summary.warnings.append(unlisted)
     return summary
 
 
@@ -349,6 +359,13 @@ def _cell_checks(col: contract.Column) -> list[tuple[str, list, str]]:
         checks.append(("isnan(try_cast({c} as double)) or isinf(try_cast({c} as double))", [], "finite"))
         if col.is_money:
             checks.append(("try_cast({c} as double) < 0", [], "negative_money"))
+        elif col.non_negative:
+            checks.append(("try_cast({c} as double) < 0", [], "negative_value"))
+    elif col.type == "DATE" and col.accepts_timestamp:  # the date part of a timestamp is kept
+        checks.append(("not regexp_full_match({c}, ?) or try_cast(left(trim({c}), 10) as date) is null",
+                       [_TIMESTAMP_RE], "timestamp"))
+        checks.append(("try_cast(left(trim({c}), 10) as date) not between cast(? as date) and cast(? as date)",
+                       [MIN_DATE, MAX_DATE], "date_range"))
     elif col.type == "DATE":
         checks.append(("not regexp_full_match({c}, ?) or try_cast(trim({c}) as date) is null", [_DATE_RE], "date"))
         checks.append(("try_cast(trim({c}) as date) not between cast(? as date) and cast(? as date)",
@@ -377,6 +394,10 @@ def _cell_message(col: contract.Column, kind: str, value: str | None) -> str:
         return f"expected a number, got {v}"
     if kind == "finite":
         return f"expected a finite number, got {v}"
+    if kind == "negative_value":
+        return f"expected a value >= 0, got {v}"
+    if kind == "timestamp":
+        return f"expected a date YYYY-MM-DD or a timestamp YYYY-MM-DD HH:MM:SS, got {v}"
     if kind == "negative_money":
         return f"negative amount {v} (money must be >= 0)"
     if kind == "date":
@@ -439,6 +460,8 @@ def _typed_expr(col: contract.Column) -> str:
         return f"cast(trim({name}) as integer)"
     if col.type == "DOUBLE":
         return f"cast(trim({name}) as double)"
+    if col.type == "DATE" and col.accepts_timestamp:  # validated: YYYY-MM-DD, maybe a time after it
+        return f"cast(left(trim({name}), 10) as date)"
     if col.type == "DATE":
         return f"cast(trim({name}) as date)"
     if col.type == "BOOLEAN":  # validated: every cell is one of TRUE_WORDS / FALSE_WORDS

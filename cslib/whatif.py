@@ -1,10 +1,12 @@
 """Scorecard what-if: re-score the book with edited settings, next to the stored scores.
 
 The app's database file is never written: :func:`run_whatif` opens a fresh in-memory
-DuckDB, ATTACHes the file read-only as ``src``, copies the raw weekly usage of the slice's
-accounts, writes the edited scorecard's cfg_* tables (cslib.scorecard.write_config_tables)
-and runs the same ``health_weekly.sql`` the pipeline runs. With the database's own
-scorecard (:func:`current_scorecard`) it reproduces the stored scores exactly.
+DuckDB, ATTACHes the file read-only as ``src``, copies the weekly usage (stg_usage_weekly)
+of the slice's accounts, writes the edited scorecard's cfg_* tables
+(cslib.scorecard.write_config_tables) and runs the same scoring models the pipeline runs
+(health_indicator_weekly.sql, health_weekly.sql). With the database's own scorecard
+(:func:`current_scorecard`) it reproduces the stored scores exactly. Any indicator set
+works: the edits are bands, weights, feature points, tiers and the window.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pandas as pd
 from .db import query, sql_file
 from .errors import UserError
 from .filters import Filters
-from .scorecard import INDICATORS, Scorecard, write_config_tables
+from .scorecard import MODULES, Indicator, Metric, Scorecard, score_weeks, write_config_tables
 
 _FILTER_MARKER = "/* filter_predicate */ true"
 TIER_ORDER: tuple[str, ...] = ("healthy", "at_risk", "unhealthy", "unscored")
@@ -31,6 +33,13 @@ def current_scorecard(conn) -> Scorecard:
     p = params.iloc[0]
     modules = query(conn, "select module, points, is_core from cfg_module_points order by rowid")
     bands = query(conn, "select indicator, min_value, points from cfg_ratio_bands order by rowid")
+    metrics = query(conn, "select metric, aggregation, missing from cfg_metrics order by ordinal")
+    indicators = query(
+        conn,
+        "select indicator, label, numerator, denominator, weight from cfg_indicators "
+        "where indicator <> ? order by ordinal",
+        [MODULES],
+    )
     weights = query(conn, "select lag, weight from cfg_window_weights order by lag")
     weeks = len(weights)
     linear = [float(weeks - lag) for lag in weights["lag"]]
@@ -49,6 +58,13 @@ def current_scorecard(conn) -> Scorecard:
             (ind, tuple(zip(g["min_value"].astype(float), g["points"].astype(float))))
             for ind, g in bands.groupby("indicator", sort=False)
         ),
+        metrics=tuple(Metric(*row) for row in metrics.itertuples(index=False)),
+        indicators=tuple(
+            Indicator(r.indicator, r.label, r.numerator, None if pd.isna(r.denominator) else r.denominator,
+                      float(r.weight))
+            for r in indicators.itertuples(index=False)
+        ),
+        module_default_points=float(p["module_default_points"]),
         source="database scorecard",
     )
 
@@ -80,7 +96,7 @@ def rescore_book(conn, scorecard: Scorecard, filters: Filters | None = None) -> 
     mem.execute(sql, params)
     mem.execute(sql_file("model_whatif_usage"))
     write_config_tables(mem, scorecard)
-    mem.execute(sql_file("health_weekly"))
+    score_weeks(mem, from_weekly=True)
     return mem
 
 
@@ -225,10 +241,13 @@ def scorecard_with(
     modules_cap_points: float | None = None,
     module_points: pd.DataFrame | None = None,
     ratio_bands: pd.DataFrame | None = None,
+    weights: dict[str, float] | None = None,
+    module_default_points: float | None = None,
 ) -> Scorecard:
     """``base`` with the edited values (None = unchanged). module_points: columns module,
     points (rows with an empty module dropped); ratio_bands: columns indicator, min_value,
-    points (sorted by min_value per indicator). Raises UserError (one line) when invalid."""
+    points (sorted by min_value per indicator; indicators in the base's order); weights:
+    indicator -> weight. Raises UserError (one line) when invalid."""
     kwargs: dict = {}
     for name, value in (
         ("healthy_min", healthy_min),
@@ -253,9 +272,13 @@ def scorecard_with(
             (ind, tuple(zip(g["min_value"].astype(float), g["points"].astype(float))))
             for ind, g in rb.groupby("indicator", sort=False)
         )
-        bands = tuple(sorted(bands, key=lambda b: INDICATORS.index(b[0]) if b[0] in INDICATORS else 99))
+        order = [i.name for i in base.indicators]
+        bands = tuple(sorted(bands, key=lambda b: order.index(b[0]) if b[0] in order else len(order)))
     else:
         bands = base.ratio_bands
+    indicators = base.indicators
+    if weights:
+        indicators = tuple(i._replace(weight=float(weights.get(i.name, i.weight))) for i in indicators)
     names = {m for m, _ in modules}
     return Scorecard(
         **kwargs,
@@ -263,6 +286,9 @@ def scorecard_with(
         module_points=modules,
         core_modules=tuple(m for m in base.core_modules if m in names),
         ratio_bands=bands,
+        metrics=base.metrics,
+        indicators=indicators,
+        module_default_points=base.module_default_points if module_default_points is None else module_default_points,
         source="edited scorecard",
     )
 

@@ -1120,11 +1120,21 @@ def generate(
     frames["events"] = generate_events(rng, book, history, calendar)
     frames["reason_taxonomy"] = load_taxonomy()  # the shipped default (DOMAIN.md section 4)
     frames["churn_feedback"] = _empty_churn_feedback()  # the demo logs its reasons in csm_logs
+    frames["usage_metrics"] = _empty_usage_metrics()  # the demo's usage is weekly (usage_weekly)
     return {t.name: frames[t.name][t.column_names] for t in contract.TABLES}
 
 
 #: Contract tables the demo leaves empty (its churn reasons are CSM logs).
-EMPTY_IN_DEMO = ("churn_feedback",)
+EMPTY_IN_DEMO = ("churn_feedback", "usage_metrics")
+
+
+def _empty_usage_metrics() -> pd.DataFrame:
+    return pd.DataFrame({
+        "account_id": pd.Series([], dtype="str"),
+        "date": pd.Series([], dtype="datetime64[s]"),
+        "metric": pd.Series([], dtype="str"),
+        "value": pd.Series([], dtype="float64"),
+    })
 
 
 def _empty_churn_feedback() -> pd.DataFrame:

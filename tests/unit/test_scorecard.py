@@ -13,6 +13,7 @@ from cslib import settings
 from cslib.errors import UserError
 from cslib.scorecard import (
     HEALTH_WEEKLY_COLUMNS,
+    Indicator,
     Scorecard,
     load_scorecard,
     score_usage_pandas,
@@ -31,6 +32,45 @@ weeks = 4
 min_weeks = 2
 weighting = "linear"
 
+[metrics.seats_purchased]
+aggregation = "last"
+missing = "carry"
+
+[metrics.seats_activated]
+aggregation = "last"
+missing = "carry"
+
+[metrics.users_logged_in]
+aggregation = "max"
+
+[metrics.users_bi]
+aggregation = "max"
+missing = "zero"
+
+[metrics.records_created]
+
+[indicators.instance_ratio]
+numerator = "records_created"
+denominator = "seats_activated"
+bands = [[0, 0], [1, 5], [3, 10], [8, 15], [60, 8]]
+
+[indicators.activation_rate]
+label = "Activation rate"
+numerator = "seats_activated"
+denominator = "seats_purchased"
+bands = [[0, 0], [0.3, 5], [0.5, 10], [0.7, 15], [0.85, 20]]
+
+[indicators.login_rate]
+numerator = "users_logged_in"
+denominator = "seats_activated"
+weight = 1
+bands = [[0, 0], [0.2, 5], [0.4, 10], [0.6, 15], [0.8, 20]]
+
+[indicators.bi_rate]
+numerator = "users_bi"
+denominator = "seats_activated"
+bands = [[0, 0], [0.05, 5], [0.15, 10], [0.3, 15]]
+
 [modules]
 cap_points = 30
 min_records = 1
@@ -40,18 +80,6 @@ core = ["contracts", "orders"]
 contracts = 5
 orders = 5
 customers = 1
-
-[ratios.instance_ratio]
-bands = [[0, 0], [1, 5], [3, 10], [8, 15], [60, 8]]
-
-[ratios.activation_rate]
-bands = [[0, 0], [0.3, 5], [0.5, 10], [0.7, 15], [0.85, 20]]
-
-[ratios.login_rate]
-bands = [[0, 0], [0.2, 5], [0.4, 10], [0.6, 15], [0.8, 20]]
-
-[ratios.bi_rate]
-bands = [[0, 0], [0.05, 5], [0.15, 10], [0.3, 15]]
 """
 
 
@@ -108,13 +136,34 @@ CASES = [
     ("healthy_min = 70\n", "", "missing key tiers.healthy_min"),
     ('weighting = "linear"\n', "", "missing key window.weighting"),
     ("cap_points = 30\n", "", "missing key modules.cap_points"),
-    ("[ratios.bi_rate]\nbands = [[0, 0], [0.05, 5], [0.15, 10], [0.3, 15]]\n", "",
-     "missing key ratios.bi_rate"),
+    ('numerator = "users_bi"\n', "", "missing key indicators.bi_rate.numerator"),
     ("[0.3, 5], [0.5, 10]", "[0.5, 5], [0.3, 10]",
-     "ratios.activation_rate.bands: bands must be strictly ascending by min_value (0.5 then 0.3)"),
+     "indicators.activation_rate.bands: bands must be strictly ascending by min_value (0.5 then 0.3)"),
     ("[1, 5], [3, 10]", "[1, 5], [1, 10]",
-     "ratios.instance_ratio.bands: bands must be strictly ascending by min_value (1 then 1)"),
-    ("[0.2, 5]", "[0.2, -5]", "ratios.login_rate.bands: negative points -5 (band min_value 0.2)"),
+     "indicators.instance_ratio.bands: bands must be strictly ascending by min_value (1 then 1)"),
+    ("[0.2, 5]", "[0.2, -5]", "indicators.login_rate.bands: negative points -5 (band min_value 0.2)"),
+    ('numerator = "users_bi"', 'numerator = "users_bi_typo"',
+     "indicators.bi_rate.numerator: unknown metric 'users_bi_typo' (declare it under [metrics.users_bi_typo])"),
+    ('denominator = "seats_purchased"', 'denominator = "seats"',
+     "indicators.activation_rate.denominator: unknown metric 'seats' (declare it under [metrics.seats])"),
+    ('aggregation = "max"\nmissing = "zero"', 'aggregation = "median"\nmissing = "zero"',
+     "metrics.users_bi.aggregation: unknown aggregation 'median' (expected sum, max, min, avg, last, days_active)"),
+    ('aggregation = "max"\nmissing = "zero"', 'aggregation = "max"\nmissing = "skip"',
+     "metrics.users_bi.missing: unknown rule 'skip' (expected zero, carry, none)"),
+    ("[metrics.records_created]", "[metrics.Records]",
+     "metrics.Records: name 'Records' must be lower case letters, digits and _, starting with a letter"),
+    ("[indicators.bi_rate]", "[indicators.2bi]",
+     "indicators.2bi: name '2bi' must be lower case letters, digits and _, starting with a letter"),
+    ("[indicators.bi_rate]", "[indicators.modules]",
+     "indicators.modules: 'modules' is reserved for the module points ([modules])"),
+    ("weight = 1\n", "weight = 0\n", "indicators.login_rate.weight: must be > 0, got 0"),
+    ("customers = 1", "customers = 1\nusers_bi = 2",
+     "modules.points.users_bi: 'users_bi' is declared under [metrics]: features are the names that are not metrics"),
+    ("[metrics.records_created]", "[metrics.records_created]\nwindow = 3",
+     "metrics.records_created.window: unknown key"),
+    ("weight = 1\n", "weight = 1\nbandz = []\n", "indicators.login_rate.bandz: unknown key"),
+    ("min_records = 1", "min_records = 1\ndefault_points = -1",
+     "modules.default_points: must be >= 0, got -1"),
     ("orders = 5", "orders = -1", "modules.points.orders: points must be >= 0, got -1"),
     ("cap_points = 30", "cap_points = -2", "modules.cap_points: must be >= 0, got -2"),
     ("unhealthy_below = 30", "unhealthy_below = 0",
@@ -131,9 +180,8 @@ CASES = [
     ("min_weeks = 2", "min_weeks = 5", "window.min_weeks: must be in 1..4 (window.weeks), got 5"),
     ('weighting = "linear"', 'weighting = "exponential"',
      "window.weighting: unknown weighting 'exponential' (expected linear, equal)"),
-    ("[ratios.bi_rate]", "[ratios.nps_rate]\nbands = [[0, 1]]\n\n[ratios.bi_rate]",
-     "ratios.nps_rate: unknown indicator "
-     "(expected instance_ratio, activation_rate, login_rate, bi_rate)"),
+    ("[indicators.bi_rate]", "[ratios.nps_rate]\nbands = [[0, 1]]\n\n[indicators.bi_rate]",
+     "ratios: unknown key"),
     ("healthy_min = 70", 'healthy_min = "70"', "tiers.healthy_min: must be a finite number, got '70'"),
     ("weeks = 4", "weeks = 4.5", "window.weeks: must be an integer, got 4.5"),
     ("min_records = 1", "min_records = 0", "modules.min_records: must be >= 1, got 0"),
@@ -141,7 +189,7 @@ CASES = [
     ('core = ["contracts", "orders"]', 'core = ["contracts", "ledger"]',
      "modules.core: 'ledger' is not in modules.points"),
     ("[1, 5], [3, 10]", "[1, 5], [3]",
-     "ratios.instance_ratio.bands: band 3 must be [min_value, points], got [3]"),
+     "indicators.instance_ratio.bands: band 3 must be [min_value, points], got [3]"),
 ]
 
 
@@ -227,14 +275,30 @@ MON1 = pd.Timestamp("2024-03-04")  # a Monday
 MON2 = pd.Timestamp("2024-03-11")
 
 
+USAGE_COLUMNS = ["seats_purchased", "seats_activated", "users_logged_in", "users_bi", "records_created"]
+
+
 def _usage(rows):
-    cols = ["account_id", "week_start", "seats_purchased", "seats_activated",
-            "users_logged_in", "users_bi", "records_created"]
-    return pd.DataFrame(rows, columns=cols)
+    """Wide weekly rows (account, week, purchased, activated, logged_in, bi, records) as
+    the long weekly frame of stg_usage_weekly (one row per metric)."""
+    return [(a, w, m, float(v)) for a, w, *vals in rows for m, v in zip(USAGE_COLUMNS, vals)]
 
 
 def _modules(rows):
-    return pd.DataFrame(rows, columns=["account_id", "week_start", "module", "records"])
+    return [(a, w, m, float(r)) for a, w, m, r in rows]
+
+
+def _score(usage_rows, module_rows, sc):
+    frame = pd.DataFrame(_usage(usage_rows) + _modules(module_rows),
+                         columns=["account_id", "week_start", "metric", "value"])
+    return score_usage_pandas(frame, sc)
+
+
+def _explained(out, account, week):
+    """{indicator: (value, window_points, week_points)} of one week."""
+    ind = out.indicators
+    rows = ind[(ind.account_id == account) & (ind.week_start == week)]
+    return {r.indicator: (r.value, r.window_points, r.week_points) for r in rows.itertuples()}
 
 
 # Week 1 of account "acme":
@@ -266,14 +330,16 @@ WEEK2_MODULES = [("acme", MON2, m, 1) for m in ("contracts", "orders", "payments
 
 def test_one_week_written_out(shipped):
     sc = dataclasses.replace(shipped, min_weeks=1)  # a single week may be scored
-    out = score_usage_pandas(_usage([WEEK1_USAGE]), _modules(WEEK1_MODULES), sc)
-    assert list(out.columns) == list(HEALTH_WEEKLY_COLUMNS)
-    row = out.iloc[0]
-    assert (row.activation_rate, row.login_rate, row.bi_rate, row.instance_ratio) == (0.75, 0.6, 0.2, 4.0)
-    assert row.activation_points == 15
-    assert row.login_points == 15
-    assert row.bi_points == 10
-    assert row.instance_points == 10
+    out = _score([WEEK1_USAGE], WEEK1_MODULES, sc)
+    assert list(out.weekly.columns) == list(HEALTH_WEEKLY_COLUMNS)
+    row = out.weekly.iloc[0]
+    explained = _explained(out, "acme", MON1)
+    assert list(explained) == ["modules", "instance_ratio", "activation_rate", "login_rate", "bi_rate"]
+    assert explained["activation_rate"] == (0.75, 15, 15)
+    assert explained["login_rate"] == (0.6, 15, 15)
+    assert explained["bi_rate"] == (0.2, 10, 10)
+    assert explained["instance_ratio"] == (4.0, 10, 10)
+    assert explained["modules"] == (4, 11, 11)
     assert row.modules_points == 11
     assert (row.modules_used, row.core_modules_used) == (4, 2)
     assert row.weeks_in_window == 1
@@ -289,44 +355,40 @@ def test_two_weeks_with_linear_weights(shipped):
     #   login      (4*20 + 3*15) / 7 = 125/7
     #   bi         (4*15 + 3*10) / 7 =  90/7
     #   total 551/7 = 78.714... -> score 78.7 -> healthy
-    out = score_usage_pandas(
-        _usage([WEEK2_USAGE, WEEK1_USAGE]),  # input order does not matter
-        _modules(WEEK1_MODULES + WEEK2_MODULES),
-        shipped,
-    )
-    assert list(out.week_start) == [MON1, MON2]
-    week2 = out.iloc[1]
+    out = _score([WEEK2_USAGE, WEEK1_USAGE], WEEK1_MODULES + WEEK2_MODULES, shipped)  # any input order
+    assert list(out.weekly.week_start) == [MON1, MON2]
+    week2 = out.weekly.iloc[1]
     assert week2.weeks_in_window == 2
-    assert week2.modules_points == pytest.approx(121 / 7, abs=1e-12)
-    assert week2.instance_points == pytest.approx(90 / 7, abs=1e-12)
-    assert week2.activation_points == pytest.approx(125 / 7, abs=1e-12)
-    assert week2.login_points == pytest.approx(125 / 7, abs=1e-12)
-    assert week2.bi_points == pytest.approx(90 / 7, abs=1e-12)
+    points = {k: v[1] for k, v in _explained(out, "acme", MON2).items()}
+    assert points["modules"] == pytest.approx(121 / 7, abs=1e-12)
+    assert points["instance_ratio"] == pytest.approx(90 / 7, abs=1e-12)
+    assert points["activation_rate"] == pytest.approx(125 / 7, abs=1e-12)
+    assert points["login_rate"] == pytest.approx(125 / 7, abs=1e-12)
+    assert points["bi_rate"] == pytest.approx(90 / 7, abs=1e-12)
     assert week2.score == 78.7
     assert week2.tier == "healthy"
     assert (week2.modules_used, week2.core_modules_used) == (5, 4)
 
 
 def test_min_weeks_leaves_the_first_week_unscored(shipped):
-    out = score_usage_pandas(
-        _usage([WEEK1_USAGE, WEEK2_USAGE]), _modules(WEEK1_MODULES + WEEK2_MODULES), shipped
-    )
-    week1 = out.iloc[0]
+    out = _score([WEEK1_USAGE, WEEK2_USAGE], WEEK1_MODULES + WEEK2_MODULES, shipped)
+    week1 = out.weekly.iloc[0]
     assert week1.weeks_in_window == 1
     assert math.isnan(week1.score)
     assert week1.tier == "unscored"
     # the points still explain the week (its own points, weight 4 / 4)
-    assert (week1.modules_points, week1.instance_points, week1.activation_points,
-            week1.login_points, week1.bi_points) == (11, 10, 15, 15, 10)
-    assert out.iloc[1].tier == "healthy"
+    points = {k: v[1] for k, v in _explained(out, "acme", MON1).items()}
+    assert points == {"modules": 11, "instance_ratio": 10, "activation_rate": 15, "login_rate": 15, "bi_rate": 10}
+    assert out.weekly.iloc[1].tier == "healthy"
 
 
 def test_zero_denominators_score_zero_and_ratios_are_missing(shipped):
     sc = dataclasses.replace(shipped, min_weeks=1)
-    out = score_usage_pandas(_usage([("z", MON1, 0, 0, 0, 0, 7)]), _modules([]), sc)
-    row = out.iloc[0]
+    out = _score([("z", MON1, 0, 0, 0, 0, 7)], [], sc)
+    explained = _explained(out, "z", MON1)
     for ratio in ("instance_ratio", "activation_rate", "login_rate", "bi_rate"):
-        assert math.isnan(row[ratio])
+        assert math.isnan(explained[ratio][0]) and explained[ratio][1] == 0
+    row = out.weekly.iloc[0]
     assert row.score == 0.0 and row.tier == "unhealthy"
     assert (row.modules_used, row.core_modules_used) == (0, 0)
 
@@ -334,10 +396,8 @@ def test_zero_denominators_score_zero_and_ratios_are_missing(shipped):
 def test_score_rounds_half_away_from_zero_like_duckdb(shipped):
     # contracts worth 0.25 and a full activation: 20 + 0.25 = 20.25 -> 20.3 (numpy would say 20.2)
     sc = dataclasses.replace(shipped, min_weeks=1, module_points=(("contracts", 0.25),), core_modules=())
-    out = score_usage_pandas(
-        _usage([("r", MON1, 10, 10, 0, 0, 0)]), _modules([("r", MON1, "contracts", 1)]), sc
-    )
-    assert out.iloc[0].score == 20.3
+    out = _score([("r", MON1, 10, 10, 0, 0, 0)], [("r", MON1, "contracts", 1)], sc)
+    assert out.weekly.iloc[0].score == 20.3
 
 
 def test_score_is_capped_at_100(shipped):
@@ -346,9 +406,30 @@ def test_score_is_capped_at_100(shipped):
         min_weeks=1,
         ratio_bands=tuple((ind, ((0.0, 40.0),)) for ind, _ in shipped.ratio_bands),
     )
-    out = score_usage_pandas(_usage([WEEK1_USAGE]), _modules(WEEK1_MODULES), generous)
-    assert out.iloc[0].score == 100.0  # 11 + 4 x 40 = 171 before the cap
-    assert out.iloc[0].tier == "healthy"
+    out = _score([WEEK1_USAGE], WEEK1_MODULES, generous)
+    assert out.weekly.iloc[0].score == 100.0  # 11 + 4 x 40 = 171 before the cap
+    assert out.weekly.iloc[0].tier == "healthy"
+
+
+def test_weight_default_points_and_a_single_metric_indicator(shipped):
+    # login_rate weighs 0.5: 15 band points -> 7.5; a new indicator 'records' = records_created
+    # itself (no denominator), bands [[50, 4]]: 60 -> 4; legacy_crm (unlisted, used) scores
+    # the default 2 points: modules 11 + 2 = 13. Total 13 + 10 + 15 + 7.5 + 10 + 4 = 59.5.
+    sc = dataclasses.replace(
+        shipped,
+        min_weeks=1,
+        module_default_points=2.0,
+        indicators=(*(i._replace(weight=0.5) if i.name == "login_rate" else i for i in shipped.indicators),
+                    Indicator("records", "Records", "records_created")),
+        ratio_bands=(*shipped.ratio_bands, ("records", ((50.0, 4.0),))),
+    )
+    assert sc.max_points() == 30 + 15 + 20 + 10 + 15 + 4
+    out = _score([WEEK1_USAGE], WEEK1_MODULES, sc)
+    explained = _explained(out, "acme", MON1)
+    assert explained["login_rate"] == (0.6, 7.5, 7.5)
+    assert explained["records"] == (60.0, 4, 4)
+    assert explained["modules"] == (4, 13, 13)
+    assert out.weekly.iloc[0].score == 59.5
 
 
 def test_scaled_round_judges_ties_on_the_exact_binary_value():

@@ -1,0 +1,185 @@
+-- stg_usage_weekly: usage rolled up to account x Monday week x name, missing weeks filled.
+-- Sources (all optional):
+--   raw_usage_metrics        long rows (account_id, date, metric, value), any day of the
+--                            week, several rows per day allowed
+--   raw_usage_weekly         wide weekly rows: each usage column is a name
+--   raw_module_usage_weekly  name = module, value = records
+-- A name declared in cfg_metrics is a METRIC (is_feature false): its rows of one week
+-- become one value with the metric's aggregation (sum, max, min, avg, last = the value of
+-- the latest day, the largest on that day; days_active = distinct days with a value > 0).
+-- Every other name is a FEATURE (is_feature true): its weekly value is the sum of its rows.
+-- A name that usage_metrics gives is taken from usage_metrics only (a usage_weekly column
+-- or module of the same name is then ignored), so no week is counted twice. The weekly
+-- files are one row per account, week (and module): their rows pass through unchanged
+-- (days_active of a weekly row: 1 when its value > 0).
+-- Missing weeks (cfg_metrics.missing; is_filled true on the rows added here): for every
+-- account-week in scope, a metric without a value gets 0 ('zero') or its latest earlier
+-- value ('carry'; nothing when there is none); 'none' adds nothing. In scope: the weeks
+-- in which the account has any usage row, and the Monday weeks of every month in which
+-- the account has revenue (stg_revenue mrr > 0), but only from the first to the last
+-- week with any usage row in the data (no usage at all: nothing is filled).
+create or replace table stg_usage_weekly as
+with metrics as (
+    select metric, aggregation, missing from cfg_metrics
+),
+
+long_names as (
+    select distinct metric from raw_usage_metrics
+),
+
+long_rows as (
+    select
+        r.account_id,
+        r.date,
+        (r.date - (isodow(r.date) - 1)::integer)::date as week_start,
+        r.metric,
+        r.value,
+        m.metric is null as is_feature,
+        coalesce(m.aggregation, 'sum') as aggregation
+    from raw_usage_metrics as r
+    left join metrics as m on m.metric = r.metric
+),
+
+-- one grouping per aggregation, so each group computes only its own aggregate
+long_weekly as (
+    select account_id, week_start, metric, is_feature, sum(value) as value
+    from long_rows where aggregation = 'sum' group by all
+    union all
+    select account_id, week_start, metric, is_feature, max(value)
+    from long_rows where aggregation = 'max' group by all
+    union all
+    select account_id, week_start, metric, is_feature, min(value)
+    from long_rows where aggregation = 'min' group by all
+    union all
+    select account_id, week_start, metric, is_feature, avg(value)
+    from long_rows where aggregation = 'avg' group by all
+    union all
+    -- the latest day's value; the largest when that day has several rows
+    select account_id, week_start, metric, is_feature, max({'d': date, 'v': value}).v
+    from long_rows where aggregation = 'last' group by all
+    union all
+    select account_id, week_start, metric, is_feature, (count(distinct date) filter (where value > 0))::double
+    from long_rows where aggregation = 'days_active' group by all
+),
+
+wide_long as (
+    unpivot (
+        select
+            account_id,
+            week_start,
+            seats_purchased::double as seats_purchased,
+            seats_activated::double as seats_activated,
+            users_logged_in::double as users_logged_in,
+            users_bi::double as users_bi,
+            records_created::double as records_created
+        from raw_usage_weekly
+    )
+    on seats_purchased, seats_activated, users_logged_in, users_bi, records_created
+    into name metric value value
+),
+
+wide_weekly as (
+    select
+        w.account_id,
+        w.week_start,
+        w.metric,
+        m.metric is null as is_feature,
+        case when m.aggregation = 'days_active' then (w.value > 0)::double else w.value end as value
+    from wide_long as w
+    left join metrics as m on m.metric = w.metric
+    where w.metric not in (select metric from long_names)
+),
+
+module_weekly as (
+    select
+        u.account_id,
+        u.week_start,
+        u.module as metric,
+        m.metric is null as is_feature,
+        case when m.aggregation = 'days_active' then (u.records > 0)::double else u.records::double end as value
+    from raw_module_usage_weekly as u
+    left join metrics as m on m.metric = u.module
+    where u.module not in (select metric from long_names)
+),
+
+weekly as (
+    select account_id, week_start, metric, is_feature, value from long_weekly
+    union all
+    select account_id, week_start, metric, is_feature, value from wide_weekly
+    union all
+    select account_id, week_start, metric, is_feature, value from module_weekly
+),
+
+-- every account-week with any row, and how many declared metrics it has
+usage_weeks as (
+    select account_id, week_start, count(*) filter (where not is_feature) as n_metrics
+    from weekly
+    group by account_id, week_start
+),
+
+bounds as (
+    select min(week_start) as first_week, max(week_start) as last_week from usage_weeks
+),
+
+paying_months as (
+    select account_id, month_start
+    from stg_revenue
+    group by account_id, month_start
+    having sum(mrr) > 0
+),
+
+calendar_weeks as (
+    select
+        w.week_start::date as week_start,
+        date_trunc('month', w.week_start)::date as month_start
+    from bounds as b,
+        unnest(generate_series(b.first_week::timestamp, b.last_week::timestamp, interval 7 day)) as w (week_start)
+    where b.first_week is not null
+),
+
+-- weeks that may lack a metric: paying weeks without usage rows, and usage weeks with
+-- fewer metric rows than metrics declared
+scope as (
+    select p.account_id, c.week_start
+    from paying_months as p
+    inner join calendar_weeks as c on c.month_start = p.month_start
+    anti join usage_weeks as u on u.account_id = p.account_id and u.week_start = c.week_start
+    union all
+    select account_id, week_start
+    from usage_weeks
+    where n_metrics < (select count(*) from metrics)
+),
+
+gaps as (
+    select s.account_id, s.week_start, m.metric, m.missing
+    from scope as s
+    cross join metrics as m
+    anti join weekly as w
+        on w.account_id = s.account_id
+        and w.week_start = s.week_start
+        and w.metric = m.metric
+    where m.missing <> 'none'
+),
+
+carried as (
+    select g.account_id, g.week_start, g.metric, w.value
+    from (select * from gaps where missing = 'carry') as g
+    asof inner join (select * from weekly where not is_feature) as w
+        on w.account_id = g.account_id
+        and w.metric = g.metric
+        and w.week_start < g.week_start
+),
+
+final as (
+    select account_id, week_start, metric, is_feature, value, false as is_filled
+    from weekly
+    union all
+    select account_id, week_start, metric, false, 0.0, true
+    from gaps
+    where missing = 'zero'
+    union all
+    select account_id, week_start, metric, false, value, true
+    from carried
+)
+
+select * from final
