@@ -18,8 +18,6 @@ from .errors import UserError
 from .filters import Filters
 
 ROLES = ("executive", "director", "csm")
-#: a filter value no account has: a scope that leaves nothing matches nothing
-NO_ACCESS = "\x00no access"
 
 
 @dataclass(frozen=True)
@@ -36,6 +34,12 @@ def load_role_map(path: str | os.PathLike) -> dict[str, Grant]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{path}: role map not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder; the role map is a TOML file") from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not UTF-8 text (byte {err.start}); save the role map as UTF-8") from None
+    except OSError as err:
+        raise UserError(f"{path}: cannot read the role map ({err.strerror})") from None
     except tomllib.TOMLDecodeError as err:
         raise UserError(f"{path}: not valid TOML ({err})") from None
     users = data.get("users", {})
@@ -54,7 +58,11 @@ def load_role_map(path: str | os.PathLike) -> dict[str, Grant]:
         csm = entry.get("csm")
         if role == "csm" and (not isinstance(csm, str) or not csm.strip()):
             raise UserError(f"{where}.csm: a CSM needs their CSM name as in accounts.csv")
-        out[email.strip().lower()] = Grant(role, tuple(teams) if role == "director" else (),
+        key = email.strip().lower()
+        if key in out:
+            raise UserError(f"{where}: the same e-mail address appears twice (e-mails are compared "
+                            "without case and surrounding spaces); keep one entry")
+        out[key] = Grant(role, tuple(teams) if role == "director" else (),
                                            csm.strip() if role == "csm" else None)
     return out
 
@@ -72,6 +80,9 @@ def scope(filters: Filters, grant: Grant) -> Filters:
         return filters
     if grant.role == "director":
         chosen = set(filters.csm_team) & set(grant.teams) if filters.csm_team else set(grant.teams)
-        return replace(filters, csm_team=tuple(sorted(chosen)) or (NO_ACCESS,))
-    chosen = (grant.csm,) if not filters.csm or grant.csm in filters.csm else (NO_ACCESS,)
-    return replace(filters, csm=chosen)
+        if not chosen:
+            return replace(filters, deny_all=True)
+        return replace(filters, csm_team=tuple(sorted(chosen)))
+    if filters.csm and grant.csm not in filters.csm:
+        return replace(filters, deny_all=True)
+    return replace(filters, csm=(grant.csm,))

@@ -36,6 +36,13 @@ from .errors import UserError
 from .settings import SQL_DIR
 
 
+#: DuckDB never installs or loads an extension for us: a file that needs one (a SQLite file
+#: at the database path, say) is an error, never a download from outside the machine.
+NO_EXTENSIONS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+#: Bytes 8-11 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+
+
 class ReadOnlyDatabase:
     """One version of the database file, opened read-only in a DuckDB instance of its own.
 
@@ -49,7 +56,7 @@ class ReadOnlyDatabase:
 
     def __init__(self, path: str | os.PathLike):
         self.path = str(path)
-        self._instance = duckdb.connect(":memory:")
+        self._instance = duckdb.connect(":memory:", config=NO_EXTENSIONS)
         self._instance.execute(f"attach ? as {self._ALIAS} (read_only)", [self.path])
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -72,7 +79,63 @@ def connect(path: str | os.PathLike, read_only: bool = True):
         if not Path(path).exists():
             raise FileNotFoundError(path)
         return ReadOnlyDatabase(path)
-    return duckdb.connect(str(path))
+    return duckdb.connect(str(path), config=NO_EXTENSIONS)
+
+
+def file_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be a database file, in words (None when it looks like DuckDB):
+    missing, a folder, empty, unreadable, or another kind of file (SQLite, CSV, ...)."""
+    path = Path(path)
+    if not path.exists():
+        return "database not found"
+    if path.is_dir():
+        return "is a folder, not a database file"
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as err:
+        return f"cannot read the database file ({err.strerror})"
+    if not head:
+        return "is an empty file, not a Healthgrid database"
+    if head.startswith(b"SQLite format 3"):
+        return "is a SQLite file, not a Healthgrid (DuckDB) database"
+    if head[8:12] != _DUCKDB_MAGIC:
+        return "is not a DuckDB database file"
+    return None
+
+
+def open_checked(path: str | os.PathLike, need_models: bool = True) -> ReadOnlyDatabase:
+    """Open a Healthgrid database read-only, or raise one UserError that says what the file
+    is and what to do: missing, a folder, empty, SQLite or another format, damaged or
+    truncated, a DuckDB file that is not Healthgrid's, or (with ``need_models``) one built
+    by an older version."""
+    problem = file_problem(path)
+    if problem == "database not found":
+        raise UserError(f"{path}: database not found (build it with 'python -m cslib demo' or import your data)")
+    if problem:
+        raise UserError(f"{path}: {problem}")
+    try:
+        conn = ReadOnlyDatabase(path)
+        tables = set(conn.execute("select table_name from duckdb_tables()").df()["table_name"])
+    except duckdb.Error as err:
+        first = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
+        raise UserError(f"{path}: cannot open the database: damaged or truncated file? ({first})") from None
+    if "raw_accounts" not in tables:
+        conn.close()
+        raise UserError(
+            f"{path}: a DuckDB file, but not a Healthgrid database (no raw_accounts table); "
+            "point --db / HEALTHGRID_DB at a Healthgrid database, or import your data into a new file"
+        )
+    from .pipeline import missing_models
+
+    missing = missing_models(conn) if need_models else []
+    if missing:
+        conn.close()
+        raise UserError(
+            f"{path}: built by an older version of Healthgrid (missing {', '.join(missing)}); "
+            f"rebuild its models with 'python -m cslib score --db {path}'"
+        )
+    return conn
 
 
 def query(
@@ -142,7 +205,7 @@ def writer_lock(target: str | os.PathLike, wait_seconds: float | None = None) ->
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as err:
-        raise UserError(f"{target}: cannot write here ({err.strerror})") from None
+        raise UserError(f"{target}: cannot write in the folder {target.parent} ({err.strerror})") from None
     try:
         deadline = time.monotonic() + wait
         said = False
@@ -212,16 +275,27 @@ def replace_atomically(
     On any exception the new file is deleted and ``target`` is left byte-for-byte as it was.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir():
+        raise UserError(f"{target}: is a folder, not a database file; give a file path such as "
+                        f"{target / 'healthgrid.duckdb'}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(f"{target}: cannot create the database: a part of its folder path is a file") from None
+    except OSError as err:
+        raise UserError(f"{target}: cannot create the database folder ({err.strerror})") from None
     with writer_lock(target):
         tmp = _tmp_path(target)
         for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
             stale.unlink(missing_ok=True)
         if copy_existing:
-            if not target.exists():
-                raise UserError(f"{target}: database not found")
+            open_checked(target, need_models=False).close()  # a Healthgrid database, not missing/empty/foreign
             shutil.copyfile(target, tmp)
-        conn = duckdb.connect(str(tmp))
+        try:
+            conn = duckdb.connect(str(tmp), config=NO_EXTENSIONS)
+        except duckdb.Error as err:
+            tmp.unlink(missing_ok=True)
+            raise UserError(f"{target}: cannot write the database here ({str(err).splitlines()[0][:160]})") from None
         try:
             yield conn
             conn.execute("checkpoint")

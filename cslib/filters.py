@@ -38,9 +38,15 @@ class Filters:
     csm: tuple[str, ...] = ()
     lifecycle_stage: tuple[str, ...] = ()
     include_non_target: bool = False
+    #: an empty scope (a user who may see nothing of what they asked for): no rows at all,
+    #: expressed as a false predicate, never as a magic filter value
+    deny_all: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        if not self.deny_all:
+            del out["deny_all"]
+        return out
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> "Filters":
@@ -60,6 +66,8 @@ class Filters:
     def where(self, alias: str = "") -> tuple[str, list[Any]]:
         """SQL predicate (no leading WHERE/AND) and its parameters, for ``alias.column``."""
         prefix = f"{alias}." if alias else ""
+        if self.deny_all:
+            return "false", []
         clauses: list[str] = []
         params: list[Any] = []
         if not self.include_non_target:

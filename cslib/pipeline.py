@@ -18,9 +18,8 @@ from .db import replace_atomically, sql_file
 #: SQL models in build order (file names in cslib/sql without .sql).
 MODELS: tuple[str, ...] = (
     "stg_revenue",  # month_start, mrr per account x month x product
-    "stg_usage_weekly",  # usage per account x Monday week x metric/feature, missing weeks filled (cfg_metrics, stg_revenue)
+    "health_weekly",  # weekly score + every indicator's points (needs cfg_* from scorecard)
     "health_indicator_weekly",  # the score explained: window points per account x week x indicator
-    "health_weekly",  # weekly score and tier (sum of health_indicator_weekly's window points)
     "mrr_movements",  # account x month x product movements
     "account_month",  # the account-month mart (needs health_weekly, value-tier config)
     # models behind single pages
@@ -75,7 +74,10 @@ def rescore(
     from .errors import UserError
 
     if not Path(db_path).exists():
-        raise UserError(f"{db_path}: database not found (run 'python -m cslib demo' first)")
+        raise UserError(f"{db_path}: database not found (build it with 'python -m cslib demo' or import your data)")
+    from .scorecard import load_scorecard
+
+    load_scorecard(scorecard_path)  # a broken scorecard is reported before the database is touched
     with replace_atomically(db_path, copy_existing=True) as conn:
         build_models(conn, scorecard_path, value_tiers_path)
 

@@ -15,26 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from .db import connect
+from .db import open_checked
 from .errors import UserError
 from .export import to_csv
 from .filters import Filters
 
 
 def _open(db_path: str | os.PathLike):
-    if not Path(db_path).exists():
-        raise UserError(f"{db_path}: database not found (run 'python -m cslib demo' first)")
-    conn = connect(db_path, read_only=True)
-    from .pipeline import missing_models
-
-    missing = missing_models(conn)
-    if missing:
-        conn.close()
-        raise UserError(
-            f"{db_path}: built by an older version of Healthgrid (missing {', '.join(missing)}); "
-            f"rebuild its models with 'python -m cslib score --db {db_path}'"
-        )
-    return conn
+    """The database read-only, or one UserError naming what is wrong with the file."""
+    return open_checked(db_path)
 
 
 def _clean(value):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cslib.access import NO_ACCESS, Grant, grant_for, load_role_map, scope
+from cslib.access import Grant, grant_for, load_role_map, scope
 from cslib.errors import UserError
 from cslib.filters import Filters
 
@@ -39,10 +39,11 @@ def test_scope_narrows_filters():
     director = Grant("director", ("Growth", "Scale"))
     assert scope(Filters(), director).csm_team == ("Growth", "Scale")
     assert scope(Filters(csm_team=("Growth",)), director).csm_team == ("Growth",)
-    assert scope(Filters(csm_team=("Enterprise",)), director).csm_team == (NO_ACCESS,)
+    denied = scope(Filters(csm_team=("Enterprise",)), director)
+    assert denied.deny_all and denied.where() == ("false", [])
     csm = Grant("csm", (), "Ben Okafor")
     assert scope(Filters(segment=("smb",)), csm) == Filters(segment=("smb",), csm=("Ben Okafor",))
-    assert scope(Filters(csm=("Ana Lima",)), csm).csm == (NO_ACCESS,)
+    assert scope(Filters(csm=("Ana Lima",)), csm).where("a") == ("false", [])
     assert scope(Filters(segment=("smb",)), Grant("executive")) == Filters(segment=("smb",))
 
 
@@ -60,3 +61,37 @@ def test_bad_role_maps_are_one_line(tmp_path, text, message):
     with pytest.raises(UserError) as err:
         load_role_map(path)
     assert str(err.value) == f"{path}: {message}"
+
+
+def test_an_empty_scope_is_no_rows_not_a_magic_value():
+    """A scope that leaves nothing is a false predicate; no filter value stands for it, so no
+    account can ever match it, whatever its team or CSM is called."""
+    denied = scope(Filters(csm_team=("Enterprise",)), Grant("director", ("Growth",)))
+    assert denied.csm_team == ("Enterprise",)  # the user's own choice is kept as it was
+    assert denied.where("a") == ("false", [])
+    assert "deny_all" in denied.as_dict() and "deny_all" not in Filters().as_dict()
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ('[users."Ana@X.com"]\nrole = "executive"\n[users."ana@x.com "]\nrole = "csm"\ncsm = "Ana"\n',
+         "the same e-mail address appears twice"),
+        ('[users."ana@x.com"]\nrole = "csm"\ncsm = "Ana"\n[users."ANA@X.COM"]\nrole = "executive"\n',
+         "the same e-mail address appears twice"),
+    ],
+)
+def test_duplicate_emails_are_an_error(tmp_path, content, message):
+    path = tmp_path / "roles.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UserError, match=message):
+        load_role_map(path)
+
+
+def test_a_role_map_that_is_not_utf8_or_is_a_folder_is_one_line(tmp_path):
+    latin = tmp_path / "roles.toml"
+    latin.write_bytes('[users."jos\u00e9@x.com"]\nrole = "executive"\n'.encode("latin-1"))
+    with pytest.raises(UserError, match=r"not UTF-8 text \(byte 11\); save the role map as UTF-8"):
+        load_role_map(latin)
+    with pytest.raises(UserError, match="is a folder; the role map is a TOML file"):
+        load_role_map(tmp_path)

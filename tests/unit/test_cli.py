@@ -17,7 +17,8 @@ def test_report_on_missing_database_is_one_line(tmp_path):
     missing = tmp_path / "nope.duckdb"
     proc = _run("report", "kpis", "--db", str(missing))
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"error: {missing}: database not found (run 'python -m cslib demo' first)"
+    assert proc.stderr.strip() == (f"error: {missing}: database not found "
+                                   "(build it with 'python -m cslib demo' or import your data)")
     assert "Traceback" not in proc.stderr
 
 
