@@ -174,9 +174,12 @@ def health_rate_trend(
 
     level: 'overall' (group 'all'), 'csm_team' or 'csm'. Columns: month, group, active_accounts,
     arr, healthy_arr, unhealthy_arr, deferred_arr, prev_healthy_arr, health_rate
-    (healthy_arr / arr), health_rate_mom (healthy_arr / prev_healthy_arr). Healthy ARR leaves
-    deferred accounts out (they count as unhealthy, DOMAIN.md section 3). Ratios are
-    fractions, NaN when the denominator is 0 or the month before the data is needed.
+    (healthy_arr / arr), health_rate_mom (healthy_arr / prev_healthy_arr), scored_accounts
+    (active accounts with a month-end score). Healthy ARR leaves deferred accounts out (they
+    count as unhealthy, DOMAIN.md section 3). Ratios are fractions, NaN when the denominator
+    is 0 or the month before the data is needed. A group-month with active accounts but
+    none scored has no health data: healthy_arr, unhealthy_arr, health_rate and
+    health_rate_mom are NaN there, never 0 (cslib.metrics.health_data_status says why).
     Each month uses its own slice (as cslib.metrics does).
     """
     from .months import data_months, shift_month
@@ -195,22 +198,27 @@ def health_rate_trend(
         sql = sql.replace(_GROUP_MARKER, f"f.{column}")
     raw = query(conn, sql, [query_start, month, *params])
     columns = ["active_accounts", "arr", "healthy_arr", "unhealthy_arr", "deferred_arr"]
+    out_columns = ["month", "group", *columns, "prev_healthy_arr", "health_rate", "health_rate_mom", "scored_accounts"]
     frames = []
     for group, part in raw.groupby("group_name", sort=True):
-        frame = part.set_index("month")[columns].reindex(calendar).fillna(0)
-        frame["prev_healthy_arr"] = frame["healthy_arr"].shift(1)
+        frame = part.set_index("month")[[*columns, "scored_accounts"]].reindex(calendar).fillna(0)
+        # a month with active accounts but no score has no health data: unknown, not zero
+        no_health = (frame["active_accounts"] > 0) & (frame["scored_accounts"] == 0)
+        frame["prev_healthy_arr"] = frame["healthy_arr"].where(~no_health).shift(1)
         if query_start < first:
             frame.loc[first, "prev_healthy_arr"] = np.nan
+        frame.loc[no_health, ["healthy_arr", "unhealthy_arr"]] = np.nan
         frame["group"] = group
         frames.append(frame.rename_axis("month").reset_index())
     if not frames:
-        return pd.DataFrame(columns=["month", "group", *columns, "prev_healthy_arr", "health_rate", "health_rate_mom"])
+        return pd.DataFrame(columns=out_columns)
     out = pd.concat(frames, ignore_index=True)
     out = out[out["month"] >= start].reset_index(drop=True)
     out["active_accounts"] = out["active_accounts"].astype("int64")
+    out["scored_accounts"] = out["scored_accounts"].astype("int64")
     out["health_rate"] = out["healthy_arr"] / out["arr"].where(out["arr"] != 0)
     out["health_rate_mom"] = out["healthy_arr"] / out["prev_healthy_arr"].where(out["prev_healthy_arr"] != 0)
-    return out[["month", "group", *columns, "prev_healthy_arr", "health_rate", "health_rate_mom"]]
+    return out[out_columns]
 
 
 def team_table(trend: pd.DataFrame, month: str) -> pd.DataFrame:
@@ -223,15 +231,26 @@ def team_table(trend: pd.DataFrame, month: str) -> pd.DataFrame:
 
 def flows_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     """``report flows``: matrix_accounts, matrix_arr (from-state rows, to-state columns),
-    healthy_bridge and unhealthy_bridge (label, kind, arr, accounts) of the month."""
+    healthy_bridge and unhealthy_bridge (label, kind, arr, accounts, note) of the month.
+
+    When nothing in the slice is scored this month (cslib.metrics.health_data_status) the
+    bridges are n/a: arr and accounts are null (not 0) and ``note`` says why. The matrix
+    stays: it counts accounts, and shows them all in the Unscored column.
+    """
+    from .metrics import NO_HEALTH_DATA, health_data_status
+
     month = resolve_month(conn, args.month)
-    matrix = transition_matrix(conn, args.filters, month)
-    both = bridges(conn, args.filters, month)
+    matrix, both = month_flows(conn, args.filters, month)
+    status = health_data_status(conn, args.filters, month)
     tables = {
         "matrix_accounts": matrix_table(matrix, "accounts").reset_index(names="from"),
         "matrix_arr": matrix_table(matrix, "arr").reset_index(names="from"),
     }
     for bridge in BRIDGES:
-        part = both[both["bridge"] == bridge]
-        tables[f"{bridge}_bridge"] = part[["step", "label", "kind", "arr", "accounts"]].reset_index(drop=True)
+        part = both[both["bridge"] == bridge][["step", "label", "kind", "arr", "accounts"]].reset_index(drop=True)
+        part["note"] = None if status.ok else f"{NO_HEALTH_DATA}: {status.reason}"
+        if not status.ok:
+            for column in ("arr", "accounts"):
+                part[column] = pd.Series([None] * len(part), index=part.index, dtype=object)
+        tables[f"{bridge}_bridge"] = part
     return month, tables

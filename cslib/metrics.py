@@ -7,6 +7,13 @@ mart, ``cslib/sql/kpi_monthly.sql``) for the accounts in a ``Filters`` slice. Mo
 
 Start MRR of month M is the sum of ``prev_mrr`` over the slice's rows of M. A ratio
 whose denominator is 0 (or unknown) is NaN, never 0 and never an exception.
+
+n/a, never a false zero: when the slice has active accounts in a month but none of them
+has a month-end health score (no usage imported, or too few weeks of it), healthy ARR,
+health rate and health-rate MoM are NaN (None in tiles and reports), not 0. A slice where
+some accounts are scored keeps the definitions below (unscored ARR in the denominator).
+``health_data_status`` and ``renewal_data_status`` say why a value is n/a; every page and
+report takes its reason from them.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import numpy as np
@@ -40,6 +47,7 @@ MOVEMENT_COLUMNS: tuple[str, ...] = (
 
 COMPONENTS: tuple[str, ...] = (
     "active_accounts",
+    "scored_accounts",
     "mrr",
     "arr",
     "healthy_arr",
@@ -61,6 +69,41 @@ COMPONENTS: tuple[str, ...] = (
 )
 
 _FILTER_MARKER = "/* filter_predicate */ true"
+
+#: The metrics that need a month-end health score: n/a when nothing in the slice is scored.
+HEALTH_METRICS: tuple[str, ...] = ("healthy_arr", "health_rate", "health_rate_mom")
+#: The metrics that need decided renewals due in the month.
+RENEWAL_METRICS: tuple[str, ...] = ("renewal_rate_arr", "renewal_rate_count")
+
+#: What the pages and reports say instead of a false 0% (followed by ": <reason>").
+NO_HEALTH_DATA = "No health data"
+NO_RENEWAL_DATA = "No renewal rate"
+
+#: Why a value is n/a (shown after "No health data: " / "No renewal rate: " on the pages).
+NO_USAGE_IMPORTED = "no usage data was imported"
+NO_ACTIVE_ACCOUNTS = "no active accounts in this slice"
+NO_USAGE_THIS_MONTH = "no account in this slice has usage data in this month"
+NO_RENEWALS_IN_DATA = "no renewals in the data"
+NO_RENEWALS_DUE = "no renewals due in this month"
+RENEWALS_ALL_PENDING = "the renewals due in this month are all still pending"
+NO_PREVIOUS_MONTH = "no previous month in the data"
+NO_PREVIOUS_HEALTHY = "no healthy ARR in the previous month"
+NO_HEALTH_PREVIOUS_MONTH = "no health data in the previous month"
+NO_START_MRR = "no MRR at the start of the month"
+
+
+def too_few_weeks(min_weeks: int | None) -> str:
+    """The reason when accounts have usage rows but none has enough weeks for a score."""
+    needs = f" (needs {min_weeks} week{'' if min_weeks == 1 else 's'})" if min_weeks else ""
+    return f"no account in this slice has enough weeks of usage to be scored{needs}"
+
+
+class DataStatus(NamedTuple):
+    """Whether a slice's month has the data a metric needs; ``reason`` (None when ok) is
+    a lower-case phrase for a message such as "No health data: <reason>"."""
+
+    ok: bool
+    reason: str | None
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -196,15 +239,87 @@ def latest_month(conn: duckdb.DuckDBPyConnection) -> str:
     return data_months(conn)[1]
 
 
+def _filtered(name: str, filters: Filters, alias: str = "") -> tuple[str, list[Any]]:
+    """cslib/sql/<name>.sql with the slice's predicate in place of the filter marker."""
+    predicate, params = filters.where(alias)
+    sql = sql_file(name)
+    if sql.count(_FILTER_MARKER) != 1:
+        raise RuntimeError(f"{name}.sql must contain the filter marker exactly once")
+    return sql.replace(_FILTER_MARKER, predicate), params
+
+
 def _components(
     conn: duckdb.DuckDBPyConnection, filters: Filters, first: str, last: str
 ) -> pd.DataFrame:
     """kpi_monthly.sql for months first..last (inclusive) over the filtered slice."""
-    predicate, params = filters.where()
-    sql = sql_file("kpi_monthly")
-    if sql.count(_FILTER_MARKER) != 1:
-        raise RuntimeError("kpi_monthly.sql must contain the filter marker exactly once")
-    return query(conn, sql.replace(_FILTER_MARKER, predicate), [first, last, *params])
+    sql, params = _filtered("kpi_monthly", filters)
+    return query(conn, sql, [first, last, *params])
+
+
+def min_weeks(conn: duckdb.DuckDBPyConnection) -> int | None:
+    """The scorecard's min_weeks (weeks of usage an account needs for a score), from
+    ``cfg_score_params``; None when the database has no such setting."""
+    try:
+        df = query(conn, "select min_weeks from cfg_score_params limit 1")
+    except duckdb.Error:
+        return None
+    if df.empty or pd.isna(df["min_weeks"].iloc[0]):
+        return None
+    return int(df["min_weeks"].iloc[0])
+
+
+def _status_row(conn: duckdb.DuckDBPyConnection, filters: Filters, month: str) -> dict[str, int]:
+    sql, params = _filtered("kpi_data_status", filters, "a")
+    row = query(conn, sql, [month, *params]).iloc[0]
+    return {k: int(row[k]) for k in row.index}
+
+
+def _resolve(conn: duckdb.DuckDBPyConnection, month: str | None) -> str:
+    first, last = data_months(conn)
+    return last if month is None else check_month(month, first, last)
+
+
+def health_data_status(
+    conn: duckdb.DuckDBPyConnection, filters: Filters, month: str | None = None
+) -> DataStatus:
+    """Does the slice have health data in ``month`` (None = latest)? The one place that
+    says why health rate, health-rate MoM, healthy ARR, the nine-box, the flows and the
+    commissions are n/a.
+
+    ok when at least one active account of the slice has a month-end score. Otherwise the
+    reason, checked in this order: NO_USAGE_IMPORTED (``health_weekly`` is empty),
+    NO_ACTIVE_ACCOUNTS, NO_USAGE_THIS_MONTH (the slice's active accounts have no usage week
+    starting in the month), else ``too_few_weeks(min_weeks)``. UserError for a bad month.
+    """
+    month = _resolve(conn, month)
+    row = _status_row(conn, filters, month)
+    if row["scored_accounts"] > 0:
+        return DataStatus(True, None)
+    if row["any_health_rows"] == 0:
+        return DataStatus(False, NO_USAGE_IMPORTED)
+    if row["active_accounts"] == 0:
+        return DataStatus(False, NO_ACTIVE_ACCOUNTS)
+    sql, params = _filtered("kpi_usage_in_month", filters, "a")
+    if int(query(conn, sql, [month, *params])["usage_accounts"].iloc[0]) == 0:
+        return DataStatus(False, NO_USAGE_THIS_MONTH)
+    return DataStatus(False, too_few_weeks(min_weeks(conn)))
+
+
+def renewal_data_status(
+    conn: duckdb.DuckDBPyConnection, filters: Filters, month: str | None = None
+) -> DataStatus:
+    """Are there decided renewals due in ``month`` (None = latest) in the slice? ok when
+    at least one; else NO_RENEWALS_IN_DATA (none at all, any month or account),
+    NO_RENEWALS_DUE (none due in the slice this month) or RENEWALS_ALL_PENDING."""
+    month = _resolve(conn, month)
+    row = _status_row(conn, filters, month)
+    if row["renewals_decided"] > 0:
+        return DataStatus(True, None)
+    if row["renewals_in_data"] == 0:
+        return DataStatus(False, NO_RENEWALS_IN_DATA)
+    if row["renewals_due"] == 0:
+        return DataStatus(False, NO_RENEWALS_DUE)
+    return DataStatus(False, RENEWALS_ALL_PENDING)
 
 
 def kpi_series(
@@ -240,13 +355,17 @@ def kpi_series(
         .rename_axis("month")
         .reset_index()
     )
-    for column in ("active_accounts", "renewals_due", "renewals_decided", "renewals_renewed"):
+    for column in ("active_accounts", "scored_accounts", "renewals_due", "renewals_decided", "renewals_renewed"):
         frame[column] = frame[column].astype("int64")
     frame["prev_healthy_arr"] = frame["healthy_arr"].shift(1)
     if query_start < first:  # the month before the data is unknown, not zero
         frame.loc[frame["month"] == first, "prev_healthy_arr"] = np.nan
+    # a month with active accounts but no score: health is unknown, not zero
+    no_health = (frame["active_accounts"] > 0) & (frame["scored_accounts"] == 0)
+    frame.loc[no_health.shift(1, fill_value=False).to_numpy(), "prev_healthy_arr"] = np.nan
     for name, metric in METRICS.items():
         frame[name] = metric.compute(frame)
+    frame.loc[no_health, list(HEALTH_METRICS)] = np.nan
     frame = frame[frame["month"] >= start].reset_index(drop=True)
     return frame[["month", *COMPONENTS, "prev_healthy_arr", *[m for m in METRICS if m not in COMPONENTS]]]
 
@@ -264,12 +383,39 @@ def kpi_tiles(
     """The Overview tiles for ``month`` (None = latest): one dict per name in TILES.
 
     Keys: name, label, value, previous (the month before; None before the data starts),
-    delta (value - previous), format ('money' or 'percent'). A value that is undefined
-    (zero denominator) is None, and so is any delta involving it.
+    delta (value - previous), format ('money' or 'percent'), reason. A value that is
+    undefined (zero denominator, or no health data) is None, and so is any delta involving
+    it; ``reason`` then says why (from health_data_status / renewal_data_status for the
+    health and renewal metrics), else it is None.
     """
     series = kpi_series(conn, filters, end_month=month, n_months=2)
     current = series.iloc[-1]
     previous = series.iloc[-2] if len(series) > 1 else None
+    statuses: dict[str, DataStatus] = {}
+
+    def status(kind: str) -> DataStatus:  # at most one query each, only when needed
+        if kind not in statuses:
+            check = health_data_status if kind == "health" else renewal_data_status
+            statuses[kind] = check(conn, filters, str(current["month"]))
+        return statuses[kind]
+
+    def reason(name: str) -> str | None:
+        if name in HEALTH_METRICS and not status("health").ok:
+            return status("health").reason
+        if name in RENEWAL_METRICS:
+            return status("renewal").reason or NO_RENEWALS_DUE
+        if int(current["active_accounts"]) == 0:
+            return NO_ACTIVE_ACCOUNTS
+        if name == "health_rate_mom":
+            if previous is None:
+                return NO_PREVIOUS_MONTH
+            if int(previous["active_accounts"]) > 0 and int(previous["scored_accounts"]) == 0:
+                return NO_HEALTH_PREVIOUS_MONTH
+            return NO_PREVIOUS_HEALTHY
+        if name in ("nrr", "grr", "net_mrr_churn_rate"):
+            return NO_START_MRR
+        return None
+
     tiles = []
     for name in TILES:
         metric = METRICS[name]
@@ -284,6 +430,7 @@ def kpi_tiles(
                 "previous": prev,
                 "delta": delta,
                 "format": metric.format,
+                "reason": reason(name) if value is None else None,
             }
         )
     return tiles

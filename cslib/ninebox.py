@@ -468,7 +468,20 @@ def closed_alert_ids(store) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- report
 def ninebox_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
-    """``python -m cslib report ninebox``: the grid (9 rows) and the unscored row."""
+    """``python -m cslib report ninebox``: the grid (9 rows) and the unscored row.
+
+    When nothing in the slice is scored (cslib.metrics.health_data_status), the grid is
+    n/a: its numbers are null (not 0) and ``note`` says why; the unscored row keeps them.
+    """
+    from .metrics import NO_HEALTH_DATA, health_data_status
+
     month = args.month or data_months(conn)[1]
     summary = grid_summary(conn, args.filters, month)
-    return month, {"grid": summary["grid"], "unscored": summary["unscored"]}
+    grid = summary["grid"].copy()
+    status = health_data_status(conn, args.filters, month)
+    grid["note"] = None if status.ok else f"{NO_HEALTH_DATA}: {status.reason}"
+    if not status.ok:
+        for column in ("accounts", "arr", "arr_share", "accounts_share", "prev_accounts", "prev_arr",
+                       "delta_accounts", "delta_arr"):
+            grid[column] = pd.Series([None] * len(grid), index=grid.index, dtype=object)
+    return month, {"grid": grid, "unscored": summary["unscored"]}

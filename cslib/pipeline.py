@@ -18,8 +18,9 @@ from .db import replace_atomically, sql_file
 #: SQL models in build order (file names in cslib/sql without .sql).
 MODELS: tuple[str, ...] = (
     "stg_revenue",  # month_start, mrr per account x month x product
-    "health_weekly",  # weekly score + every indicator's points (needs cfg_* from scorecard)
+    "stg_usage_weekly",  # usage per account x Monday week x metric/feature, missing weeks filled (cfg_metrics, stg_revenue)
     "health_indicator_weekly",  # the score explained: window points per account x week x indicator
+    "health_weekly",  # weekly score and tier (sum of health_indicator_weekly's window points)
     "mrr_movements",  # account x month x product movements
     "account_month",  # the account-month mart (needs health_weekly, value-tier config)
     # models behind single pages

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cslib import alerts, appstore, charts, charts_flows, flows
+from cslib import alerts, appstore, charts, charts_flows, flows, metrics
 from cslib.errors import UserError
-from ui import data, sidebar
+from ui import data, na, sidebar
 
 TREND_LEVEL_LABELS = {"overall": "All accounts", "csm_team": "CSM team", "csm": "CSM"}
 ALL_CSMS = "All CSMs"
@@ -30,7 +30,12 @@ def _money_table(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.map(charts.format_money)
 
 
-def _tiles(trend: pd.DataFrame, month: str) -> None:
+def _percent_or_na(value) -> str:
+    """A health rate for the team table: 'n/a' (never '0.0%') when it is undefined."""
+    return na.NA if pd.isna(value) else charts.format_percent(value)
+
+
+def _tiles(trend: pd.DataFrame, month: str, health: metrics.DataStatus) -> None:
     rows = trend.set_index("month")
     now = rows.loc[month]
     months = list(rows.index)
@@ -47,9 +52,11 @@ def _tiles(trend: pd.DataFrame, month: str) -> None:
     for column, (label, key, fmt, help_text) in zip(st.columns(len(specs)), specs):
         value = now[key]
         delta = None if prev is None else value - prev[key]
+        if not health.ok:  # nothing scored: n/a with the reason, never $0 or 0.0%
+            value, delta, help_text = None, None, f"n/a: {health.reason}. {help_text}"
         column.metric(
             label,
-            charts.format_value(value, fmt),
+            na.NA if pd.isna(value) else charts.format_value(value, fmt),
             delta=charts.format_delta(delta, fmt),
             help=help_text,
             border=True,
@@ -77,8 +84,11 @@ def _matrix_panel(version, filters, month: str) -> None:
         _chart(data.chart_spec(charts_flows.flow_bars, matrix, value=value))
 
 
-def _bridge_panel(version, filters, month: str) -> None:
+def _bridge_panel(version, filters, month: str, health: metrics.DataStatus) -> None:
     st.subheader("Healthy and unhealthy ARR bridges")
+    if na.show_health(health, sidebar.month_label(month),
+                      "The healthy and unhealthy ARR bridges are n/a: they need month-end health tiers."):
+        return
     _matrix, both = data.cached(flows.month_flows, version, filters, month)
     columns = st.columns(2)
     for column, bridge in zip(columns, flows.BRIDGES):
@@ -116,9 +126,9 @@ def _trend_panel(version, filters, month: str, overall: pd.DataFrame) -> None:
     teams = flows.team_table(by_team, month)
     shown = teams.rename(columns={"group": "CSM team", "active_accounts": "Accounts"})
     for col, label in (("arr", "ARR"), ("healthy_arr", "Healthy ARR"), ("unhealthy_arr", "Unhealthy ARR")):
-        shown[label] = shown.pop(col).map(charts.format_money)
-    shown["Health rate"] = shown.pop("health_rate").map(charts.format_percent)
-    shown["Health-rate MoM"] = shown.pop("health_rate_mom").map(charts.format_percent)
+        shown[label] = shown.pop(col).map(lambda v: na.NA if pd.isna(v) else charts.format_money(v))
+    shown["Health rate"] = shown.pop("health_rate").map(_percent_or_na)
+    shown["Health-rate MoM"] = shown.pop("health_rate_mom").map(_percent_or_na)
     st.dataframe(shown, hide_index=True, width="stretch")
 
 
@@ -248,9 +258,15 @@ def render() -> None:
             "Widen the filters in the sidebar (or use Reset filters)."
         )
         return
-    _tiles(trend, month)
+    health = data.cached(metrics.health_data_status, version, filters, month)
+    na.show_health(
+        health, sidebar.month_label(month),
+        "Healthy ARR, unhealthy ARR, health rate and health-rate MoM are n/a, not 0: every active "
+        "account of the slice is unscored (the transition matrix shows them in the Unscored column).",
+    )
+    _tiles(trend, month, health)
     _matrix_panel(version, filters, month)
-    _bridge_panel(version, filters, month)
+    _bridge_panel(version, filters, month, health)
     _trend_panel(version, filters, month, trend)
     _alerts_panel(version, filters, month)
     _tradeoff_panel(version, filters, month)

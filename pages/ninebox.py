@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import appstore, charts, charts_ninebox, ninebox
+from cslib import appstore, charts, charts_ninebox, metrics, ninebox
 from cslib.errors import UserError
-from ui import data, sidebar
+from ui import data, na, sidebar
 
 GRID_KEY = "ninebox_grid"
 CELL_KEY = "ninebox_cell"
@@ -288,6 +288,16 @@ def render() -> None:
         st.info(
             f"No active accounts match the selected filters in {sidebar.month_label(month)}. "
             "Widen the filters in the sidebar (or use Reset filters)."
+        )
+        return
+
+    health = data.cached(metrics.health_data_status, selection.version, filters, month)
+    if not health.ok:
+        total = summary["total"].iloc[0]
+        na.show_health(
+            health, sidebar.month_label(month),
+            f"The nine-box places accounts by their month-end health tier; all {_n_accounts(total['accounts'])} "
+            f"({charts.format_money(total['arr'])} ARR) are unscored, so there is no grid and no book to compare.",
         )
         return
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts
+from cslib import charts, metrics
 from cslib.metrics import METRICS
-from ui import data, sidebar
+from ui import data, na, sidebar
 
 #: tile rows: what an executive reads first (size and health), then retention
 TILE_ROWS: tuple[tuple[str, ...], ...] = (
@@ -21,11 +21,13 @@ TREND_MONTHS = 12
 
 
 def _tile(container, tile: dict) -> None:
+    description = METRICS[tile["name"]].description if tile["name"] in METRICS else None
+    reason = tile.get("reason") if tile["value"] is None else None
     container.metric(
         tile["label"],
-        charts.format_value(tile["value"], tile["format"]),
+        na.NA if reason else charts.format_value(tile["value"], tile["format"]),
         delta=charts.format_delta(tile["delta"], tile["format"]),
-        help=METRICS[tile["name"]].description if tile["name"] in METRICS else None,
+        help=f"n/a: {reason}. {description or ''}".strip() if reason else description,
         border=True,
     )
 
@@ -64,6 +66,11 @@ def render() -> None:
         )
         return
 
+    health = data.cached(metrics.health_data_status, selection.version, filters, month)
+    na.show_health(
+        health, sidebar.month_label(month),
+        "Health rate and health-rate MoM are n/a, not 0%: a health score needs enough weeks of usage data.",
+    )
     tiles = {t["name"]: t for t in data.kpi_tiles(selection.version, filters, month)}
     tiles["active_accounts"] = _active_accounts_tile(series, month)
     shown = {name for row in TILE_ROWS for name in row}
@@ -73,9 +80,13 @@ def render() -> None:
         for column, name in zip(st.columns(len(row)), row):
             if name in tiles:
                 _tile(column, tiles[name])
+    if any(tiles[n]["value"] is None for n in metrics.RENEWAL_METRICS if n in tiles):
+        renewals = data.cached(metrics.renewal_data_status, selection.version, filters, month)
+        if not renewals.ok:
+            st.caption(na.renewal_message(renewals, sidebar.month_label(month)))
     st.caption(
         "Deltas compare with the previous month; percentages change in percentage points (pp). "
-        "Non-target accounts are "
+        "n/a: not enough data for the value (hover over the tile for the reason). Non-target accounts are "
         + ("included." if filters.include_non_target else "excluded (see the sidebar).")
     )
 

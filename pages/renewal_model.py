@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts, charts_model, incentives, renewal_model, whatif
+from cslib import charts, charts_model, incentives, metrics, renewal_model, whatif
 from cslib.errors import UserError
-from ui import data, sidebar
+from ui import data, na, sidebar
 
 PREFIX = "renewal_model"
 WHATIF_KEY = f"{PREFIX}_whatif_scorecard"
@@ -235,6 +235,13 @@ def _incentive_section(selection) -> None:
         right.error(str(err))
         return
     per_csm, teams = data.cached(incentives.payout_tables, selection.version, selection.month, selection.filters, edited)
+    health = data.cached(metrics.health_data_status, selection.version, selection.filters, selection.month)
+    if not health.ok:  # nothing scored in the slice: every commission is n/a, not 0.00
+        with right:
+            na.show_health(health, sidebar.month_label(selection.month),
+                           "Commissions are n/a, not 0: they are paid on healthy MRR, and no account "
+                           "of the selected books has a health score.")
+        return
     money = {
         c: st.column_config.NumberColumn(label, format="dollar")
         for c, label in (("mrr", "MRR"), ("healthy_mrr", "Healthy MRR"), ("prev_mrr", "MRR last month"),
@@ -249,7 +256,13 @@ def _incentive_section(selection) -> None:
         st.markdown("Per CSM")
         st.dataframe(per_csm, hide_index=True, width="stretch", height=300,
                      column_config={**money, "mom": st.column_config.NumberColumn("MoM", format="percent"),
-                                    "health_rate": st.column_config.NumberColumn("Health rate", format="percent")})
+                                    "health_rate": st.column_config.NumberColumn("Health rate", format="percent"),
+                                    "scored_accounts": "Scored accounts", "note": "Why n/a"})
+        without = per_csm[per_csm["commission"].isna()]
+        if len(without):
+            st.caption(f"Commission n/a for {len(without)} CSM{'s' if len(without) > 1 else ''} "
+                       "whose book has no scored account this month (the reason is in the last column); "
+                       "their team's commission adds only the CSMs with health data.")
     st.caption("Deferred renewals count as unhealthy: an account whose latest renewal due by the month end has no "
                "renewal order yet is not healthy MRR. MoM n/a (no healthy MRR last month) pays the neutral coefficient.")
 

@@ -16,6 +16,8 @@ final as (
         month,
         /* group_key */ 'all' as group_name,
         count(*) filter (where is_active) as active_accounts,
+        -- active accounts with a month-end score (deferred ones too): 0 -> health n/a
+        count(*) filter (where is_active and health_tier <> 'unscored') as scored_accounts,
         coalesce(sum(arr) filter (where is_active), 0) as arr,
         coalesce(sum(arr) filter (where state = 'healthy'), 0) as healthy_arr,
         coalesce(sum(arr) filter (where state in ('unhealthy', 'deferred')), 0) as unhealthy_arr,

@@ -5,7 +5,8 @@
 -- predicate of cslib.filters.Filters.where() (whitelisted identifiers and '?' only); as
 -- written the query runs unfiltered.
 -- Grain: one row per month that has rows in the filtered slice. Money per month (MRR)
--- or per year (ARR); movements signed (contraction and churn <= 0).
+-- or per year (ARR); movements signed (contraction and churn <= 0). scored_accounts counts
+-- the active accounts with a month-end health score (cslib.metrics: none -> health n/a).
 with account_months as (
     select * from account_month
     where month >= ?
@@ -17,6 +18,8 @@ final as (
     select
         month,
         count(*) filter (where is_active) as active_accounts,
+        -- active accounts with a month-end score: 0 makes every health metric n/a
+        count(*) filter (where is_active and health_tier <> 'unscored') as scored_accounts,
         sum(mrr) as mrr,
         sum(arr) as arr,
         coalesce(sum(arr) filter (where is_active and health_tier = 'healthy' and not is_deferred), 0) as healthy_arr,

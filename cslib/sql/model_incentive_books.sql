@@ -48,7 +48,10 @@ final as (
             as healthy_mrr,
         coalesce(sum(f.mrr) filter (where f.month_start < p.month_start), 0) as prev_mrr,
         coalesce(sum(f.mrr) filter (where f.month_start < p.month_start and f.is_incentive_healthy), 0)
-            as prev_healthy_mrr
+            as prev_healthy_mrr,
+        -- accounts of the month with a month-end score: 0 -> no health data, commission n/a
+        count(*) filter (where f.month_start = p.month_start and f.health_tier <> 'unscored')
+            as scored_accounts
     from flagged as f
     cross join params as p
     group by f.csm

@@ -168,3 +168,35 @@ def test_alert_waterfall_explains_one_comparable_alert():
                     "This week": (0.0, 60.0)}
     with pytest.raises(ValueError):
         charts_flows.alert_waterfall(alert.assign(score=None))
+
+
+# --------------------------------------------------------------------------- n/a, never a false zero
+@pytest.fixture(scope="module")
+def no_usage_db(tmp_path_factory):
+    from tests_support.na_book import build_no_usage_book
+
+    return build_no_usage_book(tmp_path_factory.mktemp("flows_no_usage") / "no_usage.duckdb")
+
+
+def test_without_usage_flows_say_no_health_data(app_on, no_usage_db, tmp_path, monkeypatch):
+    """tests_support/na_book.py: three active accounts, none scored. Health tiles n/a, the
+    bridges replaced by the reason, the matrix shows everybody unscored."""
+    from tests_support.na_book import FALSE_ZERO, apptest_text
+
+    monkeypatch.setenv("HEALTHGRID_APP_DB", str(tmp_path / "store.sqlite"))
+    at = app_on(no_usage_db)
+    at.switch_page(PAGE)
+    at.run()
+    _clean(at)
+    tiles = _tiles(at)
+    assert [tiles[k] for k in ("Healthy ARR", "Unhealthy ARR", "Health rate", "Health-rate MoM")] == ["n/a"] * 4
+    infos = [i.value for i in at.info]
+    assert infos[0].startswith("**No health data** for Mar 2026: no usage data was imported. Healthy ARR,")
+    assert infos[1].startswith("**No health data** for Mar 2026: no usage data was imported. The healthy "
+                               "and unhealthy ARR bridges are n/a")
+    matrix = at.dataframe[0].value
+    assert matrix.loc["Unscored", "Unscored"] == "$74.4K"  # everybody stayed unscored
+    teams = at.dataframe[1].value.set_index("CSM team")
+    assert teams.loc["North", "Health rate"] == teams.loc["South", "Health rate"] == "n/a"
+    assert teams.loc["North", "Healthy ARR"] == "n/a" and teams.loc["North", "ARR"] == "$44.4K"
+    assert not FALSE_ZERO.search(apptest_text(at))

@@ -207,3 +207,28 @@ def test_small_demo_renders_and_drills_down(small_demo_db, open_page):
         _choose(at, cell)
         count = next(m.value for m in at.metric if m.label == "Accounts")
         assert len(at.dataframe[0].value) == int(count.replace(",", ""))
+
+
+# --------------------------------------------------------------------------- n/a, never a false zero
+@pytest.fixture(scope="module")
+def no_usage_db(tmp_path_factory):
+    from tests_support.na_book import build_no_usage_book
+
+    return build_no_usage_book(tmp_path_factory.mktemp("ninebox_no_usage") / "no_usage.duckdb")
+
+
+def test_without_usage_the_grid_says_no_health_data(no_usage_db, open_page):
+    """tests_support/na_book.py: three active accounts (74,400 ARR), none scored."""
+    from tests_support.na_book import FALSE_ZERO, apptest_text
+
+    at = open_page(no_usage_db)
+    assert at.title[0].value == "Nine-box · Mar 2026"
+    infos = [i.value for i in at.info]
+    assert infos == [
+        "**No health data** for Mar 2026: no usage data was imported. The nine-box places accounts by "
+        "their month-end health tier; all 3 accounts ($74.4K ARR) are unscored, so there is no grid "
+        "and no book to compare."
+    ]
+    assert not at.get("vega_lite_chart")  # no empty grid, no empty books
+    assert "ninebox_cell" not in [s.key for s in at.selectbox]  # no cell to drill into
+    assert not FALSE_ZERO.search(apptest_text(at))

@@ -113,7 +113,10 @@ def test_month_switch(tiny_db, app_on):
     tiles = _tiles(at)
     assert tiles["ARR"] == "$204K"
     assert tiles["Health rate"] == "52.9%"
-    assert tiles["Renewal rate (ARR)"] == "–"  # nothing due in February
+    assert tiles["Renewal rate (ARR)"] == "n/a"  # nothing due in February, and it says so
+    renewal_tile = next(m for m in at.metric if m.label == "Renewal rate (ARR)")
+    assert renewal_tile.help.startswith("n/a: no renewals due in this month.")
+    assert "**No renewal rate** for Feb 2026: no renewals due in this month." in [c.value for c in at.caption]
     assert _deltas(at)["ARR"] == "+$24.0K"
     assert at.query_params["month"] == "2026-02"
 
@@ -289,3 +292,44 @@ def test_database_from_an_older_version_asks_for_a_rebuild(tmp_path, app_on):
     at.run()
     assert not at.exception
     assert any("older version of Healthgrid" in e.value and "mrr_movements" in e.value for e in at.error)
+
+
+# --------------------------------------------------------------------------- n/a, never a false zero
+@pytest.fixture(scope="module")
+def no_usage_db(tmp_path_factory):
+    from tests_support.na_book import build_no_usage_book
+
+    return build_no_usage_book(tmp_path_factory.mktemp("no_usage") / "no_usage.duckdb")
+
+
+def test_without_usage_the_overview_says_no_health_data_not_zero(no_usage_db, app_on):
+    """tests_support/na_book.py: imported without usage_weekly.csv, every account unscored."""
+    from tests_support.na_book import FALSE_ZERO, apptest_text
+
+    at = app_on(no_usage_db).run()
+    _assert_clean(at)
+    assert "Mar 2026" in at.title[0].value
+    tiles = _tiles(at)
+    assert tiles["Health rate"] == "n/a" and tiles["Health rate MoM"] == "n/a"
+    assert _deltas(at)["Health rate"] == "" and _deltas(at)["Health rate MoM"] == ""
+    # the rest of the page is unaffected and hand-computed
+    assert (tiles["ARR"], tiles["NRR"], tiles["GRR"], tiles["Active accounts"]) == ("$74.4K", "103.3%", "95.0%", "3")
+    assert tiles["Renewal rate (ARR)"] == tiles["Renewal rate (count)"] == "n/a"
+    infos = [i.value for i in at.info]
+    assert len(infos) == 1 and infos[0].startswith("**No health data** for Mar 2026: no usage data was imported.")
+    health_tile = next(m for m in at.metric if m.label == "Health rate")
+    assert health_tile.help.startswith("n/a: no usage data was imported.")
+    assert "**No renewal rate** for Mar 2026: no renewals in the data." in [c.value for c in at.caption]
+    text = apptest_text(at)
+    assert "0.0%" in "it would catch 0.0%" and FALSE_ZERO.search("Health rate 0.0%")  # the check can fail
+    assert not FALSE_ZERO.search(text), text
+    assert "None" not in text and "nan" not in text.lower().replace("financ", "")
+
+
+def test_a_scored_slice_with_no_healthy_account_keeps_its_real_zero(tiny_db, app_on):
+    """Tiny book, mid_market: a2 is scored (at risk) and a5 unscored. Something is scored,
+    so the rate keeps its definition: 0 healthy ARR / 84,000 ARR is a measured 0.0%."""
+    at = app_on(tiny_db, segment="mid_market").run()
+    _assert_clean(at)
+    assert _tiles(at)["Health rate"] == "0.0%"
+    assert not at.info

@@ -152,3 +152,45 @@ def test_report_incentives_prints_the_payouts(model_book_path):
 def test_report_model_on_a_book_without_history_is_a_user_error(model_book_path):
     with pytest.raises(UserError, match="decided renewals"):
         render_report("model", model_book_path, ReportArgs(month=None, filters=Filters()), "json")
+
+
+# --------------------------------------------------------------------------- n/a commissions
+# The MIXED book of tests_support/na_book.py: Ada's s is healthy (1,000 MRR both months),
+# Ben's u has too few weeks, Cy's w no usage, Dee's v is at risk in March (scored, 0 healthy).
+from cslib.metrics import NO_USAGE_IMPORTED, NO_USAGE_THIS_MONTH, too_few_weeks  # noqa: E402
+from tests_support.na_book import mixed_health_conn  # noqa: E402
+
+
+def test_a_book_without_scored_accounts_has_no_commission_and_says_why():
+    con = mixed_health_conn()
+    try:
+        out = incentives.csm_payouts(con, "2024-03", Filters(), PLAN).set_index("csm")
+        teams = incentives.team_payouts(out.reset_index()).set_index("csm_team")
+        ben_only = incentives.team_payouts(incentives.csm_payouts(con, "2024-03", Filters(csm=("Ben",)), PLAN))
+    finally:
+        con.close()
+    assert out["scored_accounts"].to_dict() == {"Ada": 1, "Ben": 0, "Cy": 0, "Dee": 1}
+    # Ada: 1,000 healthy MRR x 1% x coefficient(MoM 100% -> 1.0)
+    assert (out.loc["Ada", "commission"], out.loc["Ada", "coefficient"], out.loc["Ada", "note"]) == (10.0, 1.0, None)
+    # Dee is scored but not healthy: a real 0, paid as such
+    assert (out.loc["Dee", "commission"], out.loc["Dee", "healthy_mrr"], out.loc["Dee", "note"]) == (0.0, 0.0, None)
+    for csm, reason in (("Ben", too_few_weeks(3)), ("Cy", NO_USAGE_THIS_MONTH)):
+        row = out.loc[csm]
+        for column in ("commission", "coefficient", "healthy_mrr", "health_rate", "mom"):
+            assert math.isnan(row[column]), (csm, column)
+        assert row["note"] == reason
+        assert row["mrr"] > 0  # the book is there; only its health is not
+    # a team adds the CSMs with health data; a team with none is n/a
+    assert teams.loc["North", "commission"] == 10.0 and teams.loc["South", "commission"] == 0.0
+    assert math.isnan(ben_only["commission"].iloc[0]) and math.isnan(ben_only["healthy_mrr"].iloc[0])
+
+
+def test_report_incentives_on_a_company_without_usage_is_null(tmp_path):
+    from tests_support.na_book import build_no_usage_book
+
+    path = build_no_usage_book(tmp_path / "no_usage.duckdb")
+    payload = json.loads(render_report("incentives", path, ReportArgs(month="2026-03", filters=Filters()), "json"))
+    assert {r["csm"]: r["commission"] for r in payload["csms"]} == {"Ada": None, "Ben": None}
+    assert {r["csm"]: r["note"] for r in payload["csms"]} == {"Ada": NO_USAGE_IMPORTED, "Ben": NO_USAGE_IMPORTED}
+    assert [r["commission"] for r in payload["teams"]] == [None, None]
+    assert all(r["mrr"] > 0 for r in payload["csms"])

@@ -265,3 +265,132 @@ def test_every_metric_is_documented():
         assert metric.label.strip() and metric.formula.strip()
         assert len(metric.description.strip()) > 20, name
         assert metric.format in ("money", "percent", "count")
+
+
+# --------------------------------------------------------------------------- n/a, never a false zero
+# The MIXED book (tests_support/na_book.py): each CSM's book lacks health data for a
+# different reason; numbers computed by hand there.
+from cslib import metrics as _m  # noqa: E402
+from tests_support.na_book import MIXED_MIN_WEEKS, mixed_health_conn  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    con = mixed_health_conn()
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def no_usage():
+    con = mixed_health_conn(with_health=False, with_renewals=False)
+    yield con
+    con.close()
+
+
+def _tiles_by_name(con, filters, month="2024-03"):
+    return {t["name"]: t for t in kpi_tiles(con, filters, month)}
+
+
+def test_no_usage_rows_make_health_rate_none_with_the_reason(no_usage):
+    assert _m.health_data_status(no_usage, Filters(), "2024-03") == (False, "no usage data was imported")
+    tiles = _tiles_by_name(no_usage, Filters())
+    for name in ("health_rate", "health_rate_mom"):
+        assert tiles[name]["value"] is None and tiles[name]["delta"] is None, name
+        assert tiles[name]["previous"] is None, name  # February had no health data either
+        assert tiles[name]["reason"] == _m.NO_USAGE_IMPORTED, name
+    assert tiles["arr"]["value"] == 90_000 and tiles["arr"]["reason"] is None
+    series = _by_month(kpi_series(no_usage, Filters(), "2024-03", 3))
+    assert series["healthy_arr"].isna().all() and series["health_rate"].isna().all()
+    assert series["health_rate_mom"].isna().all() and (series["scored_accounts"] == 0).all()
+    assert (series["active_accounts"] == 4).all()  # the accounts are there; only health is not
+
+
+def test_no_renewals_anywhere_says_so(no_usage):
+    assert _m.renewal_data_status(no_usage, Filters(), "2024-03") == (False, "no renewals in the data")
+    tiles = _tiles_by_name(no_usage, Filters())
+    assert tiles["renewal_rate_arr"]["value"] is None
+    assert tiles["renewal_rate_arr"]["reason"] == tiles["renewal_rate_count"]["reason"] == _m.NO_RENEWALS_IN_DATA
+
+
+def test_usage_too_short_gives_the_min_weeks_reason(mixed):
+    ben = Filters(csm=("Ben",))
+    reason = "no account in this slice has enough weeks of usage to be scored (needs 3 weeks)"
+    assert MIXED_MIN_WEEKS == 3 and _m.min_weeks(mixed) == 3
+    assert _m.too_few_weeks(3) == reason and _m.too_few_weeks(None).endswith("to be scored")
+    assert _m.health_data_status(mixed, ben, "2024-03") == (False, reason)
+    tiles = _tiles_by_name(mixed, ben)
+    assert tiles["health_rate"]["value"] is None and tiles["health_rate"]["reason"] == reason
+    assert tiles["health_rate_mom"]["value"] is None and tiles["health_rate_mom"]["reason"] == reason
+    month = _by_month(kpi_series(mixed, ben, "2024-03", 1)).loc["2024-03"]
+    assert math.isnan(month["healthy_arr"]) and month["arr"] == 36_000
+
+
+def test_no_usage_in_the_month_and_no_active_accounts(mixed):
+    assert _m.health_data_status(mixed, Filters(csm=("Cy",)), "2024-03") == (False, _m.NO_USAGE_THIS_MONTH)
+    assert _m.health_data_status(mixed, Filters(segment=("enterprise",)), "2024-03") == (
+        False, _m.NO_ACTIVE_ACCOUNTS)
+    # no active accounts: ARR is 0 and health rate undefined, as before (no healthy ARR to hide)
+    empty = _by_month(kpi_series(mixed, Filters(segment=("enterprise",)), "2024-03", 1)).loc["2024-03"]
+    assert empty["healthy_arr"] == 0 and math.isnan(empty["health_rate"])
+
+
+def test_one_scored_account_gives_the_exact_rate(mixed):
+    """s (12,000 healthy) is the only scored account; the unscored 78,000 stay in the
+    denominator exactly as before the n/a rule."""
+    assert _m.health_data_status(mixed, Filters(), "2024-03") == (True, None)
+    tiles = _tiles_by_name(mixed, Filters())
+    assert tiles["health_rate"]["value"] == pytest.approx(12_000 / 90_000)
+    assert tiles["health_rate"]["previous"] == pytest.approx(12_000 / 90_000)
+    assert tiles["health_rate_mom"]["value"] == pytest.approx(1.0)
+    assert tiles["health_rate"]["reason"] is None and tiles["health_rate_mom"]["reason"] is None
+    ada = _tiles_by_name(mixed, Filters(csm=("Ada",)))
+    assert ada["health_rate"]["value"] == pytest.approx(1.0)
+
+
+def test_mom_after_a_month_without_health_data_says_so(mixed):
+    # Dee's v: unscored in February, at risk in March -> health rate 0 (a real zero: scored,
+    # not healthy); MoM n/a because February had no health data
+    tiles = _tiles_by_name(mixed, Filters(csm=("Dee",)))
+    assert tiles["health_rate"]["value"] == 0.0 and tiles["health_rate"]["reason"] is None
+    assert tiles["health_rate"]["previous"] is None
+    assert tiles["health_rate_mom"]["value"] is None
+    assert tiles["health_rate_mom"]["reason"] == _m.NO_HEALTH_PREVIOUS_MONTH
+    month = _by_month(kpi_series(mixed, Filters(csm=("Dee",)), "2024-03", 1)).loc["2024-03"]
+    assert math.isnan(month["prev_healthy_arr"])
+
+
+def test_renewal_reasons(mixed):
+    assert _m.renewal_data_status(mixed, Filters(), "2024-03") == (True, None)
+    assert _m.renewal_data_status(mixed, Filters(csm=("Ben",)), "2024-03") == (False, _m.RENEWALS_ALL_PENDING)
+    assert _m.renewal_data_status(mixed, Filters(csm=("Cy",)), "2024-03") == (False, _m.NO_RENEWALS_DUE)
+    assert _m.renewal_data_status(mixed, Filters(), "2024-02") == (False, _m.NO_RENEWALS_DUE)
+    tiles = _tiles_by_name(mixed, Filters())
+    assert tiles["renewal_rate_arr"]["value"] == 1.0 and tiles["renewal_rate_arr"]["reason"] is None
+    pending = _tiles_by_name(mixed, Filters(csm=("Ben",)))
+    assert pending["renewal_rate_count"]["value"] is None
+    assert pending["renewal_rate_count"]["reason"] == _m.RENEWALS_ALL_PENDING
+
+
+def test_first_month_and_empty_start_reasons(mixed):
+    first = _tiles_by_name(mixed, Filters(), "2024-01")
+    assert first["health_rate_mom"]["reason"] == _m.NO_PREVIOUS_MONTH
+    assert first["nrr"]["value"] is None and first["nrr"]["reason"] == _m.NO_START_MRR
+
+
+@pytest.mark.parametrize("month", ["2024-13", "2023-12", None])
+def test_status_functions_check_the_month(mixed, month):
+    if month is None:  # None = the latest month
+        assert _m.health_data_status(mixed, Filters(), None) == _m.health_data_status(mixed, Filters(), "2024-03")
+        return
+    for check in (_m.health_data_status, _m.renewal_data_status):
+        with pytest.raises(UserError):
+            check(mixed, Filters(), month)
+
+
+def test_the_demo_shaped_book_is_unchanged_by_the_rule(conn):
+    """The hand-made book above has unscored accounts in some months (D in February) next
+    to scored ones: its numbers are the ones EXPECTED asserts; here, the status agrees."""
+    for month in ("2024-01", "2024-02", "2024-03"):
+        assert _m.health_data_status(conn, Filters(), month).ok
+    assert _by_month(kpi_series(conn, Filters(), "2024-03", 3))["scored_accounts"].tolist() == [4, 3, 4]

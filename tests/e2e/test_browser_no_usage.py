@@ -1,0 +1,108 @@
+"""A company imported without usage data, in a real browser: the Overview says "No health
+data" and why, and shows no 0.0% health rate (issue 12: n/a, never a false zero).
+
+The database is built here from small CSVs (tests_support/na_book.py) with the real
+command line, ``python -m cslib import``; a Streamlit server of its own serves it (the
+shared ``app_url`` server reads the small demo).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests_support.browser import full_page_screenshot, tile_value, wait_for_idle
+from tests_support.na_book import FALSE_ZERO, write_no_usage_csvs
+
+pytestmark = pytest.mark.e2e
+
+REPO_DIR = __import__("pathlib").Path(__file__).resolve().parents[2]
+START_TIMEOUT = 90
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def no_usage_db(tmp_path_factory):
+    folder = write_no_usage_csvs(tmp_path_factory.mktemp("no_usage_csv"))
+    db = tmp_path_factory.mktemp("no_usage_db") / "no_usage.duckdb"
+    env = {k: v for k, v in os.environ.items() if k != "HEALTHGRID_INCLUDE_NON_TARGET"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "cslib", "import", str(folder), "--db", str(db)],
+        cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "no usage" in proc.stderr  # the importer warns that health will be unscored
+    return db
+
+
+@pytest.fixture(scope="module")
+def no_usage_url(no_usage_db, browser, tmp_path_factory):
+    """A Streamlit server over the no-usage database (``browser`` first: without Chromium
+    the test is skipped before a server starts)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("no_usage_log") / "streamlit.log"
+    env = {**os.environ, "HEALTHGRID_DB": str(no_usage_db), "PYTHONUNBUFFERED": "1",
+           "HEALTHGRID_APP_DB": str(no_usage_db.parent / "app.sqlite")}
+    env.pop("HEALTHGRID_INCLUDE_NON_TARGET", None)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _healthy(url):
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after {START_TIMEOUT}s:\n{log_path.read_text()}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_overview_without_usage_says_no_health_data(page, no_usage_url, artifacts_dir):
+    page.goto(no_usage_url)
+    page.wait_for_selector('[data-testid="stMetricValue"]')
+    wait_for_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "Overview · Mar 2026" in page.locator("h1").first.inner_text()
+    assert tile_value(page, "Health rate") == "n/a"
+    assert tile_value(page, "Health rate MoM") == "n/a"
+    assert tile_value(page, "ARR") == "$74.4K"  # the revenue side is all there
+    assert tile_value(page, "NRR") == "103.3%"
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="No health data")
+    assert alert.count() == 1
+    assert "No health data for Mar 2026: no usage data was imported." in " ".join(alert.inner_text().split())
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert FALSE_ZERO.search("Health rate\n0.0%")  # the check below can fail
+    assert not FALSE_ZERO.search(main), main
+    full_page_screenshot(page, artifacts_dir / "overview_no_usage.png")

@@ -1,0 +1,32 @@
+"""n/a messages on the pages: what is missing and why, instead of a false 0%.
+
+The reason always comes from cslib.metrics.health_data_status / renewal_data_status (the
+one place that decides it); this module only words it for the screen.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cslib import metrics
+
+#: what a tile shows when its value is undefined (the tile's help says why)
+NA = "n/a"
+
+
+def health_message(status: metrics.DataStatus, month_label: str, consequence: str) -> str:
+    """Markdown: "**No health data** for <month>: <reason>. <consequence>"."""
+    return f"**{metrics.NO_HEALTH_DATA}** for {month_label}: {status.reason}. {consequence}"
+
+
+def show_health(status: metrics.DataStatus, month_label: str, consequence: str) -> bool:
+    """Show the "No health data" box when ``status`` is not ok; True when it was shown."""
+    if status.ok:
+        return False
+    st.info(health_message(status, month_label, consequence), icon=":material/info:")
+    return True
+
+
+def renewal_message(status: metrics.DataStatus, month_label: str) -> str:
+    """Markdown: "**No renewal rate** for <month>: <reason>."."""
+    return f"**{metrics.NO_RENEWAL_DATA}** for {month_label}: {status.reason}."
