@@ -301,6 +301,22 @@ def bands_frame(scorecard: Scorecard) -> pd.DataFrame:
     )
 
 
+def weights_frame(scorecard: Scorecard) -> pd.DataFrame:
+    """The scorecard's indicators as rows (indicator, label, reads, weight), for editing the
+    weights; ``reads`` is 'numerator / denominator' or the metric."""
+    return pd.DataFrame(
+        [(i.name, i.label, i.numerator if i.denominator is None else f"{i.numerator} / {i.denominator}", i.weight)
+         for i in scorecard.indicators],
+        columns=["indicator", "label", "reads", "weight"],
+    )
+
+
+def weights_of(frame: pd.DataFrame) -> dict[str, float]:
+    """indicator -> weight from an edited weights_frame (rows without a weight dropped)."""
+    rows = frame.dropna(subset=["indicator", "weight"])
+    return {str(i): float(w) for i, w in zip(rows["indicator"], rows["weight"])}
+
+
 def modules_frame(scorecard: Scorecard) -> pd.DataFrame:
     """The scorecard's module points as rows (module, points, is_core), for editing."""
     core = set(scorecard.core_modules)

@@ -167,14 +167,19 @@ def _scorecard_form(base) -> None:
         left, right = st.columns([1, 2])
         modules = left.data_editor(whatif.modules_frame(base)[["module", "points"]], hide_index=True, num_rows="dynamic",
                                    key=f"{PREFIX}_modules", width="stretch")
+        default_points = left.number_input("Points of an unlisted feature", 0.0, 100.0, base.module_default_points, 0.5,
+                                           key=f"{PREFIX}_default_points")
         bands = right.data_editor(whatif.bands_frame(base), hide_index=True, num_rows="dynamic",
                                   key=f"{PREFIX}_bands", width="stretch")
+        weights = right.data_editor(whatif.weights_frame(base), hide_index=True, key=f"{PREFIX}_weights",
+                                    disabled=["indicator", "label", "reads"], width="stretch")
         if st.form_submit_button("Re-score the book", type="primary"):
             try:
                 st.session_state[WHATIF_KEY] = whatif.scorecard_with(
                     base, healthy_min=healthy_min, unhealthy_below=unhealthy_below, window_weeks=int(weeks),
                     min_weeks=int(min_weeks), weighting=weighting, modules_cap_points=cap,
-                    module_points=modules, ratio_bands=bands,
+                    module_points=modules, ratio_bands=bands, weights=whatif.weights_of(weights),
+                    module_default_points=default_points,
                 )
             except UserError as err:
                 st.error(str(err))

@@ -113,6 +113,15 @@ def test_shipped_scorecard_has_the_documented_defaults(shipped):
     assert sc.bands_for("bi_rate") == ((0, 0), (0.05, 5), (0.15, 10), (0.3, 15))
     assert sc.bands_for("instance_ratio") == ((0, 0), (1, 5), (3, 10), (8, 15), (60, 8))
     assert sc.max_points() == 100.0  # 30 + 15 + 20 + 20 + 15
+    assert [tuple(m) for m in sc.metrics] == [
+        ("seats_purchased", "last", "carry"), ("seats_activated", "last", "carry"),
+        ("users_logged_in", "max", "zero"), ("users_bi", "max", "zero"), ("records_created", "sum", "zero")]
+    assert [(i.name, i.numerator, i.denominator, i.weight) for i in sc.indicators] == [
+        ("instance_ratio", "records_created", "seats_activated", 1.0),
+        ("activation_rate", "seats_activated", "seats_purchased", 1.0),
+        ("login_rate", "users_logged_in", "seats_activated", 1.0),
+        ("bi_rate", "users_bi", "seats_activated", 1.0)]
+    assert sc.module_default_points == 0.0
     assert sc.window_weights() == ((0, 4.0), (1, 3.0), (2, 2.0), (3, 1.0))
 
 
