@@ -394,3 +394,54 @@ def test_the_demo_shaped_book_is_unchanged_by_the_rule(conn):
     for month in ("2024-01", "2024-02", "2024-03"):
         assert _m.health_data_status(conn, Filters(), month).ok
     assert _by_month(kpi_series(conn, Filters(), "2024-03", 3))["scored_accounts"].tolist() == [4, 3, 4]
+
+
+# --------------------------------------------------------------------------- the command line
+def _cli(*args):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "HEALTHGRID_INCLUDE_NON_TARGET"}
+    return subprocess.run([sys.executable, "-m", "cslib", *args], cwd=Path(__file__).resolve().parents[2],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_report_kpis_of_a_company_imported_without_usage_has_a_null_health_rate(tmp_path):
+    """tests_support/na_book.py through the real command line: import, then report."""
+    import csv
+    import io
+    import json
+
+    from tests_support.na_book import EXPECTED_ARR, EXPECTED_GRR, EXPECTED_NRR, write_no_usage_csvs
+
+    db = tmp_path / "no_usage.duckdb"
+    imported = _cli("import", str(write_no_usage_csvs(tmp_path / "csv")), "--db", str(db))
+    assert imported.returncode == 0, imported.stderr
+    proc = _cli("report", "kpis", "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    assert '"value": null' in proc.stdout  # JSON null, not 0 and not NaN
+    rows = {r["name"]: r for r in json.loads(proc.stdout)["rows"]}
+    for name in ("health_rate", "health_rate_mom"):
+        assert rows[name]["value"] is None and rows[name]["previous"] is None and rows[name]["delta"] is None
+        assert rows[name]["reason"] == "no usage data was imported"
+    assert rows["arr"]["value"] == EXPECTED_ARR and rows["arr"]["reason"] is None
+    assert rows["nrr"]["value"] == pytest.approx(EXPECTED_NRR, abs=1e-6)
+    assert rows["grr"]["value"] == pytest.approx(EXPECTED_GRR, abs=1e-6)
+
+    as_csv = {r["name"]: r for r in csv.DictReader(io.StringIO(_cli("report", "kpis", "--db", str(db),
+                                                                      "--format", "csv").stdout))}
+    assert as_csv["health_rate"]["value"] == "" and as_csv["health_rate"]["reason"] == "no usage data was imported"
+
+    # the other reports: null with a note, never 0
+    grid = json.loads(_cli("report", "ninebox", "--db", str(db)).stdout)
+    assert {(r["accounts"], r["arr"], r["arr_share"]) for r in grid["grid"]} == {(None, None, None)}
+    assert {r["note"] for r in grid["grid"]} == {"No health data: no usage data was imported"}
+    assert [(r["accounts"], r["arr"]) for r in grid["unscored"]] == [(3, EXPECTED_ARR)]
+    flows = json.loads(_cli("report", "flows", "--db", str(db)).stdout)
+    for bridge in ("healthy_bridge", "unhealthy_bridge"):
+        assert {(r["arr"], r["accounts"]) for r in flows[bridge]} == {(None, None)}
+        assert {r["note"] for r in flows[bridge]} == {"No health data: no usage data was imported"}
+    unscored_row = next(r for r in flows["matrix_accounts"] if r["from"] == "Unscored")
+    assert unscored_row["Unscored"] == 3  # the matrix counts accounts: all of them stayed unscored
