@@ -1,4 +1,4 @@
-"""Command line: ``python -m cslib demo|import|score|report|bench``.
+"""Command line: ``python -m cslib demo|import|check|score|report|bench``.
 
 The same engine as the pages. A user's mistake exits with status 2 and one line on
 stderr (``error: ...``), never a traceback.
@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     _add_db(p)
     p.add_argument("--scorecard", help="scorecard TOML (default: $HEALTHGRID_SCORECARD)")
+    p.add_argument("--mapping", help="column mapping TOML for your own export files (docs/bring-your-own-data.md)")
+
+    p = sub.add_parser("check", help="list every problem in a folder of CSVs and what it covers (writes nothing)")
+    p.add_argument("dir")
+    p.add_argument("--mapping", help="column mapping TOML for your own export files (docs/bring-your-own-data.md)")
 
     p = sub.add_parser("score", help="recompute health scores with a scorecard")
     _add_db(p)
@@ -96,10 +101,16 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "import":
         from .importer import import_dir
 
-        summary = import_dir(args.dir, db, scorecard_path=args.scorecard)
+        summary = import_dir(args.dir, db, scorecard_path=args.scorecard, mapping=args.mapping)
         for line in summary.warnings:
             print(f"warning: {line}", file=sys.stderr)
         print(f"imported {summary.describe()} into {db}")
+    elif args.command == "check":
+        from .importer import check_dir
+
+        report = check_dir(args.dir, mapping=args.mapping)
+        sys.stdout.write("".join(f"{line}\n" for line in report.lines()))
+        return 2 if report.problems.total else 0
     elif args.command == "score":
         from .pipeline import rescore
 

@@ -26,6 +26,9 @@ class Column:
     nullable: bool = False  # a required column whose cells may be empty
     accepts_timestamp: bool = False  # DATE that also accepts YYYY-MM-DD[T ]HH:MM:SS[Z] (date kept)
     non_negative: bool = False  # DOUBLE that must be >= 0 (not money)
+    default: str | None = None  # value when the column is absent or a cell is empty
+    default_from: str | None = None  # ... or the value of this other column of the row
+    normalised: bool = False  # trimmed, lower case, runs of spaces/hyphens -> '_'
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,33 @@ EVENT_ROLES = ("admin", "dept_head", "key_user", "user", "executive")
 
 ACCOUNTS = Table(
     name="accounts",
-    description="One row per customer account.",
+    description="One row per customer account. Only account_id is required: the other "
+    "attributes default when the column is absent or a cell is empty.",
     key=("account_id",),
     references_accounts=False,
     columns=(
         Column("account_id", "VARCHAR", description="Unique account key."),
-        Column("name", "VARCHAR", description="Account (company) name."),
-        Column("industry", "VARCHAR", description="Industry / vertical."),
-        Column("region", "VARCHAR", description="Sales region."),
-        Column("segment", "VARCHAR", enum=SEGMENTS, description="Size segment."),
-        Column("source_channel", "VARCHAR", description="Lead channel the account came from."),
-        Column("csm", "VARCHAR", description="Owning customer-success manager."),
-        Column("csm_team", "VARCHAR", description="The CSM's team."),
-        Column("signed_on", "DATE", description="Date the first contract was signed."),
+        Column("name", "VARCHAR", required=False, default_from="account_id",
+               description="Account (company) name (default: the account_id)."),
+        Column("industry", "VARCHAR", required=False, default="unassigned",
+               description="Industry / vertical."),
+        Column("region", "VARCHAR", required=False, default="unassigned", description="Sales region."),
+        Column(
+            "segment",
+            "VARCHAR",
+            required=False,
+            default="unassigned",
+            normalised=True,
+            description="Size segment, free text normalised like reason codes "
+            "('Mid Market' -> mid_market); the demo uses smb, mid_market, enterprise.",
+        ),
+        Column("source_channel", "VARCHAR", required=False, default="unassigned",
+               description="Lead channel the account came from."),
+        Column("csm", "VARCHAR", required=False, default="unassigned",
+               description="Owning customer-success manager."),
+        Column("csm_team", "VARCHAR", required=False, default="unassigned", description="The CSM's team."),
+        Column("signed_on", "DATE", required=False,
+               description="Date the first contract was signed (informational; may be empty)."),
         Column(
             "lifecycle_stage",
             "VARCHAR",
@@ -80,8 +97,10 @@ ACCOUNTS = Table(
         Column(
             "is_target",
             "BOOLEAN",
+            required=False,
+            default="true",
             description="false for accounts outside the ideal customer profile that sales "
-            "signed anyway; excluded from metrics by default.",
+            "signed anyway; excluded from metrics by default (default true).",
         ),
     ),
 )
@@ -121,7 +140,13 @@ SUBSCRIPTION_PERIODS = Table(
     columns=(
         Column("customer_id", "VARCHAR", description="Account key (maps to account_id)."),
         Column("start_date", "DATE", description="First day of the period."),
-        Column("end_date", "DATE", description="End of the period (exclusive month)."),
+        Column(
+            "end_date",
+            "DATE",
+            required=False,
+            description="End of the period (exclusive month); empty or absent = open-ended "
+            "(active through the last month of any revenue in the import).",
+        ),
         Column("monthly_amount", "DOUBLE", is_money=True, description="MRR during the period."),
         Column("product", "VARCHAR", required=False, description="Product (default 'default')."),
         Column("plan", "VARCHAR", required=False, description="Plan."),

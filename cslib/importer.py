@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ import duckdb
 from . import contract, pipeline, renewals
 from .db import replace_atomically, sql_file
 from .errors import UserError
+from .mapping import Mapping, TableMapping, as_mapping
 
 #: Accepted spellings of booleans (case-insensitive, surrounding spaces ignored).
 TRUE_WORDS = ("true", "1", "yes")
@@ -73,26 +75,32 @@ def import_dir(
     scorecard_path: str | os.PathLike | None = None,
     build: bool = True,
     term_months: int | None = None,
+    mapping: Mapping | str | os.PathLike | None = None,
 ) -> ImportSummary:
     """Validate every contract CSV in ``src_dir`` and load them into a new ``db_path``.
 
     Needs ``accounts.csv`` (unless ``subscription_periods.csv`` is given, then accounts are
     synthesized) and exactly one revenue shape (``revenue_monthly.csv`` or
-    ``subscription_periods.csv``); the other tables are optional. With ``build`` the SQL
-    models are built too (``pipeline.build_models``). All or nothing: a bad file raises
-    ``UserError`` (one line: file, line, column) and leaves ``db_path`` as it was.
+    ``subscription_periods.csv``); the other tables are optional. ``mapping`` (a TOML path
+    or a loaded ``cslib.mapping.Mapping``) says which files hold which tables and how their
+    columns map (see docs/bring-your-own-data.md); its ``[renewals] term_months`` is used
+    when ``term_months`` is None. With ``build`` the SQL models are built too
+    (``pipeline.build_models``). All or nothing: every file is checked; on any problem a
+    ``UserError`` names the first (file, line, column) and how many there are, and
+    ``db_path`` is left as it was.
     """
-    src = Path(src_dir)
-    if not src.exists():
-        raise UserError(f"{src}: folder not found")
-    if not src.is_dir():
-        raise UserError(f"{src}: not a folder")
-    files, warnings = _plan_files(src)
+    src = _check_folder(src_dir)
+    mp = as_mapping(mapping)
+    if term_months is None and mp is not None:
+        term_months = mp.term_months
+    files, warnings = _plan_files(src, mp)
     summary = ImportSummary(warnings=warnings)
     with replace_atomically(db_path) as conn:
         conn.execute("set enable_progress_bar = false")  # the CLI's stderr is for one error line
         pipeline.create_raw_tables(conn)
-        _load_all(conn, files, summary)
+        problems = _load_all(conn, files, summary, mp)
+        if problems.total:
+            raise UserError(problems.refusal(src, mp))
         for table in contract.TABLES:
             summary.rows[table.name] = conn.execute(
                 f"select count(*) from raw_{table.name}"
@@ -109,25 +117,147 @@ def import_dir(
     return summary
 
 
+@dataclass
+class CheckReport:
+    """What ``check_dir`` found: every problem (capped per file), warnings, coverage lines."""
+
+    problems: Problems
+    warnings: list[str]
+    coverage: list[str]
+
+    def lines(self) -> list[str]:
+        """The report as printed by ``python -m cslib check``."""
+        out = [f"error: {line}" for line in self.problems.lines()]
+        out += [f"warning: {w}" for w in self.warnings]
+        if self.problems.total:
+            n, f = self.problems.total, len(self.problems.files)
+            out.append(f"{n:,} problem{'s' if n != 1 else ''} in {f} file{'s' if f != 1 else ''}; "
+                       "nothing can be imported until they are fixed")
+        else:
+            out.append("no problems found")
+        out.append("")
+        out.append("coverage:")
+        out += [f"  {line}" for line in self.coverage]
+        return out
+
+
+def check_dir(src_dir: str | os.PathLike, mapping: Mapping | str | os.PathLike | None = None) -> CheckReport:
+    """Run every import check on ``src_dir`` without writing any database (an in-memory one
+    holds the rows) and describe what the data covers. A problem with the folder or the
+    mapping itself (no revenue file, a bad mapping key) is still a ``UserError``."""
+    src = _check_folder(src_dir)
+    mp = as_mapping(mapping)
+    files, warnings = _plan_files(src, mp)
+    summary = ImportSummary(warnings=warnings)
+    conn = duckdb.connect(":memory:")
+    try:
+        conn.execute("set enable_progress_bar = false")
+        pipeline.create_raw_tables(conn)
+        problems = _load_all(conn, files, summary, mp)
+        renewals.prepare_renewals(conn, mp.term_months if mp else None, summary.warnings)  # as import does
+        return CheckReport(problems, summary.warnings, _coverage(conn, files, mp))
+    finally:
+        conn.close()
+
+
+def _check_folder(src_dir: str | os.PathLike) -> Path:
+    src = Path(src_dir)
+    if not src.exists():
+        raise UserError(f"{src}: folder not found")
+    if not src.is_dir():
+        raise UserError(f"{src}: not a folder")
+    return src
+
+
+class Problems:
+    """Every problem found, grouped by file in the order found; at most ``LIMIT`` shown per file."""
+
+    LIMIT = 20
+
+    def __init__(self) -> None:
+        self.files: dict[str, list[tuple[tuple, str]]] = {}
+        self.totals: dict[str, int] = {}
+
+    def add(self, file: str, key: tuple, text: str, count: int = 1) -> None:
+        """One problem line (``count`` > 1: it stands for that many, e.g. a capped query)."""
+        self.files.setdefault(file, []).append((key, text))
+        self.totals[file] = self.totals.get(file, 0) + count
+
+    def add_error(self, err: UserError) -> None:
+        """A whole-file problem (unreadable file, missing columns, a bad mapping key)."""
+        text = str(err)
+        self.add(re.split(r"[,:]", text, maxsplit=1)[0], (-1,), text)
+
+    def extend(self, file: str, items: list[tuple[tuple, str]], total: int) -> None:
+        """The first items of a query (at most LIMIT) and how many it found in all."""
+        if total:
+            self.files.setdefault(file, []).extend(items)
+            self.totals[file] = self.totals.get(file, 0) + total
+
+    @property
+    def total(self) -> int:
+        return sum(self.totals.values())
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for file, items in self.files.items():
+            shown = [text for _, text in sorted(items, key=lambda i: i[0])[: self.LIMIT]]
+            out += shown
+            rest = self.totals[file] - len(shown)
+            if rest > 0:
+                out.append(f"... and {rest:,} more problem{'s' if rest != 1 else ''} in {file}")
+        return out
+
+    def refusal(self, src: Path, mp: Mapping | None) -> str:
+        """The import's one line: the first problem, and how to list them all when there are more."""
+        items = next(iter(self.files.values()))
+        first = min(items, key=lambda i: i[0])[1]
+        if self.total == 1:
+            return first
+        command = f"python -m cslib check {src}" + (f" --mapping {mp.path}" if mp else "")
+        return f"{first} ({self.total:,} problems; run `{command}` to list them all)"
+
+
 # ---------------------------------------------------------------------------
 # Which files
 # ---------------------------------------------------------------------------
 
 
-def _plan_files(src: Path) -> tuple[dict[str, Path], list[str]]:
-    """Map contract name -> CSV path for the files present; warnings for the rest."""
-    files: dict[str, Path] = {}
+def _plan_files(src: Path, mp: Mapping | None = None) -> tuple[dict[str, list[Path]], list[str]]:
+    """Map contract name -> its file(s) (a mapping's glob may match several); warnings for the rest."""
+    files: dict[str, list[Path]] = {}
     warnings: list[str] = []
-    for entry in sorted(src.iterdir()):
-        if entry.name.startswith(".") or not entry.is_file():
+    entries = sorted(e for e in src.iterdir() if e.is_file() and not e.name.startswith("."))
+    claimed: dict[Path, str] = {}
+    mapped = mp.tables if mp else {}
+    for name, tm in mapped.items():
+        if tm.file is None:
+            continue
+        matched = sorted(p for p in src.glob(tm.file) if p.is_file() and not p.name.startswith("."))
+        if not matched:
+            raise UserError(f"{mp.name}: tables.{name}.file: no file in {src} matches {tm.file!r}")
+        for p in matched:
+            if p in claimed:
+                raise UserError(f"{mp.name}: tables.{name}.file: {p.name} is also matched by "
+                                f"tables.{claimed[p]}.file")
+            claimed[p] = name
+        files[name] = matched
+    for entry in entries:
+        if entry in claimed or (mp is not None and entry.resolve() == mp.path.resolve()):
             continue
         stem = entry.name[: -len(entry.suffix)] if entry.suffix in (".csv", ".parquet") else None
         if stem in contract.ALL_SHAPES:
-            if stem in files:
-                raise UserError(f"{src}: both {files[stem].name} and {entry.name} found; keep one")
-            files[stem] = entry
+            if stem in mapped and mapped[stem].file is not None:
+                warnings.append(f"ignored {entry.name} (tables.{stem}.file in {mp.name} names other files)")
+            elif stem in files:
+                raise UserError(f"{src}: both {files[stem][0].name} and {entry.name} found; keep one")
+            else:
+                files[stem] = [entry]
         else:
             warnings.append(f"ignored unknown file {entry.name}")
+    for name in mapped:
+        if name not in files:
+            raise UserError(f"{mp.name}: [tables.{name}]: no {name}.csv in {src} (set file = \"...\")")
     has_monthly = "revenue_monthly" in files
     has_periods = "subscription_periods" in files
     if has_monthly and has_periods:
@@ -144,37 +274,74 @@ def _plan_files(src: Path) -> tuple[dict[str, Path], list[str]]:
     return files, warnings
 
 
-def _load_all(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], summary: ImportSummary) -> None:
-    """Validate and load each file in contract order (accounts first: others reference it)."""
-    accounts_source = "accounts.csv"
+def _load_all(
+    conn: duckdb.DuckDBPyConnection, files: dict[str, list[Path]], summary: ImportSummary,
+    mp: Mapping | None = None,
+) -> Problems:
+    """Validate and load each table in contract order (accounts first: others reference it).
+
+    Every problem is collected, not only the first: a file that cannot be read is one
+    problem and is skipped; bad cells are listed and then read as empty, so the row checks
+    (keys, unknown accounts) still run on the rest.
+    """
+    problems = Problems()
+    tmaps = mp.tables if mp else {}
+    accounts_source = _files_label(files.get("accounts", []), "accounts.csv")
+    accounts_ok = True
     for table in contract.TABLES:
         if table is contract.REVENUE_MONTHLY and "subscription_periods" in files:
             periods = contract.SUBSCRIPTION_PERIODS
-            path = files["subscription_periods"]
-            lines = _stage(conn, periods, path, summary)
+            source = _stage(conn, periods, files["subscription_periods"], summary, tmaps.get(periods.name),
+                            mp, problems)
+            if source is None:
+                continue
             if "accounts" not in files:
                 conn.execute(sql_file("import_synthesize_accounts"))
                 n = conn.execute("select count(*) from raw_accounts").fetchone()[0]
-                accounts_source = "subscription_periods.csv"
+                accounts_source = source.label
                 summary.warnings.append(
-                    f"no accounts.csv: created {n:,} accounts from subscription_periods.csv "
-                    "(name = id, segment 'smb', other attributes 'unknown', is_target true)"
+                    f"no accounts.csv: created {n:,} accounts from {source.label} "
+                    "(name = id, other attributes 'unassigned', is_target true)"
                 )
-            _check_rows(conn, periods, lines, accounts_source)
+            _check_rows(conn, periods, source, accounts_source if accounts_ok else None, problems)
+            _write_overlap_table(conn, mp)
             conn.execute(sql_file("import_expand_periods"))
             conn.execute("drop table _typed_subscription_periods")
+            conn.execute("drop table _import_overlap")
         elif table.name in files:
-            lines = _stage(conn, table, files[table.name], summary)
-            _check_rows(conn, table, lines, accounts_source)
+            source = _stage(conn, table, files[table.name], summary, tmaps.get(table.name), mp, problems)
+            if source is None:
+                accounts_ok = accounts_ok and table is not contract.ACCOUNTS
+                continue
+            _check_rows(conn, table, source, accounts_source if accounts_ok else None, problems)
             cols = ", ".join(table.column_names)
             conn.execute(
                 f"insert into raw_{table.name} ({cols}) "
                 f"select {cols} from _typed_{table.name} order by _row"
             )
             conn.execute(f"drop table _typed_{table.name}")
+    return problems
 
 
-def _check_reason_codes(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], summary: ImportSummary) -> None:
+def _files_label(paths: list[Path], default: str) -> str:
+    """How messages name a table's source: its file, or its files."""
+    if not paths:
+        return default
+    return paths[0].name if len(paths) == 1 else ", ".join(p.name for p in paths[:3]) + (
+        ", ..." if len(paths) > 3 else "")
+
+
+def _write_overlap_table(conn: duckdb.DuckDBPyConnection, mp: Mapping | None) -> None:
+    """``_import_overlap(product, is_replace)``: the mapping's overlap mode per product; the
+    row with product NULL is the default for products it does not name."""
+    rows = [(None, (mp.overlap if mp else "add") == "replace")]
+    if mp:
+        rows += [(product, mode == "replace") for product, mode in sorted(mp.product_overlap.items())]
+    conn.execute("create or replace temp table _import_overlap (product varchar, is_replace boolean)")
+    conn.executemany("insert into _import_overlap values (?, ?)", rows)
+
+
+def _check_reason_codes(conn: duckdb.DuckDBPyConnection, files: dict, summary: ImportSummary) -> None:
     """Default taxonomy when none was given; warn about log codes not in the taxonomy.
 
     Such logs are kept (as 'unclassified' on the Churn reasons page), never dropped.
@@ -190,96 +357,268 @@ def _check_reason_codes(conn: duckdb.DuckDBPyConnection, files: dict[str, Path],
 
 
 # ---------------------------------------------------------------------------
-# Reading and cell checks
+# Coverage (check)
 # ---------------------------------------------------------------------------
 
 
+def _date_column(table: contract.Table) -> contract.Column | None:
+    """The column a table's months are read from (the first month or date column)."""
+    return next((c for c in table.columns if c.is_month or c.type == "DATE"), None)
+
+
+def _coverage(conn: duckdb.DuckDBPyConnection, files: dict[str, list[Path]], mp: Mapping | None) -> list[str]:
+    """Rows, accounts and months per table; gaps between tables; what will be empty or n/a."""
+    out: list[str] = []
+    for table in contract.TABLES:
+        raw = f"raw_{table.name}"
+        n = conn.execute(f"select count(*) from {raw}").fetchone()[0]
+        if table is contract.REVENUE_MONTHLY and "subscription_periods" in files:
+            origin = f" (from {_files_label(files['subscription_periods'], '')})"
+        elif table is contract.RENEWALS and "renewals" not in files and n:
+            origin = " (derived from revenue)"
+        else:
+            origin = f" ({_files_label(files[table.name], '')})" if table.name in files else " (no file)"
+        text = f"{table.name}{origin}: {n:,} row{'s' if n != 1 else ''}"
+        if n and "account_id" in table.column_names:
+            accounts = conn.execute(f"select count(distinct account_id) from {raw}").fetchone()[0]
+            text += f", {accounts:,} account{'s' if accounts != 1 else ''}"
+        col = _date_column(table)
+        if n and col is not None:
+            expr = col.name if col.is_month else f"strftime({col.name}, '%Y-%m')"
+            first, last = conn.execute(f"select min({expr}), max({expr}) from {raw}").fetchone()
+            if first is not None:
+                text += f", months {first}..{last}"
+        out.append(text)
+
+    def count(sql: str) -> int:
+        return conn.execute(sql).fetchone()[0]
+
+    revenue = ("select distinct account_id from raw_revenue_monthly "
+               "where mrr_subscription + coalesce(mrr_usage, 0) > 0")
+    usage_tables = [t.name for t in contract.TABLES if t.name.startswith("usage_")]
+    usage = " union ".join(f"select account_id from raw_{t}" for t in usage_tables) or \
+        "select null::varchar as account_id where false"
+    no_revenue = count(f"select count(*) from raw_accounts where account_id not in ({revenue})")
+    no_usage = count(f"select count(*) from ({revenue}) r where account_id not in ({usage})")
+    out.append(f"accounts without revenue: {no_revenue:,}")
+    out.append(f"accounts with revenue but no usage: {no_usage:,}"
+               + (" (their health is unscored)" if no_usage else ""))
+
+    has = {t.name: count(f"select count(*) from raw_{t.name}") > 0 for t in contract.TABLES}
+    empty: list[str] = []
+    if not any(has[t] for t in usage_tables):
+        empty.append("no usage data: every account's health is unscored, so the health rate, nine-box, "
+                     "health flows and CSM commissions are n/a")
+    elif not has.get("module_usage_weekly", True):
+        empty.append("no module usage: module points are 0 for every account")
+    if not has["renewals"]:
+        empty.append("no renewals (no renewals file and none derived from revenue): renewal rates are n/a "
+                     "and there is no renewal model")
+    reasons = [t for t in ("csm_logs", "churn_feedback", "churn_events") if t in has]
+    if not any(has[t] for t in reasons):
+        empty.append(f"no {' or '.join(reasons)}: no churn reasons (every churn shows 'No reason logged')")
+    if not has["events"]:
+        empty.append("no events: event alerts are empty")
+    out.append("will be empty or n/a:" if empty else "will be empty or n/a: nothing")
+    out += [f"  - {line}" for line in empty]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Reading and cell checks
+# ---------------------------------------------------------------------------
+
+#: ``_row`` = file index << _FILE_SHIFT | 0-based record index within the file.
+_FILE_SHIFT = 40
+
+
+class _Source:
+    """Where a table's rows came from: maps an encoded ``_row`` to 'file, line N'."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[Path, _Lines | _ParquetRows]] = []
+
+    @property
+    def label(self) -> str:
+        return _files_label([p for p, _ in self.parts], "")
+
+    def file(self, row: int) -> str:
+        return self.parts[row >> _FILE_SHIFT][0].name
+
+    def where(self, row: int) -> str:
+        path, lines = self.parts[row >> _FILE_SHIFT]
+        return f"{path.name}, {lines.label} {lines(row & ((1 << _FILE_SHIFT) - 1))}"
+
+    def line(self, row: int, relative_to: int) -> str:
+        """'line N' in the same file as ``relative_to``, else 'other.csv, line N'."""
+        path, lines = self.parts[row >> _FILE_SHIFT]
+        local = f"{lines.label} {lines(row & ((1 << _FILE_SHIFT) - 1))}"
+        return local if row >> _FILE_SHIFT == relative_to >> _FILE_SHIFT else f"{path.name}, {local}"
+
+
 def _stage(
-    conn: duckdb.DuckDBPyConnection, table: contract.Table, path: Path, summary: ImportSummary
-) -> _Lines:
-    """Read ``path`` into ``_typed_<name>`` (``_row`` = 0-based record index + typed columns).
-
-    Returns the file's record -> line mapper for later messages.
-    """
-    if path.suffix == ".parquet":
-        return _stage_parquet(conn, table, path, summary)
-    header = _read_header(path)
-    positions = _match_header(path, table, header, summary)
+    conn: duckdb.DuckDBPyConnection, table: contract.Table, paths: list[Path], summary: ImportSummary,
+    tmap: TableMapping | None, mp: Mapping | None, problems: Problems,
+) -> _Source | None:
+    """Read ``paths`` into ``_typed_<name>`` (``_row`` = encoded record index + typed columns),
+    applying the mapping inside the all-VARCHAR staging select. Cell problems are added to
+    ``problems`` (bad cells then read as empty); a file-level problem skips the table (None)."""
     stg = f"_stg_{table.name}"
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    select = ", ".join(
-        f"c{positions[c.name]} as {c.name}" if c.name in positions else f"cast(null as varchar) as {c.name}"
-        for c in table.columns
-    )
+    source = _Source()
+    fast = len(paths) == 1 and not (tmap and tmap.drop)  # rowid = record index: no _row column
     try:
-        conn.execute(
-            f"create or replace temp table {stg} as select {select} from read_csv(?, "
-            f"columns = {columns}, header = true, auto_detect = false, all_varchar = true, "
-            "delim = ',', quote = '\"', escape = '\"', skip = 0, comment = '', "
-            "strict_mode = true, encoding = 'utf-8')",
-            [str(path)],
-        )
-    except duckdb.Error as err:
-        raise UserError(_csv_error_message(path, str(err))) from None
-    n_rows = conn.execute(f"select count(*) from {stg}").fetchone()[0]
-    if table is contract.ACCOUNTS and n_rows == 0:
-        raise UserError(f"{path.name}: no data rows (at least one account is required)")
-    return _check_and_type(conn, table, stg, positions, _Lines(path, n_rows))
+        first_header: list[str] | None = None
+        for i, path in enumerate(paths):
+            if path.suffix == ".parquet":
+                header, types = _parquet_schema(conn, path)
+            else:
+                header, types = _read_header(path), None
+            if first_header is None:
+                plan = _match_header(path, table, header, summary, tmap, mp)
+                first_header = [h.strip().lower() for h in header]
+            elif [h.strip().lower() for h in header] != first_header:
+                raise UserError(f"{path.name}: its columns differ from {paths[0].name} "
+                                f"(all files of {table.name} need the same header)")
+            params: dict = {"path": str(path)}
+            select = _staging_select(table, plan, tmap, types, params)
+            where = _drop_where(plan, types, params)
+            if types is None:
+                columns = "{" + ", ".join(f"'c{k}': 'VARCHAR'" for k in range(len(header))) + "}"
+                reader = (f"read_csv($path, columns = {columns}, header = true, auto_detect = false, "
+                          "all_varchar = true, delim = ',', quote = '\"', escape = '\"', skip = 0, "
+                          "comment = '', strict_mode = true, encoding = 'utf-8')")
+            else:
+                reader = "read_parquet($path)"
+            if fast:
+                sql = f"create or replace temp table {stg} as select {select} from {reader}"
+            else:
+                params["file_base"] = i << _FILE_SHIFT
+                body = (f"select cast($file_base + ordinality - 1 as bigint) as _row, {select} "
+                        f"from {reader} with ordinality {where}")
+                sql = f"create or replace temp table {stg} as {body}" if i == 0 else f"insert into {stg} {body}"
+            try:
+                conn.execute(sql, params)
+            except duckdb.Error as err:
+                if types is not None:
+                    raise UserError(f"{path.name}: not a readable Parquet file "
+                                    f"({str(err).strip().splitlines()[0][:200]})") from None
+                raise UserError(_csv_error_message(path, str(err))) from None
+            n_rows = None if not fast else conn.execute(f"select count(*) from {stg}").fetchone()[0]
+            source.parts.append((path, _ParquetRows(path, n_rows) if types is not None else _Lines(path, n_rows)))
+        if table is contract.ACCOUNTS and conn.execute(f"select count(*) from {stg}").fetchone()[0] == 0:
+            raise UserError(f"{source.label}: no data rows (at least one account is required)")
+    except UserError as err:
+        conn.execute(f"drop table if exists {stg}")
+        problems.add_error(err)
+        return None
+    row_expr = "rowid" if fast else "_row"
+    checked = {c.name for c in table.columns if c.name in plan.positions or _default_of(c, tmap) is not None
+               or c.default_from}
+    _cell_problems(conn, table, stg, row_expr, checked, source, tmap, problems)
+    casts = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in table.columns)
+    uses_bool = any(c.type == "BOOLEAN" for c in table.columns)
+    conn.execute(
+        f"create or replace temp table _typed_{table.name} as "
+        f"select {row_expr} as _row, {casts} from {stg} order by {row_expr}",
+        {"true_words": list(TRUE_WORDS)} if uses_bool else None,
+    )
+    conn.execute(f"drop table {stg}")
+    return source
 
 
-def _stage_parquet(
-    conn: duckdb.DuckDBPyConnection, table: contract.Table, path: Path, summary: ImportSummary
-) -> _ParquetRows:
-    """Read a Parquet file into the same all-VARCHAR staging table as a CSV, so every
-    check and message is shared. Columns are addressed by position (``#k``), so no name
-    from the file ever becomes SQL; dates and timestamps become ``YYYY-MM-DD`` text and
-    whole floating-point counts become integers, as a warehouse may write them."""
+def _parquet_schema(conn: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str], list[str]]:
     try:
         schema = conn.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as err:
         first = str(err).strip().splitlines()[0][:200]
         raise UserError(f"{path.name}: not a readable Parquet file ({first})") from None
-    header = [name for name, *_ in schema]
-    source_types = [str(kind).upper() for _, kind, *_ in schema]
-    positions = _match_header(path, table, header, summary)
-
-    def as_text(col: contract.Column) -> str:
-        if col.name not in positions:
-            return f"cast(null as varchar) as {col.name}"
-        ref, kind = f"#{positions[col.name] + 1}", source_types[positions[col.name]]
-        if kind.startswith(("DATE", "TIMESTAMP")):
-            expr = f"strftime(cast({ref} as date), '%Y-%m-%d')"
-        elif col.type == "INTEGER" and kind.startswith(("DOUBLE", "FLOAT", "DECIMAL", "REAL")):
-            expr = (f"case when isfinite({ref}) and {ref} = trunc({ref}) "
-                    f"then cast(cast({ref} as bigint) as varchar) else cast({ref} as varchar) end")
-        else:
-            expr = f"cast({ref} as varchar)"
-        return f"{expr} as {col.name}"
-
-    stg = f"_stg_{table.name}"
-    select = ", ".join(as_text(c) for c in table.columns)
-    conn.execute(f"create or replace temp table {stg} as select {select} from read_parquet(?)", [str(path)])
-    n_rows = conn.execute(f"select count(*) from {stg}").fetchone()[0]
-    if table is contract.ACCOUNTS and n_rows == 0:
-        raise UserError(f"{path.name}: no data rows (at least one account is required)")
-    return _check_and_type(conn, table, stg, positions, _ParquetRows(path, n_rows))
+    return [name for name, *_ in schema], [str(kind).upper() for _, kind, *_ in schema]
 
 
-def _check_and_type(conn, table: contract.Table, stg: str, positions: dict[str, int], lines):
-    """Run the cell checks on the staging table, then cast it into ``_typed_<name>``."""
-    problem = _first_cell_problem(conn, table, stg, positions)
-    if problem is not None:
-        row, column, message = problem
-        raise UserError(f"{lines.path.name}, {lines.label} {lines(row)}, column {column}: {message}")
-    casts = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in table.columns)
-    uses_bool = any(c.type == "BOOLEAN" for c in table.columns)
-    conn.execute(
-        f"create or replace temp table _typed_{table.name} as "
-        f"select rowid as _row, {casts} from {stg} order by rowid",
-        {"true_words": list(TRUE_WORDS)} if uses_bool else None,
-    )
-    conn.execute(f"drop table {stg}")
-    return lines
+@dataclass
+class _HeaderPlan:
+    """Contract column -> source position, and each drop rule's source position."""
+
+    positions: dict[str, int]
+    drops: list[tuple[int, tuple[str, ...]]]
+
+
+def _default_of(col: contract.Column, tmap: TableMapping | None) -> str | None:
+    if tmap is not None and col.name in tmap.defaults:
+        return tmap.defaults[col.name]
+    return col.default
+
+
+def _source_text(pos: int, types: list[str] | None, col: contract.Column | None = None) -> str:
+    """SQL for a source cell as text: ``c<k>`` of a CSV; a Parquet column (``#k``, by position,
+    so no name from the file ever becomes SQL) with dates and timestamps as ``YYYY-MM-DD`` and
+    whole floating-point counts as integers, as a warehouse may write them."""
+    if types is None:
+        return f"c{pos}"
+    ref, kind = f"#{pos + 1}", types[pos]
+    if kind.startswith(("DATE", "TIMESTAMP")):
+        return f"strftime(cast({ref} as date), '%Y-%m-%d')"
+    if col is not None and col.type == "INTEGER" and kind.startswith(("DOUBLE", "FLOAT", "DECIMAL", "REAL")):
+        return (f"case when isfinite({ref}) and {ref} = trunc({ref}) "
+                f"then cast(cast({ref} as bigint) as varchar) else cast({ref} as varchar) end")
+    return f"cast({ref} as varchar)"
+
+
+def _staging_select(table: contract.Table, plan: _HeaderPlan, tmap: TableMapping | None,
+                    types: list[str] | None, params: dict) -> str:
+    """The all-VARCHAR select list: each contract column from its source cell, through the
+    mapping's value map, date format, then the default when empty; values are bound."""
+
+    def bind(value) -> str:
+        name = f"p{len(params)}"
+        params[name] = value
+        return f"${name}"
+
+    def expr(col: contract.Column) -> str:
+        e = _source_text(plan.positions[col.name], types, col) if col.name in plan.positions \
+            else "cast(null as varchar)"
+        if tmap is not None and col.name in tmap.values:
+            whens = " ".join(f"when {bind(k)} then {bind(v)}" for k, v in tmap.values[col.name].items())
+            e = f"case trim({e}) {whens} else {e} end"
+        if tmap is not None and col.name in tmap.date_format and col.name in plan.positions:
+            out = "%Y-%m" if col.is_month else "%Y-%m-%d"
+            e = f"coalesce(strftime(try_strptime(trim({e}), {bind(tmap.date_format[col.name])}), '{out}'), {e})"
+        elif tmap is not None and col.type == "DATE" and col.name in plan.positions:
+            # a mapped date column accepts an ISO timestamp and keeps its date
+            e = (f"case when regexp_full_match(trim({e}), '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[ T].*') "
+                 f"then left(trim({e}), 10) else {e} end")
+        default = _default_of(col, tmap)
+        if default is not None:
+            e = f"case when {e} is null or trim({e}) = '' then {bind(default)} else {e} end"
+        elif col.default_from:
+            e = f"case when {e} is null or trim({e}) = '' then {expr(table.column(col.default_from))} else {e} end"
+        if col.normalised:
+            e = f"regexp_replace(lower(trim({e})), '[\\s-]+', '_', 'g')"
+        return e
+
+    return ", ".join(f"{expr(c)} as {c.name}" for c in table.columns)
+
+
+def _drop_where(plan: _HeaderPlan, types: list[str] | None, params: dict) -> str:
+    """``where not (...)`` for the mapping's drop rules (trimmed text, or equal as numbers)."""
+    conds = []
+    for pos, values in plan.drops:
+        cell = f"trim({_source_text(pos, types)})"
+        names = []
+        for v in values:
+            name = f"p{len(params)}"
+            params[name] = v
+            names.append(f"${name}")
+            try:
+                number = float(v)
+            except ValueError:
+                continue
+            if math.isfinite(number):
+                nname = f"p{len(params)}"
+                params[nname] = number
+                conds.append(f"coalesce(try_cast({cell} as double) = ${nname}, false)")
+        conds.append(f"coalesce({cell} in ({', '.join(names)}), false)")
+    return f"where not ({' or '.join(conds)})" if conds else ""
 
 
 def _read_header(path: Path) -> list[str]:
@@ -318,9 +657,11 @@ def _header_end(head: bytes) -> int:
 
 
 def _match_header(
-    path: Path, table: contract.Table, header: list[str], summary: ImportSummary
-) -> dict[str, int]:
-    """Contract column -> position in the file; raise on duplicates or missing columns."""
+    path: Path, table: contract.Table, header: list[str], summary: ImportSummary,
+    tmap: TableMapping | None = None, mp: Mapping | None = None,
+) -> _HeaderPlan:
+    """Contract column -> position in the file (by the mapping's source name, else by the
+    contract name); raise on duplicate or missing columns (all missing ones in one line)."""
     names = [h.strip().lower() for h in header]
     if len(names) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
         sep = next(s for s in (";", "\t", "|") if s in header[0])
@@ -335,14 +676,40 @@ def _match_header(
                 f"{path.name}: duplicate column '{name}' in the header (columns {seen[name] + 1} and {i + 1})"
             )
         seen[name] = i
+
+    def not_found(key: str, column: str) -> UserError:
+        shown = ", ".join(h.strip() for h in header[:30]) + (", ..." if len(header) > 30 else "")
+        return UserError(f"{mp.name}: {key}: column {column!r} not in {path.name} (its columns: {shown})")
+
+    positions: dict[str, int] = {}
     for col in table.columns:
-        if col.required and col.name not in seen:
-            raise UserError(f"{path.name}: missing required column '{col.name}' ({col.type})")
-    extra = [h.strip() or f"<unnamed column {i + 1}>" for i, h in enumerate(header)
-             if names[i] not in table.column_names]
+        if tmap is not None and col.name in tmap.columns:
+            source = tmap.columns[col.name]
+            if source.lower() not in seen:
+                raise not_found(f"tables.{table.name}.columns.{col.name}", source)
+            positions[col.name] = seen[source.lower()]
+        elif col.name in seen:
+            positions[col.name] = seen[col.name]
+    missing = [c for c in table.columns
+               if c.required and c.name not in positions and _default_of(c, tmap) is None]
+    if len(missing) == 1:
+        raise UserError(f"{path.name}: missing required column '{missing[0].name}' ({missing[0].type})")
+    if missing:
+        listed = ", ".join(f"'{c.name}' ({c.type})" for c in missing)
+        raise UserError(f"{path.name}: missing required columns {listed}")
+    drops: list[tuple[int, tuple[str, ...]]] = []
+    for rule in (tmap.drop if tmap else ()):
+        if rule.column in positions:
+            drops.append((positions[rule.column], rule.values))
+        elif rule.column.lower() in seen:
+            drops.append((seen[rule.column.lower()], rule.values))
+        else:
+            raise not_found(f"{rule.key}.column", rule.column)
+    used = set(positions.values()) | {pos for pos, _ in drops}
+    extra = [h.strip() or f"<unnamed column {i + 1}>" for i, h in enumerate(header) if i not in used]
     if extra:
         summary.warnings.append(f"{path.name}: ignored extra column(s) {', '.join(extra)}")
-    return {name: i for name, i in seen.items() if name in table.column_names}
+    return _HeaderPlan(positions, drops)
 
 
 def _cell_checks(col: contract.Column) -> list[tuple[str, list, str]]:
@@ -418,39 +785,65 @@ def _cell_message(col: contract.Column, kind: str, value: str | None) -> str:
     raise AssertionError(kind)
 
 
-def _first_cell_problem(
-    conn: duckdb.DuckDBPyConnection, table: contract.Table, stg: str, positions: dict[str, int]
-) -> tuple[int, str, str] | None:
-    """(record index, column, message) of the first bad cell in file order, or None.
+def _cell_problems(
+    conn: duckdb.DuckDBPyConnection, table: contract.Table, stg: str, row_expr: str, checked: set[str],
+    source: _Source, tmap: TableMapping | None, problems: Problems,
+) -> None:
+    """Add every bad cell to ``problems`` (at most Problems.LIMIT listed per column, all
+    counted), then empty those cells so the table can still be typed and row-checked.
 
-    One aggregate scan: ``min(rowid) filter (where <check>)`` for every check.
+    The success path is one aggregate scan: ``count(*) filter (where <check>)`` per check;
+    only columns with problems are read again, with a CASE that gives each cell its first
+    failing check (so a cell counts once).
     """
-    aggregates: list[str] = []
-    params: list = []
-    meta: list[tuple[int, int, contract.Column, str]] = []
+    per_col: list[tuple[int, contract.Column, list[tuple[str, list, str]]]] = []
     for col_order, col in enumerate(table.columns):
-        if col.name not in positions:
+        if col.name not in checked:
             continue
+        conds: list[tuple[str, list, str]] = []
         if col.required and not col.nullable:
-            aggregates.append(f"min(rowid) filter (where {col.name} is null or trim({col.name}) = '')")
-            meta.append((col_order, 0, col, "empty"))
-        for check_order, (cond, cond_params, kind) in enumerate(_cell_checks(col), start=1):
-            cond = cond.format(c=col.name)
-            aggregates.append(
-                f"min(rowid) filter (where {col.name} is not null and trim({col.name}) <> '' and ({cond}))"
-            )
-            params.extend(cond_params)
-            meta.append((col_order, check_order, col, kind))
-    if not aggregates:
-        return None
-    firsts = conn.execute(f"select {', '.join(aggregates)} from {stg}", params).fetchone()
-    hits = [(row, col_order, check_order, col, kind)
-            for row, (col_order, check_order, col, kind) in zip(firsts, meta) if row is not None]
-    if not hits:
-        return None
-    row, _, _, col, kind = min(hits, key=lambda h: h[:3])
-    value = conn.execute(f"select {col.name} from {stg} where rowid = ?", [row]).fetchone()[0]
-    return row, col.name, _cell_message(col, kind, value)
+            conds.append((f"({col.name} is null or trim({col.name}) = '')", [], "empty"))
+        for cond, cond_params, kind in _cell_checks(col):
+            conds.append((f"({col.name} is not null and trim({col.name}) <> '' and ({cond.format(c=col.name)}))",
+                          list(cond_params), kind))
+        if conds:
+            per_col.append((col_order, col, conds))
+    if not per_col:
+        return
+    aggregates = [f"count(*) filter (where {cond})" for _, _, conds in per_col for cond, _, _ in conds]
+    params = [p for _, _, conds in per_col for _, ps, _ in conds for p in ps]
+    counts = iter(conn.execute(f"select {', '.join(aggregates)} from {stg}", params).fetchone())
+    bad = [(col_order, col, conds) for col_order, col, conds in per_col if sum(next(counts) for _ in conds)]
+    for col_order, col, conds in bad:
+        case = " ".join(f"when {cond} then {k}" for k, (cond, _, _) in enumerate(conds))
+        case_params = [p for _, ps, _ in conds for p in ps]
+        rows = conn.execute(
+            f"select r, k, v, count(*) over () from (select {row_expr} as r, {col.name} as v, "
+            f"case {case} end as k from {stg}) where k is not null order by r limit {Problems.LIMIT}",
+            case_params,
+        ).fetchall()
+        total = rows[0][3] if rows else 0
+        by_file: dict[str, list[tuple[tuple, str]]] = {}
+        for row, k, value, _ in rows:
+            kind = conds[k][2]
+            message = _cell_message(col, kind, value)
+            if kind == "date" and tmap is not None and col.name in tmap.date_format:
+                message = f"expected a date like {tmap.date_format[col.name]!r} (tables.{table.name}.date_format), got {_show(value)}"
+            by_file.setdefault(source.file(row), []).append(
+                ((row, col_order), f"{source.where(row)}, column {col.name}: {message}"))
+        if len(by_file) <= 1:
+            for file, items in by_file.items():
+                problems.extend(file, items, total)
+        else:  # several files: exact counts per file
+            counts_by_file = dict(conn.execute(
+                f"select ({row_expr}) >> {_FILE_SHIFT}, count(*) from {stg} where {' or '.join(c for c, _, _ in conds)} "
+                "group by all", case_params).fetchall())
+            for index, (path, _) in enumerate(source.parts):
+                items = by_file.get(path.name, [])
+                if counts_by_file.get(index):
+                    problems.extend(path.name, items, counts_by_file[index])
+        conn.execute(f"update {stg} set {col.name} = null where {' or '.join(c for c, _, _ in conds)}",
+                     case_params)
 
 
 def _typed_expr(col: contract.Column) -> str:
@@ -477,67 +870,78 @@ def _typed_expr(col: contract.Column) -> str:
 
 
 def _check_rows(
-    conn: duckdb.DuckDBPyConnection, table: contract.Table, lines: _Lines, accounts_source: str
+    conn: duckdb.DuckDBPyConnection, table: contract.Table, source: _Source, accounts_source: str | None,
+    problems: Problems,
 ) -> None:
-    """Raise on the first rule violation, duplicate key or unknown account (by file line)."""
+    """Add every rule violation, duplicate key and unknown account (by file line) to ``problems``.
+
+    ``accounts_source`` None: the accounts file could not be read, so references are not
+    checked (every row would be 'unknown'). Rows whose key cells were bad (now empty) are
+    not compared.
+    """
     typed = f"_typed_{table.name}"
-    problems: list[tuple[int, str]] = []
+
+    def first_rows(sql: str, params=None) -> tuple[list[tuple], int]:
+        rows = conn.execute(
+            f"select *, count(*) over () as _n from ({sql}) order by _row limit {Problems.LIMIT}", params or []
+        ).fetchall()
+        return [r[:-1] for r in rows], (rows[0][-1] if rows else 0)
+
+    def add(rows: list[tuple], total: int, order: int, message) -> None:
+        by_file: dict[str, list[tuple[tuple, str]]] = {}
+        for r in rows:
+            text = message(r)
+            sep = ", " if text.startswith("column ") else ": "
+            by_file.setdefault(source.file(r[0]), []).append(((r[0], 1000 + order), f"{source.where(r[0])}{sep}{text}"))
+        if len(by_file) == 1:
+            file, items = next(iter(by_file.items()))
+            problems.extend(file, items, total)
+        else:  # several files: the listed ones counted exactly, the rest under the first file
+            listed = sum(len(items) for items in by_file.values())
+            for n, (file, items) in enumerate(by_file.items()):
+                problems.extend(file, items, len(items) + (total - listed if n == 0 else 0))
 
     if table is contract.RENEWALS:
-        for col in ("renewed_on", "renewed_arr"):
-            hit = conn.execute(
-                f"select min(_row) from {typed} where outcome = ? and {col} is null", ["renewed"]
-            ).fetchone()[0]
-            if hit is not None:
-                problems.append((hit, f"column {col}: outcome 'renewed' needs {col}"))
+        for order, col in enumerate(("renewed_on", "renewed_arr")):
+            rows, n = first_rows(f"select _row from {typed} where outcome = ? and {col} is null", ["renewed"])
+            add(rows, n, order, lambda r, col=col: f"column {col}: outcome 'renewed' needs {col}")
     if table is contract.SUBSCRIPTION_PERIODS:
-        hit = conn.execute(
-            f"select _row, end_date, start_date from {typed} where end_date < start_date "
-            "order by _row limit 1"
-        ).fetchone()
-        if hit is not None:
-            problems.append((hit[0], f"column end_date: {hit[1]} is before start_date {hit[2]}"))
+        rows, n = first_rows(f"select _row, end_date, start_date from {typed} where end_date < start_date")
+        add(rows, n, 2, lambda r: f"column end_date: {r[1]} is before start_date {r[2]}")
 
     if table is contract.REASON_TAXONOMY:
         # codes are matched normalised (cslib.churn.normalise_code): 'Price' and 'price ' collide
         norm = "regexp_replace(lower(regexp_replace(reason_code, '^\\s+|\\s+$', '', 'g')), '[\\s-]+', '_', 'g')"
-        hit = conn.execute(
+        rows, n = first_rows(
             f"select * from (select _row, min(_row) over (partition by {norm}) as first_row, {norm} as code "
-            f"from {typed}) where _row > first_row order by _row limit 1"
-        ).fetchone()
-        if hit is not None:
-            problems.append((hit[0], f"column reason_code: duplicate code {_show(hit[2])} after normalising "
-                                     f"(first on {lines.label} {lines(hit[1])})"))
+            f"from {typed} where reason_code is not null) where _row > first_row"
+        )
+        add(rows, n, 3, lambda r: f"column reason_code: duplicate code {_show(r[2])} after normalising "
+                                  f"(first on {source.line(r[1], r[0])})")
 
     if table.key:
         key = ", ".join(table.key)
-        hit = conn.execute(
+        not_null = " and ".join(f"{k} is not null" for k in table.key)
+        rows, n = first_rows(
             f"select * from (select _row, min(_row) over (partition by {key}) as first_row, {key} "
-            f"from {typed}) where _row > first_row order by _row limit 1"
-        ).fetchone()
-        if hit is not None:
-            values = ", ".join(_show(str(v)) for v in hit[2:])
-            label = key if len(table.key) == 1 else f"({key})"
+            f"from {typed} where {not_null}) where _row > first_row"
+        )
+        label = key if len(table.key) == 1 else f"({key})"
+
+        def duplicate(r) -> str:
+            values = ", ".join(_show(str(v)) for v in r[2:])
             shown = values if len(table.key) == 1 else f"({values})"
-            problems.append(
-                (hit[0], f"duplicate {label} {shown} (first on {lines.label} {lines(hit[1])})")
-            )
+            return f"duplicate {label} {shown} (first on {source.line(r[1], r[0])})"
 
-    if table.references_accounts:
+        add(rows, n, 4, duplicate)
+
+    if table.references_accounts and accounts_source is not None:
         id_col = "customer_id" if table is contract.SUBSCRIPTION_PERIODS else "account_id"
-        hit = conn.execute(
-            f"select _row, {id_col} from {typed} t where not exists "
-            f"(select 1 from raw_accounts a where a.account_id = t.{id_col}) order by _row limit 1"
-        ).fetchone()
-        if hit is not None:
-            problems.append(
-                (hit[0], f"column {id_col}: unknown account {_show(hit[1])} (not in {accounts_source})")
-            )
-
-    if problems:
-        row, message = min(problems, key=lambda p: p[0])
-        sep = ", " if message.startswith("column ") else ": "
-        raise UserError(f"{lines.path.name}, {lines.label} {lines(row)}{sep}{message}")
+        rows, n = first_rows(
+            f"select _row, {id_col} from {typed} t where {id_col} is not null and not exists "
+            f"(select 1 from raw_accounts a where a.account_id = t.{id_col})"
+        )
+        add(rows, n, 5, lambda r: f"column {id_col}: unknown account {_show(r[1])} (not in {accounts_source})")
 
 
 # ---------------------------------------------------------------------------
@@ -609,7 +1013,7 @@ class _ParquetRows:
 
     label = "row"
 
-    def __init__(self, path: Path, n_records: int) -> None:
+    def __init__(self, path: Path, n_records: int | None) -> None:
         self.path = path
         self.n_records = n_records
 
@@ -626,7 +1030,7 @@ class _Lines:
 
     label = "line"
 
-    def __init__(self, path: Path, n_records: int) -> None:
+    def __init__(self, path: Path, n_records: int | None) -> None:
         self.path = path
         self.n_records = n_records
         self._one_line_per_record: bool | None = None
@@ -639,7 +1043,8 @@ class _Lines:
                     newlines += chunk.count(b"\n")
                     last = chunk[-1:]
             # header + records lines, the last one with or without a final line feed
-            self._one_line_per_record = newlines == self.n_records + (1 if last == b"\n" else 0)
+            self._one_line_per_record = self.n_records is not None and (
+                newlines == self.n_records + (1 if last == b"\n" else 0))
         if self._one_line_per_record:
             return row + 2
         with open(self.path, encoding="utf-8-sig", newline="") as f:

@@ -1,6 +1,13 @@
 -- Importer step: expand subscription_periods to monthly revenue rows.
 -- A period covers the months from its start month up to, not including, its end month;
--- one that starts and ends in the same month covers that month.
+-- one that starts and ends in the same month covers that month. An empty end_date is
+-- open-ended: the period runs through the data's last month (the latest month of any
+-- revenue in the import: the last covered month of a closed period, or any start month).
+-- Overlapping periods of one account and product add up, unless the product's overlap
+-- mode (temp table _import_overlap: product NULL = the default) is 'replace': then a
+-- newer period (later start_date; on a tie, the later row) replaces the earlier ones from
+-- the newer one's start month, so an earlier period stops the month before it; a newer
+-- period that starts in the same month as an earlier one takes that whole month.
 insert into raw_revenue_monthly
 with periods as (
     select
@@ -10,18 +17,39 @@ with periods as (
         plan,
         start_date,
         end_date,
-        monthly_amount
+        monthly_amount,
+        date_trunc('month', start_date) as first_month_start,
+        case when end_date is not null then greatest(
+            date_trunc('month', start_date),
+            date_trunc('month', end_date) - interval 1 month
+        ) end as own_last_month_start
     from _typed_subscription_periods
+),
+data_end as (
+    select max(coalesce(own_last_month_start, first_month_start)) as last_month_start
+    from periods
+),
+modes as (
+    select
+        p.*,
+        coalesce(o.is_replace, d.is_replace, false) as is_replace
+    from periods p
+    left join _import_overlap o on o.product = p.product
+    left join (select is_replace from _import_overlap where product is null) d on true
 ),
 bounds as (
     select
-        *,
-        date_trunc('month', start_date) as first_month_start,
-        greatest(
-            date_trunc('month', start_date),
-            date_trunc('month', end_date) - interval 1 month
+        m.*,
+        least(
+            coalesce(m.own_last_month_start, e.last_month_start),
+            case when m.is_replace then
+                lead(m.first_month_start) over (
+                    partition by m.account_id, m.product order by m.start_date, m._row
+                ) - interval 1 month
+            end
         ) as last_month_start
-    from periods
+    from modes m
+    cross join data_end e
 ),
 months as (
     select

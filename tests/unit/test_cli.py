@@ -193,3 +193,47 @@ def test_report_as_a_user_is_scoped_by_the_role_map(tmp_path):
     proc = _run("report", "kpis", "--db", str(db), "--as", "eve@example.com", env=env)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: eve@example.com: not in the role map {roles}: no access"
+
+
+# --------------------------------------------------------------------------- import --mapping and check (issue 12)
+
+
+def test_check_lists_every_problem_exits_2_and_writes_nothing(tmp_path):
+    import shutil
+
+    src = tmp_path / "bad"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "import_ok", src)
+    (src / "events.csv").write_text("account_id,occurred_on,kind,score,role,note\n"
+                                    "A-1,2024-01-12,nps,ten,,\nA-7,2024-13-01,party,,,\n")
+    (src / "accounts.csv").write_text((src / "accounts.csv").read_text() + "A-4,Again,,,,,,,,,\n")
+    (src / "usage_weekly.csv").write_text("account_id,week_start\nA-1,2024-01-01\n")
+    proc = _run("check", str(src))
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        "error: accounts.csv, line 6: duplicate account_id 'A-4' (first on line 5)",
+        "error: usage_weekly.csv: missing required columns 'seats_purchased' (INTEGER), 'seats_activated' "
+        "(INTEGER), 'users_logged_in' (INTEGER), 'users_bi' (INTEGER), 'records_created' (INTEGER)",
+        "error: events.csv, line 2, column score: expected a number, got 'ten'",
+        "error: events.csv, line 3, column occurred_on: expected a date YYYY-MM-DD, got '2024-13-01'",
+        "error: events.csv, line 3, column kind: 'party' is not one of admin_changed, dept_head_changed, nps, "
+        "satisfaction, complaint",
+        "error: events.csv, line 3, column account_id: unknown account 'A-7' (not in accounts.csv)",
+    ]
+    assert "6 problems in 3 files; nothing can be imported until they are fixed" in proc.stdout
+    assert "coverage:" in proc.stdout and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad"]
+
+
+def test_import_and_check_with_the_shipped_billing_mapping(tmp_path):
+    folder = ROOT / "examples" / "billing_export"
+    proc = _run("check", str(folder), "--mapping", str(folder / "mapping.toml"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no problems found" in proc.stdout
+    db = tmp_path / "billing.duckdb"
+    proc = _run("import", str(folder), "--mapping", str(folder / "mapping.toml"), "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"imported 2 tables, 25 rows into {db}"
+    proc = _run("import", str(folder), "--mapping", str(tmp_path / "missing.toml"), "--db", str(db))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: missing.toml: mapping file not found ({tmp_path / 'missing.toml'})"

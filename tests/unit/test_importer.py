@@ -28,6 +28,11 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _listing(folder: Path) -> list[str]:
+    """The folder's files, without the writers' lock file (``.<db>.lock``, see cslib.db)."""
+    return sorted(p.name for p in folder.iterdir() if not (p.name.startswith(".") and p.name.endswith(".lock")))
+
+
 def _rows(db: Path, sql: str, params=None) -> list[tuple]:
     conn = duckdb.connect(str(db), read_only=True)
     try:
@@ -215,9 +220,8 @@ BAD_CASES = [
     ("wrong_type_boolean", _replace_line(
         "accounts.csv", 3, "A-2,Birch Retail,retail,south,mid_market,partner,Ben,team_b,2024-01-03,,maybe"),
      "accounts.csv, line 3, column is_target: expected true/false (or yes/no, 1/0), got 'maybe'"),
-    ("empty_required_cell", _replace_line(
-        "accounts.csv", 2, "A-1,,manufacturing,north,smb,inbound,Ada,team_a,2023-11-15,adoption,true"),
-     "accounts.csv, line 2, column name: empty value (required)"),
+    ("empty_required_cell", _replace_line("usage_weekly.csv", 3, "A-1,,10,9,7,2,140"),
+     "usage_weekly.csv, line 3, column week_start: empty value (required)"),
     ("duplicate_key", _append("accounts.csv", ACCOUNT_ROW.replace("A-9", "A-2")),
      "accounts.csv, line 6: duplicate account_id 'A-2' (first on line 3)"),
     ("duplicate_composite_key", _append("revenue_monthly.csv", "A-1,2024-01,core_suite,starter,5,0"),
@@ -298,7 +302,7 @@ def test_bad_input_is_one_exact_line_and_old_db_untouched(good_db, bad_dir, tmp_
     assert str(err.value) == expected.format(src=bad_dir)
     assert "\n" not in str(err.value)
     assert _sha256(db) == before
-    assert sorted(p.name for p in target_dir.iterdir()) == [DB_NAME]
+    assert _listing(target_dir) == [DB_NAME]
 
 
 def test_failed_import_without_existing_db_creates_nothing(bad_dir, tmp_path):
@@ -306,7 +310,7 @@ def test_failed_import_without_existing_db_creates_nothing(bad_dir, tmp_path):
     target_dir = tmp_path / "db"
     with pytest.raises(UserError):
         import_dir(bad_dir, target_dir / DB_NAME, build=False)
-    assert list(target_dir.iterdir()) == []
+    assert _listing(target_dir) == []
 
 
 def test_missing_folder_is_a_user_error(tmp_path):
@@ -342,10 +346,10 @@ def test_subscription_periods_without_accounts_synthesizes_them(tmp_path):
     shutil.copy(PERIODS / "subscription_periods.csv", src)
     summary = import_dir(src, tmp_path / DB_NAME, build=False)
     assert _rows(tmp_path / DB_NAME, "select * from raw_accounts") == [
-        ("C1", "C1", "unknown", "unknown", "smb", "unknown", "unknown", "unknown",
-         dt.date(2024, 1, 1), "unknown", True),
-        ("C2", "C2", "unknown", "unknown", "smb", "unknown", "unknown", "unknown",
-         dt.date(2024, 1, 15), "unknown", True),
+        ("C1", "C1", "unassigned", "unassigned", "unassigned", "unassigned", "unassigned", "unassigned",
+         dt.date(2024, 1, 1), None, True),
+        ("C2", "C2", "unassigned", "unassigned", "unassigned", "unassigned", "unassigned", "unassigned",
+         dt.date(2024, 1, 15), None, True),
     ]
     assert summary.warnings[-1].startswith("no accounts.csv: created 2 accounts from subscription_periods.csv")
 
@@ -405,7 +409,7 @@ def test_import_while_a_reader_holds_the_old_file(good_db, tmp_path):
         assert proc.stdout.strip() == "C1,C2"
     finally:
         old.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [DB_NAME]
+    assert _listing(tmp_path) == [DB_NAME]
 
 
 # --------------------------------------------------------------------------- integration (needs the models)
@@ -419,4 +423,7 @@ def test_integration_build_true_creates_models(tmp_path):
     import_dir(IMPORT_OK, db, build=True)
     tables = {r[0] for r in _rows(db, "select table_name from information_schema.tables")}
     assert {"account_month", "health_weekly"} <= tables
-    assert _rows(db, "select count(*) from health_weekly") == [(9,)]  # one row per usage row
+    # one row per usage row, plus A-3's week of 2024-01-15: paid for, no usage row (a zero-filled week)
+    assert _rows(db, "select count(*) from health_weekly") == [(10,)]
+    assert _rows(db, "select week_start from health_weekly where account_id = 'A-3' order by 1")[-1] == (
+        dt.date(2024, 1, 15),)
