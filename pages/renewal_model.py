@@ -247,22 +247,22 @@ def _incentive_section(selection) -> None:
                            "Commissions are n/a, not 0: they are paid on healthy MRR, and no account "
                            "of the selected books has a health score.")
         return
-    money = {
-        c: st.column_config.NumberColumn(label, format="dollar")
-        for c, label in (("mrr", "MRR"), ("healthy_mrr", "Healthy MRR"), ("prev_mrr", "MRR last month"),
-                         ("prev_healthy_mrr", "Healthy MRR last month"), ("commission", "Commission"))
-    }
-    money.update({"csm": "CSM", "csm_team": "Team", "csms": "CSMs", "accounts": "Accounts",
-                  "overdue_accounts": "Overdue", "coefficient": st.column_config.NumberColumn("Coefficient", format="%.2f")})
+    money_columns = ("mrr", "healthy_mrr", "prev_mrr", "prev_healthy_mrr", "commission")
+    labels = {"mrr": "MRR", "healthy_mrr": "Healthy MRR", "prev_mrr": "MRR last month",
+              "prev_healthy_mrr": "Healthy MRR last month", "commission": "Commission", "csm": "CSM",
+              "csm_team": "Team", "csms": "CSMs", "accounts": "Accounts", "overdue_accounts": "Overdue",
+              "coefficient": "Coefficient", "mom": "MoM", "health_rate": "Health rate",
+              "scored_accounts": "Scored accounts", "note": "Why n/a"}
+
+    def shown(frame):  # numbers as text so that a missing one reads "n/a", not "None"
+        return na.text_table(frame, money=money_columns, percent=("mom", "health_rate"),
+                             decimal=("coefficient",), text=("note",))
+
     with right:
         st.markdown(f"**Payouts for {sidebar.month_label(selection.month)}**, per team")
-        st.dataframe(teams, hide_index=True, width="stretch",
-                     column_config={**money, "mom": st.column_config.NumberColumn("MoM", format="percent")})
+        st.dataframe(shown(teams), hide_index=True, width="stretch", column_config=labels)
         st.markdown("Per CSM")
-        st.dataframe(per_csm, hide_index=True, width="stretch", height=300,
-                     column_config={**money, "mom": st.column_config.NumberColumn("MoM", format="percent"),
-                                    "health_rate": st.column_config.NumberColumn("Health rate", format="percent"),
-                                    "scored_accounts": "Scored accounts", "note": "Why n/a"})
+        st.dataframe(shown(per_csm), hide_index=True, width="stretch", height=300, column_config=labels)
         without = per_csm[per_csm["commission"].isna()]
         if len(without):
             st.caption(f"Commission n/a for {len(without)} CSM{'s' if len(without) > 1 else ''} "

@@ -30,3 +30,27 @@ def show_health(status: metrics.DataStatus, month_label: str, consequence: str) 
 def renewal_message(status: metrics.DataStatus, month_label: str) -> str:
     """Markdown: "**No renewal rate** for <month>: <reason>."."""
     return f"**{metrics.NO_RENEWAL_DATA}** for {month_label}: {status.reason}."
+
+
+def _cell(value, kind: str) -> str:
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return NA if kind != "text" else ""
+    if kind == "money":
+        return f"-${abs(float(value)):,.2f}" if float(value) < 0 else f"${float(value):,.2f}"
+    if kind == "percent":
+        return f"{float(value) * 100:.1f}%"
+    if kind == "decimal":
+        return f"{float(value):.2f}"
+    return str(value)
+
+
+def text_table(frame, money=(), percent=(), decimal=(), text=()):
+    """A copy of ``frame`` for st.dataframe with the listed columns as display text: money
+    '$12,345.67', percent '12.3%', decimal '1.10', and 'n/a' for a missing number ('' for
+    missing text). st.dataframe would print a missing value as "None"."""
+    out = frame.copy()
+    for kind, columns in (("money", money), ("percent", percent), ("decimal", decimal), ("text", text)):
+        for column in columns:
+            if column in out.columns:
+                out[column] = [_cell(v, kind) for v in out[column].astype(object)]
+    return out

@@ -333,3 +333,31 @@ def test_a_scored_slice_with_no_healthy_account_keeps_its_real_zero(tiny_db, app
     _assert_clean(at)
     assert _tiles(at)["Health rate"] == "0.0%"
     assert not at.info
+
+
+def test_without_usage_commissions_are_n_a_not_zero(no_usage_db, app_on):
+    """The incentive calculator (Renewal model page, Incentives tab) on the no-usage book:
+    no payout table of zeros, the reason instead."""
+    at = app_on(no_usage_db)
+    at.switch_page("pages/renewal_model.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    infos = [i.value for i in at.info]
+    assert ("**No health data** for Mar 2026: no usage data was imported. Commissions are n/a, not 0: they are "
+            "paid on healthy MRR, and no account of the selected books has a health score.") in infos
+    assert not [f for f in at.dataframe if "commission" in f.value.columns]
+
+
+def test_incentive_tables_show_n_a_for_a_missing_number():
+    """st.dataframe prints a missing value as "None": the page shows text tables instead."""
+    import numpy as np
+
+    from ui.na import text_table
+
+    frame = pd.DataFrame({"csm": ["Ada", "Ben"], "commission": [1100.0, np.nan], "mom": [1.06, np.nan],
+                          "coefficient": [1.1, np.nan], "note": [None, "no usage data was imported"]})
+    shown = text_table(frame, money=("commission",), percent=("mom",), decimal=("coefficient",), text=("note",))
+    assert shown.to_dict("records") == [
+        {"csm": "Ada", "commission": "$1,100.00", "mom": "106.0%", "coefficient": "1.10", "note": ""},
+        {"csm": "Ben", "commission": "n/a", "mom": "n/a", "coefficient": "n/a", "note": "no usage data was imported"},
+    ]
