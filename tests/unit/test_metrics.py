@@ -445,3 +445,13 @@ def test_report_kpis_of_a_company_imported_without_usage_has_a_null_health_rate(
         assert {r["note"] for r in flows[bridge]} == {"No health data: no usage data was imported"}
     unscored_row = next(r for r in flows["matrix_accounts"] if r["from"] == "Unscored")
     assert unscored_row["Unscored"] == 3  # the matrix counts accounts: all of them stayed unscored
+
+    # the "needs N weeks" reason reads the setting the scorer wrote into the database
+    from cslib import db as _db
+    from cslib.scorecard import load_scorecard
+
+    conn = _db.connect(db, read_only=True)
+    try:
+        assert _m.min_weeks(conn) == load_scorecard().min_weeks
+    finally:
+        conn.close()
