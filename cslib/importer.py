@@ -504,6 +504,12 @@ def _stage(
                                     f"({str(err).strip().splitlines()[0][:200]})") from None
                 raise UserError(_csv_error_message(path, str(err))) from None
             n_rows = None if not fast else conn.execute(f"select count(*) from {stg}").fetchone()[0]
+            if plan.drops:  # say how many rows the drop rules left out (a second scan, only with drops)
+                kept = conn.execute(f"select count(*) from {stg} where _row >> {_FILE_SHIFT} = ?", [i]).fetchone()[0]
+                n_rows = conn.execute(f"select count(*) from {reader}", {"path": str(path)}).fetchone()[0]
+                if n_rows > kept:
+                    summary.warnings.append(f"{path.name}: dropped {n_rows - kept:,} of {n_rows:,} rows "
+                                            f"(tables.{table.name}.drop in {mp.name})")
             source.parts.append((path, _ParquetRows(path, n_rows) if types is not None else _Lines(path, n_rows)))
         if table is contract.ACCOUNTS and conn.execute(f"select count(*) from {stg}").fetchone()[0] == 0:
             raise UserError(f"{source.label}: no data rows (at least one account is required)")

@@ -108,3 +108,32 @@ def test_not_a_parquet_file_and_both_shapes_are_errors(tmp_path):
     (folder / "events.csv").unlink()
     with pytest.raises(UserError, match=r"^events.parquet: not a readable Parquet file"):
         import_dir(folder, tmp_path / "hg.duckdb", build=False)
+
+
+def test_a_mapped_parquet_export_with_drops_lands_the_same_months_as_its_csv(tmp_path):
+    """The billing example as Parquet (all text, as an export tool may write it) through the same
+    mapping: drop rules, value maps and date formats apply alike; a bad row names its Parquet row."""
+    billing = Path(__file__).resolve().parents[2] / "examples" / "billing_export"
+    folder = tmp_path / "src"
+    folder.mkdir()
+    conn = duckdb.connect()
+    for name in ("subscriptions", "companies"):
+        conn.execute(f"copy (select * from read_csv(?, all_varchar = true)) to '{folder / name}.parquet' "
+                     "(format parquet)", [str(billing / f"{name}.csv")])
+    conn.close()
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text((billing / "mapping.toml").read_text()
+                       .replace('"subscriptions*.csv"', '"subscriptions*.parquet"').replace('"companies.csv"', '"companies.parquet"'))
+    from_csv, from_parquet = tmp_path / "csv.duckdb", tmp_path / "parquet.duckdb"
+    import_dir(billing, from_csv, build=False, mapping=billing / "mapping.toml")
+    summary = import_dir(folder, from_parquet, build=False, mapping=mapping)
+    assert "subscriptions.parquet: dropped 3 of 12 rows (tables.subscription_periods.drop in mapping.toml)" in summary.warnings
+    assert _raw(from_parquet) == _raw(from_csv)
+    conn = duckdb.connect()  # a bad amount on row 5, after the dropped trial on row 4
+    conn.execute(f"copy (select * replace (case when \"Subscription ID\" = 'sub_202' then 'abc' "
+                 f"else \"Amount per month\" end as \"Amount per month\") from read_csv(?, all_varchar = true)) "
+                 f"to '{folder / 'subscriptions.parquet'}' (format parquet)", [str(billing / "subscriptions.csv")])
+    conn.close()
+    with pytest.raises(UserError) as err:
+        import_dir(folder, tmp_path / "other.duckdb", build=False, mapping=mapping)
+    assert str(err.value) == "subscriptions.parquet, row 5, column monthly_amount: expected a number, got 'abc'"

@@ -56,7 +56,8 @@ def billing_db(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("billing") / "hg.duckdb"
     summary = import_dir(BILLING, db, mapping=BILLING / "mapping.toml")
     assert "subscriptions.csv: ignored extra column(s) Subscription ID, Currency" in summary.warnings
-    assert not any("mapping.toml" in w for w in summary.warnings)  # the mapping file is not data
+    assert "subscriptions.csv: dropped 3 of 12 rows (tables.subscription_periods.drop in mapping.toml)" in summary.warnings
+    assert not any("unknown file mapping.toml" in w for w in summary.warnings)  # the mapping file is not data
     return db
 
 
@@ -470,3 +471,17 @@ def test_check_coverage_of_the_billing_example():
     assert "accounts with revenue but no usage: 4 (their health is unscored)" in coverage
     assert any(line.startswith("  - no usage data: every account's health is unscored") for line in coverage)
     assert any(line.startswith("  - no csm_logs or churn_feedback: no churn reasons") for line in coverage)
+
+
+def test_files_of_one_table_need_one_header_and_one_table(crm_dir, tmp_path):
+    from cslib.importer import check_dir
+
+    _write(crm_dir, "revenue_2.csv", "acct,period,amount\nc-3,2024-03,60\n")
+    report = check_dir(crm_dir, tmp_path / "mapping.toml")
+    assert report.problems.lines() == [
+        "revenue_2.csv: its columns differ from revenue.csv (all files of revenue_monthly need the same header)"]
+    _write(tmp_path, "mapping.toml", MAPPING.replace('file = "crm.csv"', 'file = "*.csv"'))
+    with pytest.raises(UserError) as err:
+        check_dir(crm_dir, tmp_path / "mapping.toml")
+    assert str(err.value) == ("mapping.toml: tables.revenue_monthly.file: revenue.csv is also matched by "
+                              "tables.accounts.file")
