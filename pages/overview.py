@@ -91,6 +91,8 @@ def render() -> None:
     )
 
     st.subheader("Trends, last 12 months")
+    if series["health_rate"].isna().all() and not health.ok:
+        st.caption("No month of the trend has health data, so the health lines and bars are empty (n/a).")
     left, right = st.columns(2)
     with left:
         st.vega_lite_chart(data.chart_spec(charts.arr_trend, series), width="stretch")

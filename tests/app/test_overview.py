@@ -320,6 +320,7 @@ def test_without_usage_the_overview_says_no_health_data_not_zero(no_usage_db, ap
     health_tile = next(m for m in at.metric if m.label == "Health rate")
     assert health_tile.help.startswith("n/a: no usage data was imported.")
     assert "**No renewal rate** for Mar 2026: no renewals in the data." in [c.value for c in at.caption]
+    assert "No month of the trend has health data" in " ".join(c.value for c in at.caption)
     text = apptest_text(at)
     assert "0.0%" in "it would catch 0.0%" and FALSE_ZERO.search("Health rate 0.0%")  # the check can fail
     assert not FALSE_ZERO.search(text), text
