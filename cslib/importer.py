@@ -1,15 +1,21 @@
 """Import a folder of contract CSVs into a new database, all or nothing.
 
 ``import_dir(src_dir, db_path)`` reads ``<table>.csv`` files named after the contract
-tables (``cslib.contract``) with DuckDB's own CSV reader (every cell as VARCHAR, the
-path bound as a parameter), validates them in SQL and reports the FIRST problem as a
-one-line ``UserError`` naming file, line and column. Only then are the typed rows
-loaded into ``raw_<table>`` and the models built, all inside
-``db.replace_atomically``: on any error the old database file is untouched.
+tables (``cslib.contract``), or the files a column mapping names (``cslib.mapping``), with
+DuckDB's own CSV reader (every cell as VARCHAR, the path bound as a parameter; source
+columns are addressed by position, so no name from a file ever becomes SQL). The mapping
+(renames, defaults, value maps, date formats, row drops) is applied inside that all-VARCHAR
+staging select, so every check below sees contract columns. Every file is validated in SQL
+and EVERY problem is collected (``Problems``: file, line, column; one aggregate scan per
+file when it is clean); ``import_dir`` refuses with the first one and the count, and
+``check_dir`` (``python -m cslib check``) lists them all with a coverage report, writing
+nothing. Only a clean import loads the typed rows into ``raw_<table>`` and builds the
+models, all inside ``db.replace_atomically``: on any error the old database file is untouched.
 
-Line numbers are 1-based physical file lines (header = line 1). Python only looks at
-the file bytes to read the header line and, on the error path, to map a record to its
-line when the file has blank lines or quoted line breaks.
+Line numbers are 1-based physical file lines (header = line 1) of the SOURCE file, also
+after a mapping dropped rows (``_row`` keeps each record's index in its file). Python only
+looks at the file bytes to read the header line and, on the error path, to map a record to
+its line when the file has blank lines or quoted line breaks.
 """
 
 from __future__ import annotations
@@ -154,7 +160,11 @@ def check_dir(src_dir: str | os.PathLike, mapping: Mapping | str | os.PathLike |
         conn.execute("set enable_progress_bar = false")
         pipeline.create_raw_tables(conn)
         problems = _load_all(conn, files, summary, mp)
-        renewals.prepare_renewals(conn, mp.term_months if mp else None, summary.warnings)  # as import does
+        try:  # as import does; on rows with problems (read as empty) a derivation may not be possible
+            renewals.prepare_renewals(conn, mp.term_months if mp else None, summary.warnings)
+        except (duckdb.Error, UserError):
+            if not problems.total:
+                raise
         return CheckReport(problems, summary.warnings, _coverage(conn, files, mp))
     finally:
         conn.close()
