@@ -316,6 +316,13 @@ def _load_all(
             _check_rows(conn, periods, source, accounts_source if accounts_ok else None, problems)
             _write_overlap_table(conn, mp)
             conn.execute(sql_file("import_expand_periods"))
+            n_open, last = conn.execute(
+                "select count(*) filter (where end_date is null), (select max(month) from raw_revenue_monthly) "
+                "from _typed_subscription_periods").fetchone()
+            if n_open:
+                summary.warnings.append(
+                    f"{source.label}: {n_open:,} open-ended period{'s' if n_open != 1 else ''} (no end_date) "
+                    f"run{'s' if n_open == 1 else ''} through {last}, the latest month of any revenue in the import")
             conn.execute("drop table _typed_subscription_periods")
             conn.execute("drop table _import_overlap")
         elif table.name in files:

@@ -57,6 +57,8 @@ def billing_db(tmp_path_factory) -> Path:
     summary = import_dir(BILLING, db, mapping=BILLING / "mapping.toml")
     assert "subscriptions.csv: ignored extra column(s) Subscription ID, Currency" in summary.warnings
     assert "subscriptions.csv: dropped 3 of 12 rows (tables.subscription_periods.drop in mapping.toml)" in summary.warnings
+    assert ("subscriptions.csv: 8 open-ended periods (no end_date) run through 2024-06, the latest month of any "
+            "revenue in the import") in summary.warnings
     assert not any("unknown file mapping.toml" in w for w in summary.warnings)  # the mapping file is not data
     return db
 
