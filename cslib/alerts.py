@@ -52,18 +52,14 @@ RULE_LABELS: dict[str, str] = {
     "no_login": "No login",
     "nps_detractor": "NPS detractor (key user)",
 }
-#: indicator change columns of health_alerts, with their labels (the score's parts)
-INDICATOR_CHANGES: dict[str, str] = {
-    "modules_change": "Modules",
-    "instance_change": "Instance ratio",
-    "activation_change": "Activation",
-    "login_change": "Login",
-    "bi_change": "BI usage",
-}
+#: what health_alerts says about the score's parts, for any scorecard: the driver (the
+#: indicator that moved most with the score; name, label from cfg_indicators, change in
+#: points) and every indicator's change (indicator_changes, see month_alerts)
+INDICATOR_COLUMNS: tuple[str, ...] = ("driver_indicator", "driver_label", "driver_change", "indicator_changes")
 ALERT_COLUMNS: tuple[str, ...] = (
     "alert_id", "account_id", "name", "csm", "csm_team", "week_start", "month", "rule",
     "nature", "severity", "detail", "score", "prev_score", "score_change", "tier", "prev_tier",
-    *INDICATOR_CHANGES,
+    *INDICATOR_COLUMNS,
 )
 _COMMON_KEYS = ("enabled", "nature", "severity")
 _SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
@@ -248,6 +244,9 @@ def month_alerts(conn, filters: Filters, month: str, alert_id: str | None = None
     an account with no row that month, e.g. before its first revenue, is left out).
     Columns ALERT_COLUMNS; sorted by week, severity (high first), account, rule. Score
     columns are points (0..100; changes in points), NULL where the week has no score.
+    indicator_changes is a tuple of (indicator, label, change) in scorecard order (change
+    None without a previous week; an empty tuple when the week has no health row): a
+    tuple, so the frame hashes for caching. driver_* are None when nothing explains it.
     With ``alert_id``, only that alert (no row when it is not in the month or slice).
     """
     predicate, params = filters.where("am")
@@ -258,6 +257,10 @@ def month_alerts(conn, filters: Filters, month: str, alert_id: str | None = None
         alert_params = [alert_id]
     df = query(conn, sql, [month, *alert_params, month, *params])
     df["week_start"] = pd.to_datetime(df["week_start"]).dt.date
+    df["indicator_changes"] = [_change_tuple(v) for v in df["indicator_changes"]]
+    for column in ("driver_indicator", "driver_label"):
+        df[column] = df[column].astype(object).where(df[column].notna(), None)
+    df["driver_change"] = pd.to_numeric(df["driver_change"], errors="coerce").astype(float)
     df["_sev"] = df["severity"].map(_SEVERITY_ORDER)
     df = df.sort_values(["week_start", "_sev", "account_id", "rule"]).drop(columns="_sev")
     return df.reset_index(drop=True)[list(ALERT_COLUMNS)]
@@ -418,13 +421,29 @@ def alert_labels(alerts: pd.DataFrame) -> dict[str, str]:
     }
 
 
+def _change_tuple(value) -> tuple[tuple[str, str, float | None], ...]:
+    """A health_alerts indicator_changes cell (a list of {indicator, label, change}, or
+    NULL) -> ((indicator, label, change), ...)."""
+    if value is None or (not isinstance(value, (list, tuple, np.ndarray))):
+        return ()
+    out = []
+    for item in value:
+        if isinstance(item, dict):
+            out.append((str(item["indicator"]), str(item["label"]), _opt(item["change"])))
+        else:
+            ind, label, change = item
+            out.append((str(ind), str(label), _opt(change)))
+    return tuple(out)
+
+
 def indicator_changes(alert: pd.Series) -> pd.DataFrame:
-    """Per-indicator point changes of one alert row: indicator, label, change (points)."""
+    """Per-indicator point changes of one alert row (month_alerts): indicator, label,
+    change (points; None without a previous week), in scorecard order."""
     rows = [
-        {"indicator": col, "label": label, "change": _opt(alert.get(col))}
-        for col, label in INDICATOR_CHANGES.items()
+        {"indicator": ind, "label": label, "change": change}
+        for ind, label, change in _change_tuple(alert.get("indicator_changes"))
     ]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["indicator", "label", "change"])
 
 
 def set_status(store: AppStore, alert_ids: tuple[str, ...] | list[str], status: str, user: str) -> int:
@@ -556,6 +575,12 @@ def alerts_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     alerts = alerts.merge(recovery[["alert_id", "recovery"]], on="alert_id", how="left")
     alerts["recovery"] = alerts["recovery"].fillna("")
     alerts["week_start"] = alerts["week_start"].astype(str)
+    # JSON: the indicator changes as objects (change rounded like every other number)
+    alerts["indicator_changes"] = [
+        [{"indicator": ind, "label": label, "change": None if change is None else round(change, 6)}
+         for ind, label, change in changes]
+        for changes in alerts["indicator_changes"]
+    ]
     alerts["acknowledged_on"] = alerts["acknowledged_on"].map(lambda d: d.isoformat() if d else None)
     return month, {"alerts": alerts.drop(columns=["updated_by"]), "summary": alert_summary(alerts)}
 

@@ -123,6 +123,7 @@ def _step_pages(db_path: str, repeats: int = 5) -> dict:
         out[f"{table}_rows"] = len(held[table])
     frame = held["account_month"]
     bands = renewal_model.scorecard_bands(conn)  # the scorecard's bands: a few rows, read once
+        "model_renewal_indicator_features": pandas_reference.RENEWAL_INDICATOR_COLUMNS,
     months = sorted(frame["month"].unique())
     first, last = months[-13], months[-1]
     period_from = months[max(0, len(months) - 12)]  # the Negative churn page's default 12 months
@@ -161,7 +162,8 @@ def _step_pages(db_path: str, repeats: int = 5) -> dict:
         "renewal_model_duckdb_s": timed(lambda f: (renewal_model.score_band_table(conn, f),
                                                    renewal_model.indicator_tables(conn, f))),
         "renewal_model_pandas_s": timed(lambda f: (pandas_reference.renewal_score_bands(features, f),
-                                                   pandas_reference.renewal_indicator_tables(features, f, bands))),
+                                                   pandas_reference.renewal_indicator_tables(
+                                                       features, held["model_renewal_indicator_features"], f, bands))),
         "peak_mib": _peak_mib(),
     })
     conn.close()

@@ -253,7 +253,7 @@ def has_score_change(alert: pd.DataFrame) -> bool:
 
 def alert_waterfall(alert: pd.DataFrame) -> alt.LayerChart:
     """indicator_waterfall of one alert: a one-row frame of cslib.alerts.month_alerts
-    (score, prev_score, score_change and the INDICATOR_CHANGES columns); ValueError
+    (score, prev_score, score_change and indicator_changes); ValueError
     unless has_score_change(alert)."""
     from .alerts import indicator_changes
 

@@ -13,7 +13,8 @@ from .charts import SERIES_COLORS, TIER_COLORS, TIER_LABELS, _finish
 
 MODEL_COLORS = {"Gradient boosting": "#4c78a8", "Logistic baseline": "#f58518"}
 VERSION_COLORS = {"Current": "#9aa0a6", "What-if": "#4c78a8"}
-SEGMENT_LABELS = {"all": "All", "smb": "SMB", "mid_market": "Mid-market", "enterprise": "Enterprise"}
+#: colours of the segment groups of effect_chart: 'All' first, then the segments in order
+SEGMENT_PALETTE = ("#333333", "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d", "#bab0ac")
 HEIGHT = 300
 
 
@@ -82,15 +83,22 @@ def importance_chart(importance: pd.DataFrame, top: int = 8, title: str = "Permu
 
 def effect_chart(effects: pd.DataFrame, title: str = "Renewal rate, top band minus bottom band (95% CI)") -> alt.LayerChart:
     """Per indicator (rows) and segment (colour): difference of renewal rates between the
-    top and bottom scorecard band, with its 95% interval. Requires label, segment,
-    difference, ci_low, ci_high."""
-    data = effects.assign(segment_label=effects["segment"].map(SEGMENT_LABELS).fillna(effects["segment"]))
-    segments = [SEGMENT_LABELS[s] for s in SEGMENT_LABELS if SEGMENT_LABELS[s] in set(data["segment_label"])]
+    top and bottom scorecard band, with its 95% interval, indicators and segments in the
+    frame's order (cslib.renewal_model.indicator_effects: scorecard order; 'all', then the
+    segments). Requires label, segment, difference, ci_low, ci_high (segment_label
+    optional: renewal_model.segment_label of segment)."""
+    from .renewal_model import segment_label
+
+    data = effects.copy()
+    if "segment_label" not in data:
+        data["segment_label"] = data["segment"].map(segment_label)
+    segments = list(dict.fromkeys(data["segment_label"]))
+    palette = [SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)] for i in range(len(segments))]
     base = alt.Chart(data).encode(
-        y=alt.Y("label:N", title=None),
+        y=alt.Y("label:N", title=None, sort=list(dict.fromkeys(data["label"]))),
         yOffset=alt.YOffset("segment_label:N", sort=segments),
         color=alt.Color("segment_label:N", sort=segments, legend=alt.Legend(title=None, orient="top"),
-                        scale=alt.Scale(domain=segments, range=["#333333", "#4c78a8", "#f58518", "#54a24b"][: len(segments)])),
+                        scale=alt.Scale(domain=segments, range=palette)),
     )
     rules = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("ci_low:Q", title="Difference in renewal rate", axis=alt.Axis(format="+.0%")), x2="ci_high:Q"

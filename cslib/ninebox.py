@@ -44,14 +44,6 @@ OTHER_STATES: dict[str, str] = {
     "unscored": "Unscored",
     "outside_slice": "Outside the filters",
 }
-#: the indicators of the health score, in tie-break order, with display labels
-INDICATOR_LABELS: dict[str, str] = {
-    "modules": "Modules used",
-    "instance_ratio": "Instance ratio",
-    "activation_rate": "Activation rate",
-    "login_rate": "Login rate",
-    "bi_rate": "BI usage rate",
-}
 #: "compare books" owners: name -> account_month column (a whitelist)
 BOOK_OWNERS: dict[str, str] = {"csm_team": "csm_team", "csm": "csm"}
 PLAYBOOKS_PATH = settings.CONFIG_DIR / "playbooks.toml"
@@ -211,7 +203,8 @@ def cell_accounts(
     score_trend (list of the 4 weekly scores ending with the month-end week, oldest
     first; a week without a score is left out), score_change_4w (the month-end week's
     score - the score three weeks before; NaN if either is missing),
-    weakest_indicator (code, see INDICATOR_LABELS) and weakest_indicator_label,
+    weakest_indicator (the scorecard's indicator name) and weakest_indicator_label (its
+    label, cfg_indicators; ties to the first in scorecard order),
     weakest_gap_points (max possible points - window points, >= 0), next_renewal_on,
     next_renewal_arr, next_renewal_outcome, open_alerts (alerts of the 4 weeks before the
     month's end in ``health_alerts`` whose id is not in ``closed_alert_ids``).
@@ -227,10 +220,9 @@ def cell_accounts(
         conn,
         sql,
         [needle, month, health_tier, value_tier, *params, _limit(limit), month_start - dt.timedelta(days=21),
-         month_end],
+         month_end, month_start, month_end],
     )
     df["score_trend"] = [_trend_list(trend) for trend in df["score_trend"]]
-    df["weakest_indicator_label"] = df["weakest_indicator"].map(INDICATOR_LABELS)
     for column in ("arr", "health_score", "score_change_4w", "weakest_gap_points", "next_renewal_arr"):
         df[column] = pd.to_numeric(df[column], errors="coerce").astype(float)
     alerts = _open_alerts(conn, month, df["account_id"].tolist(), tuple(closed_alert_ids))

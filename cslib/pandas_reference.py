@@ -294,13 +294,15 @@ def revenue_rates(account_month: pd.DataFrame, revenue_t12m: pd.DataFrame, filte
 
 
 # --------------------------------------------------------------------------- renewal model
+#: model_renewal_indicator_features columns the indicator tables read (any indicator set)
+RENEWAL_INDICATOR_COLUMNS = ("account_id", "due_on", "indicator", "points_mean", "value_mean")
+
+
 def renewal_columns() -> tuple[str, ...]:
     """model_renewal_features columns the score-band and indicator tables read."""
-    from .renewal_model import INDICATORS
-
     return (
-        "is_target", *FILTER_COLUMNS.values(), "due_arr", "renewed_arr", "is_decided", "is_renewed",
-        "month_end_score", *(column for column, _label in INDICATORS.values()),
+        "account_id", "due_on", "is_target", *FILTER_COLUMNS.values(), "due_arr", "renewed_arr", "is_decided",
+        "is_renewed", "month_end_score",
     )
 
 
@@ -315,14 +317,19 @@ def renewal_score_bands(model_renewal_features: pd.DataFrame, filters: Filters,
     return score_band_rates(model_renewal_features[_slice(model_renewal_features, filters)], coarse=coarse)
 
 
-def renewal_indicator_tables(model_renewal_features: pd.DataFrame, filters: Filters,
-                             bands: dict[str, tuple[tuple[float, float], ...]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def renewal_indicator_tables(model_renewal_features: pd.DataFrame, model_renewal_indicator_features: pd.DataFrame,
+                             filters: Filters, bands: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What cslib.renewal_model.indicator_tables returns: (band rates, effects) of the
     slice, banded and counted in numpy (renewal_model.indicator_bands) where the page
-    counts in SQL (model_indicator_bands.sql); ``bands`` is renewal_model.scorecard_bands(conn), read once."""
-    from .renewal_model import indicator_bands, indicator_effects
+    counts in SQL (model_indicator_bands.sql). The frames hold ``renewal_columns()`` and
+    ``RENEWAL_INDICATOR_COLUMNS`` (long: one row per renewal and indicator); ``bands`` is
+    renewal_model.scorecard_bands(conn), read once (its keys are the indicators)."""
+    from .renewal_model import indicator_bands, indicator_effects, with_indicator_columns
 
-    rates = indicator_bands(model_renewal_features[_slice(model_renewal_features, filters)], bands)
+    sliced = model_renewal_features[_slice(model_renewal_features, filters)]
+    decided = sliced[sliced["is_decided"].astype(bool)]
+    wide = with_indicator_columns(decided, model_renewal_indicator_features, tuple(bands))
+    rates = indicator_bands(wide, bands)
     if rates.empty:
         return rates, pd.DataFrame()
     return rates, indicator_effects(rates)

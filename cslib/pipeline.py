@@ -32,6 +32,7 @@ MODELS: tuple[str, ...] = (
     "churn_events",  # one row per churn: matched reason, contract stage, health before churn
     "churn_risk_flags",  # red-light flags with routing owner and resolution date
     "model_renewal_features",  # one row per renewal: 13-week health features + outcome (Renewal model page)
+    "model_renewal_indicator_features",  # one row per renewal x indicator: its points' mean/last/slope
     "ninebox_account_month",  # account_month's nine-box columns in month order (Nine-box page)
 )
 

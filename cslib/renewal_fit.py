@@ -30,17 +30,14 @@ from .db import sql_file
 from .errors import UserError
 from .filters import Filters
 from .renewal_model import (
-    CATEGORICAL_FEATURES,
-    FEATURES,
     KINDS,
     MIN_ROWS,
     MODEL_LABELS,
-    NUMERIC_FEATURES,
     PREDICTION_COLUMNS,
-    SEGMENTS,
     TARGETS,
+    FeatureSet,
     ModelBundle,
-    feature_label,
+    feature_set,
     renewal_features,
 )
 
@@ -57,7 +54,9 @@ _CONTRIB_CHUNK_ROWS = 4096
 
 
 class RenewalModel(ClassifierMixin, BaseEstimator):
-    """Renewal-probability classifier over :data:`FEATURES` (a DataFrame in, P(renewed) out).
+    """Renewal-probability classifier over a :class:`FeatureSet` (a DataFrame in, P(renewed)
+    out). ``features``: the feature set (indicators and segment categories); None infers it
+    from the training frame (FeatureSet.from_frame), stored as ``features_``.
 
     kind="boosted": HistGradientBoostingClassifier (segment as a native categorical,
     missing values handled natively; min_samples_leaf is capped at a tenth of the
@@ -75,6 +74,7 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
         l2_regularization: float = 1.0,
         C: float = 1.0,
         random_state: int = 0,
+        features: FeatureSet | None = None,
     ):
         self.kind = kind
         self.max_iter = max_iter
@@ -84,6 +84,7 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
         self.l2_regularization = l2_regularization
         self.C = C
         self.random_state = random_state
+        self.features = features
 
     def _build(self, n_rows: int) -> Pipeline | HistGradientBoostingClassifier:
         if self.kind == "boosted":
@@ -102,8 +103,8 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
         if self.kind == "logistic":
             prep = ColumnTransformer(
                 [
-                    ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(NUMERIC_FEATURES)),
-                    ("cat", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL_FEATURES)),
+                    ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(self.features_.numeric)),
+                    ("cat", OneHotEncoder(handle_unknown="ignore"), list(self.features_.categorical)),
                 ]
             )
             return Pipeline(
@@ -112,15 +113,16 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
         raise ValueError(f"unknown kind {self.kind!r} (expected one of {KINDS})")
 
     def fit(self, X: pd.DataFrame, y) -> "RenewalModel":
-        """Fit on X (columns FEATURES) and y (1 = renewed); returns self."""
-        X = prepare_features(X)
+        """Fit on X (the feature set's columns) and y (1 = renewed); returns self."""
+        self.features_ = self.features if self.features is not None else FeatureSet.from_frame(X)
+        X = prepare_features(X, self.features_)
         y = np.asarray(y).astype(int)
         with _one_thread():
             self.estimator_ = self._build(len(X)).fit(X, y)
         self.classes_ = np.array([0, 1])
-        self.feature_names_in_ = np.array(FEATURES, dtype=object)
-        reference = {c: float(X[c].median()) if X[c].notna().any() else np.nan for c in NUMERIC_FEATURES}
-        for c in CATEGORICAL_FEATURES:
+        self.feature_names_in_ = np.array(self.features_.features, dtype=object)
+        reference = {c: float(X[c].median()) if X[c].notna().any() else np.nan for c in self.features_.numeric}
+        for c in self.features_.categorical:
             mode = X[c].mode(dropna=True)
             reference[c] = mode.iloc[0] if len(mode) else np.nan
         self.reference_ = reference
@@ -129,7 +131,7 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """(n, 2) array: P(not renewed), P(renewed)."""
         with _one_thread():
-            return self.estimator_.predict_proba(prepare_features(X))
+            return self.estimator_.predict_proba(prepare_features(X, self.features_))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """1 when P(renewed) >= 0.5."""
@@ -137,34 +139,37 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per row and feature: P(renewed) minus P(renewed) with the feature at its
-        training reference (median; segment: mode). Same index as X, columns FEATURES."""
-        X = prepare_features(X)
+        training reference (median; segment: mode). Same index as X, columns: the features."""
+        X = prepare_features(X, self.features_)
         # one stacked prediction (rows x features + rows) per chunk of rows instead of one
         # call per feature; chunks keep memory flat (the stack is features + 1 copies)
         parts = [self._contributions_chunk(X.iloc[i : i + _CONTRIB_CHUNK_ROWS])
                  for i in range(0, len(X), _CONTRIB_CHUNK_ROWS)]
         if not parts:
-            return pd.DataFrame(columns=list(FEATURES), index=X.index, dtype="float64")
+            return pd.DataFrame(columns=list(self.features_.features), index=X.index, dtype="float64")
         return pd.concat(parts)
 
     def _contributions_chunk(self, X: pd.DataFrame) -> pd.DataFrame:
         n = len(X)
-        stacked = pd.concat([X] * (len(FEATURES) + 1), ignore_index=True)
-        for k, c in enumerate(FEATURES, start=1):
+        features = self.features_.features
+        stacked = pd.concat([X] * (len(features) + 1), ignore_index=True)
+        for k, c in enumerate(features, start=1):
             stacked.iloc[k * n : (k + 1) * n, stacked.columns.get_loc(c)] = self.reference_[c]
-        stacked["segment"] = pd.Categorical(stacked["segment"].astype(object), categories=list(SEGMENTS))
+        stacked["segment"] = pd.Categorical(stacked["segment"].astype(object), categories=list(self.features_.segments))
         with _one_thread():
-            p = self.estimator_.predict_proba(stacked)[:, 1].reshape(len(FEATURES) + 1, n)
-        out = {c: p[0] - p[k] for k, c in enumerate(FEATURES, start=1)}
+            p = self.estimator_.predict_proba(stacked)[:, 1].reshape(len(features) + 1, n)
+        out = {c: p[0] - p[k] for k, c in enumerate(features, start=1)}
         return pd.DataFrame(out, index=X.index)
 
 
-def prepare_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """The FEATURES columns in order: numerics as float, segment as a fixed categorical."""
-    X = pd.DataFrame(index=frame.index)
-    for c in NUMERIC_FEATURES:
-        X[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
-    X["segment"] = pd.Categorical(frame["segment"].astype(object), categories=list(SEGMENTS))
+def prepare_features(frame: pd.DataFrame, features: FeatureSet) -> pd.DataFrame:
+    """The feature set's columns in order: numerics as float, segment as a categorical
+    with the feature set's segments (a segment outside them is missing)."""
+    X = pd.DataFrame(
+        {c: pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in features.numeric}, index=frame.index
+    )
+    segment = frame["segment"].astype(object)
+    X["segment"] = pd.Categorical(segment.where(segment.isin(features.segments)), categories=list(features.segments))
     return X
 
 
@@ -208,12 +213,14 @@ def fit_models(
     random_state: int = 0,
     n_bins: int = 10,
     importance_rows: int = 3000,
+    features_set: FeatureSet | None = None,
 ) -> ModelBundle:
     """Fit both models on the decided renewals of ``features`` with a time split.
 
-    features: the columns of :func:`renewal_features` (FEATURES, due_on, outcome,
-    renewed_on, is_decided, is_target, account_id); the models learn from decided
-    renewals of target accounts and predict every row. Raises UserError when there are fewer than
+    features: the columns of :func:`renewal_features` (the feature set's features, due_on,
+    outcome, renewed_on, is_decided, is_target, account_id); the models learn from decided
+    renewals of target accounts and predict every row. ``features_set``: the indicators
+    and segments (default: FeatureSet.from_frame(features)). Raises UserError when there are fewer than
     MIN_ROWS decided renewals on either side of the split or one class is missing.
     """
     rows = features.sort_values(["due_on", "account_id"], kind="stable").reset_index(drop=True)
@@ -233,7 +240,10 @@ def fit_models(
                 f"the {name} set has {len(part)} renewals and {len(set(y))} outcome(s): "
                 f"need at least {MIN_ROWS} and both renewed and not renewed"
             )
-    models = {kind: RenewalModel(kind=kind, random_state=random_state).fit(train, y_train) for kind in KINDS}
+    fs = features_set if features_set is not None else FeatureSet.from_frame(features)
+    models = {
+        kind: RenewalModel(kind=kind, random_state=random_state, features=fs).fit(train, y_train) for kind in KINDS
+    }
 
     metric_rows, calib_rows = [], []
     edges = np.linspace(0.0, 1.0, n_bins + 1)
@@ -310,32 +320,34 @@ def _importance(
     idx = np.arange(len(test))
     if len(idx) > max_rows:
         idx = np.sort(rng.choice(idx, max_rows, replace=False))
-    X = prepare_features(test).reset_index(drop=True).iloc[idx].reset_index(drop=True)
+    fs = model.features_
+    features = fs.features
+    X = prepare_features(test, fs).reset_index(drop=True).iloc[idx].reset_index(drop=True)
     yy, n = y[idx], len(idx)
     segment = test["segment"].to_numpy()[idx]
     blocks = [X]
-    for c in FEATURES:
+    for c in features:
         for _ in range(n_repeats):
             block = X.copy()
             block[c] = X[c].to_numpy()[rng.permutation(n)]
             blocks.append(block)
     stacked = pd.concat(blocks, ignore_index=True)
-    stacked["segment"] = pd.Categorical(stacked["segment"].astype(object), categories=list(SEGMENTS))
+    stacked["segment"] = pd.Categorical(stacked["segment"].astype(object), categories=list(fs.segments))
     with _one_thread():
-        p = model.estimator_.predict_proba(stacked)[:, 1].reshape(len(FEATURES) * n_repeats + 1, n)
+        p = model.estimator_.predict_proba(stacked)[:, 1].reshape(len(features) * n_repeats + 1, n)
     out = []
-    groups = [("all", np.ones(n, dtype=bool))] + [(s, segment == s) for s in SEGMENTS]
+    groups = [("all", np.ones(n, dtype=bool))] + [(s, segment == s) for s in fs.segments]
     for group, mask in groups:
         if mask.sum() < MIN_ROWS or len(set(yy[mask])) < 2:
             continue
         auc = _auc(yy[mask], p[:, mask])
-        drops = (auc[0] - auc[1:]).reshape(len(FEATURES), n_repeats)
-        for i, name in enumerate(FEATURES):
+        drops = (auc[0] - auc[1:]).reshape(len(features), n_repeats)
+        for i, name in enumerate(features):
             out.append(
                 {
                     "segment": group,
                     "feature": name,
-                    "label": feature_label(name),
+                    "label": fs.label(name),
                     "importance": float(drops[i].mean()),
                     "importance_std": float(drops[i].std()),
                     "n": int(mask.sum()),
@@ -344,9 +356,9 @@ def _importance(
     return pd.DataFrame(out, columns=["segment", "feature", "label", "importance", "importance_std", "n"])
 
 
-def _driver_text(name: str, value: float) -> str:
+def _driver_text(label: str, value: float) -> str:
     arrow = "+" if value >= 0 else "−"
-    return f"{feature_label(name)} {arrow}{abs(value) * 100:.0f} pp"
+    return f"{label} {arrow}{abs(value) * 100:.0f} pp"
 
 
 def _predictions(models: dict[str, RenewalModel], rows: pd.DataFrame, split_on: pd.Timestamp) -> pd.DataFrame:
@@ -363,13 +375,14 @@ def _predictions(models: dict[str, RenewalModel], rows: pd.DataFrame, split_on: 
     for i in (1, 2, 3):
         out[f"driver_{i}"] = ""
     if recent.any():
-        contrib = models["boosted"].contributions(rows[recent])
+        boosted = models["boosted"]
+        contrib = boosted.contributions(rows[recent])
         values = contrib.to_numpy()
         order = np.argsort(-np.abs(values), axis=1)[:, :3]
-        names = np.array(FEATURES, dtype=object)
+        labels = [boosted.features_.label(c) for c in contrib.columns]
         for i in range(3):
             col = [
-                _driver_text(names[j], values[r, j]) for r, j in enumerate(order[:, i])
+                _driver_text(labels[j], values[r, j]) for r, j in enumerate(order[:, i])
             ]
             out.loc[recent, f"driver_{i + 1}"] = col
     return out
@@ -378,7 +391,8 @@ def _predictions(models: dict[str, RenewalModel], rows: pd.DataFrame, split_on: 
 def model_bundle(conn, test_share: float = 0.25, target: str = "renewed", random_state: int = 0) -> ModelBundle:
     """Fit the models on the whole target book of the database (not the sidebar slice)."""
     features = renewal_features(conn, Filters(include_non_target=True))  # fit on target rows only
-    return fit_models(features, test_share=test_share, target=target, random_state=random_state)
+    return fit_models(features, test_share=test_share, target=target, random_state=random_state,
+                      features_set=feature_set(conn, features))
 
 
 # --------------------------------------------------------------------------- stored fit

@@ -28,6 +28,7 @@ what the page shows; this module reads it back (:func:`stored_bundle`,
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,64 +38,183 @@ from .db import query, sql_file
 from .errors import UserError
 from .filters import Filters
 
-#: the health series summarised over the window (score and the five window points)
-SERIES: tuple[str, ...] = (
-    "score",
-    "modules_points",
-    "instance_points",
-    "activation_points",
-    "login_points",
-    "bi_points",
-)
-SERIES_LABELS: dict[str, str] = {
-    "score": "Health score",
-    "modules_points": "Modules",
-    "instance_points": "Instance ratio",
-    "activation_points": "Activation rate",
-    "login_points": "Login rate",
-    "bi_points": "BI usage rate",
-}
+#: statistics of each health series over the 13-week window
 STATS: tuple[str, ...] = ("mean", "last", "slope")
-NUMERIC_FEATURES: tuple[str, ...] = (
-    *(f"{s}_{stat}" for s in SERIES for stat in STATS),
-    "weeks_unscored",
-    "tenure_months",
-)
+#: the score's features (model_renewal_features); each scorecard indicator adds the same
+#: three statistics of its window points, named by :func:`indicator_feature`
+SCORE_FEATURES: tuple[str, ...] = tuple(f"score_{stat}" for stat in STATS)
+OTHER_NUMERIC_FEATURES: tuple[str, ...] = ("weeks_unscored", "tenure_months")
 CATEGORICAL_FEATURES: tuple[str, ...] = ("segment",)
-FEATURES: tuple[str, ...] = (*NUMERIC_FEATURES, *CATEGORICAL_FEATURES)
-SEGMENTS: tuple[str, ...] = ("smb", "mid_market", "enterprise")
+#: the demo's segments, in display (and categorical) order; any other segment follows
+#: alphabetically (:func:`order_segments`)
+KNOWN_SEGMENTS: tuple[str, ...] = ("smb", "mid_market", "enterprise")
+SEGMENT_LABELS: dict[str, str] = {"all": "All", "smb": "SMB", "mid_market": "Mid-market", "enterprise": "Enterprise"}
 TARGETS: tuple[str, ...] = ("renewed", "renewed_on_time")
 KINDS: tuple[str, ...] = ("boosted", "logistic")
 MODEL_LABELS: dict[str, str] = {"boosted": "Gradient boosting", "logistic": "Logistic baseline"}
 MIN_ROWS = 15  # decided renewals needed in train and in test (the page warns below 100 test rows)
 UPCOMING_DAYS = 90
 _FILTER_MARKER = "/* filter_predicate */ true"
+#: indicator names of the scorecard (cfg_indicators); anything else is refused
+INDICATOR_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_OTHER_LABELS = {"weeks_unscored": "Weeks unscored", "tenure_months": "Tenure (months)", "segment": "Segment"}
 
 
-def feature_label(name: str) -> str:
-    """'login_points_slope' -> 'Login rate (slope)'; other names prettified."""
-    for series in SERIES:
+def indicator_feature(indicator: str, stat: str) -> str:
+    """Feature name of one statistic of an indicator's window points: 'login_rate',
+    'slope' -> 'login_rate_points_slope'. The fixed '_points_<stat>' suffix keeps the names
+    of different indicators (and the score's) apart."""
+    return f"{indicator}_points_{stat}"
+
+
+def value_column(indicator: str) -> str:
+    """Column of renewal_features with the 13-week mean of an indicator's value."""
+    return f"{indicator}_value_mean"
+
+
+def indicator_of_feature(name: str) -> str | None:
+    """The indicator whose window-points statistic ``name`` is (None for other features)."""
+    for stat in STATS:
+        suffix = f"_points_{stat}"
+        if name.endswith(suffix) and INDICATOR_NAME.fullmatch(name[: -len(suffix)]):
+            return name[: -len(suffix)]
+    return None
+
+
+def order_segments(values) -> tuple[str, ...]:
+    """The distinct segments of ``values`` (NULLs dropped): KNOWN_SEGMENTS first in that
+    order, then the others alphabetically."""
+    present = {str(v) for v in values if isinstance(v, str) and v}
+    known = [s for s in KNOWN_SEGMENTS if s in present]
+    return (*known, *sorted(present - set(known)))
+
+
+def segment_label(segment: str) -> str:
+    """Display label of a segment value: 'mid_market' -> 'Mid-market', 'scale_up' -> 'Scale up'."""
+    if segment in SEGMENT_LABELS:
+        return SEGMENT_LABELS[segment]
+    return str(segment).replace("_", " ").strip().capitalize()
+
+
+def _pretty(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The renewal model's features for one scorecard and book.
+
+    ``indicators``: ((indicator, label), ...) in cfg_indicators ordinal order;
+    ``segments``: the segment categories (:func:`order_segments`). Numeric features: the
+    score's mean, last and slope, the same three of each indicator's window points (in
+    indicator order), weeks_unscored and tenure_months; then segment (categorical). With
+    the demo's scorecard these are the model's historical 21 features in their order.
+    """
+
+    indicators: tuple[tuple[str, str], ...]
+    segments: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        for name, _ in self.indicators:
+            if not INDICATOR_NAME.fullmatch(name):
+                raise UserError(f"indicator name {name!r} is not a lower-case identifier")
+
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        per_indicator = tuple(indicator_feature(ind, stat) for ind, _ in self.indicators for stat in STATS)
+        return (*SCORE_FEATURES, *per_indicator, *OTHER_NUMERIC_FEATURES)
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        return CATEGORICAL_FEATURES
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return (*self.numeric, *self.categorical)
+
+    def label(self, name: str) -> str:
+        """'login_rate_points_slope' -> 'Login rate (slope)' (the indicator's label from
+        cfg_indicators); 'score_mean' -> 'Health score (mean)'; others prettified."""
+        labels = dict(self.indicators)
         for stat in STATS:
-            if name == f"{series}_{stat}":
-                return f"{SERIES_LABELS[series]} ({stat})"
-    return {"weeks_unscored": "Weeks unscored", "tenure_months": "Tenure (months)", "segment": "Segment"}.get(
-        name, name
-    )
+            if name == f"score_{stat}":
+                return f"Health score ({stat})"
+        indicator = indicator_of_feature(name)
+        if indicator is not None and indicator in labels:
+            return f"{labels[indicator]} ({name.rsplit('_', 1)[1]})"
+        return _OTHER_LABELS.get(name, _pretty(name))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> "FeatureSet":
+        """The feature set of a renewal_features-shaped frame without a database: the
+        indicators whose '<indicator>_points_mean' column it has (in column order, labels
+        prettified) and the segments present."""
+        indicators = []
+        for column in frame.columns:
+            ind = indicator_of_feature(str(column))
+            if ind is not None and str(column).endswith("_points_mean"):
+                indicators.append((ind, _pretty(ind)))
+        return cls(tuple(indicators), order_segments(frame["segment"]) if "segment" in frame else ())
+
+
+def indicator_table(conn) -> pd.DataFrame:
+    """cfg_indicators in ordinal order: indicator, label, ordinal, max_points (names checked)."""
+    df = query(conn, "select indicator, label, ordinal, max_points from cfg_indicators order by ordinal, indicator")
+    for name in df["indicator"]:
+        if not INDICATOR_NAME.fullmatch(str(name)):
+            raise UserError(f"cfg_indicators: indicator name {name!r} is not a lower-case identifier")
+    return df
+
+
+def feature_set(conn, features: pd.DataFrame) -> FeatureSet:
+    """The database's scorecard indicators (cfg_indicators) and the segments of ``features``."""
+    ind = indicator_table(conn)
+    return FeatureSet(tuple(zip(ind["indicator"], ind["label"])), order_segments(features["segment"]))
 
 
 # --------------------------------------------------------------------------- data
 def renewal_features(conn, filters: Filters | None = None, due_after=None, due_until=None) -> pd.DataFrame:
     """Renewals of ``model_renewal_features`` in the slice (target accounts only unless the
     filters include non-target), due in (due_after, due_until] when given, ordered by
-    due_on, account_id. Dates as datetime64."""
+    due_on, account_id, plus per scorecard indicator (cfg_indicators order) the columns
+    ``indicator_feature(ind, stat)`` (mean, last, slope of its window points) and
+    ``value_column(ind)`` (mean of its value) from model_renewal_indicator_features
+    (NaN without health weeks). Dates as datetime64."""
     where, params = (filters or Filters()).where("f")
-    sql = sql_file("model_renewals").replace(_FILTER_MARKER, where)
     after = pd.Timestamp(due_after).date() if due_after is not None else dt.date(1900, 1, 1)
     until = pd.Timestamp(due_until).date() if due_until is not None else dt.date(2999, 12, 31)
-    df = query(conn, sql, [after, until, *params])
+    df = query(conn, sql_file("model_renewals").replace(_FILTER_MARKER, where), [after, until, *params])
+    long = query(conn, sql_file("model_renewal_indicators").replace(_FILTER_MARKER, where), [after, until, *params])
     for c in ("due_on", "renewed_on", "cutoff_on"):
         df[c] = pd.to_datetime(df[c])
-    return df
+    return with_indicator_columns(df, long, tuple(indicator_table(conn)["indicator"]))
+
+
+def with_indicator_columns(renewals: pd.DataFrame, long: pd.DataFrame, indicators: tuple[str, ...]) -> pd.DataFrame:
+    """``renewals`` (account_id, due_on, ...) plus, for each of ``indicators`` in order, its
+    points' mean / last / slope and value mean taken from ``long``
+    (model_renewal_indicator_features rows: account_id, due_on, indicator, points_mean,
+    points_last, points_slope, value_mean); NaN where a renewal has no row."""
+    key = pd.MultiIndex.from_arrays(
+        [renewals["account_id"].to_numpy(), pd.to_datetime(renewals["due_on"]).to_numpy().astype("datetime64[us]")]
+    )
+    long = long.assign(due_on=pd.to_datetime(long["due_on"]).astype("datetime64[us]"))
+    # the columns long has (the pandas reference loads only the means)
+    present = [c for c in (*(f"points_{stat}" for stat in STATS), "value_mean") if c in long.columns]
+    by_indicator = dict(tuple(long.groupby("indicator", sort=False))) if len(long) else {}
+    columns: dict[str, np.ndarray] = {}
+    for ind in indicators:
+        part = by_indicator.get(ind)
+        aligned = (
+            part.drop_duplicates(["account_id", "due_on"]).set_index(["account_id", "due_on"])[present].reindex(key)
+            if part is not None
+            else pd.DataFrame(np.nan, index=key, columns=present)
+        )
+        for c in present:
+            name = value_column(ind) if c == "value_mean" else indicator_feature(ind, c.removeprefix("points_"))
+            columns[name] = aligned[c].to_numpy(dtype="float64", na_value=np.nan)
+    extra = pd.DataFrame(columns, index=renewals.index)
+    return pd.concat([renewals.drop(columns=[c for c in columns if c in renewals]), extra], axis=1)
 
 
 def score_band_table(conn, filters: Filters, coarse: bool = False) -> pd.DataFrame:
@@ -109,15 +229,16 @@ def indicator_band_table(conn, filters: Filters) -> pd.DataFrame:
     """:func:`indicator_bands` of the slice's decided renewals with the database's
     scorecard bands, counted in SQL (cslib/sql/model_indicator_bands.sql)."""
     bands = scorecard_bands(conn)
-    names, mins, positions = [], [], []
-    for indicator, levels in bands.items():
-        for position, (low, _) in enumerate(levels):
+    names, mins, positions, on_points = [], [], [], []
+    for indicator, spec in bands.items():
+        for position, (low, _) in enumerate(spec.bands):
             names.append(indicator)
             mins.append(float(low))
             positions.append(position)
+            on_points.append(spec.on_points)
     where, params = filters.where("f")
     sql = sql_file("model_indicator_bands").replace(_FILTER_MARKER, where)
-    return _indicator_band_rates(query(conn, sql, [names, mins, positions, *params]), bands)
+    return _indicator_band_rates(query(conn, sql, [names, mins, positions, on_points, *params]), bands)
 
 
 def indicator_tables(conn, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -137,10 +258,9 @@ def with_importance(effects: pd.DataFrame, importance: pd.DataFrame | None) -> p
     if importance is None or importance.empty or out.empty:
         out["permutation_importance"] = np.nan
         return out
-    series_of = {f"{series}_{stat}": series for series in SERIES for stat in STATS}
-    imp = importance.assign(series=importance["feature"].map(series_of)).dropna(subset=["series"])
-    summed = imp.groupby(["segment", "series"])["importance"].sum()
-    keys = zip(out["segment"], out["indicator"].map(_INDICATOR_SERIES))
+    imp = importance.assign(indicator=importance["feature"].map(indicator_of_feature)).dropna(subset=["indicator"])
+    summed = imp.groupby(["segment", "indicator"])["importance"].sum()
+    keys = zip(out["segment"], out["indicator"])
     out["permutation_importance"] = [summed.get(k, np.nan) for k in keys]
     return out
 
@@ -273,34 +393,45 @@ def rate_difference(r1: int, n1: int, r2: int, n2: int, z: float = 1.959964) -> 
     return (float(d), float(d - z * se), float(d + z * se))
 
 
-#: indicator -> (feature-table column of the window mean, label). Modules have no scorecard
-#: bands; their window points are banded at 0 / 10 / 20 points.
-INDICATORS: dict[str, tuple[str, str]] = {
-    "activation_rate": ("activation_rate_mean", "Activation rate"),
-    "login_rate": ("login_rate_mean", "Login rate"),
-    "bi_rate": ("bi_rate_mean", "BI usage rate"),
-    "instance_ratio": ("instance_ratio_mean", "Instance ratio"),
-    "modules": ("modules_points_mean", "Modules (points)"),
-}
-MODULE_BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.0), (10.0, 10.0), (20.0, 20.0))
-_INDICATOR_SERIES = {
-    "activation_rate": "activation_points",
-    "login_rate": "login_points",
-    "bi_rate": "bi_points",
-    "instance_ratio": "instance_points",
-    "modules": "modules_points",
-}
+@dataclass(frozen=True)
+class IndicatorBands:
+    """How one indicator's 13-week mean is banded for the renewal-rate analysis.
+
+    ``bands``: ((min_value, points), ...) ascending; ``on_points``: True when the mean of
+    the indicator's window points is banded (an indicator without value bands in the
+    scorecard, e.g. modules: at 0, a third and two thirds of its maximum points), False
+    for the mean of its value with the scorecard's bands; ``label``: the display label
+    (cfg_indicators.label, '(points)' added when on_points).
+    """
+
+    label: str
+    bands: tuple[tuple[float, float], ...]
+    on_points: bool
 
 
-def scorecard_bands(conn) -> dict[str, tuple[tuple[float, float], ...]]:
-    """indicator -> ((min_value, points), ...) from cfg_ratio_bands, plus the module bands."""
+def points_bands(max_points: float) -> tuple[tuple[float, float], ...]:
+    """Bands of a points mean: 0, max/3 and 2 max/3 points (modules, max 30: 0 / 10 / 20)."""
+    if not max_points > 0:
+        return ((0.0, 0.0),)
+    return tuple((max_points * k / 3, max_points * k / 3) for k in range(3))
+
+
+def scorecard_bands(conn) -> dict[str, IndicatorBands]:
+    """indicator -> IndicatorBands for every cfg_indicators indicator, in ordinal order:
+    the cfg_ratio_bands of an indicator that has them, else :func:`points_bands`."""
+    indicators = indicator_table(conn)
     df = query(conn, "select indicator, min_value, points from cfg_ratio_bands order by indicator, min_value")
-    bands = {
+    ratio = {
         ind: tuple(zip(g["min_value"].astype(float), g["points"].astype(float)))
         for ind, g in df.groupby("indicator", sort=False)
     }
-    bands["modules"] = MODULE_BANDS
-    return bands
+    out = {}
+    for ind, label, max_points in zip(indicators["indicator"], indicators["label"], indicators["max_points"]):
+        if ind in ratio:
+            out[ind] = IndicatorBands(str(label), ratio[ind], False)
+        else:
+            out[ind] = IndicatorBands(f"{label} (points)", points_bands(float(max_points)), True)
+    return out
 
 
 def _band_label(bands: tuple[tuple[float, float], ...], i: int) -> str:
@@ -310,23 +441,27 @@ def _band_label(bands: tuple[tuple[float, float], ...], i: int) -> str:
     return f"{fmt(lo)}–{fmt(hi)}" if hi is not None else f"≥ {fmt(lo)}"
 
 
-def indicator_bands(features: pd.DataFrame, bands: dict[str, tuple[tuple[float, float], ...]]) -> pd.DataFrame:
+def indicator_bands(features: pd.DataFrame, bands: dict[str, IndicatorBands]) -> pd.DataFrame:
     """Renewal rate per indicator band (of the indicator's mean over the 13-week window),
     overall (segment 'all') and per segment, over decided renewals (in memory; the page
-    counts in SQL with :func:`indicator_band_table`, same result).
+    counts in SQL with :func:`indicator_band_table`, same result). ``features``: the
+    columns of :func:`renewal_features` (value_column / the points mean of each banded
+    indicator, segment, is_decided, is_renewed).
 
-    Columns: indicator, label, segment, band (ordinal), band_label, min_value, points,
-    renewals, renewed, renewal_rate, ci_low, ci_high (Wilson 95%). A window without data
-    is band 'no data' (band -1).
+    Columns: indicator, label, segment, segment_label, band (ordinal), band_label,
+    min_value, points, renewals, renewed, renewal_rate, ci_low, ci_high (Wilson 95%). A
+    window without data is band 'no data' (band -1).
     """
     decided = features[features["is_decided"].astype(bool)]
     renewed = decided["is_renewed"].astype(bool).to_numpy()
     segment = decided["segment"].to_numpy()
-    groups = [("all", np.ones(len(decided), dtype=bool)), *((seg, segment == seg) for seg in SEGMENTS)]
+    groups = [("all", np.ones(len(decided), dtype=bool)),
+              *((seg, segment == seg) for seg in order_segments(decided["segment"]))]
     counts = []
-    for indicator, (column, _) in INDICATORS.items():
-        mins = np.array([lo for lo, _ in bands[indicator]])
-        values = decided[column].to_numpy(dtype="float64")
+    for indicator, spec in bands.items():
+        column = indicator_feature(indicator, "mean") if spec.on_points else value_column(indicator)
+        mins = np.array([lo for lo, _ in spec.bands])
+        values = decided[column].to_numpy(dtype="float64", na_value=np.nan)
         idx = np.searchsorted(mins, np.nan_to_num(values, nan=-np.inf), side="right") - 1
         slot = np.where(np.isnan(values), -1, idx) + 1  # 0 = no data, i + 1 = band i
         for group, mask in groups:
@@ -339,13 +474,14 @@ def indicator_bands(features: pd.DataFrame, bands: dict[str, tuple[tuple[float, 
     )
 
 
-def _indicator_band_rates(counts: pd.DataFrame, bands: dict[str, tuple[tuple[float, float], ...]]) -> pd.DataFrame:
+def _indicator_band_rates(counts: pd.DataFrame, bands: dict[str, IndicatorBands]) -> pd.DataFrame:
     """The :func:`indicator_bands` table from per (indicator, segment_group, band) counts
-    (renewals, renewed): labels, rates and Wilson intervals, in INDICATORS order, then
-    'all' and SEGMENTS, then band; other segments are left out."""
-    groups = ("all", *SEGMENTS)
-    counts = counts[counts["segment_group"].isin(groups)]
-    key = counts["indicator"].map({k: i for i, k in enumerate(INDICATORS)}) * 100 + counts["segment_group"].map(
+    (renewals, renewed): labels, rates and Wilson intervals, in ``bands`` order, then
+    'all' and the segments (:func:`order_segments`), then band; renewals without a
+    segment are counted in 'all' only."""
+    counts = counts[counts["segment_group"].notna() & counts["indicator"].isin(list(bands))]
+    groups = ("all", *order_segments(counts["segment_group"][counts["segment_group"] != "all"]))
+    key = counts["indicator"].map({k: i for i, k in enumerate(bands)}) * 10_000 + counts["segment_group"].map(
         {g: i for i, g in enumerate(groups)}
     )
     counts = counts.assign(_key=key).sort_values(["_key", "band"], kind="stable")
@@ -353,13 +489,14 @@ def _indicator_band_rates(counts: pd.DataFrame, bands: dict[str, tuple[tuple[flo
     for indicator, group, band_i, n, r in counts[["indicator", "segment_group", "band", "renewals", "renewed"]].itertuples(
         index=False
     ):
-        b, band_i, n, r = bands[indicator], int(band_i), int(n), int(r)
+        b, band_i, n, r = bands[indicator].bands, int(band_i), int(n), int(r)
         low, high = wilson_interval(r, n)
         rows.append(
             {
                 "indicator": indicator,
-                "label": INDICATORS[indicator][1],
+                "label": bands[indicator].label,
                 "segment": group,
+                "segment_label": segment_label(group),
                 "band": band_i,
                 "band_label": "no data" if band_i < 0 else _band_label(b, band_i),
                 "min_value": np.nan if band_i < 0 else b[band_i][0],
@@ -386,14 +523,15 @@ def indicator_effects(band_rates: pd.DataFrame, importance: pd.DataFrame | None 
         d, lo, hi = rate_difference(int(top.renewed), int(top.renewals), int(bottom.renewed), int(bottom.renewals))
         imp = np.nan
         if importance is not None and len(importance):
-            series = _INDICATOR_SERIES[indicator]
-            sel = importance[(importance["segment"] == segment) & importance["feature"].str.startswith(series + "_")]
+            of = importance["feature"].map(indicator_of_feature)
+            sel = importance[(importance["segment"] == segment) & (of == indicator)]
             imp = float(sel["importance"].sum()) if len(sel) else np.nan
         rows.append(
             {
                 "indicator": indicator,
                 "label": g["label"].iloc[0],
                 "segment": segment,
+                "segment_label": segment_label(segment),
                 "top_band": top.band_label,
                 "top_rate": top.renewal_rate,
                 "top_n": int(top.renewals),

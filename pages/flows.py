@@ -172,7 +172,7 @@ def _alerts_panel(version, filters, month: str) -> None:
     )
     mine = listed if csm == ALL_CSMS else listed[listed["csm"] == csm]
     table = mine[["week_start", "name", "csm", "rule", "nature", "severity", "detail", "score", "score_change",
-                  "status", "recovery"]].copy()
+                  "driver_label", "status", "recovery"]].copy()
     table["rule"] = table["rule"].map(alerts.RULE_LABELS)
     st.dataframe(
         table,
@@ -185,6 +185,9 @@ def _alerts_panel(version, filters, month: str) -> None:
             "rule": "Alert",
             "score": st.column_config.NumberColumn("Score", format="%.1f"),
             "score_change": st.column_config.NumberColumn("Change", format="%+.1f"),
+            "driver_label": st.column_config.TextColumn(
+                "Main driver", help="The indicator whose points moved most with the score since the week before"
+            ),
         },
     )
 

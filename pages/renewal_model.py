@@ -99,18 +99,18 @@ def _indicators_section(selection, bundle) -> None:
     st.vega_lite_chart(data.chart_spec(charts_model.effect_chart, effects), width="stretch")
     st.caption(
         "Each indicator's mean over the 13 weeks before the due month, banded with the scorecard's bands "
-        "(modules: 0 / 10 / 20 points). Difference = renewal rate of the band with the most points minus "
-        "the band with the fewest, with a 95% normal-approximation interval; an interval clear of 0 is "
-        "significant. Permutation importance: drop in the model's test AUC when the indicator's "
-        "features are shuffled (whole book)."
+        "(an indicator without value bands, such as modules: its points at 0, 1/3 and 2/3 of its maximum). "
+        "Difference = renewal rate of the band with the most points minus the band with the fewest, with a "
+        "95% normal-approximation interval; an interval clear of 0 is significant. Permutation importance: "
+        "drop in the model's test AUC when the indicator's features are shuffled (whole book)."
     )
     st.dataframe(
-        effects[["label", "segment", "top_band", "top_rate", "top_n", "bottom_band", "bottom_rate", "bottom_n",
+        effects[["label", "segment_label", "top_band", "top_rate", "top_n", "bottom_band", "bottom_rate", "bottom_n",
                  "difference", "ci_low", "ci_high", "permutation_importance"]],
         hide_index=True,
         width="stretch",
         column_config={
-            "label": "Indicator", "segment": "Segment", "top_band": "Top band", "top_rate": st.column_config.NumberColumn("Top rate", format="percent"),
+            "label": "Indicator", "segment_label": "Segment", "top_band": "Top band", "top_rate": st.column_config.NumberColumn("Top rate", format="percent"),
             "top_n": "n (top)", "bottom_band": "Bottom band", "bottom_rate": st.column_config.NumberColumn("Bottom rate", format="percent"),
             "bottom_n": "n (bottom)", "difference": st.column_config.NumberColumn("Difference", format="percent"),
             "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
@@ -120,11 +120,11 @@ def _indicators_section(selection, bundle) -> None:
     )
     with st.expander("Renewal rate by band, every indicator and segment"):
         st.dataframe(
-            bands[["label", "segment", "band_label", "points", "renewals", "renewed", "renewal_rate", "ci_low", "ci_high"]],
+            bands[["label", "segment_label", "band_label", "points", "renewals", "renewed", "renewal_rate", "ci_low", "ci_high"]],
             hide_index=True,
             width="stretch",
             column_config={
-                "label": "Indicator", "segment": "Segment", "band_label": "Band", "points": "Points",
+                "label": "Indicator", "segment_label": "Segment", "band_label": "Band", "points": "Points",
                 "renewal_rate": st.column_config.NumberColumn("Renewal rate", format="percent"),
                 "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
                 "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),

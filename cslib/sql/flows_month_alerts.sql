@@ -37,11 +37,10 @@ final as (
         a.score_change,
         a.tier,
         a.prev_tier,
-        a.modules_change,
-        a.instance_change,
-        a.activation_change,
-        a.login_change,
-        a.bi_change
+        a.driver_indicator,
+        a.driver_label,
+        a.driver_change,
+        a.indicator_changes
     from alerts as a
     inner join account_months as am on am.account_id = a.account_id
 )

@@ -13,9 +13,16 @@
 --   nps_detractor     an nps event with score <= max_score from a role in cfg_alert_roles
 -- A week without a health_weekly row of the previous calendar week has no score
 -- comparison; unscored weeks never raise tier or score alerts.
--- Per-indicator changes are this week's window points minus the previous week's (the
--- explanation of score_change: they add up to it except for the 0.1 rounding and the
--- cap at 100). Event weeks use the Monday of the event's date.
+-- Per-indicator changes, for any scorecard (health_indicator_weekly, labels and order
+-- from cfg_indicators): each indicator's window points this week minus the previous
+-- calendar week's (NULL without that week), the explanation of score_change (they add up
+-- to it except for the 0.1 rounding and the cap at 100), as the list indicator_changes
+-- [{indicator, label, change}] in cfg_indicators order; NULL when the alert week has no
+-- health row. The driver is the indicator that moved most in the direction of the total
+-- change (the largest loss when the points fell in sum, the largest gain when they rose;
+-- ties to the first in cfg_indicators order; NULL when nothing moved or no previous week).
+-- They are computed for the fired alerts' weeks only (one pass over the long table).
+-- Event weeks use the Monday of the event's date.
 -- alert_id = account_id || '|' || week_start (YYYY-MM-DD) || '|' || rule: stable across
 -- rebuilds, so statuses kept in the app store find their alert again.
 create or replace table health_alerts as
@@ -24,12 +31,7 @@ with health as (
         account_id,
         week_start,
         score,
-        tier,
-        modules_points,
-        instance_points,
-        activation_points,
-        login_points,
-        bi_points
+        tier
     from health_weekly
 ),
 
@@ -59,6 +61,11 @@ roles as (
     from cfg_alert_roles
 ),
 
+indicators as (
+    select indicator, label, ordinal
+    from cfg_indicators
+),
+
 tier_ranks as (
     select * from (values ('unhealthy', 0), ('at_risk', 1), ('healthy', 2)) as t (tier, tier_rank)
 ),
@@ -68,12 +75,7 @@ with_previous as (
         *,
         lag(week_start) over w as prev_week_start,
         lag(score) over w as lag_score,
-        lag(tier) over w as lag_tier,
-        lag(modules_points) over w as lag_modules_points,
-        lag(instance_points) over w as lag_instance_points,
-        lag(activation_points) over w as lag_activation_points,
-        lag(login_points) over w as lag_login_points,
-        lag(bi_points) over w as lag_bi_points
+        lag(tier) over w as lag_tier
     from health
     window w as (partition by account_id order by week_start)
 ),
@@ -86,17 +88,7 @@ compared as (
         score,
         tier,
         case when prev_week_start = week_start - 7 then lag_score end as prev_score,
-        case when prev_week_start = week_start - 7 then lag_tier end as prev_tier,
-        case when prev_week_start = week_start - 7 then modules_points - lag_modules_points end
-            as modules_change,
-        case when prev_week_start = week_start - 7 then instance_points - lag_instance_points end
-            as instance_change,
-        case when prev_week_start = week_start - 7
-            then activation_points - lag_activation_points end as activation_change,
-        case when prev_week_start = week_start - 7 then login_points - lag_login_points end
-            as login_change,
-        case when prev_week_start = week_start - 7 then bi_points - lag_bi_points end
-            as bi_change
+        case when prev_week_start = week_start - 7 then lag_tier end as prev_tier
     from with_previous
 ),
 
@@ -187,7 +179,8 @@ no_logins as (
     where s.run_weeks = p.value
 ),
 
-fired as (
+-- materialized: read twice (the list below and the indicator changes of its weeks)
+fired as materialized (
     select * from score_drops
     union all
     select * from tier_moves
@@ -197,6 +190,81 @@ fired as (
     select * from detractors
     union all
     select * from no_logins
+),
+
+fired_weeks as (
+    select distinct account_id, week_start
+    from fired
+),
+
+-- the long table's rows of the fired weeks and of the weeks before them: one scan
+needed_weeks as (
+    select account_id, week_start from fired_weeks
+    union
+    select account_id, week_start - 7 as week_start from fired_weeks
+),
+
+needed_points as (
+    select h.account_id, h.week_start, h.indicator, h.window_points
+    from health_indicator_weekly as h
+    inner join needed_weeks as n
+        on n.account_id = h.account_id
+        and n.week_start = h.week_start
+),
+
+changes as (
+    select
+        cur.account_id,
+        cur.week_start,
+        cur.indicator,
+        k.label,
+        k.ordinal,
+        cur.window_points - prev.window_points as change
+    from needed_points as cur
+    inner join fired_weeks as fw
+        on fw.account_id = cur.account_id
+        and fw.week_start = cur.week_start
+    inner join indicators as k on k.indicator = cur.indicator
+    left join needed_points as prev
+        on prev.account_id = cur.account_id
+        and prev.week_start = cur.week_start - 7
+        and prev.indicator = cur.indicator
+),
+
+-- rounded so that float noise does not break ties (then cfg_indicators order)
+ranked_changes as (
+    select
+        *,
+        sum(change) over (partition by account_id, week_start) as total_change,
+        row_number() over (
+            partition by account_id, week_start order by round(change, 9) asc nulls last, ordinal
+        ) as loss_rank,
+        row_number() over (
+            partition by account_id, week_start order by round(change, 9) desc nulls last, ordinal
+        ) as gain_rank
+    from changes
+),
+
+change_lists as (
+    select
+        account_id,
+        week_start,
+        list(struct_pack(indicator := indicator, label := label, change := change) order by ordinal)
+            as indicator_changes,
+        any_value(indicator) filter (
+            where (round(total_change, 9) < 0 and loss_rank = 1 and round(change, 9) < 0)
+            or (round(total_change, 9) > 0 and gain_rank = 1 and round(change, 9) > 0)
+        ) as driver_indicator,
+        any_value(label) filter (
+            where (round(total_change, 9) < 0 and loss_rank = 1 and round(change, 9) < 0)
+            or (round(total_change, 9) > 0 and gain_rank = 1 and round(change, 9) > 0)
+        ) as driver_label,
+        any_value(change) filter (
+            where (round(total_change, 9) < 0 and loss_rank = 1 and round(change, 9) < 0)
+            or (round(total_change, 9) > 0 and gain_rank = 1 and round(change, 9) > 0)
+        ) as driver_change
+    from ranked_changes
+    group by account_id, week_start
 ),
 
 final as (
@@ -214,16 +282,18 @@ final as (
         round(c.score - c.prev_score, 1) as score_change,
         c.tier,
         c.prev_tier,
-        c.modules_change,
-        c.instance_change,
-        c.activation_change,
-        c.login_change,
-        c.bi_change
+        cl.driver_indicator,
+        cl.driver_label,
+        cl.driver_change,
+        cl.indicator_changes
     from fired as f
     inner join rules as ru on ru.rule = f.rule
     left join compared as c
         on c.account_id = f.account_id
         and c.week_start = f.week_start
+    left join change_lists as cl
+        on cl.account_id = f.account_id
+        and cl.week_start = f.week_start
 )
 
 select * from final

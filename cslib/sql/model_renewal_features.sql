@@ -7,10 +7,11 @@
 --   cutoff_on), i.e. last_week_on = the Monday on or before cutoff_on - 7 days. In the
 --   due month a churning account has already stopped (no revenue, no usage), so the
 --   window stops before it; every week used lies strictly before the due date.
--- * Per series (score and the five window points of health_weekly): mean, last (latest
---   week with a value) and slope (least squares, points per week; NULL with < 2 weeks).
---   weeks_unscored = 13 - weeks with a score (missing weeks count as unscored).
---   The raw ratio means (activation_rate_mean, ...) feed the indicator-band analysis.
+-- * The score: mean, last (latest week with a score) and slope (least squares, points
+--   per week; NULL with < 2 weeks). weeks_unscored = 13 - weeks with a score (missing
+--   weeks count as unscored). The same statistics of each scorecard indicator's window
+--   points (and the mean of its value) are in model_renewal_indicator_features, one row
+--   per renewal and indicator, over the same window (first_week_on .. last_week_on).
 -- * month_end_score / month_end_tier / tenure_months / lifecycle_stage: the account_month
 --   row of the month before cutoff_on (the month-end score "before the due date").
 -- * Outcome: is_decided = outcome <> 'pending'; is_renewed = outcome = 'renewed' (on
@@ -39,16 +40,7 @@ health as (
     select
         account_id,
         week_start,
-        score,
-        modules_points,
-        instance_points,
-        activation_points,
-        login_points,
-        bi_points,
-        instance_ratio,
-        activation_rate,
-        login_rate,
-        bi_rate
+        score
     from health_weekly
 ),
 
@@ -99,26 +91,7 @@ features as (
         13 - count(score) as weeks_unscored,
         avg(score) as score_mean,
         arg_max(score, week_start) filter (where score is not null) as score_last,
-        regr_slope(score, week_index) as score_slope,
-        avg(modules_points) as modules_points_mean,
-        arg_max(modules_points, week_start) as modules_points_last,
-        regr_slope(modules_points, week_index) as modules_points_slope,
-        avg(instance_points) as instance_points_mean,
-        arg_max(instance_points, week_start) as instance_points_last,
-        regr_slope(instance_points, week_index) as instance_points_slope,
-        avg(activation_points) as activation_points_mean,
-        arg_max(activation_points, week_start) as activation_points_last,
-        regr_slope(activation_points, week_index) as activation_points_slope,
-        avg(login_points) as login_points_mean,
-        arg_max(login_points, week_start) as login_points_last,
-        regr_slope(login_points, week_index) as login_points_slope,
-        avg(bi_points) as bi_points_mean,
-        arg_max(bi_points, week_start) as bi_points_last,
-        regr_slope(bi_points, week_index) as bi_points_slope,
-        avg(instance_ratio) as instance_ratio_mean,
-        avg(activation_rate) as activation_rate_mean,
-        avg(login_rate) as login_rate_mean,
-        avg(bi_rate) as bi_rate_mean
+        regr_slope(score, week_index) as score_slope
     from window_weeks
     group by account_id, due_on
 ),
@@ -144,25 +117,6 @@ final as (
         f.score_mean,
         f.score_last,
         f.score_slope,
-        f.modules_points_mean,
-        f.modules_points_last,
-        f.modules_points_slope,
-        f.instance_points_mean,
-        f.instance_points_last,
-        f.instance_points_slope,
-        f.activation_points_mean,
-        f.activation_points_last,
-        f.activation_points_slope,
-        f.login_points_mean,
-        f.login_points_last,
-        f.login_points_slope,
-        f.bi_points_mean,
-        f.bi_points_last,
-        f.bi_points_slope,
-        f.instance_ratio_mean,
-        f.activation_rate_mean,
-        f.login_rate_mean,
-        f.bi_rate_mean,
         m.health_score as month_end_score,
         m.health_tier as month_end_tier,
         m.tenure_months,

@@ -6,17 +6,18 @@
 -- marker comment and the "true" after it are replaced by Filters.where('a'); the mart
 -- marker as in ninebox_cells.sql), then 5. the most accounts to return (largest ARR
 -- first), 6. the first and 7. the last day whose week can matter (month start - 21
--- days, month end). Months and tiers are compared with constants so the scans can
+-- days, month end), 8. the month's first and 9. last day (the month-end week's
+-- indicators). Months, tiers and weeks are compared with constants so the scans can
 -- skip row groups.
 -- Grain: one row per active account of the slice in the cell.
 -- * score_trend: the scores of the four calendar weeks ending with the account's
 --   month-end week (the last week starting inside the month), oldest first; a week
 --   without a score (no usage row, or unscored) is left out. score_change_4w = the
 --   month-end week's score - the score three weeks before (NULL if either is missing).
--- * weakest_indicator: the indicator with the largest gap between its maximum possible
---   points (cfg tables: module points capped at modules_cap_points, the best band of
---   each ratio) and its window points in the month-end week; ties go to the first in
---   the order modules, instance_ratio, activation_rate, login_rate, bi_rate.
+-- * weakest_indicator: the scorecard indicator (any set: health_indicator_weekly with
+--   cfg_indicators) with the largest gap between its maximum points (max_points) and its
+--   window points in the month-end week; ties go to the first in cfg_indicators order
+--   (ordinal: modules, then the scorecard's order). weakest_indicator_label is its label.
 -- * next renewal: the earliest renewal that is due on or after the month's first day,
 --   or deferred (open and overdue) whatever its due date; outcome as of the data's end.
 with params as (
@@ -59,11 +60,6 @@ recent_health as materialized (
         h.account_id,
         h.week_start,
         h.score,
-        h.modules_points,
-        h.instance_points,
-        h.activation_points,
-        h.login_points,
-        h.bi_points,
         m.month_start
     from health_weekly as h
     inner join members as m on m.account_id = h.account_id
@@ -93,46 +89,42 @@ trends as (
     group by h.account_id
 ),
 
-indicator_max as (
-    select
-        least(
-            (select max(modules_cap_points) from cfg_score_params),
-            (select coalesce(sum(points), 0) from cfg_module_points)
-        ) as modules_max,
-        (select max(points) from cfg_ratio_bands where indicator = 'instance_ratio') as instance_max,
-        (select max(points) from cfg_ratio_bands where indicator = 'activation_rate') as activation_max,
-        (select max(points) from cfg_ratio_bands where indicator = 'login_rate') as login_max,
-        (select max(points) from cfg_ratio_bands where indicator = 'bi_rate') as bi_max
+indicators as (
+    select indicator, label, ordinal, max_points
+    from cfg_indicators
+),
+
+-- the members' indicator rows of the month's weeks (anchor weeks lie in the month)
+month_indicators as (
+    select i.account_id, i.week_start, i.indicator, i.window_points
+    from health_indicator_weekly as i
+    inner join members as m on m.account_id = i.account_id
+    where i.week_start between ? and ?
 ),
 
 gaps as (
     -- rounded so that float noise does not break ties
     select
-        h.account_id,
-        round(x.modules_max - h.modules_points, 6) as modules_gap,
-        round(x.instance_max - h.instance_points, 6) as instance_gap,
-        round(x.activation_max - h.activation_points, 6) as activation_gap,
-        round(x.login_max - h.login_points, 6) as login_gap,
-        round(x.bi_max - h.bi_points, 6) as bi_gap
-    from recent_health as h
+        i.account_id,
+        i.indicator,
+        k.label,
+        k.ordinal,
+        round(k.max_points - i.window_points, 6) as gap
+    from month_indicators as i
     inner join anchors as a
-        on a.account_id = h.account_id
-        and a.anchor_week = h.week_start
-    cross join indicator_max as x
+        on a.account_id = i.account_id
+        and a.anchor_week = i.week_start
+    inner join indicators as k on k.indicator = i.indicator
 ),
 
 weakest as (
     select
         account_id,
-        greatest(modules_gap, instance_gap, activation_gap, login_gap, bi_gap) as max_gap,
-        case greatest(modules_gap, instance_gap, activation_gap, login_gap, bi_gap)
-            when modules_gap then 'modules'
-            when instance_gap then 'instance_ratio'
-            when activation_gap then 'activation_rate'
-            when login_gap then 'login_rate'
-            else 'bi_rate'
-        end as weakest_indicator
+        gap as max_gap,
+        indicator as weakest_indicator,
+        label as weakest_indicator_label
     from gaps
+    qualify row_number() over (partition by account_id order by gap desc, ordinal, indicator) = 1
 ),
 
 next_renewals as (
@@ -159,6 +151,7 @@ final as (
         t.score_trend,
         t.score_change_4w,
         w.weakest_indicator,
+        w.weakest_indicator_label,
         round(w.max_gap, 2) as weakest_gap_points,
         n.next_renewal_on,
         n.next_renewal_arr,

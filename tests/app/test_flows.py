@@ -153,9 +153,12 @@ def test_alert_waterfall_explains_one_comparable_alert():
 
     from cslib import charts_flows
 
+    changes = (("modules", "Modules", 0.0), ("instance_ratio", "Instance ratio", 0.0),
+               ("activation_rate", "Activation rate", 0.0), ("login_rate", "Login rate", -20.0),
+               ("bi_rate", "BI usage rate", None))
     row = {"alert_id": "a|2026-02-02|score_drop", "score": 60.0, "prev_score": 80.0, "score_change": -20.0,
-           "modules_change": 0.0, "instance_change": 0.0, "activation_change": 0.0, "login_change": -20.0,
-           "bi_change": None}
+           "driver_indicator": "login_rate", "driver_label": "Login rate", "driver_change": -20.0,
+           "indicator_changes": changes}
     alert = pd.DataFrame([row])
     assert charts_flows.has_score_change(alert)
     assert not charts_flows.has_score_change(alert.assign(prev_score=None))  # no week before to compare
@@ -164,7 +167,7 @@ def test_alert_waterfall_explains_one_comparable_alert():
     assert spec["title"] == "Score change -20.0 points, by indicator"
     bars = {v["label"]: (v["low"], v["high"]) for v in spec["datasets"][spec["data"]["name"]]}
     assert bars == {"Last week": (0.0, 80.0), "Modules": (80.0, 80.0), "Instance ratio": (80.0, 80.0),
-                    "Activation": (80.0, 80.0), "Login": (60.0, 80.0), "BI usage": (60.0, 60.0),
+                    "Activation rate": (80.0, 80.0), "Login rate": (60.0, 80.0), "BI usage rate": (60.0, 60.0),
                     "This week": (0.0, 60.0)}
     with pytest.raises(ValueError):
         charts_flows.alert_waterfall(alert.assign(score=None))

@@ -65,3 +65,16 @@ def test_tiny_book_explains_that_the_model_needs_history(tiny_db, app_on):
     assert any("needs more history" in i.value for i in at.info)
     # the incentive table still renders: a1 (Ana Lima) is healthy in March
     assert not at.error
+
+
+def test_indicator_tables_show_scorecard_labels_and_segment_labels(small_demo_db, app_on):
+    """The indicator panel shows the scorecard's labels and display segment names, never
+    snake_case codes."""
+    at = _open(app_on, small_demo_db)
+    shown = [df.value for df in at.dataframe if "segment_label" in df.value.columns]
+    assert len(shown) == 2  # the effects table and the bands expander
+    for frame in shown:
+        assert "segment" not in frame.columns and "indicator" not in frame.columns
+        assert set(frame["segment_label"]) <= {"All", "SMB", "Mid-market", "Enterprise"}
+        assert "All" in set(frame["segment_label"])
+        assert {"Login rate", "Modules (points)"} <= set(frame["label"])

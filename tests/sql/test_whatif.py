@@ -64,9 +64,9 @@ def test_features_of_the_tiny_book_by_hand(tiny):
     assert (a1["first_week_on"], a1["last_week_on"]) == (pd.Timestamp("2025-11-24"), pd.Timestamp("2026-02-16"))
     assert a1["weeks_with_data"] == 8 and a1["weeks_unscored"] == 6
     assert (a1["score_mean"], a1["score_last"], a1["score_slope"]) == (96.0, 96.0, 0.0)
-    assert (a1["login_points_mean"], a1["modules_points_last"]) == (20.0, 26.0)
+    assert (a1["login_rate_points_mean"], a1["modules_points_last"]) == (20.0, 26.0)
     assert a1["month_end_score"] == 96.0 and a1["month_end_tier"] == "healthy"
-    assert a1["activation_rate_mean"] == pytest.approx(0.9)
+    assert a1["activation_rate_value_mean"] == pytest.approx(0.9)
     assert (a1["is_decided"], a1["is_renewed"], a1["is_renewed_on_time"]) == (True, True, True)
     a2, a3 = f.loc["a2"], f.loc["a3"]
     assert a2["score_mean"] == 35.0 and (a2["is_renewed"], a2["is_renewed_on_time"]) == (True, False)

@@ -23,7 +23,20 @@ from tests_support.sql import HEALTH_WEEKLY_DDL
 
 W = [dt.date(2026, 1, 5) + dt.timedelta(days=7 * i) for i in range(8)]  # Mondays
 SCORECARD = load_scorecard()
-POINTS = ("modules_points", "instance_points", "activation_points", "login_points", "bi_points")
+#: the demo scorecard's indicators (cfg_indicators rows: indicator, label, ordinal, max_points)
+INDICATORS = [
+    ("modules", "Modules", 0, 30.0),
+    ("instance_ratio", "Instance ratio", 1, 15.0),
+    ("activation_rate", "Activation rate", 2, 20.0),
+    ("login_rate", "Login rate", 3, 20.0),
+    ("bi_rate", "BI usage rate", 4, 15.0),
+]
+INDICATOR_DDL = """
+create or replace table cfg_indicators (indicator varchar, label varchar, ordinal integer, max_points double);
+create or replace table health_indicator_weekly (
+    account_id varchar, week_start date, indicator varchar, value double, window_points double
+);
+"""
 
 #: account -> scores per week (None = unscored, '-' = no row that week)
 SERIES = {
@@ -58,22 +71,35 @@ EVENTS = [
 ]
 
 
-def _build(rules: alerts.AlertRules | None = None) -> duckdb.DuckDBPyConnection:
-    conn = duckdb.connect()
-    create_raw_tables(conn)
+def _health(conn, series: dict, points_of, indicators: list[tuple]) -> None:
+    """health_weekly rows (score, tier) of ``series`` and their health_indicator_weekly
+    rows: points_of(account, week index, score) -> window points per indicator."""
     conn.execute(HEALTH_WEEKLY_DDL)
-    rows = []
-    for account, scores in SERIES.items():
+    conn.execute(INDICATOR_DDL)
+    conn.executemany("insert into cfg_indicators values (?, ?, ?, ?)", indicators)
+    rows, long = [], []
+    for account, scores in series.items():
         for i, score in enumerate(scores):
             if score == "-":
                 continue
-            points = DROP15_POINTS[i] if account == "drop15" else (score or 0.0, 0.0, 0.0, 0.0, 0.0)
-            rows.append((account, W[i], 8, score, tier_of(score, SCORECARD), *points))
+            rows.append((account, W[i], 8, score, tier_of(score, SCORECARD)))
+            points = points_of(account, i, score)
+            long += [(account, W[i], ind[0], None, p) for ind, p in zip(indicators, points)]
     conn.executemany(
-        f"insert into health_weekly (account_id, week_start, weeks_in_window, score, tier, {', '.join(POINTS)}) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into health_weekly (account_id, week_start, weeks_in_window, score, tier) values (?, ?, ?, ?, ?)",
         rows,
     )
+    conn.executemany("insert into health_indicator_weekly values (?, ?, ?, ?, ?)", long)
+
+
+def _build(rules: alerts.AlertRules | None = None) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    create_raw_tables(conn)
+
+    def points_of(account, i, score):
+        return DROP15_POINTS[i] if account == "drop15" else (score or 0.0, 0.0, 0.0, 0.0, 0.0)
+
+    _health(conn, SERIES, points_of, INDICATORS)
     usage = [
         (account, W[i], 10, 10, n, 0, 5)
         for account, logins in LOGINS.items()
@@ -144,13 +170,105 @@ def test_alert_columns_and_indicator_changes(built):
     row = df.iloc[0]
     assert (row["nature"], row["severity"], row["month"]) == ("malignant", "high", "2026-01")
     assert (row["prev_score"], row["score"], row["score_change"]) == (80.0, 65.0, -15.0)
-    changes = [row[c] for c in alerts.INDICATOR_CHANGES]
-    assert changes == [-5.0, 0.0, -5.0, -5.0, 0.0]
-    assert sum(changes) == row["score_change"]
+    changes = [(c["indicator"], c["label"], c["change"]) for c in row["indicator_changes"]]
+    assert changes == [("modules", "Modules", -5.0), ("instance_ratio", "Instance ratio", 0.0),
+                       ("activation_rate", "Activation rate", -5.0), ("login_rate", "Login rate", -5.0),
+                       ("bi_rate", "BI usage rate", 0.0)]
+    assert sum(c for _, _, c in changes) == row["score_change"]
+    # three indicators lost 5 points each: the first in scorecard order drives the drop
+    assert (row["driver_indicator"], row["driver_label"], row["driver_change"]) == ("modules", "Modules", -5.0)
     ids = built.execute("select alert_id from health_alerts").df()["alert_id"]
     assert ids.is_unique
     rise = built.execute("select nature, severity from health_alerts where rule = 'tier_rise' limit 1").fetchone()
     assert rise == ("benign", "low")
+
+
+#: a scorecard with its own indicators: modules and one ratio, weekly_active_share
+CUSTOM_INDICATORS = [("modules", "Modules", 0, 30.0), ("weekly_active_share", "Weekly active share", 1, 70.0)]
+#: account -> (modules, weekly_active_share) window points per week; the score is their sum
+CUSTOM_POINTS = {
+    "share_drop": [(30.0, 60.0), (28.0, 40.0)],  # 90 -> 68: share -20, modules -2
+    "tie": [(30.0, 50.0), (20.0, 40.0)],  # 80 -> 60: both -10: modules (first) drives
+    "share_rise": [(10.0, 10.0), (10.0, 45.0)],  # 20 -> 55: share +35 (tier rise)
+    "mixed": [(10.0, 40.0), (30.0, 15.0)],  # 50 -> 45: modules +20, share -25: the loss drives
+    "flat": [(20.0, 30.0), (20.0, 30.0)],
+    "gap": [(30.0, 60.0), "-", (5.0, 10.0)],  # no previous calendar week
+}
+
+
+@pytest.fixture(scope="module")
+def custom():
+    conn = duckdb.connect()
+    create_raw_tables(conn)
+    series = {a: [p if p == "-" else sum(p) for p in weeks] for a, weeks in CUSTOM_POINTS.items()}
+    _health(conn, series, lambda a, i, score: CUSTOM_POINTS[a][i], CUSTOM_INDICATORS)
+    conn.execute("insert into raw_events values ('flat', '2026-01-13', 'admin_changed', null, 'admin', null)")
+    conn.execute("insert into raw_events values ('gap', '2026-01-20', 'admin_changed', null, 'admin', null)")
+    alerts.write_alert_rule_tables(conn, alerts.load_alert_rules())
+    conn.execute(sql_file("health_alerts"))
+    yield conn
+    conn.close()
+
+
+def test_any_indicator_set_explains_the_alerts(custom):
+    """A scorecard of modules + weekly_active_share: the changes and the driver name the
+    scorecard's own indicators, with their labels, whatever they are."""
+    df = custom.execute(
+        "select account_id, rule, score_change, driver_indicator, driver_label, driver_change, indicator_changes "
+        "from health_alerts order by account_id, rule"
+    ).df()
+    got = {(r.account_id, r.rule): r for r in df.itertuples()}
+    assert set(got) == {("share_drop", "score_drop"), ("share_drop", "tier_fall"), ("tie", "score_drop"),
+                        ("tie", "tier_fall"), ("share_rise", "tier_rise"), ("flat", "admin_changed"),
+                        ("gap", "admin_changed")}  # gap: 90 -> 15, but no week before to compare
+    drop = got[("share_drop", "score_drop")]
+    assert drop.score_change == -22.0
+    assert (drop.driver_indicator, drop.driver_label, drop.driver_change) == (
+        "weekly_active_share", "Weekly active share", -20.0)
+    assert [(c["indicator"], c["label"], c["change"]) for c in drop.indicator_changes] == [
+        ("modules", "Modules", -2.0), ("weekly_active_share", "Weekly active share", -20.0)]
+    assert got[("share_drop", "tier_fall")].driver_indicator == "weekly_active_share"  # per week, every rule
+    assert (got[("tie", "score_drop")].driver_indicator, got[("tie", "score_drop")].driver_change) == ("modules", -10.0)
+    rise = got[("share_rise", "tier_rise")]
+    assert (rise.driver_label, rise.driver_change) == ("Weekly active share", 35.0)  # a rise: the largest gain
+    flat = got[("flat", "admin_changed")]
+    assert pd.isna(flat.driver_indicator) and [c["change"] for c in flat.indicator_changes] == [0.0, 0.0]
+    gap = got[("gap", "admin_changed")]
+    assert pd.isna(gap.driver_indicator) and [c["change"] for c in gap.indicator_changes] == [None, None]
+
+
+def test_custom_indicator_changes_reach_the_alert_list(custom):
+    custom.execute("create or replace table account_month (account_id varchar, month varchar, "
+                   "name varchar, csm varchar, csm_team varchar, is_target boolean)")
+    custom.executemany("insert into account_month values (?, '2026-01', ?, 'cs', 'team', true)",
+                       [(a, a.title()) for a in CUSTOM_POINTS])
+    listed = alerts.month_alerts(custom, Filters(), "2026-01").set_index("alert_id")
+    row = listed.loc[f"mixed|{W[1]}|score_drop"] if f"mixed|{W[1]}|score_drop" in listed.index else None
+    assert row is None  # 50 -> 45 is no score drop (5 points) and stays at risk: no alert
+    row = listed.loc[f"share_drop|{W[1]}|score_drop"]
+    assert row["driver_label"] == "Weekly active share"
+    assert alerts.indicator_changes(row)[["label", "change"]].values.tolist() == [
+        ["Modules", -2.0], ["Weekly active share", -20.0]]
+
+
+def test_a_loss_drives_a_fall_even_when_another_indicator_gained(custom):
+    """mixed: modules +20 and share -25 (total -5): the driver is the loss. No rule fires
+    for it, so the rule here is checked on a rebuilt table with a 5-point drop threshold."""
+    rules = alerts.load_alert_rules()
+    lower = dataclasses.replace(rules, rules=tuple(
+        dataclasses.replace(r, params=(("min_drop_points", 5.0),)) if r.rule == "score_drop" else r
+        for r in rules.rules))
+    alerts.write_alert_rule_tables(custom, lower)
+    custom.execute(sql_file("health_alerts"))
+    try:
+        row = custom.execute(
+            "select driver_indicator, driver_change, score_change from health_alerts "
+            "where account_id = 'mixed' and rule = 'score_drop'"
+        ).fetchone()
+        assert row == ("weekly_active_share", -25.0, -5.0)
+    finally:
+        alerts.write_alert_rule_tables(custom, rules)
+        custom.execute(sql_file("health_alerts"))
 
 
 def test_rule_parameters_come_from_the_config():
@@ -328,16 +446,18 @@ def test_month_panel_recovery_equals_alert_recovery_from_the_alert_week(recovery
     """month_panel's vectorised recovery gives alert_recovery's hand-checked statuses."""
     recovery_conn.execute("create or replace table account_month (account_id varchar, month varchar, "
                           "name varchar, csm varchar, csm_team varchar, is_target boolean)")
+    changes = ("[{'indicator': 'modules', 'label': 'Modules', 'change': 0.0}, "
+               "{'indicator': 'login_rate', 'label': 'Login rate', 'change': -20.0}]")
     recovery_conn.execute("create or replace table health_alerts as select * from (values "
                           "('back|w1', 'r_back', ?::date, '2026-01', 'score_drop', 'malignant', 'high', null, "
-                          "60.0, 80.0, -20.0, 'at_risk', 'healthy', 0.0, 0.0, 0.0, -20.0, 0.0), "
+                          f"60.0, 80.0, -20.0, 'at_risk', 'healthy', 'login_rate', 'Login rate', -20.0, {changes}), "
                           "('slow|w1', 'r_slow', ?::date, '2026-01', 'score_drop', 'malignant', 'high', null, "
-                          "60.0, 80.0, -20.0, 'at_risk', 'healthy', 0.0, 0.0, 0.0, -20.0, 0.0), "
+                          f"60.0, 80.0, -20.0, 'at_risk', 'healthy', 'login_rate', 'Login rate', -20.0, {changes}), "
                           "('plus|w1', 'r_plus', ?::date, '2026-01', 'tier_rise', 'benign', 'low', null, "
-                          "60.0, 80.0, -20.0, 'at_risk', 'healthy', 0.0, 0.0, 0.0, -20.0, 0.0)) "
+                          "60.0, 80.0, -20.0, 'at_risk', 'healthy', null, null, null, null)) "
                           "as t (alert_id, account_id, week_start, month, rule, nature, severity, detail, score, "
-                          "prev_score, score_change, tier, prev_tier, modules_change, instance_change, "
-                          "activation_change, login_change, bi_change)", [W[1], W[1], W[1]])
+                          "prev_score, score_change, tier, prev_tier, driver_indicator, driver_label, driver_change, "
+                          "indicator_changes)", [W[1], W[1], W[1]])
     recovery_conn.executemany("insert into account_month values (?, '2026-01', ?, 'cs', 'team', true)",
                               [("r_back", "Back"), ("r_slow", "Slow"), ("r_plus", "Plus")])
     assert W[1].strftime("%Y-%m") == "2026-01"
@@ -351,6 +471,15 @@ def test_month_panel_recovery_equals_alert_recovery_from_the_alert_week(recovery
     assert alerts.alert_labels(panel["alerts"])["slow|w1"] == f"{W[1]:%d %b} · Slow · Score drop"
     one = alerts.month_alerts(recovery_conn, Filters(), "2026-01", alert_id="slow|w1")
     assert one["alert_id"].tolist() == ["slow|w1"]
+    # the changes come as a hashable tuple (the page caches charts on the alert's row)
+    assert one["indicator_changes"].iloc[0] == (("modules", "Modules", 0.0), ("login_rate", "Login rate", -20.0))
+    assert alerts.indicator_changes(one.iloc[0]).to_dict("records") == [
+        {"indicator": "modules", "label": "Modules", "change": 0.0},
+        {"indicator": "login_rate", "label": "Login rate", "change": -20.0},
+    ]
+    plus = panel["alerts"].set_index("alert_id").loc["plus|w1"]
+    assert plus["indicator_changes"] == () and plus["driver_label"] is None
+    assert alerts.indicator_changes(plus).empty
 
 
 def test_with_recovery_labels_tracked_alerts_and_leaves_the_rest_blank():

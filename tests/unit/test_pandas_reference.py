@@ -39,6 +39,9 @@ def frames(demo):
         "churn_events": _load(conn, "churn_events", pandas_reference.CHURN_COLUMNS),
         "revenue_t12m": _load(conn, "revenue_t12m", pandas_reference.T12M_COLUMNS),
         "model_renewal_features": _load(conn, "model_renewal_features", pandas_reference.renewal_columns()),
+        "model_renewal_indicator_features": _load(
+            conn, "model_renewal_indicator_features", pandas_reference.RENEWAL_INDICATOR_COLUMNS
+        ),
         "months": tuple(sorted(account_month["month"].unique())),
     }
 
@@ -176,7 +179,8 @@ def test_renewal_indicator_tables_equal_the_sql(demo, frames, filters):
     conn, _ = demo
     bands_sql, effects_sql = renewal_model.indicator_tables(conn, filters)
     bands_ref, effects_ref = pandas_reference.renewal_indicator_tables(
-        frames["model_renewal_features"], filters, renewal_model.scorecard_bands(conn)
+        frames["model_renewal_features"], frames["model_renewal_indicator_features"], filters,
+        renewal_model.scorecard_bands(conn),
     )
     if filters == EMPTY:
         assert bands_ref.empty and effects_ref.empty and bands_sql.empty

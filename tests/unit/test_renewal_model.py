@@ -14,15 +14,23 @@ from cslib import renewal_model as rm
 from cslib.errors import UserError
 
 
-def synthetic_book(n: int = 480, seed: int = 3) -> pd.DataFrame:
+#: the demo scorecard's indicators and segments
+DEMO = rm.FeatureSet(
+    (("modules", "Modules"), ("instance_ratio", "Instance ratio"), ("activation_rate", "Activation rate"),
+     ("login_rate", "Login rate"), ("bi_rate", "BI usage rate")),
+    rm.KNOWN_SEGMENTS,
+)
+
+
+def synthetic_book(n: int = 480, seed: int = 3, features: rm.FeatureSet = DEMO) -> pd.DataFrame:
     """Renewals due over 24 months whose odds rise with the health score."""
     rng = np.random.default_rng(seed)
     due = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
     score = rng.uniform(0, 100, n)
-    frame = pd.DataFrame({c: rng.normal(10, 3, n) for c in rm.NUMERIC_FEATURES})
+    frame = pd.DataFrame({c: rng.normal(10, 3, n) for c in features.numeric})
     frame["score_mean"] = score
     frame["score_last"] = score + rng.normal(0, 5, n)
-    frame["segment"] = rng.choice(rm.SEGMENTS, n)
+    frame["segment"] = rng.choice(features.segments, n)
     renewed = rng.random(n) < 1 / (1 + np.exp(-(score - 40) / 10))
     frame["account_id"] = [f"x{i:04d}" for i in range(n)]
     frame["due_on"] = due
@@ -154,9 +162,9 @@ def test_score_bands_lower_bound_inclusive_and_100_in_the_top_band():
 
 
 def test_indicator_effects_top_minus_bottom_band():
-    bands = {ind: ((0.0, 0.0), (0.5, 10.0)) for ind in rm.INDICATORS}
+    bands = {ind: rm.IndicatorBands(label, ((0.0, 0.0), (0.5, 10.0)), False) for ind, label in DEMO.indicators}
     n = 40
-    frame = pd.DataFrame({c: np.r_[np.full(n, 0.1), np.full(n, 0.9)] for c, _ in rm.INDICATORS.values()})
+    frame = pd.DataFrame({rm.value_column(c): np.r_[np.full(n, 0.1), np.full(n, 0.9)] for c, _ in DEMO.indicators})
     frame["segment"] = "smb"
     frame["is_decided"] = True
     frame["is_renewed"] = np.r_[np.arange(n) < 10, np.arange(n) < 30]  # 25% vs 75%
@@ -165,3 +173,78 @@ def test_indicator_effects_top_minus_bottom_band():
     row = effects.loc[("login_rate", "all")]
     assert (row["top_rate"], row["bottom_rate"]) == (0.75, 0.25)
     assert row["difference"] == pytest.approx(0.5) and row["is_significant"]
+
+
+# --------------------------------------------------------------------------- any indicators, any segments
+def test_the_demo_feature_set_keeps_the_historical_order_and_labels():
+    """Same features in the same order as the fixed list the model had (the fit on the
+    demo is unchanged); labels from the scorecard's indicator labels."""
+    old = [f"{series}_{stat}" for series in ("score", "modules_points", "instance_points", "activation_points",
+                                             "login_points", "bi_points") for stat in ("mean", "last", "slope")]
+    old += ["weeks_unscored", "tenure_months", "segment"]  # the fixed FEATURES before indicators were free
+    renamed = {"instance_points": "instance_ratio_points", "activation_points": "activation_rate_points",
+               "login_points": "login_rate_points", "bi_points": "bi_rate_points"}
+    expected = []
+    for name in old:
+        for before, after in renamed.items():
+            if name.startswith(before + "_"):
+                name = after + name[len(before):]
+        expected.append(name)
+    assert DEMO.features == tuple(expected) and len(expected) == 21
+    assert DEMO.label("login_rate_points_slope") == "Login rate (slope)"
+    assert DEMO.label("modules_points_mean") == "Modules (mean)"
+    assert DEMO.label("score_last") == "Health score (last)"
+    assert DEMO.label("tenure_months") == "Tenure (months)"
+
+
+def test_feature_names_of_different_indicators_never_collide():
+    assert rm.indicator_of_feature("a_points_points_mean") == "a_points"
+    assert rm.indicator_of_feature("a_points_mean") == "a"
+    assert rm.indicator_of_feature("score_mean") is None
+    assert rm.indicator_of_feature("weekly_active_share_value_mean") is None
+    fs = rm.FeatureSet((("a", "A"), ("a_points", "A points")), ())
+    assert len(set(fs.numeric)) == len(fs.numeric) == 3 + 6 + 2
+    with pytest.raises(UserError, match="lower-case identifier"):
+        rm.FeatureSet((("Bad Name", "x"),), ())
+
+
+def test_segments_are_ordered_known_first_then_alphabetically():
+    assert rm.order_segments(["startup", "scale_up", "corporate", "startup", None]) == (
+        "corporate", "scale_up", "startup")
+    assert rm.order_segments(["zeta", "enterprise", "smb", "mid_market", "alpha"]) == (
+        "smb", "mid_market", "enterprise", "alpha", "zeta")
+    assert [rm.segment_label(s) for s in ("mid_market", "smb", "scale_up", "all")] == [
+        "Mid-market", "SMB", "Scale up", "All"]
+
+
+def test_a_book_with_its_own_indicators_and_segments_fits():
+    """Segments 'startup', 'scale_up', 'corporate' and one indicator: the model's
+    categories, importance groups and driver labels follow the book."""
+    fs = rm.FeatureSet((("weekly_active_share", "Weekly active share"),), rm.order_segments(
+        ["startup", "scale_up", "corporate"]))
+    book = synthetic_book(600, seed=5, features=fs)
+    bundle = fit.fit_models(book, test_share=0.25, random_state=0, features_set=fs)
+    boosted = bundle.models["boosted"]
+    assert boosted.features_ == fs
+    assert boosted.feature_names_in_.tolist() == list(fs.features)
+    assert fit.prepare_features(book, fs)["segment"].cat.categories.tolist() == ["corporate", "scale_up", "startup"]
+    groups = bundle.importance["segment"].drop_duplicates().tolist()
+    assert groups[0] == "all" and set(groups[1:]) <= set(fs.segments) and len(groups) > 1
+    assert groups[1:] == [s for s in fs.segments if s in groups]  # in segment order
+    labels = set(bundle.importance["label"])
+    assert {"Weekly active share (mean)", "Weekly active share (slope)", "Segment"} <= labels
+    drivers = bundle.predictions["driver_1"][bundle.predictions["driver_1"] != ""]
+    assert len(drivers) > 0
+    known = {fs.label(f) for f in fs.features}
+    assert all(d.rsplit(" ", 2)[0] in known for d in drivers)  # "<label> +12 pp"
+    # without a feature set, the frame's columns say the same indicators (labels prettified)
+    inferred = rm.FeatureSet.from_frame(book)
+    assert inferred.numeric == fs.numeric and inferred.segments == fs.segments
+
+
+def test_an_unseen_segment_is_missing_not_an_error():
+    fs = rm.FeatureSet((), ("smb",))
+    frame = pd.DataFrame({c: [1.0, 2.0] for c in fs.numeric})
+    frame["segment"] = ["smb", "startup"]
+    X = fit.prepare_features(frame, fs)
+    assert X["segment"].tolist()[0] == "smb" and pd.isna(X["segment"].tolist()[1])
