@@ -79,25 +79,23 @@ def build_no_usage_book(path: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- 1. mixed health
-MIXED_DOC = """
-Months 2024-01 .. 2024-03, MRR 1000 / 3000 / 2000 / 1500 every month, all smb target
-accounts on core_suite. cfg_score_params.min_weeks = 3 (written here, as the scorer would).
-health_weekly rows (first Monday of each month; tier per month Jan / Feb / Mar):
-
-=======  =====  =====  ==============================  ===============================
-account  CSM    team   health rows                     why
-=======  =====  =====  ==============================  ===============================
-s        Ada    North  healthy / healthy / healthy     scored
-u        Ben    North  unscored x3 (1 week in window)  too few weeks (needs 3 weeks)
-w        Cy     South  none                            no usage this month
-v        Dee    South  - / unscored / at_risk          scored in March only
-=======  =====  =====  ==============================  ===============================
-
-March, whole book: ARR (1000 + 3000 + 2000 + 1500) x 12 = 90,000; healthy ARR 12,000;
-health rate 12,000 / 90,000 = 2/15 (unscored ARR stays in the denominator); MoM
-12,000 / 12,000 = 1. Renewals: s due 2024-03-10 renewed (12,000 kept of 12,000); u due
-2024-03-20 pending.
-"""
+# Months 2024-01 .. 2024-03, MRR 1000 / 3000 / 2000 / 1500 every month, all smb target
+# accounts on core_suite. cfg_score_params.min_weeks = 3 (written here, as the scorer would).
+# health_weekly rows (first Monday of each month; tier per month Jan / Feb / Mar):
+#
+# =======  =====  =====  ==============================  ===============================
+# account  CSM    team   health rows                     why
+# =======  =====  =====  ==============================  ===============================
+# s        Ada    North  healthy / healthy / healthy     scored
+# u        Ben    North  unscored x3 (1 week in window)  too few weeks (needs 3 weeks)
+# w        Cy     South  none                            no usage this month
+# v        Dee    South  - / unscored / at_risk          scored in March only
+# =======  =====  =====  ==============================  ===============================
+#
+# March, whole book: ARR (1000 + 3000 + 2000 + 1500) x 12 = 90,000; healthy ARR 12,000;
+# health rate 12,000 / 90,000 = 2/15 (unscored ARR stays in the denominator); MoM
+# 12,000 / 12,000 = 1. Renewals: s due 2024-03-10 renewed (12,000 kept of 12,000); u due
+# 2024-03-20 pending.
 MIXED_ACCOUNTS = {"s": ("Ada", "North"), "u": ("Ben", "North"), "w": ("Cy", "South"), "v": ("Dee", "South")}
 MIXED_MRR = {"s": 1000, "u": 3000, "w": 2000, "v": 1500}
 MIXED_MONTHS = ("2024-01", "2024-02", "2024-03")

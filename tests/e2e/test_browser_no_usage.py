@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,7 @@ from tests_support.na_book import FALSE_ZERO, write_no_usage_csvs
 
 pytestmark = pytest.mark.e2e
 
-REPO_DIR = __import__("pathlib").Path(__file__).resolve().parents[2]
+REPO_DIR = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90
 
 
