@@ -841,30 +841,23 @@ def _cell_problems(
         case = " ".join(f"when {cond} then {k}" for k, (cond, _, _) in enumerate(conds))
         case_params = [p for _, ps, _ in conds for p in ps]
         rows = conn.execute(
-            f"select r, k, v, count(*) over () from (select {row_expr} as r, {col.name} as v, "
-            f"case {case} end as k from {stg}) where k is not null order by r limit {Problems.LIMIT}",
+            f"select r, k, v, n from (select r, k, v, row_number() over (partition by r >> {_FILE_SHIFT} order by r) "
+            f"as i, count(*) over (partition by r >> {_FILE_SHIFT}) as n from (select {row_expr} as r, "
+            f"{col.name} as v, case {case} end as k from {stg}) where k is not null) where i <= {Problems.LIMIT} "
+            "order by r",
             case_params,
         ).fetchall()
-        total = rows[0][3] if rows else 0
-        by_file: dict[str, list[tuple[tuple, str]]] = {}
-        for row, k, value, _ in rows:
+        by_file: dict[str, tuple[list[tuple[tuple, str]], int]] = {}
+        for row, k, value, total in rows:
             kind = conds[k][2]
             message = _cell_message(col, kind, value)
             if kind == "date" and tmap is not None and col.name in tmap.date_format:
-                message = f"expected a date like {tmap.date_format[col.name]!r} (tables.{table.name}.date_format), got {_show(value)}"
-            by_file.setdefault(source.file(row), []).append(
-                ((row, col_order), f"{source.where(row)}, column {col.name}: {message}"))
-        if len(by_file) <= 1:
-            for file, items in by_file.items():
-                problems.extend(file, items, total)
-        else:  # several files: exact counts per file
-            counts_by_file = dict(conn.execute(
-                f"select ({row_expr}) >> {_FILE_SHIFT}, count(*) from {stg} where {' or '.join(c for c, _, _ in conds)} "
-                "group by all", case_params).fetchall())
-            for index, (path, _) in enumerate(source.parts):
-                items = by_file.get(path.name, [])
-                if counts_by_file.get(index):
-                    problems.extend(path.name, items, counts_by_file[index])
+                message = (f"expected a date like {tmap.date_format[col.name]!r} "
+                           f"(tables.{table.name}.date_format), got {_show(value)}")
+            items, _ = by_file.setdefault(source.file(row), ([], total))
+            items.append(((row, col_order), f"{source.where(row)}, column {col.name}: {message}"))
+        for file, (items, total) in by_file.items():
+            problems.extend(file, items, total)
         conn.execute(f"update {stg} set {col.name} = null where {' or '.join(c for c, _, _ in conds)}",
                      case_params)
 
@@ -904,48 +897,46 @@ def _check_rows(
     """
     typed = f"_typed_{table.name}"
 
-    def first_rows(sql: str, params=None) -> tuple[list[tuple], int]:
-        rows = conn.execute(
-            f"select *, count(*) over () as _n from ({sql}) order by _row limit {Problems.LIMIT}", params or []
+    def first_rows(sql: str, params=None) -> list[tuple]:
+        """The first Problems.LIMIT rows of ``sql`` per file, each with its file's total last."""
+        return conn.execute(
+            f"select * exclude (_k) from (select *, row_number() over (partition by _row >> {_FILE_SHIFT} "
+            f"order by _row) as _k, count(*) over (partition by _row >> {_FILE_SHIFT}) as _n from ({sql})) "
+            f"where _k <= {Problems.LIMIT} order by _row", params or []
         ).fetchall()
-        return [r[:-1] for r in rows], (rows[0][-1] if rows else 0)
 
-    def add(rows: list[tuple], total: int, order: int, message) -> None:
-        by_file: dict[str, list[tuple[tuple, str]]] = {}
-        for r in rows:
+    def add(rows: list[tuple], order: int, message) -> None:
+        by_file: dict[str, tuple[list[tuple[tuple, str]], int]] = {}
+        for *r, total in rows:
             text = message(r)
             sep = ", " if text.startswith("column ") else ": "
-            by_file.setdefault(source.file(r[0]), []).append(((r[0], 1000 + order), f"{source.where(r[0])}{sep}{text}"))
-        if len(by_file) == 1:
-            file, items = next(iter(by_file.items()))
+            items, _ = by_file.setdefault(source.file(r[0]), ([], total))
+            items.append(((r[0], 1000 + order), f"{source.where(r[0])}{sep}{text}"))
+        for file, (items, total) in by_file.items():
             problems.extend(file, items, total)
-        else:  # several files: the listed ones counted exactly, the rest under the first file
-            listed = sum(len(items) for items in by_file.values())
-            for n, (file, items) in enumerate(by_file.items()):
-                problems.extend(file, items, len(items) + (total - listed if n == 0 else 0))
 
     if table is contract.RENEWALS:
         for order, col in enumerate(("renewed_on", "renewed_arr")):
-            rows, n = first_rows(f"select _row from {typed} where outcome = ? and {col} is null", ["renewed"])
-            add(rows, n, order, lambda r, col=col: f"column {col}: outcome 'renewed' needs {col}")
+            rows = first_rows(f"select _row from {typed} where outcome = ? and {col} is null", ["renewed"])
+            add(rows, order, lambda r, col=col: f"column {col}: outcome 'renewed' needs {col}")
     if table is contract.SUBSCRIPTION_PERIODS:
-        rows, n = first_rows(f"select _row, end_date, start_date from {typed} where end_date < start_date")
-        add(rows, n, 2, lambda r: f"column end_date: {r[1]} is before start_date {r[2]}")
+        rows = first_rows(f"select _row, end_date, start_date from {typed} where end_date < start_date")
+        add(rows, 2, lambda r: f"column end_date: {r[1]} is before start_date {r[2]}")
 
     if table is contract.REASON_TAXONOMY:
         # codes are matched normalised (cslib.churn.normalise_code): 'Price' and 'price ' collide
         norm = "regexp_replace(lower(regexp_replace(reason_code, '^\\s+|\\s+$', '', 'g')), '[\\s-]+', '_', 'g')"
-        rows, n = first_rows(
+        rows = first_rows(
             f"select * from (select _row, min(_row) over (partition by {norm}) as first_row, {norm} as code "
             f"from {typed} where reason_code is not null) where _row > first_row"
         )
-        add(rows, n, 3, lambda r: f"column reason_code: duplicate code {_show(r[2])} after normalising "
+        add(rows, 3, lambda r: f"column reason_code: duplicate code {_show(r[2])} after normalising "
                                   f"(first on {source.line(r[1], r[0])})")
 
     if table.key:
         key = ", ".join(table.key)
         not_null = " and ".join(f"{k} is not null" for k in table.key)
-        rows, n = first_rows(
+        rows = first_rows(
             f"select * from (select _row, min(_row) over (partition by {key}) as first_row, {key} "
             f"from {typed} where {not_null}) where _row > first_row"
         )
@@ -956,15 +947,15 @@ def _check_rows(
             shown = values if len(table.key) == 1 else f"({values})"
             return f"duplicate {label} {shown} (first on {source.line(r[1], r[0])})"
 
-        add(rows, n, 4, duplicate)
+        add(rows, 4, duplicate)
 
     if table.references_accounts and accounts_source is not None:
         id_col = "customer_id" if table is contract.SUBSCRIPTION_PERIODS else "account_id"
-        rows, n = first_rows(
+        rows = first_rows(
             f"select _row, {id_col} from {typed} t where {id_col} is not null and not exists "
             f"(select 1 from raw_accounts a where a.account_id = t.{id_col})"
         )
-        add(rows, n, 5, lambda r: f"column {id_col}: unknown account {_show(r[1])} (not in {accounts_source})")
+        add(rows, 5, lambda r: f"column {id_col}: unknown account {_show(r[1])} (not in {accounts_source})")
 
 
 # ---------------------------------------------------------------------------

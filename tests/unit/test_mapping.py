@@ -487,3 +487,22 @@ def test_files_of_one_table_need_one_header_and_one_table(crm_dir, tmp_path):
         check_dir(crm_dir, tmp_path / "mapping.toml")
     assert str(err.value) == ("mapping.toml: tables.revenue_monthly.file: revenue.csv is also matched by "
                               "tables.accounts.file")
+
+
+def test_each_file_of_a_glob_gets_its_own_problems_and_cap(crm_dir, tmp_path):
+    """25 bad amounts in the first revenue file do not hide the second file's two problems."""
+    from cslib.importer import check_dir
+
+    bad = "\n".join(f"c-1,2024-{m:02d},x{m},core{k}" for k in range(3) for m in range(1, 10))[: None]
+    _write(crm_dir, "revenue.csv", "acct,period,amount,sku\n" + bad + "\n")
+    _write(crm_dir, "revenue_2.csv", "acct,period,amount,sku\nc-3,2024-03,60,core\nc-3,2024-03,y,core\nc-9,2024-04,1,core\n")
+    lines = check_dir(crm_dir, tmp_path / "mapping.toml").problems.lines()
+    assert len(lines) == 24
+    assert lines[0] == "revenue.csv, line 2, column mrr_subscription: expected a number, got 'x1'"
+    assert lines[19] == "revenue.csv, line 21, column mrr_subscription: expected a number, got 'x2'"
+    assert lines[20] == "... and 7 more problems in revenue.csv"
+    assert lines[21:] == [
+        "revenue_2.csv, line 3, column mrr_subscription: expected a number, got 'y'",
+        "revenue_2.csv, line 3: duplicate (account_id, month, product) ('c-3', '2024-03', 'core') (first on line 2)",
+        "revenue_2.csv, line 4, column account_id: unknown account 'c-9' (not in crm.csv)",
+    ]
