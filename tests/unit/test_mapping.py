@@ -506,3 +506,15 @@ def test_each_file_of_a_glob_gets_its_own_problems_and_cap(crm_dir, tmp_path):
         "revenue_2.csv, line 3: duplicate (account_id, month, product) ('c-3', '2024-03', 'core') (first on line 2)",
         "revenue_2.csv, line 4, column account_id: unknown account 'c-9' (not in crm.csv)",
     ]
+
+
+def test_the_mappings_term_months_reaches_the_derived_renewals(tmp_path):
+    mapping = (BILLING / "mapping.toml").read_text().replace("term_months = 12", "term_months = 3")
+    _write(tmp_path, "m.toml", mapping)
+    db = tmp_path / "hg.duckdb"
+    import_dir(BILLING, db, build=False, mapping=tmp_path / "m.toml")
+    assert dict(_rows(db, "select key, value from import_meta")) == {
+        "renewals_source": "derived", "renewals_term_months": "3"}
+    # CUST-2 from February on 3-month terms: due 1 May (renewed), due 1 August (after the data: pending)
+    assert _rows(db, "select due_on, outcome from raw_renewals where account_id = 'CUST-2' order by due_on") == [
+        (dt.date(2024, 5, 1), "renewed"), (dt.date(2024, 8, 1), "pending")]
