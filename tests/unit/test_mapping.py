@@ -493,7 +493,7 @@ def test_each_file_of_a_glob_gets_its_own_problems_and_cap(crm_dir, tmp_path):
     """25 bad amounts in the first revenue file do not hide the second file's two problems."""
     from cslib.importer import check_dir
 
-    bad = "\n".join(f"c-1,2024-{m:02d},x{m},core{k}" for k in range(3) for m in range(1, 10))[: None]
+    bad = "\n".join(f"c-1,2024-{m:02d},x{m},core{k}" for k in range(3) for m in range(1, 10))
     _write(crm_dir, "revenue.csv", "acct,period,amount,sku\n" + bad + "\n")
     _write(crm_dir, "revenue_2.csv", "acct,period,amount,sku\nc-3,2024-03,60,core\nc-3,2024-03,y,core\nc-9,2024-04,1,core\n")
     lines = check_dir(crm_dir, tmp_path / "mapping.toml").problems.lines()
