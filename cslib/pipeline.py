@@ -19,8 +19,8 @@ from .db import replace_atomically, sql_file
 MODELS: tuple[str, ...] = (
     "stg_revenue",  # month_start, mrr per account x month x product
     "stg_usage_weekly",  # usage per account x Monday week x metric/feature, missing weeks filled (cfg_metrics, stg_revenue)
+    "health_weekly",  # weekly score, tier and every indicator's points (needs cfg_* from the scorecard)
     "health_indicator_weekly",  # the score explained: window points per account x week x indicator
-    "health_weekly",  # weekly score and tier (sum of health_indicator_weekly's window points)
     "mrr_movements",  # account x month x product movements
     "account_month",  # the account-month mart (needs health_weekly, value-tier config)
     # models behind single pages

@@ -9,8 +9,9 @@ the tiers and the window. See ``cslib/config/scorecard.toml`` and docs/health-sc
 
 The scoring runs in SQL over the config tables written by :func:`write_config_tables`:
 ``stg_usage_weekly.sql`` (usage rolled up to account x Monday week x metric, missing weeks
-filled), ``health_indicator_weekly.sql`` (the weekly and window points of every indicator)
-and ``health_weekly.sql`` (the score and tier). :func:`score_usage_pandas` is a plain
+filled), ``health_weekly.sql`` (per scored week the score, the tier and every indicator's
+value, weekly and window points as lists) and ``health_indicator_weekly.sql`` (those lists
+as one row per week and indicator). :func:`score_usage_pandas` is a plain
 pandas reference of the same scoring rules from the weekly long frame: tests compare the
 two on every column and the benchmark compares their speed. :func:`tier_of` mirrors the
 SQL tier rule.
@@ -307,7 +308,7 @@ def indicator_rows(sc: Scorecard) -> list[tuple]:
 
 
 #: The SQL models that score, in order (after the cfg_* tables are written).
-SCORING_MODELS: tuple[str, ...] = ("stg_usage_weekly", "health_indicator_weekly", "health_weekly")
+SCORING_MODELS: tuple[str, ...] = ("stg_usage_weekly", "health_weekly", "health_indicator_weekly")
 
 
 def score_weeks(conn: duckdb.DuckDBPyConnection, from_weekly: bool = False) -> None:
