@@ -21,7 +21,8 @@
 -- health row. The driver is the indicator that moved most in the direction of the total
 -- change (the largest loss when the points fell in sum, the largest gain when they rose;
 -- ties to the first in cfg_indicators order; NULL when nothing moved or no previous week).
--- They are computed for the fired alerts' weeks only (one pass over the long table).
+-- They are computed for the fired alerts' weeks only, in one grouped pass over the long
+-- table (no window over it, no self-join).
 -- Event weeks use the Monday of the event's date.
 -- alert_id = account_id || '|' || week_start (YYYY-MM-DD) || '|' || rule: stable across
 -- rebuilds, so statuses kept in the app store find their alert again.
@@ -197,52 +198,41 @@ fired_weeks as (
     from fired
 ),
 
--- the long table's rows of the fired weeks and of the weeks before them: one scan
+-- each fired week and the calendar week before it, tagged with the fired week
 needed_weeks as (
-    select account_id, week_start from fired_weeks
-    union
-    select account_id, week_start - 7 as week_start from fired_weeks
+    select account_id, week_start, week_start as alert_week from fired_weeks
+    union all
+    select account_id, week_start - 7 as week_start, week_start as alert_week from fired_weeks
 ),
 
-needed_points as (
-    select h.account_id, h.week_start, h.indicator, h.window_points
+-- one pass over the long table: per fired week and indicator, this week's window points
+-- minus the previous calendar week's (NULL without that week)
+changes as (
+    select
+        n.account_id,
+        n.alert_week as week_start,
+        h.indicator,
+        max(h.window_points) filter (where n.week_start = n.alert_week)
+            - max(h.window_points) filter (where n.week_start < n.alert_week) as change
     from health_indicator_weekly as h
     inner join needed_weeks as n
         on n.account_id = h.account_id
         and n.week_start = h.week_start
+    group by n.account_id, n.alert_week, h.indicator
+    having count(*) filter (where n.week_start = n.alert_week) > 0
 ),
 
-changes as (
+labelled as (
     select
-        cur.account_id,
-        cur.week_start,
-        cur.indicator,
+        c.account_id,
+        c.week_start,
+        c.indicator,
         k.label,
         k.ordinal,
-        cur.window_points - prev.window_points as change
-    from needed_points as cur
-    inner join fired_weeks as fw
-        on fw.account_id = cur.account_id
-        and fw.week_start = cur.week_start
-    inner join indicators as k on k.indicator = cur.indicator
-    left join needed_points as prev
-        on prev.account_id = cur.account_id
-        and prev.week_start = cur.week_start - 7
-        and prev.indicator = cur.indicator
-),
-
--- rounded so that float noise does not break ties (then cfg_indicators order)
-ranked_changes as (
-    select
-        *,
-        sum(change) over (partition by account_id, week_start) as total_change,
-        row_number() over (
-            partition by account_id, week_start order by round(change, 9) asc nulls last, ordinal
-        ) as loss_rank,
-        row_number() over (
-            partition by account_id, week_start order by round(change, 9) desc nulls last, ordinal
-        ) as gain_rank
-    from changes
+        c.change,
+        round(c.change, 9) as rounded_change  -- float noise does not break ties
+    from changes as c
+    inner join indicators as k on k.indicator = c.indicator
 ),
 
 change_lists as (
@@ -251,20 +241,25 @@ change_lists as (
         week_start,
         list(struct_pack(indicator := indicator, label := label, change := change) order by ordinal)
             as indicator_changes,
-        any_value(indicator) filter (
-            where (round(total_change, 9) < 0 and loss_rank = 1 and round(change, 9) < 0)
-            or (round(total_change, 9) > 0 and gain_rank = 1 and round(change, 9) > 0)
-        ) as driver_indicator,
-        any_value(label) filter (
-            where (round(total_change, 9) < 0 and loss_rank = 1 and round(change, 9) < 0)
-            or (round(total_change, 9) > 0 and gain_rank = 1 and round(change, 9) > 0)
-        ) as driver_label,
-        any_value(change) filter (
-            where (round(total_change, 9) < 0 and loss_rank = 1 and round(change, 9) < 0)
-            or (round(total_change, 9) > 0 and gain_rank = 1 and round(change, 9) > 0)
-        ) as driver_change
-    from ranked_changes
+        round(sum(change), 9) as total_change,
+        arg_min(struct_pack(indicator := indicator, label := label, change := change), (rounded_change, ordinal))
+            filter (where rounded_change < 0) as largest_loss,
+        arg_min(struct_pack(indicator := indicator, label := label, change := change), (-rounded_change, ordinal))
+            filter (where rounded_change > 0) as largest_gain
+    from labelled
     group by account_id, week_start
+),
+
+drivers as (
+    select
+        account_id,
+        week_start,
+        indicator_changes,
+        case
+            when total_change < 0 then largest_loss
+            when total_change > 0 then largest_gain
+        end as driver
+    from change_lists
 ),
 
 final as (
@@ -282,18 +277,18 @@ final as (
         round(c.score - c.prev_score, 1) as score_change,
         c.tier,
         c.prev_tier,
-        cl.driver_indicator,
-        cl.driver_label,
-        cl.driver_change,
-        cl.indicator_changes
+        d.driver.indicator as driver_indicator,
+        d.driver.label as driver_label,
+        d.driver.change as driver_change,
+        d.indicator_changes
     from fired as f
     inner join rules as ru on ru.rule = f.rule
     left join compared as c
         on c.account_id = f.account_id
         and c.week_start = f.week_start
-    left join change_lists as cl
-        on cl.account_id = f.account_id
-        and cl.week_start = f.week_start
+    left join drivers as d
+        on d.account_id = f.account_id
+        and d.week_start = f.week_start
 )
 
 select * from final
