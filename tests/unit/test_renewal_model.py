@@ -248,3 +248,23 @@ def test_an_unseen_segment_is_missing_not_an_error():
     frame["segment"] = ["smb", "startup"]
     X = fit.prepare_features(frame, fs)
     assert X["segment"].tolist()[0] == "smb" and pd.isna(X["segment"].tolist()[1])
+
+
+def test_the_effect_chart_colours_any_segments_in_order():
+    from cslib import charts_model
+
+    fs = rm.FeatureSet((("weekly_active_share", "Weekly active share"),), ("corporate", "scale_up", "startup"))
+    n = 20
+    frame = pd.DataFrame({rm.value_column("weekly_active_share"): np.tile(np.r_[np.full(n, 0.1), np.full(n, 0.9)], 3)})
+    frame["segment"] = np.repeat(["startup", "scale_up", "corporate"], 2 * n)
+    frame["is_decided"] = True
+    frame["is_renewed"] = np.tile(np.r_[np.arange(n) < 5, np.arange(n) < 15], 3)
+    bands = {"weekly_active_share": rm.IndicatorBands("Weekly active share", ((0.0, 0.0), (0.5, 35.0)), False)}
+    effects = rm.indicator_effects(rm.indicator_bands(frame, bands))
+    assert effects["segment"].tolist() == ["all", *fs.segments]  # 'all', then the segments in order
+    assert effects["segment_label"].tolist() == ["All", "Corporate", "Scale up", "Startup"]
+    assert effects["difference"].tolist() == [pytest.approx(0.5)] * 4  # 15/20 - 5/20 in every segment
+    spec = charts_model.effect_chart(effects).to_dict()  # validates against the Vega-Lite schema
+    colour = next(layer["encoding"]["color"] for layer in spec["layer"] if "color" in layer.get("encoding", {}))
+    assert colour["scale"]["domain"] == ["All", "Corporate", "Scale up", "Startup"]
+    assert len(set(colour["scale"]["range"])) == 4
