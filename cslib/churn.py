@@ -352,15 +352,23 @@ def reason_match_rate(conn, filters: Filters, month_from: str, month_to: str) ->
 
 
 def churn_breakdown(conn, filters: Filters, month_from: str, month_to: str, by: str = "reason") -> pd.DataFrame:
-    """Churned accounts and ARR of the period by ``by`` (a key of BREAKDOWNS).
+    """Churned accounts and ARR of the period by ``by`` (a key of BREAKDOWNS, or
+    ``attr.<name>``: an account attribute; churns without a value show as 'unknown').
 
     Columns: value, churned_accounts, churned_arr, account_share, arr_share (fractions of
     the period's totals, each column adds to 1), label; for ``by='reason'`` also category,
     avoidability, owner_department. Sorted by churned ARR, largest first.
     """
-    if by not in BREAKDOWNS:
+    from .filters import attribute_value_sql, breakdown_attribute
+
+    attribute = breakdown_attribute(conn, by, BREAKDOWNS)  # attr.<name>: an account attribute
+    if attribute is not None:  # its name is bound after the filter's parameters
+        df = _run(conn, "churn_breakdown", filters, [month_from, month_to], [attribute],
+                  group_column=attribute_value_sql("churns.account_id"))
+    elif by not in BREAKDOWNS:
         raise UserError(f"unknown breakdown '{by}' (choose from {', '.join(BREAKDOWNS)})")
-    df = _run(conn, "churn_breakdown", filters, [month_from, month_to], group_column=BREAKDOWNS[by])
+    else:
+        df = _run(conn, "churn_breakdown", filters, [month_from, month_to], group_column=BREAKDOWNS[by])
     df["value"] = df["value"].astype("str").where(df["value"].notna(), "unknown")
     df["churned_accounts"] = df["churned_accounts"].astype(int)
     if by == "reason":
@@ -482,7 +490,7 @@ def churn_reasons_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
         raise UserError("the database has no revenue months (import data or run the demo first)")
     first, last = str(bounds["lo"]), str(bounds["hi"])
     by = args.by or "reason"
-    if by not in BREAKDOWNS:
+    if by not in BREAKDOWNS and not by.startswith("attr."):  # attr.<name>: checked by churn_breakdown
         raise UserError(f"unknown --by '{by}' (choose from {', '.join(BREAKDOWNS)})")
     anchor = check_month(args.month, first, last, "--month") if args.month else last
     month_to = check_month(args.month_to, first, last, "--to") if args.month_to else None

@@ -23,6 +23,11 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     for name in FILTER_COLUMNS:
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"only these {name} values (comma-separated)")
     p.add_argument(
+        "--attr", action="append", metavar="NAME=V1,V2",
+        help="only accounts whose attribute NAME (an extra account column a mapping kept) is one "
+        "of these values; repeatable",
+    )
+    p.add_argument(
         "--include-non-target",
         action="store_true",
         default=settings.get("HEALTHGRID_INCLUDE_NON_TARGET") == "1",
@@ -64,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", help="YYYY-MM (default: the latest month in the data)")
     p.add_argument("--from", dest="month_from", help="first month of a period (YYYY-MM)")
     p.add_argument("--to", dest="month_to", help="last month of a period (YYYY-MM)")
-    p.add_argument("--by", help="breakdown dimension, for reports that have one")
+    p.add_argument("--by", help="breakdown dimension, for reports that have one (revenue, churn-reasons); "
+                   "an account attribute as attr.NAME")
     p.add_argument("--format", choices=("json", "csv"), default="json")
     p.add_argument(
         "--as", dest="as_user", metavar="EMAIL",

@@ -38,9 +38,13 @@ MODELS: tuple[str, ...] = (
 
 
 def create_raw_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create an empty ``raw_<table>`` for every contract table."""
+    """Create an empty ``raw_<table>`` for every contract table, and the (empty) long table
+    of account attributes, ``raw_account_attributes`` (cslib.filters)."""
+    from .filters import create_attribute_table
+
     for table in contract.TABLES:
         conn.execute(contract.raw_table_ddl(table))
+    create_attribute_table(conn)
 
 
 def build_models(
@@ -60,6 +64,9 @@ def build_models(
     from .churn import prepare_churn_tables
 
     prepare_churn_tables(conn)  # default reason taxonomy when none was imported; cfg_churn
+    from .filters import create_attribute_table
+
+    create_attribute_table(conn)  # a file from before account attributes gets the empty table
     for model in MODELS:
         conn.execute(sql_file(model))
     from .renewal_fit import write_model_tables

@@ -18,7 +18,7 @@ import pandas as pd
 from .db import open_checked
 from .errors import UserError
 from .export import to_csv
-from .filters import Filters
+from .filters import Filters, check_attributes
 
 
 def _open(db_path: str | os.PathLike):
@@ -92,6 +92,7 @@ def render_report(name: str, db_path, args: ReportArgs, fmt: str) -> str:
         raise UserError(f"unknown report '{name}' (choose from {', '.join(REPORTS)})")
     conn = _open(db_path)
     try:
+        check_attributes(conn, args.filters)  # an attribute the data lacks: one line, not an empty report
         month, tables = _resolve(name)(conn, args)
     finally:
         conn.close()

@@ -365,7 +365,8 @@ def _scalar(value: Any) -> float | None:
 def breakdown(
     conn: duckdb.DuckDBPyConnection, filters: Filters, month_from: str, month_to: str, by: str
 ) -> pd.DataFrame:
-    """The period's movements and rates per group of ``by`` (a BREAKDOWN_DIMENSIONS key).
+    """The period's movements and rates per group of ``by`` (a BREAKDOWN_DIMENSIONS key, or
+    ``attr.<name>``: an account attribute; accounts without a value group as '(none)').
 
     One row per group value (sorted by net MRR churn rate, lowest first): group_value,
     active_accounts (active in any month of the period), start_mrr (sum of the months'
@@ -374,14 +375,22 @@ def breakdown(
     shares, each the MRR-weighted average monthly rate of the period, and
     is_negative_churn (net MRR churn rate < 0).
     """
-    if by not in BREAKDOWN_DIMENSIONS:
+    from .filters import attribute_value_sql, breakdown_attribute
+
+    attribute = breakdown_attribute(conn, by, BREAKDOWN_DIMENSIONS)  # attr.<name>: an account attribute
+    if attribute is None and by not in BREAKDOWN_DIMENSIONS:
         raise UserError(f"cannot break down by '{by}' (choose from {', '.join(BREAKDOWN_DIMENSIONS)})")
     month_from, month_to = check_period(conn, month_from, month_to)
     sql, params = _filtered("revenue_breakdown", filters)
     if sql.count(_GROUP_MARKER) != 1:
         raise RuntimeError("revenue_breakdown.sql must contain the group marker exactly once")
-    sql = sql.replace(_GROUP_MARKER, BREAKDOWN_DIMENSIONS[by])
-    frame = query(conn, sql, [month_from, month_to, *params])
+    if attribute is not None:  # the name is bound (the group column comes before the other parameters)
+        sql = sql.replace(_GROUP_MARKER, attribute_value_sql("account_month.account_id"))
+        params = [attribute, month_from, month_to, *params]
+    else:
+        sql = sql.replace(_GROUP_MARKER, BREAKDOWN_DIMENSIONS[by])
+        params = [month_from, month_to, *params]
+    frame = query(conn, sql, params)
     frame["active_accounts"] = frame["active_accounts"].astype("int64")
     for name in ("nrr", "grr", "net_mrr_churn_rate"):
         frame[name] = METRICS[name].compute(frame).astype(float) + 0.0

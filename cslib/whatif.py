@@ -80,7 +80,7 @@ def _db_path(conn) -> str:
 
 
 def _with_filter(name: str, filters: Filters, alias: str = "f") -> tuple[str, list]:
-    where, params = filters.where(alias)
+    where, params = filters.where(alias, catalog="src")  # attribute filters read src's table
     sql = sql_file(name)
     n = sql.count(_FILTER_MARKER)
     return sql.replace(_FILTER_MARKER, where), params * n
