@@ -32,17 +32,18 @@ with params as (
     from cfg_score_params
 ),
 
--- the scorecard's indicators as one row of lists, in ordinal order (modules excluded)
+-- the scorecard's indicators as one row of parallel lists, in ordinal order (modules
+-- excluded): metric names, weights, and each indicator's band lower bounds and points
 definitions as (
     select
-        list(
-            {'numerator': i.numerator, 'denominator': i.denominator, 'weight': i.weight,
-             'bands': coalesce(b.bands, [])}
-            order by i.ordinal
-        ) as indicators
+        coalesce(list(i.numerator order by i.ordinal), []) as numerators,
+        coalesce(list(i.denominator order by i.ordinal), []) as denominators,
+        coalesce(list(i.weight order by i.ordinal), []) as weights,
+        coalesce(list(coalesce(b.mins, []) order by i.ordinal), []) as band_mins,
+        coalesce(list(coalesce(b.points, []) order by i.ordinal), []) as band_points
     from cfg_indicators as i
     left join (
-        select indicator, list({'min_value': min_value, 'points': points} order by min_value) as bands
+        select indicator, list(min_value order by min_value) as mins, list(points order by min_value) as points
         from cfg_ratio_bands
         group by indicator
     ) as b on b.indicator = i.indicator
@@ -63,32 +64,31 @@ indicator_values as (
         w.account_id,
         w.week_start,
         list_transform(
-            coalesce(d.indicators, []),
-            lambda i: case
-                when i.denominator is null then w.metric_values[list_position(w.metric_names, i.numerator)]
-                else w.metric_values[list_position(w.metric_names, i.numerator)]
-                    / nullif(w.metric_values[list_position(w.metric_names, i.denominator)], 0)
+            list_zip(d.numerators, d.denominators),
+            lambda m: case
+                when m[2] is null then w.metric_values[list_position(w.metric_names, m[1])]
+                else w.metric_values[list_position(w.metric_names, m[1])]
+                    / nullif(w.metric_values[list_position(w.metric_names, m[2])], 0)
             end
-        ) as ratio_values,
-        coalesce(d.indicators, []) as indicators
+        ) as ratio_values
     from scored_weeks as w
     cross join definitions as d
 ),
 
 -- weight x the points of the highest band whose min_value <= value (lower bound
--- inclusive); 0 below the first band or when the value is NULL
+-- inclusive: the band's position is the number of lower bounds <= value); 0 below the
+-- first band or when the value is NULL
 indicator_points as (
     select
-        account_id,
-        week_start,
-        ratio_values,
+        v.account_id,
+        v.week_start,
+        v.ratio_values,
         list_transform(
-            list_zip(ratio_values, indicators),
-            lambda z: coalesce(
-                z[2].weight * list_last(list_filter(z[2].bands, lambda b: b.min_value <= z[1])).points, 0.0
-            )
+            list_zip(v.ratio_values, d.band_mins, d.band_points, d.weights),
+            lambda z: coalesce(z[4] * z[3][len(list_filter(z[2], lambda lo: lo <= z[1]))], 0.0)
         ) as ratio_points
-    from indicator_values
+    from indicator_values as v
+    cross join definitions as d
 ),
 
 -- features used in the week (weekly value >= min_records), points capped per week;
