@@ -9,9 +9,12 @@
 --   window stops before it; every week used lies strictly before the due date.
 -- * The score: mean, last (latest week with a score) and slope (least squares, points
 --   per week; NULL with < 2 weeks). weeks_unscored = 13 - weeks with a score (missing
---   weeks count as unscored). The same statistics of each scorecard indicator's window
---   points (and the mean of its value) are in model_renewal_indicator_features, one row
---   per renewal and indicator, over the same window (first_week_on .. last_week_on).
+--   weeks count as unscored). Means and slopes are rounded to 9 decimals: the sums behind
+--   them run in parallel in any order, and their last-bit noise would otherwise make the
+--   renewal model's fit differ between two builds of the same data. The same statistics
+--   of each scorecard indicator's window points (and the mean of its value) are in
+--   model_renewal_indicator_features, one row per renewal and indicator, over the same
+--   window (first_week_on .. last_week_on).
 -- * month_end_score / month_end_tier / tenure_months / lifecycle_stage: the account_month
 --   row of the month before cutoff_on (the month-end score "before the due date").
 -- * Outcome: is_decided = outcome <> 'pending'; is_renewed = outcome = 'renewed' (on
@@ -89,9 +92,9 @@ features as (
         count(*) as weeks_with_data,
         max(week_start) as last_feature_week_on,
         13 - count(score) as weeks_unscored,
-        avg(score) as score_mean,
+        round(avg(score), 9) as score_mean,
         arg_max(score, week_start) filter (where score is not null) as score_last,
-        regr_slope(score, week_index) as score_slope
+        round(regr_slope(score, week_index), 9) as score_slope
     from window_weeks
     group by account_id, due_on
 ),

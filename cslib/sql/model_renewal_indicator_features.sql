@@ -9,7 +9,8 @@
 --   value_mean  mean of the indicator's weekly value (ratios: NULL weeks left out), for
 --       the indicator-band analysis
 --   ordinal     cfg_indicators.ordinal (0 = modules, then scorecard order): the feature order
--- One grouped pass over the long table (no per-indicator self-joins).
+-- One grouped pass over the long table (no per-indicator self-joins). Rounded to 9
+-- decimals, as the score's features in model_renewal_features: a reproducible fit.
 create or replace table model_renewal_indicator_features as
 with renewals as (
     select account_id, due_on, first_week_on, last_week_on
@@ -46,10 +47,10 @@ features as (
         account_id,
         due_on,
         indicator,
-        avg(window_points) as points_mean,
-        arg_max(window_points, week_start) as points_last,
-        regr_slope(window_points, week_index) as points_slope,
-        avg(value) as value_mean
+        round(avg(window_points), 9) as points_mean,
+        round(arg_max(window_points, week_start), 9) as points_last,
+        round(regr_slope(window_points, week_index), 9) as points_slope,
+        round(avg(value), 9) as value_mean
     from window_weeks
     group by account_id, due_on, indicator
 ),
