@@ -336,8 +336,22 @@ def _load_all(
                 f"insert into raw_{table.name} ({cols}) "
                 f"select {cols} from _typed_{table.name} order by _row"
             )
+            if table is contract.ACCOUNTS and tmaps.get(table.name) is not None:
+                _store_attributes(conn, tmaps[table.name])
             conn.execute(f"drop table _typed_{table.name}")
     return problems
+
+
+def _store_attributes(conn: duckdb.DuckDBPyConnection, tmap: TableMapping) -> None:
+    """The extra account columns the mapping keeps, long into ``raw_account_attributes``:
+    one row per account and attribute with a value (trimmed; an empty cell is no row)."""
+    for k, name in enumerate(tmap.attributes):  # the name is bound, never an identifier
+        conn.execute(
+            "insert into raw_account_attributes (account_id, attribute, value) "
+            f"select account_id, ?, trim(_attr_{k}) from _typed_accounts "
+            f"where nullif(trim(_attr_{k}), '') is not null order by _row",
+            [name],
+        )
 
 
 def _files_label(paths: list[Path], default: str) -> str:
@@ -498,6 +512,8 @@ def _stage(
                                 f"(all files of {table.name} need the same header)")
             params: dict = {"path": str(path)}
             select = _staging_select(table, plan, tmap, types, params)
+            select += "".join(f", {_source_text(pos, types)} as _attr_{k}"  # kept attributes, by position
+                              for k, (_, pos) in enumerate(plan.attributes))
             where = _drop_where(plan, types, params)
             if types is None:
                 columns = "{" + ", ".join(f"'c{k}': 'VARCHAR'" for k in range(len(header))) + "}"
@@ -539,6 +555,7 @@ def _stage(
                or c.default_from}
     _cell_problems(conn, table, stg, row_expr, checked, source, tmap, problems)
     casts = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in table.columns)
+    casts += "".join(f", _attr_{k}" for k in range(len(plan.attributes)))
     uses_bool = any(c.type == "BOOLEAN" for c in table.columns)
     conn.execute(
         f"create or replace temp table _typed_{table.name} as "
@@ -564,6 +581,8 @@ class _HeaderPlan:
 
     positions: dict[str, int]
     drops: list[tuple[int, tuple[str, ...]]]
+    #: accounts: (attribute name, source position) of each extra column the mapping keeps
+    attributes: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _default_of(col: contract.Column, tmap: TableMapping | None) -> str | None:
@@ -728,11 +747,16 @@ def _match_header(
             drops.append((seen[rule.column.lower()], rule.values))
         else:
             raise not_found(f"{rule.key}.column", rule.column)
-    used = set(positions.values()) | {pos for pos, _ in drops}
+    attributes: list[tuple[str, int]] = []
+    for name, source in (tmap.attributes if tmap else {}).items():
+        if source.lower() not in seen:
+            raise not_found(f"tables.{table.name}.attributes.{name}", source)
+        attributes.append((name, seen[source.lower()]))
+    used = set(positions.values()) | {pos for pos, _ in drops} | {pos for _, pos in attributes}
     extra = [h.strip() or f"<unnamed column {i + 1}>" for i, h in enumerate(header) if i not in used]
     if extra:
         summary.warnings.append(f"{path.name}: ignored extra column(s) {', '.join(extra)}")
-    return _HeaderPlan(positions, drops)
+    return _HeaderPlan(positions, drops, attributes)
 
 
 def _cell_checks(col: contract.Column) -> list[tuple[str, list, str]]:

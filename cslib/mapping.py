@@ -10,6 +10,10 @@
     date_format = { start_date = "%d/%m/%Y" }                               # strptime formats
     drop = [{ column = "Status", in = ["trial"] }, { column = "monthly_amount", equals = "0" }]
 
+    [tables.accounts]
+    attributes = { plan_tier = "Plan Tier", country = "Country" }       # extra columns kept as
+                                         # filter and breakdown dimensions (name <- source header)
+
     [subscriptions]
     overlap = "add"                      # or "replace"
     [subscriptions.products.core]
@@ -36,7 +40,7 @@ from pathlib import Path
 from . import contract
 from .errors import UserError
 
-TABLE_KEYS = ("file", "columns", "defaults", "values", "date_format", "drop")
+TABLE_KEYS = ("file", "columns", "defaults", "values", "date_format", "drop", "attributes")
 TOP_KEYS = ("tables", "subscriptions", "renewals")
 RENEWAL_KEYS = ("term_months",)
 OVERLAP_MODES = ("add", "replace")
@@ -63,6 +67,9 @@ class TableMapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     date_format: dict[str, str] = field(default_factory=dict)
     drop: tuple[Drop, ...] = ()
+    #: accounts only: attribute name -> source header of an extra column kept as an account
+    #: attribute (raw_account_attributes; a filter and breakdown dimension, cslib.filters)
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -221,7 +228,36 @@ def _table_mapping(table: contract.Table, spec: dict, fail) -> TableMapping:
             raise fail(f"{key}.{'in' if 'in' in item else 'equals'}", "expected a value or a list of values")
         parsed.append(Drop(column.strip(), tuple(_text(v) for v in listed), key))
     return TableMapping(table.name, file, {k: v.strip() for k, v in columns.items()}, defaults, values,
-                        date_format, tuple(parsed))
+                        date_format, tuple(parsed), _attributes(table, spec, prefix, fail))
+
+
+def _attributes(table: contract.Table, spec: dict, prefix: str, fail) -> dict[str, str]:
+    """``attributes = { plan_tier = "Plan Tier" }`` of [tables.accounts]: attribute name ->
+    source header. Names are lower case (they are shown as 'Plan tier' and written in URLs
+    as attr.plan_tier) and must not be a standard account column or filter."""
+    from .filters import ATTRIBUTE_NAME_RE, FILTER_COLUMNS
+
+    value = spec.get("attributes")
+    if value is None:
+        return {}
+    key = f"{prefix}.attributes"
+    if table.name != "accounts":
+        raise fail(key, "only [tables.accounts] keeps extra columns as attributes")
+    if not isinstance(value, dict):
+        raise fail(key, 'expected a table: { <attribute name> = "<source column>", ... }')
+    reserved = set(FILTER_COLUMNS) | set(table.column_names) | {"include_non_target", "month"}
+    out: dict[str, str] = {}
+    for name, source in value.items():
+        if not ATTRIBUTE_NAME_RE.fullmatch(name) or len(name) > 63:
+            raise fail(f"{key}.{name}", "an attribute name is lower-case letters, digits and _, "
+                       "starting with a letter (such as plan_tier)")
+        if name in reserved:
+            raise fail(f"{key}.{name}", f"{name} is a standard account column: map it with "
+                       f"columns = {{ {name} = ... }} instead")
+        if not isinstance(source, str) or not source.strip():
+            raise fail(f"{key}.{name}", "expected the source file's column name (text)")
+        out[name] = source.strip()
+    return out
 
 
 def _check_default(col: contract.Column, value, key: str, fail) -> bool:

@@ -335,7 +335,7 @@ def test_errors_name_the_source_file_and_line_after_dropped_rows(crm_dir, tmp_pa
      "mapping.toml: [tables.acounts]: unknown contract table (one of " + ", ".join(sorted(ALL_SHAPES)) + ")"),
     ("[tables.accounts]\ncolums = { name = 'x' }\n",
      "mapping.toml: tables.accounts.colums: unknown key (expected one of file, columns, defaults, values, "
-     "date_format, drop)"),
+     "date_format, drop, attributes)"),
     ("[tables.accounts]\ncolumns = { nmae = 'x' }\n",
      "mapping.toml: tables.accounts.columns.nmae: unknown column of accounts (one of account_id, name, industry, "
      "region, segment, source_channel, csm, csm_team, signed_on, lifecycle_stage, is_target)"),
