@@ -330,11 +330,13 @@ def reason_match_rate(conn, filters: Filters, month_from: str, month_to: str) ->
 
     Keys: churned_accounts, churned_arr, matched_accounts, matched_arr, unmatched_accounts,
     unmatched_arr, unclassified_accounts (matched, but the code is not in the taxonomy),
-    match_rate, arr_match_rate (fractions; NaN when nothing churned) and window_days (the
-    database's matching window). The Churn reasons page and ``report churn-reasons`` both
-    call this.
+    match_rate, arr_match_rate (fractions; NaN when nothing churned), window_days (the
+    database's matching window) and unused_reason_entries (churn-reason entries logged in
+    the period that are the reason of no churn, see :func:`unmatched_reasons`). The Churn
+    reasons page and ``report churn-reasons`` both call this.
     """
     s = churn_summary(conn, filters, month_from, month_to)
+    unused = len(unmatched_reasons(conn, filters, month_from, month_to))
     matched_accounts = s["churned_accounts"] - s["no_reason_accounts"]
     matched_arr = s["churned_arr"] - s["no_reason_arr"]
     return {
@@ -348,7 +350,21 @@ def reason_match_rate(conn, filters: Filters, month_from: str, month_to: str) ->
         "match_rate": matched_accounts / s["churned_accounts"] if s["churned_accounts"] else float("nan"),
         "arr_match_rate": matched_arr / s["churned_arr"] if s["churned_arr"] else float("nan"),
         "window_days": reason_window_days(conn),
+        "unused_reason_entries": unused,
     }
+
+
+def unmatched_reasons(conn, filters: Filters, month_from: str, month_to: str) -> pd.DataFrame:
+    """Churn-reason entries (CSM ``churn_reason`` logs and churn events) of the slice logged
+    in the period that are the reason of no churn: too far from every churn of the account
+    (a wider HEALTHGRID_REASON_WINDOW_DAYS may match them), beaten by a nearer entry, or the
+    account never churned.
+
+    Columns: logged_on, account_id, name, source ('csm_log' | 'churn_event'), reason_code (as
+    logged), nearest_churn_month, days_from_nearest_churn (NULL when the account has no
+    churn), note, log_id. Oldest first.
+    """
+    return _run(conn, "churn_unmatched_reasons", filters, [month_from, month_to])
 
 
 def churn_breakdown(conn, filters: Filters, month_from: str, month_to: str, by: str = "reason") -> pd.DataFrame:

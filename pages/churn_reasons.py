@@ -102,9 +102,42 @@ def render() -> None:
         st.info("No churn in this period for the selected filters. Pick a longer period or widen the filters.")
     else:
         _churn_panels(version, filters, month_from, month_to, selection)
+    if match["unused_reason_entries"]:
+        _unmatched_panel(version, filters, month_from, month_to, match)
     _risk_flag_panel(version, filters, month_from, month_to)
     _notes_panel(version, filters, month_from, month_to)
     _taxonomy_panel(version)
+
+
+def _unmatched_panel(version, filters, month_from: str, month_to: str, match: dict) -> None:
+    unmatched = data.cached(churn.unmatched_reasons, version, filters, month_from, month_to)
+    window = match["window_days"]
+    near = unmatched["days_from_nearest_churn"]
+    beaten = int((near <= window).sum())
+    farther = int((near > window).sum())
+    never = int(near.isna().sum())
+    with st.expander(f"Churn reasons that matched no churn · {len(unmatched)}"):
+        st.caption(
+            f"Churn-reason logs and churn events logged in the period that are the reason of no churn: "
+            f"{farther} more than {window} days from the account's nearest churn (a wider "
+            f"{churn.WINDOW_SETTING} would match them), {beaten} within the window but beaten by a nearer "
+            f"entry, {never} for accounts that never churned. Notes are shown as plain text."
+        )
+        st.dataframe(
+            unmatched[["logged_on", "name", "source", "reason_code", "nearest_churn_month",
+                       "days_from_nearest_churn", "note"]],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "logged_on": st.column_config.DateColumn("Logged"),
+                "name": st.column_config.TextColumn("Account"),
+                "source": st.column_config.TextColumn("Source"),
+                "reason_code": st.column_config.TextColumn("Reason code"),
+                "nearest_churn_month": st.column_config.TextColumn("Nearest churn"),
+                "days_from_nearest_churn": st.column_config.NumberColumn("Days from it", format="localized"),
+                "note": st.column_config.TextColumn("Note", width="large"),
+            },
+        )
 
 
 def _churn_panels(version, filters, month_from: str, month_to: str, selection) -> None:

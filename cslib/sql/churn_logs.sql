@@ -3,7 +3,7 @@
 -- Grain: one row per raw_csm_logs row, plus one per raw_churn_feedback row (churn events
 -- from an imported churn_feedback.csv): log_id 'churn-event:<account_id>:<churned_on>',
 -- logged_on = churned_on, author 'churn event', kind 'churn_reason', note = feedback.
--- raw_csm_logs is never changed.
+-- raw_csm_logs is never changed. source: 'csm_log' or 'churn_event'.
 -- * reason_code: normalised (surrounding whitespace removed, lower case, runs of
 --   whitespace/hyphens -> '_'; empty -> NULL), as in churn_taxonomy; reason_code_as_logged
 --   is the trimmed original.
@@ -14,10 +14,11 @@
 -- Stored in logged_on order so period scans skip row groups (zone maps).
 create or replace table churn_logs as
 with logs as (
-    select log_id, account_id, logged_on, author, kind, reason_code, note
+    select 'csm_log' as source, log_id, account_id, logged_on, author, kind, reason_code, note
     from raw_csm_logs
     union all
     select
+        'churn_event' as source,
         'churn-event:' || account_id || ':' || strftime(churned_on, '%Y-%m-%d') as log_id,
         account_id,
         churned_on as logged_on,
@@ -42,6 +43,7 @@ account_months as (
 
 normalised as (
     select
+        source,
         log_id,
         account_id,
         logged_on,
@@ -59,6 +61,7 @@ normalised as (
 final as (
     select
         n.log_id,
+        n.source,
         n.account_id,
         n.logged_on,
         n.month,

@@ -60,7 +60,14 @@ def test_page_shows_hand_computed_numbers(churn_app):
     assert list(reasons["churned_arr"])[:2] == [120_000.0, 60_000.0]
     assert reasons["arr_share"].sum() == pytest.approx(1.0)
     assert len(at.get("vega_lite_chart")) == 4  # reasons, trend, health before churn, flags by owner
-    assert at.expander[0].label == "Reason taxonomy · 1 unclassified logs"
+    assert at.expander[0].label == "Churn reasons that matched no churn · 2"  # L03 (61 days), L05 (beaten)
+    unmatched = _frame_with(at, "days_from_nearest_churn")
+    assert list(zip(unmatched["name"], unmatched["nearest_churn_month"], unmatched["days_from_nearest_churn"])) == [
+        ("Echo Legal", "2026-05", 61), ("Delta Freight", "2026-04", 7)]
+    assert any("1 more than 60 days from the account's nearest churn" in c.value
+               and "1 within the window but beaten by a nearer entry, 0 for accounts that never churned" in c.value
+               for c in at.caption)
+    assert at.expander[-1].label == "Reason taxonomy · 1 unclassified logs"
 
 
 def test_period_and_filters_change_the_numbers(churn_app):

@@ -296,11 +296,11 @@ def test_report_json_and_csv(db_path, capsys):
     # two tables stacked: the breakdown, then the match rate (one row)
     assert lines[0].startswith("table,reason,label,churned_accounts,churned_arr,account_share,arr_share")
     assert lines[0].endswith(",matched_accounts,matched_arr,unmatched_accounts,unmatched_arr,"
-                             "unclassified_accounts,match_rate,arr_match_rate,window_days")
+                             "unclassified_accounts,match_rate,arr_match_rate,window_days,unused_reason_entries")
     assert lines[1].startswith("breakdown,competitor,Switched to a competitor,1,120000.0,0.166667,0.465116")
     assert len(lines) == 1 + 6 + 1
     assert lines[-1].startswith("match_rate,,,6,258000.0,")
-    assert lines[-1].endswith(",5.0,222000.0,1.0,36000.0,1.0,0.833333,0.860465,60.0")
+    assert lines[-1].endswith(",5.0,222000.0,1.0,36000.0,1.0,0.833333,0.860465,60.0,2.0")
 
 
 @pytest.mark.parametrize(
@@ -333,6 +333,7 @@ def test_match_rate_by_count_and_arr(conn):
     assert {k: v for k, v in m.items() if k not in ("match_rate", "arr_match_rate")} == {
         "churned_accounts": 6, "churned_arr": 258_000.0, "matched_accounts": 5, "matched_arr": 222_000.0,
         "unmatched_accounts": 1, "unmatched_arr": 36_000.0, "unclassified_accounts": 1, "window_days": 60,
+        "unused_reason_entries": 2,  # L03 (c5, 61 days away) and L05 (c4, beaten by L09)
     }
     assert m["match_rate"] == pytest.approx(5 / 6)
     assert m["arr_match_rate"] == pytest.approx(222 / 258)
@@ -366,7 +367,7 @@ def test_report_json_has_the_match_rate(db_path, capsys):
     assert payload["match_rate"] == [{
         "churned_accounts": 2, "churned_arr": 96_000.0, "matched_accounts": 1, "matched_arr": 60_000.0,
         "unmatched_accounts": 1, "unmatched_arr": 36_000.0, "unclassified_accounts": 0,
-        "match_rate": 0.5, "arr_match_rate": 0.625, "window_days": 60,
+        "match_rate": 0.5, "arr_match_rate": 0.625, "window_days": 60, "unused_reason_entries": 2,
     }]
 
 
@@ -445,3 +446,17 @@ def test_churn_events_become_churn_reasons_without_touching_the_csm_logs(db_path
     ]
     assert (m["matched_accounts"], m["matched_arr"], m["match_rate"]) == (6, 258_000.0, 1.0)
     assert list(notes["author"]) == ["churn event"]
+
+
+def test_unmatched_reasons_say_why(conn):
+    df = churn.unmatched_reasons(conn, ALL, "2026-02", "2026-05")
+    got = [tuple(r) for r in df[["log_id", "source", "reason_code", "nearest_churn_month",
+                                 "days_from_nearest_churn"]].itertuples(index=False)]
+    assert got == [
+        ("L03", "csm_log", "price", "2026-05", 61),  # outside the 60-day window
+        ("L05", "csm_log", "price", "2026-04", 7),  # inside, but L09 (inside April) is nearer
+    ]
+    # the slice and the period apply to the entries (smb's L02, L04, L06 are all matched)
+    assert churn.unmatched_reasons(conn, Filters(segment=("smb",)), "2026-02", "2026-05").empty
+    assert list(churn.unmatched_reasons(conn, ALL, "2026-03", "2026-03")["log_id"]) == ["L03", "L05"]
+    assert churn.unmatched_reasons(conn, ALL, "2026-04", "2026-06").empty

@@ -92,6 +92,11 @@ def test_the_example_match_rate_is_hand_computed(example_db):
     # the first quarter of 2026: CUS-1008 (Jan), CUS-1005 (Feb), CUS-1002 (Mar), all matched
     q1 = _match(db, first="2026-01", last="2026-03")
     assert (q1["churned_accounts"], q1["matched_arr"], q1["match_rate"]) == (3, 28_800.0, 1.0)
+    with duckdb.connect(str(db), read_only=True) as conn:
+        unmatched = churn.unmatched_reasons(conn, ALL, FIRST, LAST)
+    assert [tuple(r) for r in unmatched[["account_id", "source", "reason_code", "nearest_churn_month",
+                                         "days_from_nearest_churn"]].itertuples(index=False)] == [
+        ("CUS-1003", "churn_event", "Missing feature", "2025-12", 62)]
 
 
 @pytest.mark.parametrize("window,matched", [("61", (5, 36_000.0)), ("62", (6, 66_000.0))])
@@ -132,6 +137,7 @@ def test_the_command_line_import_and_report(tmp_path, capsys):
         "churned_accounts": 7, "churned_arr": 75_600.0, "matched_accounts": 5, "matched_arr": 36_000.0,
         "unmatched_accounts": 2, "unmatched_arr": 39_600.0, "unclassified_accounts": 2,
         "match_rate": round(5 / 7, 6), "arr_match_rate": round(36_000 / 75_600, 6), "window_days": 60,
+        "unused_reason_entries": 1,  # Cobalt Labs' cancellation, 62 days before its churn month
     }]
     by_reason = {r["reason"]: (r["churned_accounts"], r["churned_arr"]) for r in payload["breakdown"]}
     assert by_reason == {"no_reason_logged": (2, 39_600.0), "switched_competitor": (1, 14_400.0),
