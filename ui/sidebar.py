@@ -5,6 +5,11 @@ the result with ``current()``. The widgets live in the entry script, so their se
 state keys survive page switches. The URL carries the same selection (``?segment=smb,
 enterprise&month=2026-09``) so a view can be shared; anything in the URL that is not
 a known value is ignored, never an error.
+
+Account attributes (extra account columns an import kept, cslib.filters) get one
+multiselect each after the standard filters, labelled from the name ('plan_tier' ->
+'Plan tier'), and travel in the URL as ``attr.<name>=v1,v2``; an attribute the data
+does not have is dropped from the URL.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 import streamlit as st
 
 from cslib import settings
-from cslib.filters import FILTER_COLUMNS, Filters
+from cslib.filters import ATTRIBUTE_PREFIX, FILTER_COLUMNS, Filters, attribute_label
 
 from . import data
 
@@ -46,8 +51,13 @@ _PRETTY = {"smb": "SMB", "mid_market": "Mid-market", "csm": "CSM"}
 
 
 def widget_key(name: str) -> str:
-    """Session-state key of a filter's multiselect."""
+    """Session-state key of a filter's multiselect (an attribute's: ``widget_key('attr.<name>')``)."""
     return f"hg_filter_{name}"
+
+
+def _attribute_keys(options: dict[str, list[str]]) -> list[str]:
+    """The ``attr.<name>`` keys of the attributes in the data (sorted by name)."""
+    return [key for key in options if key.startswith(ATTRIBUTE_PREFIX)]
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,7 @@ def _url_values(name: str) -> list[str]:
 
 def _seed_from_url(months: list[str], options: dict[str, list[str]]) -> None:
     """First run of a session: selection from the URL, unknown values dropped."""
-    for name in FILTER_COLUMNS:
+    for name in [*FILTER_COLUMNS, *_attribute_keys(options)]:
         allowed = options.get(name, [])
         wanted = set(_url_values(name))
         st.session_state[widget_key(name)] = [v for v in allowed if v in wanted]
@@ -150,7 +160,7 @@ def _sanitise(months: list[str], options: dict[str, list[str]]) -> None:
     """Keep session values valid for the current database (it may have been replaced)."""
     if st.session_state.get(MONTH_KEY) not in months:
         st.session_state[MONTH_KEY] = months[-1]
-    for name in FILTER_COLUMNS:
+    for name in [*FILTER_COLUMNS, *_attribute_keys(options)]:
         key = widget_key(name)
         allowed = options.get(name, [])
         chosen = st.session_state.get(key) or []
@@ -162,16 +172,25 @@ def _sanitise(months: list[str], options: dict[str, list[str]]) -> None:
 
 
 def _reset() -> None:
-    for name in FILTER_COLUMNS:
-        st.session_state[widget_key(name)] = []
+    attribute_keys = [k for k in st.session_state if str(k).startswith(widget_key(ATTRIBUTE_PREFIX))]
+    for key in [*(widget_key(name) for name in FILTER_COLUMNS), *attribute_keys]:
+        st.session_state[key] = []
     st.session_state[NON_TARGET_KEY] = settings.get("HEALTHGRID_INCLUDE_NON_TARGET").lower() in _TRUE
 
 
-def _write_url(selection: Selection) -> None:
-    """Mirror the selection into the URL, touching only our own parameters."""
+def _write_url(selection: Selection, attribute_keys: list[str] | None = None) -> None:
+    """Mirror the selection into the URL, touching only our own parameters (``attr.*``
+    parameters of attributes the data does not have are removed)."""
     wanted: dict[str, str | list[str] | None] = {}
-    for name in FILTER_COLUMNS:
-        values = list(getattr(selection.filters, name))
+    known = list(attribute_keys or [])
+    for key in st.query_params.to_dict():
+        if key.startswith(ATTRIBUTE_PREFIX) and key not in known:
+            wanted[key] = None
+    for name in [*FILTER_COLUMNS, *known]:
+        if name.startswith(ATTRIBUTE_PREFIX):
+            values = list(selection.filters.attribute_values(name[len(ATTRIBUTE_PREFIX):]))
+        else:
+            values = list(getattr(selection.filters, name))
         if not values:
             wanted[name] = None
         elif any("," in v for v in values):
@@ -210,6 +229,7 @@ def render(version: data.Version, grant=None) -> Selection | None:
         _seed_from_url(months, options)
         st.session_state[_INIT_KEY] = True
     _sanitise(months, options)
+    attribute_keys = _attribute_keys(options)
 
     with st.sidebar:
         st.selectbox(
@@ -228,6 +248,14 @@ def render(version: data.Version, grant=None) -> Selection | None:
                 format_func=pretty,
                 placeholder="All",
             )
+        for key in attribute_keys:  # the data's own account attributes, after the standard ones
+            st.multiselect(
+                attribute_label(key[len(ATTRIBUTE_PREFIX):]),
+                options=options[key],
+                key=widget_key(key),
+                format_func=pretty,
+                placeholder="All",
+            )
         st.checkbox(
             "Include non-target accounts",
             key=NON_TARGET_KEY,
@@ -239,14 +267,16 @@ def render(version: data.Version, grant=None) -> Selection | None:
     filters = Filters(
         **{name: tuple(sorted(st.session_state[widget_key(name)])) for name in FILTER_COLUMNS},
         include_non_target=bool(st.session_state[NON_TARGET_KEY]),
-    )
+    ).with_attributes({
+        key[len(ATTRIBUTE_PREFIX):]: st.session_state.get(widget_key(key)) or [] for key in attribute_keys
+    })
     selection = Selection(
         version=version,
         month=st.session_state[MONTH_KEY],
         months=tuple(months),
         filters=filters,
     )
-    _write_url(selection)
+    _write_url(selection, attribute_keys)
     st.session_state[SELECTION_KEY] = selection
     return selection
 

@@ -1,0 +1,78 @@
+"""Account attributes in the sidebar (AppTest): one filter per attribute in the data,
+labelled for people, narrowing every tile, carried in the URL as attr.<name>.
+
+Expected numbers: tests_support/attribute_book.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests_support.attribute_book import build_attribute_book
+from ui.sidebar import widget_key
+
+STANDARD = ["Segment", "Industry", "Region", "Channel", "CSM team", "CSM", "Lifecycle stage"]
+
+
+@pytest.fixture(scope="module")
+def attr_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("attr_app") / "attr.duckdb"
+    build_attribute_book(path)
+    return path
+
+
+def _tiles(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _assert_clean(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_sidebar_has_a_filter_per_attribute_that_narrows_the_overview(attr_db, app_on):
+    at = app_on(attr_db).run()
+    _assert_clean(at)
+    assert [m.label for m in at.sidebar.multiselect] == [*STANDARD, "Country", "Plan tier"]
+    plan = at.multiselect(key=widget_key("attr.plan_tier"))
+    assert plan.options == ["Gold", "Silver"]
+    assert _tiles(at)["ARR"] == "$216K"
+
+    plan.set_value(["gold"]).run()
+    _assert_clean(at)
+    tiles = _tiles(at)
+    assert tiles["ARR"] == "$132K"  # a1 10,000 + a3 1,000, x 12
+    assert tiles["Health rate"] == "90.9%"  # 120,000 / 132,000
+    assert tiles["Active accounts"] == "2"
+    assert at.query_params["attr.plan_tier"] == "gold"
+
+    at.multiselect(key=widget_key("attr.country")).set_value(["Germany"]).run()
+    assert _tiles(at)["ARR"] == "$120K"
+    assert at.query_params["attr.country"] == "Germany"
+
+    next(b for b in at.button if b.label == "Reset filters").click().run()
+    assert _tiles(at)["ARR"] == "$216K"
+    assert "attr.plan_tier" not in at.query_params
+    assert "attr.country" not in at.query_params
+
+
+def test_url_round_trip_and_unknown_attributes_dropped(attr_db, app_on):
+    at = app_on(attr_db, **{"attr.plan_tier": "gold,silver", "attr.tier": "gold",
+                            "attr.country": "Atlantis", "month": "2026-03"}).run()
+    _assert_clean(at)
+    assert at.multiselect(key=widget_key("attr.plan_tier")).value == ["gold", "silver"]
+    assert at.multiselect(key=widget_key("attr.country")).value == []  # not a value in the data
+    assert _tiles(at)["ARR"] == "$180K"  # a5 has no plan tier
+    assert at.query_params["attr.plan_tier"] == "gold,silver"
+    assert "attr.tier" not in at.query_params  # no such attribute
+    assert "attr.country" not in at.query_params
+
+
+def test_no_attribute_filters_without_attributes(tiny_db, app_on):
+    at = app_on(tiny_db, **{"attr.plan_tier": "gold"}).run()
+    _assert_clean(at)
+    assert [m.label for m in at.sidebar.multiselect] == STANDARD
+    assert _tiles(at)["ARR"] == "$216K"
+    assert "attr.plan_tier" not in at.query_params
