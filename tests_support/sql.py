@@ -1,14 +1,14 @@
 """Shared pieces of the SQL-model tests."""
 
 #: Stand-in for the ``health_weekly`` model (its columns), so the revenue models can be
-#: tested on hand-written health rows without running the scorer. The columns after
-#: core_modules_used are the demo indicators' transition columns.
+#: tested on hand-written health rows without running the scorer. The three lists hold
+#: every indicator's value, week points and window points in cfg_indicators ordinal order
+#: (read health_indicator_weekly instead).
 HEALTH_WEEKLY_DDL = """
 create or replace table health_weekly (
     account_id varchar, week_start date, weeks_in_window integer, score double, tier varchar,
     modules_points double, modules_used integer, core_modules_used integer,
-    instance_points double, activation_points double, login_points double, bi_points double,
-    instance_ratio double, activation_rate double, login_rate double, bi_rate double
+    indicator_values double[], indicator_week_points double[], indicator_window_points double[]
 )
 """
 

@@ -10,9 +10,7 @@
 --   indicator_week_points    the week's own points (weight x band points; module points capped)
 --   indicator_window_points  the weighted window average of the week's points
 -- are what health_indicator_weekly unnests into one row per indicator (read that table with
--- cfg_indicators, never these lists). Transition: the demo indicators' window points and
--- values are also given as columns (instance_points ... bi_rate; NULL when the scorecard
--- has no such indicator).
+-- cfg_indicators, never these lists).
 -- All settings come from the cfg_* tables written by cslib.scorecard.write_config_tables;
 -- cslib.scorecard.score_usage_pandas is the reference implementation of the same rules.
 --
@@ -169,16 +167,6 @@ scored as (
     cross join params as p
 ),
 
--- list positions of the demo indicators (transition columns; NULL when absent)
-legacy as (
-    select
-        max(ordinal + 1) filter (where indicator = 'instance_ratio') as instance_at,
-        max(ordinal + 1) filter (where indicator = 'activation_rate') as activation_at,
-        max(ordinal + 1) filter (where indicator = 'login_rate') as login_at,
-        max(ordinal + 1) filter (where indicator = 'bi_rate') as bi_at
-    from cfg_indicators
-),
-
 final as (
     select
         s.account_id,
@@ -196,17 +184,8 @@ final as (
         s.core_modules_used,
         s.indicator_values,
         s.indicator_week_points,
-        s.indicator_window_points,
-        s.indicator_window_points[l.instance_at] as instance_points,
-        s.indicator_window_points[l.activation_at] as activation_points,
-        s.indicator_window_points[l.login_at] as login_points,
-        s.indicator_window_points[l.bi_at] as bi_points,
-        s.indicator_values[l.instance_at] as instance_ratio,
-        s.indicator_values[l.activation_at] as activation_rate,
-        s.indicator_values[l.login_at] as login_rate,
-        s.indicator_values[l.bi_at] as bi_rate
+        s.indicator_window_points
     from scored as s
-    cross join legacy as l
 )
 
 select * from final

@@ -16,8 +16,9 @@
 -- account-week in scope, a metric without a value gets 0 ('zero') or its latest earlier
 -- value ('carry'; nothing when there is none); 'none' adds nothing. In scope: the weeks
 -- in which the account has any usage row, and the Monday weeks of every month in which
--- the account has revenue (stg_revenue mrr > 0), but only from the first to the last
--- week with any usage row in the data (no usage at all: nothing is filled).
+-- the account has revenue (stg_revenue mrr > 0), from the account's first week with a
+-- usage row (before it, or without any, the account is unscored, not silent) to the last
+-- week with any usage row in the data (usage that ends in June does not fill July).
 create or replace table stg_usage_weekly as
 with metrics as (
     select metric, aggregation, missing from cfg_metrics
@@ -121,6 +122,10 @@ bounds as (
     select min(week_start) as first_week, max(week_start) as last_week from usage_weeks
 ),
 
+first_usage as (
+    select account_id, min(week_start) as first_week from usage_weeks group by account_id
+),
+
 paying_months as (
     select account_id, month_start
     from stg_revenue
@@ -142,7 +147,10 @@ calendar_weeks as (
 scope as (
     select p.account_id, c.week_start
     from paying_months as p
-    inner join calendar_weeks as c on c.month_start = p.month_start
+    inner join first_usage as f on f.account_id = p.account_id
+    inner join calendar_weeks as c
+        on c.month_start = p.month_start
+        and c.week_start > f.first_week
     anti join usage_weeks as u on u.account_id = p.account_id and u.week_start = c.week_start
     union all
     select account_id, week_start

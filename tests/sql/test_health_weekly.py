@@ -72,10 +72,27 @@ def seed(conn, usage, modules=(), revenue=(), metrics=()):
 
 
 def run(conn, scorecard) -> pd.DataFrame:
+    """Score; health_weekly with the demo indicators' window points and values pivoted out
+    of health_indicator_weekly as columns (instance_points, ..., instance_ratio, ...)."""
     write_config_tables(conn, scorecard)
     conn.execute(db.sql_file("stg_revenue"))
     score_weeks(conn)
-    return conn.execute("select * from health_weekly order by account_id, week_start").df()
+    return wide(conn, "health_weekly", "health_indicator_weekly")
+
+
+def wide(conn, weekly: str, indicators: str) -> pd.DataFrame:
+    points = ", ".join(
+        f"max(i.window_points) filter (where i.indicator = '{ind}') as {col}"
+        for ind, col in zip(RATIOS, POINTS_COLUMNS[1:]))
+    values = ", ".join(f"max(i.value) filter (where i.indicator = '{ind}') as {ind}" for ind in RATIOS)
+    return conn.execute(
+        f"select h.account_id, h.week_start, any_value(h.weeks_in_window) as weeks_in_window, "
+        f"any_value(h.score) as score, any_value(h.tier) as tier, any_value(h.modules_points) as modules_points, "
+        f"{points}, any_value(h.modules_used) as modules_used, "
+        f"any_value(h.core_modules_used) as core_modules_used, {values} "
+        f"from {weekly} as h join {indicators} as i using (account_id, week_start) "
+        "group by h.account_id, h.week_start order by h.account_id, h.week_start"
+    ).df()
 
 
 def explained(conn, account_id, week_start) -> dict[str, tuple]:
@@ -122,9 +139,12 @@ def test_output_columns_and_types(conn, shipped):
     assert types["account_id"] == "VARCHAR" and types["week_start"] == "DATE"
     for col in ("weeks_in_window", "modules_used", "core_modules_used"):
         assert types[col] == "INTEGER"
-    for col in ("score", *POINTS_COLUMNS, "instance_ratio", "activation_rate", "login_rate", "bi_rate"):
-        assert types[col] == "DOUBLE"
+    assert types["score"] == types["modules_points"] == "DOUBLE"
     assert types["tier"] == "VARCHAR"
+    long_types = {name: typ for name, typ, *_ in described}
+    assert long_types["indicator"] == "VARCHAR"
+    assert long_types["value"] == long_types["window_points"] == long_types["week_points"] == "DOUBLE"
+    assert not {"instance_points", "activation_rate", "bi_rate"} & set(types)  # no fixed indicator columns
 
 
 def test_hand_computed_weeks(conn, shipped):
@@ -553,7 +573,7 @@ def test_the_shipped_scorecard_reproduces_the_old_engine_on_every_account_week(s
     try:
         con.execute("attach ? as src (read_only)", [str(small_demo_db)])
         con.execute("use src")
-        new = con.execute("select * from health_weekly order by account_id, week_start").df()
+        new = wide(con, "health_weekly", "health_indicator_weekly")
         old_sql = OLD_ENGINE.read_text(encoding="utf-8").replace(
             "create or replace table health_weekly as", "create or replace table memory.main.old_health_weekly as")
         con.execute(old_sql)
@@ -571,3 +591,14 @@ def test_the_shipped_scorecard_reproduces_the_old_engine_on_every_account_week(s
             assert ((a == b) | (np.isnan(a) & np.isnan(b))).all(), col
         else:
             assert (a.astype(str).to_numpy() == b.astype(str).to_numpy()).all(), col
+
+
+def test_no_fill_before_an_accounts_first_usage_or_without_any(conn, shipped):
+    # "late" pays in March but its usage starts in week 2; "never" pays and has no usage at
+    # all (a gap in the usage export more likely than a customer): both are unscored
+    # before / without usage, never zero-filled into "unhealthy".
+    seed(conn, SILENT_USAGE + [("late", week(2), 10, 10, 10, 0, 0), ("late", week(3), 10, 10, 10, 0, 0)],
+         SILENT_MODULES, SILENT_REVENUE + [("late", "2024-03", 10.0), ("never", "2024-03", 10.0)])
+    out = run(conn, shipped)
+    assert list(out[out.account_id == "late"].week_start) == [pd.Timestamp(week(2)), pd.Timestamp(week(3))]
+    assert "never" not in set(out.account_id)
