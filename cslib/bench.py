@@ -123,6 +123,7 @@ def _step_pages(db_path: str, repeats: int = 5) -> dict:
         "churn_events": pandas_reference.CHURN_COLUMNS,
         "revenue_t12m": pandas_reference.T12M_COLUMNS,
         "model_renewal_features": pandas_reference.renewal_columns(),
+        "model_renewal_indicator_features": pandas_reference.RENEWAL_INDICATOR_COLUMNS,
     }
     held = {}
     for table, columns in tables.items():
@@ -132,7 +133,6 @@ def _step_pages(db_path: str, repeats: int = 5) -> dict:
         out[f"{table}_rows"] = len(held[table])
     frame = held["account_month"]
     bands = renewal_model.scorecard_bands(conn)  # the scorecard's bands: a few rows, read once
-        "model_renewal_indicator_features": pandas_reference.RENEWAL_INDICATOR_COLUMNS,
     months = sorted(frame["month"].unique())
     first, last = months[-13], months[-1]
     period_from = months[max(0, len(months) - 12)]  # the Negative churn page's default 12 months
