@@ -26,6 +26,14 @@ LEVER_LABELS = {"upsell": "Upsell", "cross_sell": "Cross-sell", "usage_expansion
                 "contraction": "Contraction", "churn": "Churn"}
 
 
+def _attribute_labels(version) -> dict[str, str]:
+    """``attr.<name>`` -> 'Plan tier' for each account attribute in the data (cslib.filters)."""
+    from cslib.filters import ATTRIBUTE_PREFIX, attribute_label
+
+    return {key: attribute_label(key[len(ATTRIBUTE_PREFIX):])
+            for key in data.filter_options(version) if key.startswith(ATTRIBUTE_PREFIX)}
+
+
 def _chart(spec: dict) -> None:
     # specs come built and cached from cslib.charts_revenue (see its "page panels")
     st.vega_lite_chart(spec=spec, width="stretch")
@@ -172,8 +180,9 @@ def render() -> None:
         )
 
     st.subheader("Who achieves negative churn")
-    by = st.selectbox("Break down by", tuple(BY_LABELS), key="negative_churn_by", format_func=BY_LABELS.get)
-    breakdown = data.cached(charts.breakdown_panel, version, filters, month_from, month_to, by, BY_LABELS[by])
+    by_labels = {**BY_LABELS, **_attribute_labels(version)}  # then the data's own account attributes
+    by = st.selectbox("Break down by", tuple(by_labels), key="negative_churn_by", format_func=by_labels.get)
+    breakdown = data.cached(charts.breakdown_panel, version, filters, month_from, month_to, by, by_labels[by])
     groups = breakdown["table"]
     left, right = st.columns(2)
     with left:
@@ -186,7 +195,7 @@ def render() -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "group_value": st.column_config.TextColumn(BY_LABELS[by]),
+            "group_value": st.column_config.TextColumn(by_labels[by]),
             "active_accounts": st.column_config.NumberColumn("Accounts"),
             "expansion_mrr": st.column_config.NumberColumn("Expansion", format="dollar"),
             "contraction_mrr": st.column_config.NumberColumn("Contraction", format="dollar"),

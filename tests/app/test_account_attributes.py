@@ -76,3 +76,18 @@ def test_no_attribute_filters_without_attributes(tiny_db, app_on):
     assert [m.label for m in at.sidebar.multiselect] == STANDARD
     assert _tiles(at)["ARR"] == "$216K"
     assert "attr.plan_tier" not in at.query_params
+
+
+def test_negative_churn_page_breaks_down_by_an_attribute(attr_db, app_on):
+    at = app_on(attr_db).run()
+    at.switch_page("pages/negative_churn.py").run()
+    _assert_clean(at)
+    by = at.selectbox(key="negative_churn_by")
+    assert by.options[-2:] == ["Country", "Plan tier"]
+    by.set_value("attr.plan_tier").run()
+    _assert_clean(at)
+    table = at.dataframe[0].value  # the breakdown table comes first
+    # March (the latest month, one-month period): gold = a1 + a3, silver = a2, (none) = a5
+    assert dict(zip(table["group_value"], table["active_accounts"])) == {"Gold": 2, "Silver": 1, "(none)": 1}
+    assert dict(zip(table["group_value"], table["contraction_mrr"])) == {"Gold": 0.0, "Silver": -1000.0,
+                                                                         "(none)": 0.0}
