@@ -43,7 +43,6 @@ MIN_DATE, MAX_DATE = "1990-01-01", "2100-12-31"
 MIN_MONTH, MAX_MONTH = "1990-01", "2100-12"
 
 _OPTIONAL_FILES = {
-    "usage_weekly": "health scores will be unscored",
     "module_usage_weekly": "module points will be 0",
     "renewals": "renewal rates will be empty",
     "csm_logs": "churn reasons and risk flags will be empty",
@@ -278,10 +277,31 @@ def _plan_files(src: Path, mp: Mapping | None = None) -> tuple[dict[str, list[Pa
         raise UserError(f"{src}: no revenue file (need revenue_monthly.csv or subscription_periods.csv)")
     if "accounts" not in files and not has_periods:
         raise UserError(f"{src}: no accounts.csv (required)")
-    for name, effect in _OPTIONAL_FILES.items():
-        if name not in files:
-            warnings.append(f"no {name}.csv: {effect}")
+    warnings.extend(_missing_file_warnings(files))
     return files, warnings
+
+
+def _missing_file_warnings(files) -> list[str]:
+    """What the import will lack, counting alternative shapes of the same data: usage may
+    come wide (usage_weekly + module_usage_weekly) or long (usage_metrics), churn reasons
+    from csm_logs or churn_feedback."""
+    out = []
+    has = set(files)
+    if not has & {"usage_weekly", "usage_metrics", "module_usage_weekly"}:
+        out.append("no usage_weekly.csv or usage_metrics.csv: no health scores (pages say \"No health data\")")
+    elif "module_usage_weekly" not in has and "usage_metrics" not in has:
+        out.append(f"no module_usage_weekly.csv: {_OPTIONAL_FILES['module_usage_weekly']}")
+    if "renewals" not in has:
+        out.append(f"no renewals.csv: {_OPTIONAL_FILES['renewals']}")
+    if "csm_logs" not in has:
+        if "churn_feedback" in has:
+            out.append("no csm_logs.csv: risk flags and CSM notes will be empty "
+                       "(churn reasons come from churn_feedback.csv)")
+        else:
+            out.append(f"no csm_logs.csv or churn_feedback.csv: {_OPTIONAL_FILES['csm_logs']}")
+    if "events" not in has:
+        out.append(f"no events.csv: {_OPTIONAL_FILES['events']}")
+    return out
 
 
 def _load_all(

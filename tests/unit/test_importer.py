@@ -105,11 +105,10 @@ def test_summary_and_optional_files_warn(tmp_path):
     assert summary.describe() == "2 tables, 17 rows"
     assert summary.warnings == [
         "ignored unknown file notes.txt",
-        "no usage_weekly.csv: health scores will be unscored",
-        "no module_usage_weekly.csv: module points will be 0",
+        'no usage_weekly.csv or usage_metrics.csv: no health scores (pages say "No health data")',
         "no renewals.csv: derived 2 renewals from revenue (12-month terms from each account's first "
         "revenue month)",
-        "no csm_logs.csv: churn reasons and risk flags will be empty",
+        "no csm_logs.csv or churn_feedback.csv: churn reasons and risk flags will be empty",
         "no events.csv: event alerts will be empty",
         "accounts.csv: ignored extra column(s) favourite_color",
     ]
