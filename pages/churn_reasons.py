@@ -155,16 +155,21 @@ def _churn_panels(version, filters, month_from: str, month_to: str, selection) -
         avoidable = data.cached(churn.churn_breakdown, version, filters, month_from, month_to, "avoidable")
         _breakdown_table(avoidable, "Avoidable")
     with right:
+        from cslib.filters import ATTRIBUTE_PREFIX, attribute_label
+
+        labels = {**{d: churn.BREAKDOWN_LABELS[d] for d in DIMENSIONS},  # then the data's own attributes
+                  **{k: attribute_label(k[len(ATTRIBUTE_PREFIX):])
+                     for k in data.filter_options(version) if k.startswith(ATTRIBUTE_PREFIX)}}
         by = st.selectbox(
             "Break down by",
-            options=list(DIMENSIONS),
-            format_func=churn.BREAKDOWN_LABELS.get,
+            options=list(labels),
+            format_func=labels.get,
             key=BREAKDOWN_KEY,
             help="Lifecycle stage is that of the last paid month (onboarding = months 1-3). Contract stage: "
             "'at or before first renewal' when the account had never renewed, else 'after a renewal'.",
         )
         by_dimension = data.cached(churn.churn_breakdown, version, filters, month_from, month_to, by)
-        _breakdown_table(by_dimension, churn.BREAKDOWN_LABELS[by])
+        _breakdown_table(by_dimension, labels[by])
 
     trend_from, trend_to = churn.period_bounds("t12m", month_to, selection.months)
     st.subheader("Trend by month")

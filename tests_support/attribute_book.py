@@ -46,12 +46,30 @@ ATTRIBUTES = [
 ]
 
 
-def build_attribute_book(db_path: str | os.PathLike) -> None:
-    """The tiny book plus the attributes above (they feed no model, only filters)."""
-    build_tiny_book(db_path)
+#: plan tiers for tests_support.churn_book's accounts: churned 2026-03..05, target accounts:
+#: gold c1 120,000 + c3 24,000; silver c4 60,000 + c5 36,000; none c2 12,000 + c6 6,000
+CHURN_PLAN_TIERS = [("c1", "gold"), ("c3", "gold"), ("c4", "silver"), ("c5", "silver"), ("c8", "gold")]
+
+
+def add_attributes(db_path: str | os.PathLike, rows: list[tuple[str, str, str]]) -> None:
+    """Insert (account_id, attribute, value) rows into a built book's raw_account_attributes."""
     conn = connect(db_path, read_only=False)
     try:
         create_attribute_table(conn)
-        conn.executemany("insert into raw_account_attributes values (?, ?, ?)", ATTRIBUTES)
+        conn.executemany("insert into raw_account_attributes values (?, ?, ?)", rows)
     finally:
         conn.close()
+
+
+def build_attribute_book(db_path: str | os.PathLike) -> None:
+    """The tiny book plus the attributes above (they feed no model, only filters)."""
+    build_tiny_book(db_path)
+    add_attributes(db_path, ATTRIBUTES)
+
+
+def build_churn_attribute_book(db_path: str | os.PathLike) -> None:
+    """tests_support.churn_book with CHURN_PLAN_TIERS as attribute plan_tier."""
+    from .churn_book import build_churn_book
+
+    build_churn_book(db_path)
+    add_attributes(db_path, [(a, "plan_tier", v) for a, v in CHURN_PLAN_TIERS])

@@ -91,3 +91,27 @@ def test_negative_churn_page_breaks_down_by_an_attribute(attr_db, app_on):
     assert dict(zip(table["group_value"], table["active_accounts"])) == {"Gold": 2, "Silver": 1, "(none)": 1}
     assert dict(zip(table["group_value"], table["contraction_mrr"])) == {"Gold": 0.0, "Silver": -1000.0,
                                                                          "(none)": 0.0}
+
+
+def test_churn_reasons_page_breaks_down_by_an_attribute(app_on, tmp_path, monkeypatch):
+    from tests_support.attribute_book import build_churn_attribute_book
+
+    path = tmp_path / "churn.duckdb"
+    build_churn_attribute_book(path)
+    monkeypatch.setenv("HEALTHGRID_APP_DB", str(tmp_path / "store.sqlite"))
+    at = app_on(path)
+    at.switch_page("pages/churn_reasons.py")
+    at.run()
+    _assert_clean(at)
+    by = at.selectbox(key="churn_reasons_by")
+    assert by.options[-1] == "Plan tier"
+    by.set_value("attr.plan_tier").run()
+    _assert_clean(at)
+    table = next(df.value for df in at.dataframe if "Gold" in list(df.value.get("label", [])))
+    # trailing 12 months to Jun 2026, target accounts: the six churns of 2026-03..05
+    assert dict(zip(table["label"], zip(table["churned_accounts"], table["churned_arr"]))) == {
+        "Gold": (2, 144_000.0), "Silver": (2, 96_000.0), "Unknown": (2, 18_000.0)}
+
+    at.multiselect(key=widget_key("attr.plan_tier")).set_value(["silver"]).run()
+    _assert_clean(at)
+    assert _tiles(at)["Churned ARR"] == "$96.0K"  # c4 60,000 + c5 36,000

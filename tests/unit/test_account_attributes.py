@@ -207,14 +207,10 @@ def test_revenue_breakdown_by_an_unknown_attribute_names_the_choices(attr_db):
 # --------------------------------------------------------------------------- churn reasons
 @pytest.fixture(scope="module")
 def churn_attr_db(tmp_path_factory) -> Path:
-    from tests_support.churn_book import build_churn_book
+    from tests_support.attribute_book import build_churn_attribute_book
 
     path = tmp_path_factory.mktemp("churn_attr") / "churn.duckdb"
-    build_churn_book(path)
-    conn = duckdb.connect(str(path))
-    conn.executemany("insert into raw_account_attributes values (?, 'plan_tier', ?)",
-                     [("c1", "gold"), ("c3", "gold"), ("c4", "silver"), ("c5", "silver"), ("c8", "gold")])
-    conn.close()
+    build_churn_attribute_book(path)
     return path
 
 
