@@ -104,3 +104,51 @@ def test_the_what_if_rescores_any_indicator_set(imported):
         finally:
             mem.close()
         assert got == week8
+
+
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        ("acme,2025-01-06 25:00,login,1", "column date: expected a date YYYY-MM-DD or a timestamp "
+                                          "YYYY-MM-DD HH:MM:SS, got '2025-01-06 25:00'"),
+        ("acme,06/01/2025,login,1", "column date: expected a date YYYY-MM-DD or a timestamp "
+                                    "YYYY-MM-DD HH:MM:SS, got '06/01/2025'"),
+        ("acme,2025-02-30 10:00:00,login,1", "column date: expected a date YYYY-MM-DD or a timestamp "
+                                             "YYYY-MM-DD HH:MM:SS, got '2025-02-30 10:00:00'"),
+        ("acme,2025-01-06 09:00:00,login,-2", "column value: expected a value >= 0, got '-2'"),
+    ],
+)
+def test_usage_metrics_cells_are_checked(tmp_path, row, message):
+    from cslib.errors import UserError
+
+    for name in ("accounts.csv", "revenue_monthly.csv"):
+        (tmp_path / name).write_bytes((EXAMPLE / "data" / name).read_bytes())
+    (tmp_path / "usage_metrics.csv").write_text(
+        "account_id,date,metric,value\nacme,2025-01-06T09:00:00Z,login,1\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(UserError) as err:
+        import_dir(tmp_path, tmp_path / "db.duckdb", scorecard_path=EXAMPLE / "scorecard.toml")
+    assert str(err.value) == f"usage_metrics.csv, line 3, {message}"
+    assert not (tmp_path / "db.duckdb").exists()
+
+
+def test_timestamps_with_offsets_keep_the_date_as_written(tmp_path):
+    for name in ("accounts.csv", "revenue_monthly.csv"):
+        (tmp_path / name).write_bytes((EXAMPLE / "data" / name).read_bytes())
+    (tmp_path / "usage_metrics.csv").write_text(
+        "account_id,date,metric,value\n"
+        "acme,2025-01-12T23:30:00+01:00,login,1\n"  # a Sunday: week of Monday 2025-01-06
+        "acme,2025-01-13 00:10,login,1\n"  # the next Monday
+        "acme, 2025-01-07 ,login,2.5\n", encoding="utf-8")
+    import_dir(tmp_path, tmp_path / "db.duckdb", scorecard_path=EXAMPLE / "scorecard.toml")
+    conn = db.connect(tmp_path / "db.duckdb")
+    try:
+        raw = db.query(conn, "select date, value from raw_usage_metrics order by date")
+        weekly = db.query(conn, "select week_start, value from stg_usage_weekly where metric = 'login' "
+                                "and not is_filled order by week_start")
+    finally:
+        conn.close()
+    assert [d.date() for d in raw["date"]] == [dt.date(2025, 1, 7), dt.date(2025, 1, 12), dt.date(2025, 1, 13)]
+    assert list(raw["value"]) == [2.5, 1.0, 1.0]
+    # login is days_active: 2025-01-07 and 2025-01-12 in the first week, 2025-01-13 in the next
+    assert [(d.date(), v) for d, v in zip(weekly["week_start"], weekly["value"])] == [
+        (dt.date(2025, 1, 6), 2.0), (dt.date(2025, 1, 13), 1.0)]
