@@ -345,3 +345,20 @@ def test_attributes_only_on_the_accounts_table(crm_dir, tmp_path):
         import_dir(crm_dir, tmp_path / "hg.duckdb", mapping=tmp_path / "mapping.toml")
     assert str(err.value) == (
         "mapping.toml: tables.revenue_monthly.attributes: only [tables.accounts] keeps extra columns as attributes")
+
+
+def test_attribute_names_and_values_are_never_sql(attr_db):
+    from cslib.metrics import kpi_tiles
+
+    evil = "gold') or true or ('x' = 'x"
+    conn = db.connect(attr_db)
+    try:
+        tiles = {t["name"]: t["value"] for t in kpi_tiles(conn, Filters(attributes=((evil, (evil,)),)), "2026-03")}
+        named = {t["name"]: t["value"] for t in kpi_tiles(conn, Filters(attributes=(("plan_tier", (evil,)),)),
+                                                           "2026-03")}
+        still = db.query(conn, "select count(*) as n from raw_account_attributes")["n"].iloc[0]
+    finally:
+        conn.close()
+    assert tiles["arr"] == 0.0
+    assert named["arr"] == 0.0
+    assert still == 9
