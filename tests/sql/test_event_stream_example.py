@@ -22,7 +22,7 @@ def imported(tmp_path_factory):
     path = tmp_path_factory.mktemp("event_stream") / "ev.duckdb"
     summary = import_dir(EXAMPLE / "data", path, scorecard_path=EXAMPLE / "scorecard.toml")
     conn = db.connect(path)
-    yield conn, summary
+    yield conn, summary, path
     conn.close()
 
 
@@ -34,7 +34,7 @@ def _weeks(conn, account_id):
 
 
 def test_acme_scores_by_hand(imported):
-    conn, _ = imported
+    conn, _, _ = imported
     acme = _weeks(conn, "acme")
     assert [d.date() for d in acme.week_start] == MONDAYS
     assert list(acme.score) == [100.0, 100.0, 92.5, 92.5, 92.5, 77.5, 77.5, 85.0]
@@ -42,7 +42,7 @@ def test_acme_scores_by_hand(imported):
 
 
 def test_globex_turns_unhealthy_when_silent_while_paying(imported):
-    conn, _ = imported
+    conn, _, _ = imported
     globex = _weeks(conn, "globex")
     assert [d.date() for d in globex.week_start] == MONDAYS  # weeks 6-8 filled (no rows)
     assert list(globex.score) == [25.0, 25.0, 42.5, 42.5, 25.0, 12.5, 0.0, 0.0]
@@ -50,12 +50,12 @@ def test_globex_turns_unhealthy_when_silent_while_paying(imported):
 
 
 def test_a_trial_without_revenue_is_not_filled(imported):
-    conn, _ = imported
+    conn, _, _ = imported
     assert list(_weeks(conn, "initech").score) == [10.0, 10.0]
 
 
 def test_indicators_explain_a_week(imported):
-    conn, _ = imported
+    conn, _, _ = imported
     rows = db.query(
         conn,
         "select h.indicator, i.label, h.value, h.week_points from health_indicator_weekly as h "
@@ -73,19 +73,19 @@ def test_indicators_explain_a_week(imported):
 
 
 def test_the_import_warns_about_the_unlisted_feature(imported):
-    _, summary = imported
+    _, summary, _ = imported
     assert "scorecard: 1 feature(s) not in [modules.points] score the default 0 point(s): api_call" in summary.warnings
 
 
 def test_the_database_scorecard_is_the_example_scorecard(imported):
-    conn, _ = imported
+    conn, _, _ = imported
     assert whatif.current_scorecard(conn) == load_scorecard(EXAMPLE / "scorecard.toml")
 
 
 def test_the_what_if_rescores_any_indicator_set(imported):
     """Unchanged: the stored scores exactly; login days weighing half: acme's week-8 score
     drops from 85 to 85 - 40/2 = 65 (both weeks of its window have 5 login days)."""
-    conn, _ = imported
+    conn, _, _ = imported
     from cslib.filters import Filters
 
     base = whatif.current_scorecard(conn)
@@ -152,3 +152,20 @@ def test_timestamps_with_offsets_keep_the_date_as_written(tmp_path):
     # login is days_active: 2025-01-07 and 2025-01-12 in the first week, 2025-01-13 in the next
     assert [(d.date(), v) for d, v in zip(weekly["week_start"], weekly["value"])] == [
         (dt.date(2025, 1, 6), 2.0), (dt.date(2025, 1, 13), 1.0)]
+
+
+def test_score_prints_the_unlisted_feature_warning(imported, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    _, _, imported_path = imported
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(imported_path, path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cslib", "score", "--db", str(path), "--scorecard", str(EXAMPLE / "scorecard.toml")],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "warning: scorecard: 1 feature(s) not in [modules.points] score the default 0 point(s): api_call"]
