@@ -441,6 +441,14 @@ def _coverage(conn: duckdb.DuckDBPyConnection, files: dict[str, list[Path]], mp:
                 text += f", months {first}..{last}"
         out.append(text)
 
+    kept = list(mp.tables["accounts"].attributes) if mp is not None and "accounts" in mp.tables else []
+    if kept:  # extra account columns the mapping keeps: filter and breakdown dimensions
+        stats = {a: (n, v) for a, n, v in conn.execute(
+            "select attribute, count(distinct account_id), count(distinct value) "
+            "from raw_account_attributes group by attribute").fetchall()}
+        parts = [f"{a} {stats.get(a, (0, 0))[0]:,} accounts, {stats.get(a, (0, 0))[1]:,} values" for a in kept]
+        out.append(f"account attributes (filters and breakdowns): {'; '.join(parts)}")
+
     def count(sql: str) -> int:
         return conn.execute(sql).fetchone()[0]
 

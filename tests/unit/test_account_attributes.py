@@ -362,3 +362,12 @@ def test_attribute_names_and_values_are_never_sql(attr_db):
     assert tiles["arr"] == 0.0
     assert named["arr"] == 0.0
     assert still == 9
+
+
+def test_check_reports_the_kept_attributes(crm_dir, tmp_path):
+    from cslib.importer import check_dir
+
+    report = check_dir(crm_dir, mapping=tmp_path / "mapping.toml")
+    assert not report.problems.total
+    assert ("account attributes (filters and breakdowns): plan_tier 2 accounts, 2 values; "
+            "country 2 accounts, 2 values") in report.coverage
