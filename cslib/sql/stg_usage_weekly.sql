@@ -169,10 +169,23 @@ gaps as (
     where m.missing <> 'none'
 ),
 
+carry_gaps as (
+    select account_id, week_start, metric from gaps where missing = 'carry'
+),
+
+-- the known values of the carried metrics, only for accounts with a gap (usually few)
+carry_sources as (
+    select w.account_id, w.week_start, w.metric, w.value
+    from weekly as w
+    semi join (select distinct account_id, metric from carry_gaps) as g
+        on g.account_id = w.account_id
+        and g.metric = w.metric
+),
+
 carried as (
     select g.account_id, g.week_start, g.metric, w.value
-    from (select * from gaps where missing = 'carry') as g
-    asof inner join (select * from weekly where not is_feature) as w
+    from carry_gaps as g
+    asof inner join carry_sources as w
         on w.account_id = g.account_id
         and w.metric = g.metric
         and w.week_start < g.week_start
