@@ -31,11 +31,12 @@ with params as (
 ),
 
 -- the scorecard's indicators as one row of parallel lists, in ordinal order (modules
--- excluded): metric names, weights, and each indicator's band lower bounds and points
+-- excluded): their metrics (as cfg_metrics ordinals), weights, and each indicator's band
+-- lower bounds and points
 definitions as (
     select
-        coalesce(list(i.numerator order by i.ordinal), []) as numerators,
-        coalesce(list(i.denominator order by i.ordinal), []) as denominators,
+        coalesce(list(n.ordinal order by i.ordinal), []) as numerators,
+        coalesce(list(d.ordinal order by i.ordinal), []) as denominators,
         coalesce(list(i.weight order by i.ordinal), []) as weights,
         coalesce(list(coalesce(b.mins, []) order by i.ordinal), []) as band_mins,
         coalesce(list(coalesce(b.points, []) order by i.ordinal), []) as band_points
@@ -45,15 +46,19 @@ definitions as (
         from cfg_ratio_bands
         group by indicator
     ) as b on b.indicator = i.indicator
+    left join cfg_metrics as n on n.metric = i.numerator
+    left join cfg_metrics as d on d.metric = i.denominator
     where i.indicator <> 'modules'
 ),
 
--- the declared metrics of each scored week as two parallel lists (names, values)
+-- the declared metrics of each scored week as two parallel lists (cfg_metrics ordinals,
+-- values); integers are cheaper to collect and look up than names
 scored_weeks as (
-    select account_id, week_start, list(metric) as metric_names, list(value) as metric_values
-    from stg_usage_weekly
-    where not is_feature
-    group by account_id, week_start
+    select u.account_id, u.week_start, list(m.ordinal) as metric_ordinals, list(u.value) as metric_values
+    from stg_usage_weekly as u
+    inner join cfg_metrics as m on m.metric = u.metric
+    where not u.is_feature
+    group by u.account_id, u.week_start
 ),
 
 -- each indicator's value: numerator, or numerator / denominator (NULL when 0)
@@ -64,9 +69,9 @@ indicator_values as (
         list_transform(
             list_zip(d.numerators, d.denominators),
             lambda m: case
-                when m[2] is null then w.metric_values[list_position(w.metric_names, m[1])]
-                else w.metric_values[list_position(w.metric_names, m[1])]
-                    / nullif(w.metric_values[list_position(w.metric_names, m[2])], 0)
+                when m[2] is null then w.metric_values[list_position(w.metric_ordinals, m[1])]
+                else w.metric_values[list_position(w.metric_ordinals, m[1])]
+                    / nullif(w.metric_values[list_position(w.metric_ordinals, m[2])], 0)
             end
         ) as ratio_values
     from scored_weeks as w
