@@ -315,6 +315,7 @@ def _load_all(
     (keys, unknown accounts) still run on the rest.
     """
     problems = Problems()
+    periods_source = None
     tmaps = mp.tables if mp else {}
     accounts_source = _files_label(files.get("accounts", []), "accounts.csv")
     accounts_ok = True
@@ -334,17 +335,7 @@ def _load_all(
                     "(name = id, other attributes 'unassigned', is_target true)"
                 )
             _check_rows(conn, periods, source, accounts_source if accounts_ok else None, problems)
-            _write_overlap_table(conn, mp)
-            conn.execute(sql_file("import_expand_periods"))
-            n_open, last = conn.execute(
-                "select count(*) filter (where end_date is null), (select max(month) from raw_revenue_monthly) "
-                "from _typed_subscription_periods").fetchone()
-            if n_open:
-                summary.warnings.append(
-                    f"{source.label}: {n_open:,} open-ended period{'s' if n_open != 1 else ''} (no end_date) "
-                    f"run{'s' if n_open == 1 else ''} through {last}, the latest month of any revenue in the import")
-            conn.execute("drop table _typed_subscription_periods")
-            conn.execute("drop table _import_overlap")
+            periods_source = source  # expanded after the usage tables are loaded (their dates count)
         elif table.name in files:
             source = _stage(conn, table, files[table.name], summary, tmaps.get(table.name), mp, problems)
             if source is None:
@@ -359,7 +350,38 @@ def _load_all(
             if table is contract.ACCOUNTS and tmaps.get(table.name) is not None:
                 _store_attributes(conn, tmaps[table.name])
             conn.execute(f"drop table _typed_{table.name}")
+    if periods_source is not None:
+        _expand_periods(conn, periods_source, summary, mp)
     return problems
+
+
+def _expand_periods(conn: duckdb.DuckDBPyConnection, source, summary: ImportSummary, mp: Mapping | None) -> None:
+    """subscription_periods -> raw_revenue_monthly. An open-ended period runs through the
+    mapping's ``[subscriptions] through`` month, else the latest month of any revenue or
+    usage in the import (usage says the export is at least that recent)."""
+    _write_overlap_table(conn, mp)
+    through = mp.through if mp is not None else None
+    conn.execute("create or replace temp table _import_as_of (through_month_start date, usage_month_start date)")
+    conn.execute(
+        "insert into _import_as_of select cast(? as date), (select max(m) from ("
+        "select max(date_trunc('month', week_start + 6)) as m from raw_usage_weekly union all "
+        "select max(date_trunc('month', week_start + 6)) from raw_module_usage_weekly union all "
+        "select max(date_trunc('month', date)) from raw_usage_metrics))",
+        [f"{through}-01" if through else None],
+    )
+    conn.execute(sql_file("import_expand_periods"))
+    n_open, last = conn.execute(
+        "select count(*) filter (where end_date is null), (select max(month) from raw_revenue_monthly) "
+        "from _typed_subscription_periods").fetchone()
+    if n_open:
+        why = (f"[subscriptions] through in {mp.name}" if through
+               else "the latest month of revenue or usage in the import; set [subscriptions] through = "
+                    "\"YYYY-MM\" in a mapping to say when the export was taken")
+        summary.warnings.append(
+            f"{source.label}: {n_open:,} open-ended period{'s' if n_open != 1 else ''} (no end_date) "
+            f"run{'s' if n_open == 1 else ''} through {last} ({why})")
+    for name in ("_typed_subscription_periods", "_import_overlap", "_import_as_of"):
+        conn.execute(f"drop table {name}")
 
 
 def _store_attributes(conn: duckdb.DuckDBPyConnection, tmap: TableMapping) -> None:
@@ -461,14 +483,15 @@ def _coverage(conn: duckdb.DuckDBPyConnection, files: dict[str, list[Path]], mp:
     no_usage = count(f"select count(*) from ({revenue}) r where account_id not in ({usage})")
     out.append(f"accounts without revenue: {no_revenue:,}")
     out.append(f"accounts with revenue but no usage: {no_usage:,}"
-               + (" (their health is unscored)" if no_usage else ""))
+               + (" (their paid weeks count as zero usage: unhealthy)" if no_usage and any(
+                   count(f"select count(*) from raw_{t}") for t in usage_tables) else ""))
 
     has = {t.name: count(f"select count(*) from raw_{t.name}") > 0 for t in contract.TABLES}
     empty: list[str] = []
     if not any(has[t] for t in usage_tables):
         empty.append("no usage data: every account's health is unscored, so the health rate, nine-box, "
                      "health flows and CSM commissions are n/a")
-    elif not has.get("module_usage_weekly", True):
+    elif not has.get("module_usage_weekly", True) and not has.get("usage_metrics", False):
         empty.append("no module usage: module points are 0 for every account")
     if not has["renewals"]:
         empty.append("no renewals (no renewals file and none derived from revenue): renewal rates are n/a "

@@ -79,6 +79,9 @@ class Mapping:
     term_months: int | None = None
     overlap: str = "add"
     product_overlap: dict[str, str] = field(default_factory=dict)
+    #: 'YYYY-MM': the month open-ended subscriptions run through (the export's month);
+    #: None = the latest month of revenue or usage in the import
+    through: str | None = None
 
     @property
     def name(self) -> str:
@@ -147,8 +150,12 @@ def load_mapping(path: str | os.PathLike) -> Mapping:
     if not isinstance(subs, dict):
         raise fail("subscriptions", "expected a table ([subscriptions])")
     for key in subs:
-        if key not in ("overlap", "products"):
-            raise fail(f"subscriptions.{key}", "unknown key (expected overlap or products)")
+        if key not in ("overlap", "products", "through"):
+            raise fail(f"subscriptions.{key}", "unknown key (expected overlap, products or through)")
+    through = subs.get("through")
+    if through is not None and (not isinstance(through, str)
+                                or not re.fullmatch(r"(199[0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])", through)):
+        raise fail("subscriptions.through", f'expected a month "YYYY-MM", got {through!r}')
     overlap = _overlap(subs.get("overlap", "add"), "subscriptions.overlap", fail)
     product_overlap: dict[str, str] = {}
     products = subs.get("products", {})
@@ -159,7 +166,7 @@ def load_mapping(path: str | os.PathLike) -> Mapping:
         if not isinstance(spec, dict) or set(spec) - {"overlap"} or "overlap" not in spec:
             raise fail(key, 'expected overlap = "add" or "replace"')
         product_overlap[product] = _overlap(spec["overlap"], f"{key}.overlap", fail)
-    return Mapping(p, tables, term, overlap, product_overlap)
+    return Mapping(p, tables, term, overlap, product_overlap, through)
 
 
 def _overlap(value, key: str, fail) -> str:

@@ -1,8 +1,9 @@
 -- Importer step: expand subscription_periods to monthly revenue rows.
 -- A period covers the months from its start month up to, not including, its end month;
 -- one that starts and ends in the same month covers that month. An empty end_date is
--- open-ended: the period runs through the data's last month (the latest month of any
--- revenue in the import: the last covered month of a closed period, or any start month).
+-- open-ended: the period runs through the data's last month: the mapping's
+-- [subscriptions] through month (temp table _import_as_of), else the latest month of any
+-- revenue (the last covered month of a closed period, or any start month) or usage.
 -- Overlapping periods of one account and product add up, unless the product's overlap
 -- mode (temp table _import_overlap: product NULL = the default) is 'replace': then a
 -- newer period (later start_date; on a tie, the later row) replaces the earlier ones from
@@ -26,7 +27,14 @@ with periods as (
     from _typed_subscription_periods
 ),
 data_end as (
-    select max(coalesce(own_last_month_start, first_month_start)) as last_month_start
+    -- the mapping's through month when given, else the latest month of revenue or usage
+    select coalesce(
+        (select through_month_start from _import_as_of),
+        greatest(
+            max(coalesce(own_last_month_start, first_month_start)),
+            (select usage_month_start from _import_as_of)
+        )
+    ) as last_month_start
     from periods
 ),
 modes as (

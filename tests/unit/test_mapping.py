@@ -57,8 +57,9 @@ def billing_db(tmp_path_factory) -> Path:
     summary = import_dir(BILLING, db, mapping=BILLING / "mapping.toml")
     assert "subscriptions.csv: ignored extra column(s) Subscription ID, Currency" in summary.warnings
     assert "subscriptions.csv: dropped 3 of 12 rows (tables.subscription_periods.drop in mapping.toml)" in summary.warnings
-    assert ("subscriptions.csv: 8 open-ended periods (no end_date) run through 2024-06, the latest month of any "
-            "revenue in the import") in summary.warnings
+    assert ("subscriptions.csv: 8 open-ended periods (no end_date) run through 2024-06 (the latest month of "
+            "revenue or usage in the import; set [subscriptions] through = \"YYYY-MM\" in a mapping to say when "
+            "the export was taken)") in summary.warnings
     assert not any("unknown file mapping.toml" in w for w in summary.warnings)  # the mapping file is not data
     return db
 
@@ -470,7 +471,7 @@ def test_check_coverage_of_the_billing_example():
     assert coverage[0] == "accounts (companies.csv): 5 rows, 5 accounts"
     assert coverage[1] == "revenue_monthly (from subscriptions.csv): 20 rows, 4 accounts, months 2024-01..2024-06"
     assert "accounts without revenue: 1" in coverage
-    assert "accounts with revenue but no usage: 4 (their health is unscored)" in coverage
+    assert "accounts with revenue but no usage: 4" in coverage  # no usage at all: nothing is zero-filled
     assert any(line.startswith("  - no usage data: every account's health is unscored") for line in coverage)
     assert any(line.startswith("  - no csm_logs or churn_feedback: no churn reasons") for line in coverage)
 
