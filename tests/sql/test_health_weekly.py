@@ -602,3 +602,16 @@ def test_no_fill_before_an_accounts_first_usage_or_without_any(conn, shipped):
     out = run(conn, shipped)
     assert list(out[out.account_id == "late"].week_start) == [pd.Timestamp(week(2)), pd.Timestamp(week(3))]
     assert "never" not in set(out.account_id)
+
+
+def test_a_scorecard_of_module_points_only(conn, shipped):
+    # no indicators: the score is the module points; a week is scored by its one metric
+    from cslib.scorecard import Metric
+
+    sc = dataclasses.replace(shipped, min_weeks=1, metrics=(Metric("records_created"),), indicators=(),
+                             ratio_bands=())
+    seed(conn, ACME_USAGE, ACME_MODULES)
+    out = run(conn, sc)
+    assert list(out.score) == [11.0, pytest.approx(round((4 * 22 + 3 * 11) / 7, 1))]
+    assert conn.execute("select distinct indicator from health_indicator_weekly").fetchall() == [("modules",)]
+    assert_matches_pandas(conn, sc)
