@@ -94,7 +94,7 @@ def build_company(seed: int = SEED) -> list[Account]:
     arche = [(k, v[0]) for k, v in ARCHETYPES.items()]
     for i in range(N_ACCOUNTS):
         tier = _pick(rng, TIERS)
-        start = _add_months(FIRST_MONTH, rng.randrange(0, 16)) + dt.timedelta(days=rng.randrange(0, 20))
+        start = _add_months(FIRST_MONTH, rng.randrange(0, 25)) + dt.timedelta(days=rng.randrange(0, 20))
         acct = Account(
             crm_id=f"001Hs00000{rng.randrange(16**5):05X}{i:02d}",
             customer_id=f"cus_{rng.randrange(36**10):010x}"[:18],

@@ -71,7 +71,7 @@ def test_every_month_reconciles(company):
 def test_churns_are_the_generated_cancellations(company):
     found = db.query(company["conn"], "select account_id, month from account_month where churn_mrr < 0")
     expected = {(cid, t["churn_month"]) for cid, t in company["truth"].items() if t["churn_month"]}
-    assert len(expected) == 18
+    assert len(expected) == 14
     assert set(zip(found["account_id"], found["month"])) == expected
 
 
@@ -88,7 +88,7 @@ def test_every_churn_has_its_reason_from_the_cancellation_export(company):
     from cslib import churn
 
     rate = churn.reason_match_rate(company["conn"], ALL, "2024-07", "2026-10")
-    assert rate["churned_accounts"] == 18 and rate["matched_accounts"] == 18 and rate["match_rate"] == 1.0
+    assert rate["churned_accounts"] == 14 and rate["matched_accounts"] == 14 and rate["match_rate"] == 1.0
     reasons = churn.churn_breakdown(company["conn"], ALL, "2024-07", "2026-10", by="reason")
     assert dict(zip(reasons["value"], reasons["churned_accounts"])) == {
         "price": sum(t["archetype"] == "drifting" and t["churn_month"] is not None for t in company["truth"].values()),
