@@ -108,8 +108,10 @@ def check_attributes(conn, filters: "Filters") -> None:
     present = attribute_names(conn)
     for name, _ in filters.attributes:
         if name not in present:
-            known = ", ".join(present) if present else "none: import accounts with a mapping's attributes"
-            raise UserError(f"unknown account attribute '{name}' (the data has: {known})")
+            known = (f"the data has: {', '.join(present)}" if present else
+                     "the data has none; an import keeps extra account columns with a mapping's "
+                     "[tables.accounts] attributes")
+            raise UserError(f"unknown account attribute '{name}' ({known})")
 
 
 def _values(raw: Any) -> tuple[str, ...]:

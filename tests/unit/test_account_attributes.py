@@ -138,8 +138,8 @@ def test_a_database_from_before_attributes_has_none(attr_db, tmp_path, capsys):
         ro.close()
     assert main(["report", "kpis", "--db", str(old), "--attr", "plan_tier=gold"]) == 2
     assert capsys.readouterr().err == (
-        "error: unknown account attribute 'plan_tier' "
-        "(the data has: none: import accounts with a mapping's attributes)\n"
+        "error: unknown account attribute 'plan_tier' (the data has none; an import keeps extra account "
+        "columns with a mapping's [tables.accounts] attributes)\n"
     )
     payload = _report(capsys, "kpis", "--db", str(old), "--month", "2026-03")  # no attributes: as before
     assert _tiles(payload)["arr"] == 216_000.0
