@@ -224,7 +224,7 @@ def movements_chart(movements: pd.DataFrame, title: str = "MRR movements per mon
 @unvalidated
 def retention_chart(rates: pd.DataFrame, title: str = "NRR and GRR: monthly and trailing 12 months") -> alt.LayerChart:
     """Monthly NRR/GRR (solid) and trailing-12-month NRR/GRR (dashed), with the 100%
-    line and the ideal of DOMAIN.md section 5 (NRR above 110%) marked.
+    line and the ideal of method section 5 (NRR above 110%) marked.
 
     Requires month, nrr, grr, nrr_t12m, grr_t12m (fractions; NaN leaves a gap).
     """
@@ -251,7 +251,7 @@ def retention_chart(rates: pd.DataFrame, title: str = "NRR and GRR: monthly and 
                  alt.Tooltip("value:Q", title="Value", format=".1%")],
     )
     lines = base.mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(filled=True, size=30))
-    ideal = _rule(IDEAL_NRR, f"Ideal NRR > {IDEAL_NRR:.0%} (DOMAIN.md §5)", color=TIER_COLORS["healthy"])
+    ideal = _rule(IDEAL_NRR, f"Ideal NRR > {IDEAL_NRR:.0%}", color=TIER_COLORS["healthy"])
     ideal_text = (
         alt.Chart(pd.DataFrame({"y": [IDEAL_NRR], "text": [f"ideal > {IDEAL_NRR:.0%}"]}))
         .mark_text(align="left", dx=4, dy=-6, fontSize=10, color=TIER_COLORS["healthy"])

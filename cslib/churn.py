@@ -1,4 +1,4 @@
-"""Churn reasons (DOMAIN.md sections 4 and 6): the taxonomy, breakdowns, the check against
+"""Churn reasons (method sections 4 and 6): the taxonomy, breakdowns, the check against
 the health score, red-light flags and notes search.
 
 The taxonomy is data (``raw_reason_taxonomy``: an imported ``reason_taxonomy.csv`` or the

@@ -1,4 +1,4 @@
-"""Health flows (DOMAIN.md section 3): tier migrations tied to ARR, month over month.
+"""Health flows (method section 3): tier migrations tied to ARR, month over month.
 
 Everything reads the ``flows_account_month`` model (cslib/sql/flows_account_month.sql
 defines each account's monthly *state* and its step in the two bridges):
@@ -176,7 +176,7 @@ def health_rate_trend(
     arr, healthy_arr, unhealthy_arr, deferred_arr, prev_healthy_arr, health_rate
     (healthy_arr / arr), health_rate_mom (healthy_arr / prev_healthy_arr), scored_accounts
     (active accounts with a month-end score). Healthy ARR leaves deferred accounts out (they
-    count as unhealthy, DOMAIN.md section 3). Ratios are fractions, NaN when the denominator
+    count as unhealthy, method section 3). Ratios are fractions, NaN when the denominator
     is 0 or the month before the data is needed. A group-month with active accounts but
     none scored has no health data: healthy_arr, unhealthy_arr, health_rate and
     health_rate_mom are NaN there, never 0 (cslib.metrics.health_data_status says why).

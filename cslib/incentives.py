@@ -1,4 +1,4 @@
-"""CSM incentive calculator (DOMAIN.md section 7).
+"""CSM incentive calculator (method section 7).
 
 monthly commission = healthy MRR in the CSM's book x rate x coefficient, where the
 coefficient comes from the book's health-rate month-over-month (healthy MRR this month /

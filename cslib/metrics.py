@@ -33,7 +33,7 @@ from .errors import UserError
 from .filters import Filters
 
 #: Columns of kpi_monthly.sql, in order (plus prev_healthy_arr, added in Python).
-#: The signed MRR movements of ``mrr_movements`` / ``account_month`` (DESIGN.md "Metric
+#: The signed MRR movements of ``mrr_movements`` / ``account_month`` (README "Metric
 #: definitions"); on every row they sum to ``mrr - prev_mrr``.
 MOVEMENT_COLUMNS: tuple[str, ...] = (
     "new_mrr",
@@ -145,7 +145,7 @@ _METRIC_LIST: tuple[Metric, ...] = (
         "health_rate",
         "Health rate",
         "Share of ARR held by healthy accounts; unscored accounts count in the "
-        "denominator only. Calibrated to track the renewal rate (DOMAIN.md section 1).",
+        "denominator only. Calibrated to track the renewal rate.",
         "healthy_arr / arr (active accounts)",
         "percent",
         lambda c: _ratio(c["healthy_arr"], c["arr"]),

@@ -1,6 +1,6 @@
 """The nine-box grid: health tier x value tier, its accounts, movement and playbooks.
 
-DOMAIN.md section 2. Every function reads the ``account_month`` mart for one month and a
+method section 2. Every function reads the ``account_month`` mart for one month and a
 ``Filters`` slice; only active accounts (MRR > 0) are placed. Cells are identified by
 ``"<value_tier>|<health_tier>"`` (e.g. ``"high|unhealthy"``), which is also the key of a
 playbook in ``cslib/config/playbooks.toml`` and in the app store.

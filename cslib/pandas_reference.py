@@ -87,7 +87,7 @@ FLOWS_COLUMNS = (
     "month", "is_target", *FILTER_COLUMNS.values(), "arr", "prev_arr", "from_state", "state",
     "healthy_step", "healthy_step_arr", "unhealthy_step", "unhealthy_step_arr",
 )
-#: bridge -> the states in its group (deferred counts as unhealthy, DOMAIN.md section 3)
+#: bridge -> the states in its group (deferred counts as unhealthy, method section 3)
 _BRIDGE_GROUPS = {"healthy": ("healthy",), "unhealthy": ("unhealthy", "deferred")}
 
 

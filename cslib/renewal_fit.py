@@ -1,4 +1,4 @@
-"""Fitting the renewal-probability model (build time; DOMAIN.md section 1).
+"""Fitting the renewal-probability model (build time; method section 1).
 
 The definitions (target, rows, time split, models, drivers) are in cslib.renewal_model's
 docstring and the README "Renewal model". This module holds what needs scikit-learn:

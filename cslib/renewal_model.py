@@ -1,4 +1,4 @@
-"""Renewal-probability model: does the health signal predict renewal? (DOMAIN.md section 1)
+"""Renewal-probability model: does the health signal predict renewal? (method section 1)
 
 Rows are renewals (``model_renewal_features``, one per ``raw_renewals`` row); features
 come from the 13 weeks of health before the due month (see that model's SQL), plus

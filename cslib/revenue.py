@@ -31,7 +31,7 @@ from .errors import UserError
 from .filters import Filters
 from .metrics import METRICS, MOVEMENT_COLUMNS, Metric
 
-#: the three expansion levers of DOMAIN.md section 5 (account_month columns)
+#: the three expansion levers of method section 5 (account_month columns)
 EXPANSION_COLUMNS: tuple[str, ...] = ("upsell_mrr", "cross_sell_mrr", "usage_expansion_mrr")
 #: display labels of the movements (waterfall and stacked bars), in waterfall order
 MOVEMENT_LABELS: dict[str, str] = {
@@ -53,7 +53,7 @@ BREAKDOWN_DIMENSIONS: dict[str, str] = {
     "csm": "csm",
     "lifecycle_stage": "lifecycle_stage",
 }
-#: the ideal combined retention of DOMAIN.md section 5 (NRR above 110%)
+#: the ideal combined retention of method section 5 (NRR above 110%)
 IDEAL_NRR = 1.10
 #: cohort grains: name -> months per period
 COHORT_GRAINS: dict[str, int] = {"month": 1, "quarter": 3}

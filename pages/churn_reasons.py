@@ -1,4 +1,4 @@
-"""Churn reasons (DOMAIN.md sections 4 and 6): why accounts left, held against the score.
+"""Churn reasons (method sections 4 and 6): why accounts left, held against the score.
 
 A thin shell: the selection comes from the sidebar (ui.sidebar), the period from this
 page's control, numbers from cslib.churn through the cache (ui.data), charts from

@@ -1,5 +1,5 @@
 """Health flows: tier migrations tied to ARR, the healthy / unhealthy ARR bridges, the
-health-rate trend by team and CSM, and the weekly change alerts (DOMAIN.md section 3).
+health-rate trend by team and CSM, and the weekly change alerts (method section 3).
 
 A thin shell: numbers from cslib.flows and cslib.alerts through the cache (ui.data),
 charts from cslib.charts_flows, alert statuses in the app store (cslib.appstore).
@@ -44,7 +44,7 @@ def _tiles(trend: pd.DataFrame, month: str, health: metrics.DataStatus) -> None:
         ("Healthy ARR", "healthy_arr", "money", "ARR of active accounts whose month-end tier is healthy and "
          "that have no overdue renewal."),
         ("Unhealthy ARR", "unhealthy_arr", "money", "ARR of unhealthy accounts plus deferred accounts "
-         "(a renewal overdue with no renewal order: counted as unhealthy, DOMAIN.md section 3)."),
+         "(a renewal overdue with no renewal order: counted as unhealthy)."),
         ("Health rate", "health_rate", "percent", "Healthy ARR / ARR (deferred accounts are not healthy)."),
         ("Health-rate MoM", "health_rate_mom", "percent", "Healthy ARR this month / last month; above "
          "100% the book climbs, below 100% is alarming."),

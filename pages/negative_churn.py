@@ -1,4 +1,4 @@
-"""Negative churn: expansion by lever against churn and contraction (DOMAIN.md section 5).
+"""Negative churn: expansion by lever against churn and contraction (method section 5).
 
 A thin shell: the selection comes from the sidebar (ui.sidebar), numbers from
 cslib.revenue through the cache (ui.data.cached), charts from cslib.charts_revenue.

@@ -1,5 +1,5 @@
 """Renewal model & what-if: does the health score predict renewal, and what would another
-scorecard or incentive plan do? (DOMAIN.md sections 1 and 7)
+scorecard or incentive plan do? (method sections 1 and 7)
 
 A thin shell: the models are fitted when the database is built and stored in it
 (cslib.renewal_model.write_model_tables), so this page only reads; every panel is one

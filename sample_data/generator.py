@@ -1,6 +1,6 @@
 """Deterministic generator of a believable B2B SaaS customer book (the demo company).
 
-Layers (STYLE.md 9), all driven by one ``numpy.random.default_rng(seed)`` passed down:
+Layers, all driven by one ``numpy.random.default_rng(seed)`` passed down:
 
 * ``make_calendar(n_months, end_month)``: the months and Monday weeks of the demo.
 * ``generate_accounts(rng, n_accounts, calendar)``: firmographics plus each account's
@@ -1118,7 +1118,7 @@ def generate(
     frames = _frames(book, history, calendar)
     frames["csm_logs"] = generate_csm_logs(rng, book, history, calendar)
     frames["events"] = generate_events(rng, book, history, calendar)
-    frames["reason_taxonomy"] = load_taxonomy()  # the shipped default (DOMAIN.md section 4)
+    frames["reason_taxonomy"] = load_taxonomy()  # the shipped default (method section 4)
     frames["churn_feedback"] = _empty_churn_feedback()  # the demo logs its reasons in csm_logs
     frames["usage_metrics"] = _empty_usage_metrics()  # the demo's usage is weekly (usage_weekly)
     return {t.name: frames[t.name][t.column_names] for t in contract.TABLES}

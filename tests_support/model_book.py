@@ -12,7 +12,7 @@ c2     Dev     East    1,000 / 1,000        due 2026-03-10, deferred (no order y
 c3     Dev     East    500 / 500            due 2026-02-10, renewed 2026-02-05
 =====  ======  ======  ==================  ==========================================
 
-Cara (the DOMAIN.md section 7 worked example): book ARR 1.2M in March, all healthy;
+Cara (the method section 7 worked example): book ARR 1.2M in March, all healthy;
 MoM = 100,000 / 94,339.62 = 1.06000004 -> coefficient 1.1; rate 1%:
 100,000 x 1% x 1.1 = 1,100.00.
 Dev: c2 is overdue at the end of March (deferred counts as unhealthy), healthy in

@@ -1,6 +1,6 @@
 """The one app-side caching module: cslib calls wrapped in ``st.cache_*``.
 
-cslib never imports streamlit (DESIGN.md); pages call these wrappers instead of cslib
+cslib never imports streamlit ; pages call these wrappers instead of cslib
 directly when a result is worth caching. Every cache key starts with the database
 file's version (path, inode, mtime), so when a writer atomically replaces the file the
 app opens the new one and stops serving the old numbers.

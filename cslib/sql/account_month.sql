@@ -162,7 +162,7 @@ monthly_renewals as (
 ),
 
 deferred_months as (
-    -- DOMAIN.md section 3: an active account whose renewal fell due (on or before the
+    -- method section 3: an active account whose renewal fell due (on or before the
     -- month's last day) with no renewal order by then is deferred, and counts as unhealthy
     -- until a renewal wins it back: outcome 'deferred', or 'renewed' late (after the month).
     select distinct w.account_id, w.month_start

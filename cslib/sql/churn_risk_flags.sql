@@ -1,4 +1,4 @@
--- churn_risk_flags: red-light flags (DOMAIN.md section 6) with routing owner and resolution.
+-- churn_risk_flags: red-light flags (method section 6) with routing owner and resolution.
 --
 -- Grain: one row per flag. Sources:
 -- * csm_log: a csm_logs row of kind 'risk_flag' (code = its normalised reason_code;

@@ -1,5 +1,5 @@
 -- flows_account_month: each account's health *state* per month and where it came from,
--- with its step in the healthy-ARR and unhealthy-ARR bridges (DOMAIN.md section 3).
+-- with its step in the healthy-ARR and unhealthy-ARR bridges (method section 3).
 --
 -- Grain: one row per account x month where the account is active or churned that month
 -- (account_month rows with mrr > 0, or mrr = 0 after an active month).

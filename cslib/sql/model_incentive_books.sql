@@ -3,7 +3,7 @@
 -- deferred_is_unhealthy (BOOLEAN), then the Filters predicate's values (spliced in by
 -- cslib.incentives from Filters.where('a'); the slice applies to each month's rows).
 -- "Overdue" is account_month.is_deferred: a renewal fell due with no renewal order by the
--- month's end (DOMAIN.md section 3), the one definition every page uses.
+-- month's end (method section 3), the one definition every page uses.
 with params as (
     select
         ?::date as month_start,

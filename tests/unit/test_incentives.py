@@ -1,4 +1,4 @@
-"""CSM incentive calculator: the DOMAIN.md section 7 worked example, every band boundary,
+"""CSM incentive calculator: the method section 7 worked example, every band boundary,
 the plan file, and the per-CSM payouts on a hand-made book (tests_support/model_book.py)."""
 
 from __future__ import annotations

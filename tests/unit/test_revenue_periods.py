@@ -214,7 +214,7 @@ def test_every_chart_builds_a_vega_spec():
 def test_retention_chart_marks_the_ideal_nrr():
     spec = charts_revenue.retention_chart(_rates_frame()).to_dict()
     datasets = [row for rows in spec["datasets"].values() for row in rows]
-    assert {"y": revenue.IDEAL_NRR, "label": "Ideal NRR > 110% (DOMAIN.md §5)"} in datasets
+    assert {"y": revenue.IDEAL_NRR, "label": "Ideal NRR > 110%"} in datasets
 
 
 def test_net_churn_chart_colours_negative_churn_green():

@@ -136,7 +136,7 @@ def test_shipped_default_covers_the_domain_codes_and_routing():
     tax = churn.load_taxonomy().set_index("reason_code")
     assert set(CHURN_REASONS) | set(RISK_FLAGS) | {"nps_detractor", "complaint"} == set(tax.index)
     assert set(tax["category"]) == {"customer", "product", "service", "competition", "price"}
-    owner = tax["owner_department"].to_dict()  # DOMAIN.md section 6 routing
+    owner = tax["owner_department"].to_dict()  # method section 6 routing
     assert owner["bug_instability"] == "R&D lead"
     assert owner["unmet_expectations"] == "Product lead"
     assert owner["late_go_live"] == "Delivery lead"
