@@ -44,9 +44,7 @@ Health (default scorecard): c1 uses the product like tests_support.book's a1 eve
 from 2025-07-07 to 2026-03-30 (score 96.0, healthy): the 13 weeks before April
 (2026-01-05 .. 2026-03-30) are all healthy. c2 uses it like a3 from 2026-01-05 to
 2026-02-23 (8 weeks): the first week is unscored (1 week < min 2), 7 weeks unhealthy at
-score 1.0. The other accounts have no usage rows: their paid months' weeks up to the data's
-last usage week (2026-03-30) count as zero usage (score 0.0, unhealthy; the first one
-unscored), so c3 and c5 have 9 scored weeks before May, c4 13, c6 12 of 13.
+score 1.0. The other accounts have no usage (no scored weeks).
 
 Risk flags (account c7 unless noted):
 * risk_flag 'Bug-Instability' 2026-05-10 -> bug_instability, owner R&D lead, resolved by the

@@ -86,8 +86,7 @@ def test_summary_tiles(conn):
     assert s["avoidable_arr_share"] == pytest.approx(156 / 258)
     assert s["no_reason_accounts"] == 1 and s["unclassified_accounts"] == 1
     assert s["onboarding_accounts"] == 2  # c2 (tenure 2) and c6 (tenure 3)
-    # every churn has scored weeks (c3..c6 silent weeks count as zero usage); healthy at churn: c1
-    assert s["scored_accounts"] == 6 and s["healthy_at_churn_accounts"] == 1
+    assert s["scored_accounts"] == 2 and s["healthy_at_churn_accounts"] == 1  # c1
 
 
 def test_lifecycle_and_contract_stage(conn):
@@ -145,8 +144,7 @@ def test_health_before_churn_by_reason(conn):
     o = df.loc["onboarding_failed"]
     assert (o["weeks_scored"], o["mean_score"], o["unhealthy_week_share"]) == (7, 1.0, 1.0)
     assert o["healthy_week_share"] == 0.0
-    p = df.loc["price"]  # c3: no usage rows, so its 9 filled weeks (2026-02-02 .. 2026-03-30) score 0
-    assert (p["scored_accounts"], p["weeks_scored"], p["mean_score"], p["unhealthy_week_share"]) == (1, 9, 0.0, 1.0)
+    assert df.loc["price", "scored_accounts"] == 0 and math.isnan(df.loc["price", "mean_score"])
     # one churn per reason: fewer than MIN_SCORED_CHURNS, so nothing is flagged
     assert set(df["signal_check"]) == {churn.SIGNAL_TOO_FEW} and not df["is_flagged"].any()
 
@@ -154,18 +152,6 @@ def test_health_before_churn_by_reason(conn):
 def test_weeks_observed_counts_the_unscored_first_week(conn):
     row = query(conn, "select weeks_observed, weeks_scored, last_tier from churn_events where account_id = 'c2'")
     assert tuple(row.iloc[0]) == (8, 7, "unhealthy")
-
-
-def test_silent_weeks_before_churn_count_as_zero_usage(conn):
-    """Accounts without usage rows get zero-usage weeks for their paid months, but only up to
-    the data's last usage week (2026-03-30): c3 and c5 (churned in May) see 9 of 13 weeks,
-    c6 (paying from January) 13 with the first one unscored."""
-    rows = query(conn, "select account_id, weeks_observed, weeks_scored, weeks_unhealthy, last_tier "
-                       "from churn_events where account_id in ('c3', 'c4', 'c5', 'c6') order by account_id")
-    assert [tuple(r) for r in rows.itertuples(index=False)] == [
-        ("c3", 9, 9, 9, "unhealthy"), ("c4", 13, 13, 13, "unhealthy"),
-        ("c5", 9, 9, 9, "unhealthy"), ("c6", 13, 12, 12, "unhealthy"),
-    ]
 
 
 @pytest.mark.parametrize(
