@@ -15,10 +15,9 @@ a1     enterprise  yes     9000/9000/10000 *   26+15+20+20+15    healthy   (96.0
 a2     mid_market  yes     5000/5000/4000      10+5+10+10+0      at_risk   (35.0)
 a3     smb         yes     1000/1000/1000      1+0+0+0+0         unhealthy (1.0)
 a4     smb         NO      2000/2000/2000      as a1             healthy   (96.0)
-a5     mid_market  yes     -/2000/3000         no usage rows *   unhealthy (0.0)
+a5     mid_market  yes     -/2000/3000         no usage rows     unscored
 =====  ==========  ======  ==================  ================  ===================
-(* a1 in March: core_suite 9000 + analytics 1000, a cross-sell. a5 pays but sends no
-usage: its paid weeks count as zero usage (the missing-week rule), so it scores 0.)
+(* a1 in March: core_suite 9000 + analytics 1000, a cross-sell.)
 
 Points (default scorecard): modules = 5 per core module, 2 per reports/approvals/
 inventory, 1 per customers/contacts; a1/a4 use the four core modules + reports,
@@ -81,7 +80,7 @@ TINY_EXPECTED = {
     "2026-02": {"arr": 204_000.0, "health_rate": 108_000 / 204_000},
     "2026-01": {"arr": 180_000.0, "health_rate": 108_000 / 180_000},
 }
-TINY_TIERS = {"a1": "healthy", "a2": "at_risk", "a3": "unhealthy", "a4": "healthy", "a5": "unhealthy"}
+TINY_TIERS = {"a1": "healthy", "a2": "at_risk", "a3": "unhealthy", "a4": "healthy", "a5": "unscored"}
 
 _ACCOUNTS = [
     # account_id, name, industry, region, segment, source_channel, csm, csm_team, signed_on, stage, is_target

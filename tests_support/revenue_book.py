@@ -36,8 +36,7 @@ Jun    4630     0      0      0       0      0      -100    0      4530
 =====  =======  =====  =====  ======  =====  =====  ======  =====  =======
 
 m1 has weekly usage (the tiny book's healthy profile) from 2026-05-04, so its June
-tier is healthy; the others send no usage, so their paid weeks from 2026-05-04 count as
-zero usage (the missing-week rule) and they are unhealthy.
+tier is healthy; the others have no usage rows (unscored).
 
 ``build_t12m_book(target)``: four accounts over 14 months (2025-01 .. 2026-02), for the
 trailing-12-month rates (core_suite subscription MRR):

@@ -296,12 +296,12 @@ def test_top_accounts_with_lever_and_tier(book):
     rows = [(r.direction, r.account_id, r.main_lever, r.retained_change_mrr, r.health_tier) for r in top.itertuples()]
     assert rows == [
         ("expanding", "m1", "upsell", 200, "healthy"),
-        ("expanding", "m2", "cross_sell", 100, "unhealthy"),
-        ("expanding", "m3", "usage_expansion", 30, "unhealthy"),  # +60 usage - 30 contraction
-        ("contracting", "m5", "churn", -300, "unhealthy"),  # its 250 reactivation is left out
+        ("expanding", "m2", "cross_sell", 100, "unscored"),
+        ("expanding", "m3", "usage_expansion", 30, "unscored"),  # +60 usage - 30 contraction
+        ("contracting", "m5", "churn", -300, "unscored"),  # its 250 reactivation is left out
         ("contracting", "m6", "churn", -200, None),  # new and churned: not active in June
-        ("contracting", "m4", "contraction", -100, "unhealthy"),  # product dropped
-        ("contracting", "m7", "contraction", -100, "unhealthy"),  # tie -> by name
+        ("contracting", "m4", "contraction", -100, "unscored"),  # product dropped
+        ("contracting", "m7", "contraction", -100, "unscored"),  # tie -> by name
     ]
     assert len(revenue.top_accounts(book, ALL, "2026-03", "2026-06", n=1)) == 2
 
