@@ -483,8 +483,7 @@ def _coverage(conn: duckdb.DuckDBPyConnection, files: dict[str, list[Path]], mp:
     no_usage = count(f"select count(*) from ({revenue}) r where account_id not in ({usage})")
     out.append(f"accounts without revenue: {no_revenue:,}")
     out.append(f"accounts with revenue but no usage: {no_usage:,}"
-               + (" (their paid weeks count as zero usage: unhealthy)" if no_usage and any(
-                   count(f"select count(*) from raw_{t}") for t in usage_tables) else ""))
+               + (" (never any usage row: their health is unscored)" if no_usage else ""))
 
     has = {t.name: count(f"select count(*) from raw_{t.name}") > 0 for t in contract.TABLES}
     empty: list[str] = []

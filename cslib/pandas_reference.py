@@ -44,8 +44,10 @@ def kpi_components(account_month: pd.DataFrame, filters: Filters, first_month: s
     )
     rows["expansion_mrr"] = rows["upsell_mrr"] + rows["cross_sell_mrr"] + rows["usage_expansion_mrr"]
     rows["active_accounts"] = rows["is_active"].astype("int64")
+    rows["scored_accounts"] = (rows["is_active"] & (rows["health_tier"] != "unscored")).astype("int64")
     out = rows.groupby("month", sort=True).agg(
         active_accounts=("active_accounts", "sum"),
+        scored_accounts=("scored_accounts", "sum"),
         mrr=("mrr", "sum"),
         arr=("arr", "sum"),
         healthy_arr=("healthy_arr", "sum"),

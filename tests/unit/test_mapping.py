@@ -471,7 +471,7 @@ def test_check_coverage_of_the_billing_example():
     assert coverage[0] == "accounts (companies.csv): 5 rows, 5 accounts"
     assert coverage[1] == "revenue_monthly (from subscriptions.csv): 20 rows, 4 accounts, months 2024-01..2024-06"
     assert "accounts without revenue: 1" in coverage
-    assert "accounts with revenue but no usage: 4" in coverage  # no usage at all: nothing is zero-filled
+    assert "accounts with revenue but no usage: 4 (never any usage row: their health is unscored)" in coverage
     assert any(line.startswith("  - no usage data: every account's health is unscored") for line in coverage)
     assert any(line.startswith("  - no csm_logs or churn_feedback: no churn reasons") for line in coverage)
 
