@@ -57,6 +57,53 @@ def _step_import(work: str) -> dict:
     return {"import_s": time.perf_counter() - t0, "peak_mib": _peak_mib()}
 
 
+def _step_import_long(work: str, daily: int) -> dict:
+    """Import with usage as LONG metrics (usage_metrics.csv: account_id, date, metric,
+    value), the shape of a product-analytics export: the demo's weekly usage and module
+    columns unpivoted, one row per account, week and metric (``daily`` = 1: spread over the
+    five working days, a row per day). Timed: the full import (read, check, roll-up,
+    scoring, every model, the renewal fit) and, for comparison, ``pandas.read_csv`` of the
+    same files, which any pandas-based importer pays before its first check."""
+    import duckdb
+    import pandas as pd
+
+    from .importer import import_dir
+
+    src, long_dir = Path(work) / "csv", Path(work) / ("long_daily" if daily else "long")
+    long_dir.mkdir(exist_ok=True)
+    for name in ("accounts", "revenue_monthly", "renewals"):
+        (long_dir / f"{name}.csv").write_bytes((src / f"{name}.csv").read_bytes())
+    days = "unnest([0, 1, 2, 3, 4])" if daily else "0"
+    value = "value / 5" if daily else "value"
+    con = duckdb.connect()
+    con.execute(
+        f"""copy (
+            with wide as (select * from read_csv(?, header = true)),
+            long as (
+                unpivot wide on seats_purchased, seats_activated, users_logged_in, users_bi, records_created
+                into name metric value value
+            ),
+            modules as (select account_id, week_start, module as metric, records as value
+                        from read_csv(?, header = true))
+            select account_id, week_start + {days} as date, metric, {value} as value
+            from (select account_id, week_start, metric, value from long
+                  union all select * from modules)
+        ) to '{long_dir / "usage_metrics.csv"}' (header)""",
+        [str(src / "usage_weekly.csv"), str(src / "module_usage_weekly.csv")],
+    )
+    rows = con.execute("select count(*) from read_csv(?)", [str(long_dir / "usage_metrics.csv")]).fetchone()[0]
+    con.close()
+    t0 = time.perf_counter()
+    import_dir(long_dir, Path(work) / "imported_long.duckdb")
+    import_s = time.perf_counter() - t0
+    peak = _peak_mib()
+    t0 = time.perf_counter()
+    for f in sorted(long_dir.glob("*.csv")):
+        pd.read_csv(f)
+    return {"import_s": import_s, "read_csv_s": time.perf_counter() - t0, "usage_metrics_rows": rows,
+            "peak_mib": peak}
+
+
 def _step_score_duckdb(work: str) -> dict:
     """The configurable scoring in SQL: the roll-up of usage to weeks (stg_usage_weekly,
     timed apart) and the scoring proper (health_weekly + health_indicator_weekly), which
@@ -182,6 +229,7 @@ def _step_pages(db_path: str, repeats: int = 5) -> dict:
 _STEPS = {
     "demo": _step_demo,
     "import": _step_import,
+    "import_long": _step_import_long,
     "score_duckdb": _step_score_duckdb,
     "score_pandas": _step_score_pandas,
     "pages": _step_pages,
@@ -209,6 +257,8 @@ def run_bench(sizes: list[int], months: int = 36, out=sys.stdout) -> list[dict]:
             print(f"-- {accounts:,} accounts x {months} months", file=out, flush=True)
             demo = _child("demo", work, str(accounts), str(months))
             imp = _child("import", work)
+            long = _child("import_long", work, "0")
+            daily = _child("import_long", work, "1") if accounts <= DAILY_MAX_ACCOUNTS else None
             duck = _child("score_duckdb", work)
             pand = _child("score_pandas", work)
             pages = _child("pages", str(Path(work) / "demo.duckdb"))
@@ -222,6 +272,8 @@ def run_bench(sizes: list[int], months: int = 36, out=sys.stdout) -> list[dict]:
                 "demo_peak_mib": demo["peak_mib"],
                 "import_s": imp["import_s"],
                 "import_peak_mib": imp["peak_mib"],
+                "import_long": long,
+                "import_daily": daily,
                 "score_duckdb_s": duck["score_s"],
                 "rollup_duckdb_s": duck["rollup_s"],
                 "weekly_rows": duck["weekly_rows"],
@@ -236,6 +288,21 @@ def run_bench(sizes: list[int], months: int = 36, out=sys.stdout) -> list[dict]:
     return results
 
 
+#: the daily-usage import runs up to this many accounts (10k x 3 years is ~40M daily rows)
+DAILY_MAX_ACCOUNTS = 10_000
+
+
+def _long_lines(r: dict) -> list[str]:
+    out = []
+    for key, label in (("import_long", "weekly"), ("import_daily", "daily")):
+        step = r.get(key)
+        if step:
+            out.append(f"{f'import, long {label} usage':<34}{step['import_s']:>10.2f}{step['peak_mib']:>12.0f}"
+                       f"   ({step['usage_metrics_rows']:,} usage rows; pandas.read_csv of the same files "
+                       f"{step['read_csv_s']:.2f} s = {step['read_csv_s'] / max(step['import_s'], 1e-9):.2f}x the import)")
+    return out
+
+
 def _print_row(r: dict, out) -> None:
     lines = [
         f"rows: usage_weekly {r['usage_rows']:,}, module_usage_weekly {r['module_rows']:,}, "
@@ -244,6 +311,7 @@ def _print_row(r: dict, out) -> None:
         f"{'demo: generate (numpy)':<34}{r['demo_generate_s']:>10.2f}{r['demo_peak_mib']:>12.0f}",
         f"{'demo: load + build models':<34}{r['demo_load_build_s']:>10.2f}{'':>12}",
         f"{'import (CSV -> validated db)':<34}{r['import_s']:>10.2f}{r['import_peak_mib']:>12.0f}",
+        *_long_lines(r),
         f"{'usage roll-up to weeks, DuckDB':<34}{r['rollup_duckdb_s']:>10.2f}{'':>12}",
         f"{'weekly scoring, DuckDB SQL':<34}{r['score_duckdb_s']:>10.2f}{r['score_duckdb_peak_mib']:>12.0f}",
         f"{'weekly scoring, plain pandas':<34}{r['score_pandas_s']:>10.2f}{r['score_pandas_peak_mib']:>12.0f}",
