@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts, metrics
+from cslib import charts, metrics, renewals
 from cslib.metrics import METRICS
 from ui import data, na, sidebar
 
@@ -46,6 +46,13 @@ def _active_accounts_tile(series, month: str) -> dict:
         "delta": value - previous if previous is not None else None,
         "format": "count",
     }
+
+
+def _renewals_source_note(version) -> str:
+    """' Renewals are derived from revenue (...)' when they were not imported, else ''."""
+    if data.cached(renewals.renewals_source, version) == "file":
+        return ""
+    return " " + data.cached(renewals.renewals_source_text, version)
 
 
 def _caption(*names: str) -> None:
@@ -88,6 +95,7 @@ def render() -> None:
         "Deltas compare with the previous month; percentages change in percentage points (pp). "
         "n/a: not enough data for the value (hover over the tile for the reason). Non-target accounts are "
         + ("included." if filters.include_non_target else "excluded (see the sidebar).")
+        + _renewals_source_note(selection.version)
     )
 
     st.subheader("Trends, last 12 months")

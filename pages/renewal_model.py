@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts, charts_model, incentives, metrics, renewal_model, whatif
+from cslib import charts, charts_model, incentives, metrics, renewal_model, renewals, whatif
 from cslib.errors import UserError
 from ui import data, na, sidebar
+
+
+def _renewals_source_note(version) -> str:
+    """' Renewals are derived from revenue (...)' when they were not imported, else ''."""
+    if data.cached(renewals.renewals_source, version) == "file":
+        return ""
+    return " " + data.cached(renewals.renewals_source_text, version)
+
 
 PREFIX = "renewal_model"
 WHATIF_KEY = f"{PREFIX}_whatif_scorecard"
@@ -45,6 +53,7 @@ def _model_section(selection, bundle) -> None:
         f"Features: the 13 weeks of health before each due month, segment and tenure; target accounts of the "
         f"whole book, fitted when the data was loaded (the sidebar filters do not refit it). Gradient boosting {better} the logistic "
         "baseline on held-out AUC."
+        + _renewals_source_note(selection.version)
     )
     left, right = st.columns(2)
     with left:

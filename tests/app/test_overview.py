@@ -362,3 +362,25 @@ def test_incentive_tables_show_n_a_for_a_missing_number():
         {"csm": "Ada", "commission": "$1,100.00", "mom": "106.0%", "coefficient": "1.10", "note": ""},
         {"csm": "Ben", "commission": "n/a", "mom": "n/a", "coefficient": "n/a", "note": "no usage data was imported"},
     ]
+
+
+def test_derived_renewals_are_said_on_the_overview(app_on, tmp_path):
+    """A company imported without renewals.csv: the renewal tiles rest on renewals derived
+    from revenue, and the page says so; with imported renewals it says nothing."""
+    from pathlib import Path
+
+    from cslib.importer import import_dir
+
+    billing = Path(__file__).resolve().parents[2] / "examples" / "billing_export"
+    path = tmp_path / "billing.duckdb"
+    import_dir(billing, path, mapping=billing / "mapping.toml")
+    at = app_on(path).run()
+    _assert_clean(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "Renewals are derived from revenue (12-month terms from each account's first revenue month)" in captions
+
+
+def test_imported_renewals_need_no_note(app_on, tiny_db):
+    at = app_on(tiny_db).run()
+    _assert_clean(at)
+    assert "Renewals are derived" not in " ".join(c.value for c in at.caption)
