@@ -8,14 +8,11 @@ are skipped locally but fail under CI (the CI environment variable set): CI must
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests_support.server import streamlit_server
 
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -30,27 +27,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-START_TIMEOUT = 90
 
 
 def _missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI is set: the browser tests must run)")
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -61,37 +43,8 @@ def e2e_db(small_demo_db) -> Path:
 @pytest.fixture(scope="session")
 def app_url(e2e_db, tmp_path_factory):
     """URL of a running Streamlit server over the small demo (stopped after the session)."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("e2e_log") / "streamlit.log"
-    env = {**os.environ, "HEALTHGRID_DB": str(e2e_db), "PYTHONUNBUFFERED": "1"}
-    env.pop("HEALTHGRID_INCLUDE_NON_TARGET", None)
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(url):
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {START_TIMEOUT}s:\n{log_path.read_text()}")
-            time.sleep(0.3)
+    with streamlit_server(e2e_db, tmp_path_factory.mktemp("e2e_log")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

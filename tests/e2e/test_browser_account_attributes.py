@@ -11,21 +11,18 @@ all 21,600; Gold (c-1 + c-3) 15,600; Silver 6,000.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests_support.server import streamlit_server
 from tests_support.browser import sidebar_pick, sidebar_widget, tile_value, wait_for_idle, watch_script_runs
 
 pytestmark = pytest.mark.e2e
 
 REPO_DIR = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 90
 SLOW = 120_000
 
 CRM = """Company ID,Company,Plan Tier,Country
@@ -51,20 +48,6 @@ attributes = { plan_tier = "Plan Tier", country = "Country" }
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def attr_db(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("attr_csv")
@@ -87,35 +70,8 @@ def attr_db(tmp_path_factory) -> Path:
 def attr_url(attr_db, browser, tmp_path_factory):
     """A Streamlit server of its own over the imported database (``browser`` first: without
     Chromium the test is skipped before a server starts)."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("attr_log") / "streamlit.log"
-    env = {**os.environ, "HEALTHGRID_DB": str(attr_db), "PYTHONUNBUFFERED": "1",
-           "HEALTHGRID_APP_DB": str(attr_db.parent / "app.sqlite")}
-    env.pop("HEALTHGRID_INCLUDE_NON_TARGET", None)
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(url):
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {START_TIMEOUT}s:\n{log_path.read_text()}")
-            time.sleep(0.3)
+    with streamlit_server(attr_db, tmp_path_factory.mktemp("attr_log"), attr_db.parent / "app.sqlite") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def _tags(page, label: str) -> list[str]:

@@ -9,36 +9,19 @@ shared ``app_url`` server reads the small demo).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests_support.server import streamlit_server
 from tests_support.browser import full_page_screenshot, tile_value, wait_for_idle
 from tests_support.na_book import FALSE_ZERO, write_no_usage_csvs
 
 pytestmark = pytest.mark.e2e
 
 REPO_DIR = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -59,35 +42,8 @@ def no_usage_db(tmp_path_factory):
 def no_usage_url(no_usage_db, browser, tmp_path_factory):
     """A Streamlit server over the no-usage database (``browser`` first: without Chromium
     the test is skipped before a server starts)."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("no_usage_log") / "streamlit.log"
-    env = {**os.environ, "HEALTHGRID_DB": str(no_usage_db), "PYTHONUNBUFFERED": "1",
-           "HEALTHGRID_APP_DB": str(no_usage_db.parent / "app.sqlite")}
-    env.pop("HEALTHGRID_INCLUDE_NON_TARGET", None)
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(url):
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {START_TIMEOUT}s:\n{log_path.read_text()}")
-            time.sleep(0.3)
+    with streamlit_server(no_usage_db, tmp_path_factory.mktemp("no_usage_log"), no_usage_db.parent / "app.sqlite") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def test_overview_without_usage_says_no_health_data(page, no_usage_url, artifacts_dir):
