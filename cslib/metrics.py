@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .db import query, sql_file
-from .months import check_month, data_months, shift_month
+from .months import check_month, data_months, default_month, shift_month
 from .errors import UserError
 from .filters import Filters
 
@@ -235,8 +235,10 @@ TILES: tuple[str, ...] = (
 
 
 def latest_month(conn: duckdb.DuckDBPyConnection) -> str:
-    """The latest month ('YYYY-MM') in ``account_month``; UserError when it is empty."""
-    return data_months(conn)[1]
+    """The month reports open on: the latest month ('YYYY-MM') in ``account_month``, or the
+    last month with both revenue and usage when an import's revenue runs past its usage
+    (``cslib.months.default_month``); UserError when it is empty."""
+    return default_month(conn)
 
 
 def _filtered(name: str, filters: Filters, alias: str = "") -> tuple[str, list[Any]]:

@@ -6,6 +6,8 @@ import math
 import re
 from typing import Any
 
+import duckdb
+
 from .db import query
 from .errors import UserError
 
@@ -33,6 +35,32 @@ def data_months(conn) -> tuple[str, str]:
     if first is None or (isinstance(first, float) and math.isnan(first)):
         raise UserError("the database has no revenue months (import data or run the demo first)")
     return str(first), str(df.iloc[0]["last_month"])
+
+
+#: ``import_meta`` key of the month the app opens on, when the import set one.
+DEFAULT_MONTH_KEY = "default_month"
+
+
+def write_default_month(conn, month: str) -> None:
+    """Record the month the app opens on (the importer: revenue continues after the last usage
+    month, so the last month with both revenue and usage) in ``import_meta``."""
+    conn.execute("create table if not exists import_meta (key varchar primary key, value varchar)")
+    conn.execute("delete from import_meta where key = ?", [DEFAULT_MONTH_KEY])
+    conn.execute("insert into import_meta values (?, ?)", [DEFAULT_MONTH_KEY, month])
+
+
+def default_month(conn) -> str:
+    """The month pages and reports open on: the import's ``default_month`` (the last month with
+    both revenue and usage, set when revenue runs past the usage data) when it is in the data,
+    else the last month of ``account_month`` (the demo, and every import whose usage reaches
+    the last revenue month). UserError when there are no months."""
+    first, last = data_months(conn)
+    try:
+        row = conn.execute("select value from import_meta where key = ?", [DEFAULT_MONTH_KEY]).fetchone()
+    except duckdb.CatalogException:  # a database without import_meta
+        row = None
+    month = row[0] if row else None
+    return month if isinstance(month, str) and MONTH_RE.match(month) and first <= month <= last else last
 
 
 def check_month(value: Any, first: str, last: str, what: str = "month") -> str:

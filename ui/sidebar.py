@@ -141,14 +141,25 @@ def _url_values(name: str) -> list[str]:
     return out
 
 
-def _seed_from_url(months: list[str], options: dict[str, list[str]]) -> None:
+def _default_month(version: data.Version | None, months: list[str]) -> str:
+    """The month a session opens on: the last one, unless an import's revenue runs past its
+    usage data (then the last month with both; ``cslib.months.default_month``)."""
+    from cslib.months import default_month
+
+    if version is None:
+        return months[-1]
+    month = data.cached(default_month, version)
+    return month if month in months else months[-1]
+
+
+def _seed_from_url(months: list[str], options: dict[str, list[str]], version: data.Version | None = None) -> None:
     """First run of a session: selection from the URL, unknown values dropped."""
     for name in [*FILTER_COLUMNS, *_attribute_keys(options)]:
         allowed = options.get(name, [])
         wanted = set(_url_values(name))
         st.session_state[widget_key(name)] = [v for v in allowed if v in wanted]
     url_months = [m for m in _url_values(MONTH_PARAM) if m in months]
-    st.session_state[MONTH_KEY] = url_months[0] if url_months else months[-1]
+    st.session_state[MONTH_KEY] = url_months[0] if url_months else _default_month(version, months)
     url_flag = _url_values(NON_TARGET_PARAM)
     if url_flag:
         st.session_state[NON_TARGET_KEY] = url_flag[0].strip().lower() in _TRUE
@@ -156,10 +167,10 @@ def _seed_from_url(months: list[str], options: dict[str, list[str]]) -> None:
         st.session_state[NON_TARGET_KEY] = settings.get("HEALTHGRID_INCLUDE_NON_TARGET").lower() in _TRUE
 
 
-def _sanitise(months: list[str], options: dict[str, list[str]]) -> None:
+def _sanitise(months: list[str], options: dict[str, list[str]], version: data.Version | None = None) -> None:
     """Keep session values valid for the current database (it may have been replaced)."""
     if st.session_state.get(MONTH_KEY) not in months:
-        st.session_state[MONTH_KEY] = months[-1]
+        st.session_state[MONTH_KEY] = _default_month(version, months)
     for name in [*FILTER_COLUMNS, *_attribute_keys(options)]:
         key = widget_key(name)
         allowed = options.get(name, [])
@@ -226,9 +237,9 @@ def render(version: data.Version, grant=None) -> Selection | None:
         within = scope(Filters(include_non_target=True), grant)
     options = data.filter_options(version, within)
     if not st.session_state.get(_INIT_KEY):
-        _seed_from_url(months, options)
+        _seed_from_url(months, options, version)
         st.session_state[_INIT_KEY] = True
-    _sanitise(months, options)
+    _sanitise(months, options, version)
     attribute_keys = _attribute_keys(options)
 
     with st.sidebar:
