@@ -207,7 +207,9 @@ def cell_accounts(
     label, cfg_indicators; ties to the first in scorecard order),
     weakest_gap_points (max possible points - window points, >= 0), next_renewal_on,
     next_renewal_arr, next_renewal_outcome, open_alerts (alerts of the 4 weeks before the
-    month's end in ``health_alerts`` whose id is not in ``closed_alert_ids``).
+    month's end in ``health_alerts`` whose id is not in ``closed_alert_ids``), is_overdue
+    (a renewal overdue at the month end: the account is in the unhealthy row whatever its
+    score, and its next renewal is the open one).
     ``search`` keeps accounts whose name, CSM or id contains it (case-insensitive).
     """
     _check_tiers(health_tier, value_tier)
@@ -247,6 +249,7 @@ def cell_accounts(
             "next_renewal_arr",
             "next_renewal_outcome",
             "open_alerts",
+            "is_overdue",
         ]
     ].reset_index(drop=True)
 

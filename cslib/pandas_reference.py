@@ -14,7 +14,7 @@ from .filters import FILTER_COLUMNS, Filters
 #: account_month columns the page queries below read
 COLUMNS = (
     "month", "is_target", *FILTER_COLUMNS.values(), "is_active", "mrr", "arr", "prev_mrr",
-    "health_tier", "is_deferred", "value_tier", "new_mrr", "reactivation_mrr", "upsell_mrr",
+    "health_tier", "is_overdue", "value_tier", "new_mrr", "reactivation_mrr", "upsell_mrr",
     "cross_sell_mrr", "usage_expansion_mrr", "contraction_mrr", "churn_mrr", "renewals_due",
     "renewals_decided", "renewals_renewed", "renewal_due_arr", "renewal_decided_arr",
     "renewal_kept_arr",
@@ -40,7 +40,7 @@ def kpi_components(account_month: pd.DataFrame, filters: Filters, first_month: s
         & (account_month["month"] <= last_month)
     ].copy()
     rows["healthy_arr"] = rows["arr"].where(
-        rows["is_active"] & (rows["health_tier"] == "healthy") & ~rows["is_deferred"].astype(bool), 0.0
+        rows["is_active"] & (rows["health_tier"] == "healthy") & ~rows["is_overdue"].astype(bool), 0.0
     )
     rows["expansion_mrr"] = rows["upsell_mrr"] + rows["cross_sell_mrr"] + rows["usage_expansion_mrr"]
     rows["active_accounts"] = rows["is_active"].astype("int64")
@@ -72,16 +72,56 @@ def kpi_components(account_month: pd.DataFrame, filters: Filters, first_month: s
 
 def ninebox_cells(account_month: pd.DataFrame, filters: Filters, month: str) -> pd.DataFrame:
     """What cslib/sql/ninebox_cells.sql counts for one month: accounts and ARR per
-    (health_tier, value_tier) of the active accounts in the slice."""
+    (health_tier, value_tier) of the active accounts in the slice; an account overdue at
+    the month end is in the unhealthy row (ninebox_account_month.sql)."""
     rows = account_month[
         _slice(account_month, filters) & (account_month["month"] == month) & account_month["is_active"]
     ]
+    rows = rows.assign(health_tier=rows["health_tier"].where(~rows["is_overdue"].astype(bool), "unhealthy"))
     return (
         rows.groupby(["health_tier", "value_tier"])
         .agg(accounts=("arr", "size"), arr=("arr", "sum"))
         .reset_index()
     )
 
+
+
+def overdue_flags(account_month: pd.DataFrame, renewals: pd.DataFrame) -> pd.Series:
+    """The overdue rule (account_month.is_overdue), recomputed in pandas from the mart's
+    account_id, month, is_active and raw_renewals' account_id, due_on, renewed_on; a
+    boolean Series aligned with ``account_month``'s index.
+
+    At a month's last day an account is overdue when it is active, its latest renewal due
+    on or before that day has no renewal order dated on or before it (any renewal due that
+    same day without an order counts), and it had revenue every month since that
+    renewal's due month.
+    """
+    rows = account_month[["account_id", "month", "is_active"]].copy()
+    rows["month_start"] = pd.to_datetime(rows["month"] + "-01")
+    rows["month_end"] = rows["month_start"] + pd.offsets.MonthEnd(0)
+    rows = rows.sort_values(["account_id", "month_start"])
+    inactive_start = rows["month_start"].where(~rows["is_active"].astype(bool))
+    rows["last_inactive"] = inactive_start.groupby(rows["account_id"]).ffill()  # months ascending
+    dues = renewals[["account_id", "due_on", "renewed_on"]].copy()
+    dues["due_on"] = pd.to_datetime(dues["due_on"])
+    dues["renewed_on"] = pd.to_datetime(dues["renewed_on"])
+    dues = dues.groupby(["account_id", "due_on"], as_index=False).agg(
+        any_missing=("renewed_on", lambda v: v.isna().any()), last_order_on=("renewed_on", "max")
+    )
+    dues.loc[dues["any_missing"], "last_order_on"] = pd.NaT
+    latest = pd.merge_asof(
+        rows.reset_index().sort_values("month_end"),
+        dues.sort_values("due_on")[["account_id", "due_on", "last_order_on"]],
+        left_on="month_end", right_on="due_on", by="account_id", direction="backward",
+    ).set_index("index")
+    due_month = latest["due_on"].dt.to_period("M").dt.to_timestamp()
+    overdue = (
+        latest["is_active"].astype(bool)
+        & latest["due_on"].notna()
+        & (latest["last_order_on"].isna() | (latest["last_order_on"] > latest["month_end"]))
+        & (latest["last_inactive"].isna() | (latest["last_inactive"] < due_month))
+    )
+    return overdue.reindex(account_month.index).astype(bool)
 
 # --------------------------------------------------------------------------- health flows
 #: flows_account_month columns the Health flows queries below read

@@ -104,7 +104,8 @@ def run_whatif(conn, scorecard: Scorecard, filters: Filters, month: str) -> dict
     """Re-score the slice with ``scorecard`` and compare with the stored scores.
 
     Returns frames: ``accounts`` (active accounts of ``month``: arr, value_tier, score and
-    tier before/after), ``tiers`` (tier_summary), ``ninebox`` (ninebox_shift),
+    tier before/after, is_overdue; tiers as on the Nine-box: an account overdue at the month
+    end is 'unhealthy' before and after), ``tiers`` (tier_summary), ``ninebox`` (ninebox_shift),
     ``transitions`` (tier before x tier after counts), ``renewals`` (decided renewals with
     the month-end score before the due month, before/after), ``backtest``
     (backtest_summary) and ``rates`` (health rate before/after).
@@ -150,7 +151,8 @@ def tier_summary(accounts: pd.DataFrame) -> pd.DataFrame:
 
 
 def health_rates(accounts: pd.DataFrame) -> pd.DataFrame:
-    """Health rate (healthy ARR / ARR) before and after; NaN when ARR is 0."""
+    """Health rate (healthy ARR / ARR) before and after; NaN when ARR is 0. The tiers are
+    the Nine-box's (overdue accounts are unhealthy), so "before" is the Overview's rate."""
     total = float(accounts["arr"].sum())
     out = {}
     for version in ("before", "after"):

@@ -86,7 +86,9 @@ _RENEWALS = [
     ("f_deferred", "2026-02-10", 18_000.0, None, None, "deferred"),
     ("f_late", "2026-01-20", 14_400.0, "2026-02-05", 14_400.0, "renewed"),
     ("f_expansion", "2026-02-15", 30_000.0, "2026-02-14", 36_000.0, "renewed"),
-    ("f_churned", "2026-01-31", 60_000.0, None, None, "churned"),
+    # due the day after its last paid month: never overdue (due 2026-01-31 it would be
+    # overdue at the January month end, point in time, and leave the unhealthy group)
+    ("f_churned", "2026-02-01", 60_000.0, None, None, "churned"),
 ]
 
 #: the hand-computed answers for February 2026 (ARR in currency per year)

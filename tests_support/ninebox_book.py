@@ -45,8 +45,9 @@ accounts, ARR 375,600 = nine cells 339,600 + unscored 36,000; February 8 account
 ARR 327,600 = 291,600 + 36,000.
 
 Renewals: n1 due 2026-02-10 renewed and 2027-02-10 pending (120,000); n2 due 2026-04-15
-pending (72,000); n3 due 2026-03-25 renewed (24,000); n5 due 2026-02-20 deferred
-(12,000: open and overdue in March). Alerts (table health_alerts, when built with it):
+pending (72,000); n3 due 2026-03-25 renewed (24,000); n5 due 2026-04-20 pending
+(12,000; never overdue: an overdue account would sit in the unhealthy row, see
+tests/sql/test_overdue_book.py). Alerts (table health_alerts, when built with it):
 al1 n2 2026-03-16, al2 n2 2026-03-23, al3 n2 2026-02-16, al4 n1 2026-03-30,
 al5 n4 2026-03-02 (just outside March's window: weeks starting after 2026-03-03).
 """
@@ -118,7 +119,7 @@ _RENEWALS = [
     ("n1", "2027-02-10", 120_000.0, None, None, "pending"),
     ("n2", "2026-04-15", 72_000.0, None, None, "pending"),
     ("n3", "2026-03-25", 24_000.0, "2026-03-20", 24_000.0, "renewed"),
-    ("n5", "2026-02-20", 12_000.0, None, None, "deferred"),
+    ("n5", "2026-04-20", 12_000.0, None, None, "pending"),
 ]
 ALERTS = [
     # alert_id, account_id, week_start, severity

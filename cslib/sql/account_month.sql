@@ -16,6 +16,11 @@
 --   with strictly higher ARR is below high_share, mid when below high_share + mid_share.
 --   Non-target accounts are placed against the target accounts' ranking, so they do not
 --   shift anybody's tier. A month with no active target account ranks all active ones.
+-- * is_overdue (active rows only; the one overdue definition every page uses): at the
+--   month's last day, the account's latest renewal due on or before that day has no
+--   renewal order dated on or before it (renewed_on NULL or later), and the account has
+--   had revenue every month since that renewal's due month. Point in time: the renewal's
+--   later outcome plays no part.
 -- * Renewals are counted in the month of due_on; renewals due outside the account's
 --   rows (before its first revenue or after the data) are not in the mart.
 create or replace table account_month as
@@ -161,23 +166,43 @@ monthly_renewals as (
     group by account_id, strftime(due_on, '%Y-%m')
 ),
 
-deferred_months as (
-    -- method section 3: an active account whose renewal fell due (on or before the
-    -- month's last day) with no renewal order by then is deferred, and counts as unhealthy
-    -- until a renewal wins it back: outcome 'deferred', or 'renewed' late (after the month).
-    select distinct w.account_id, w.month_start
-    from with_attributes as w
-    inner join renewals as r
-        on r.account_id = w.account_id
-        and r.due_on < cast(w.month_start + interval 1 month as date)
-    where w.is_active
-        and (
-            r.outcome = 'deferred'
-            or (
-                r.outcome = 'renewed'
-                and (r.renewed_on is null or r.renewed_on >= cast(w.month_start + interval 1 month as date))
-            )
-        )
+renewal_dues as (
+    -- one row per account and due date; last_order_on is NULL when a renewal due that day
+    -- has no renewal order at all, else the latest order date among them
+    select
+        account_id,
+        due_on,
+        case when bool_or(renewed_on is null) then null else max(renewed_on) end as last_order_on
+    from renewals
+    group by account_id, due_on
+),
+
+active_spells as (
+    -- the latest month up to this one without revenue (NULL: active since the first month)
+    select
+        account_id,
+        month_start,
+        (month_start + interval 1 month - interval 1 day)::date as month_end_on,
+        max(case when not is_active then month_start end) over (
+            partition by account_id order by month_start rows between unbounded preceding and current row
+        ) as last_inactive_month_start
+    from with_attributes
+),
+
+overdue_months as (
+    -- method section 3, point in time: at a month end an account is overdue when its latest
+    -- renewal due on or before that day has no renewal order dated on or before it, and it
+    -- is still active (revenue every month from the due month through this one: a churn
+    -- closes the renewal, an account won back starts afresh). Only what was known at the
+    -- month end counts; the renewal's later outcome (churned, renewed late, deferred) does not.
+    select s.account_id, s.month_start
+    from active_spells as s
+    asof inner join renewal_dues as r
+        on r.account_id = s.account_id
+        and r.due_on <= s.month_end_on
+    where s.last_inactive_month_start is distinct from s.month_start
+        and (r.last_order_on is null or r.last_order_on > s.month_end_on)
+        and (s.last_inactive_month_start is null or s.last_inactive_month_start < date_trunc('month', r.due_on))
 ),
 
 active_ranked as (
@@ -211,7 +236,7 @@ joined as (
         h.score as health_score,
         h.tier as week_tier,
         p.arr_position,
-        d.account_id is not null as is_deferred,
+        o.account_id is not null as is_overdue,
         coalesce(m.new_mrr, 0) as new_mrr,
         coalesce(m.reactivation_mrr, 0) as reactivation_mrr,
         coalesce(m.upsell_mrr, 0) as upsell_mrr,
@@ -234,8 +259,8 @@ joined as (
         on m.account_id = w.account_id and m.month = w.month
     left join monthly_renewals as rn
         on rn.account_id = w.account_id and rn.month = w.month
-    left join deferred_months as d
-        on d.account_id = w.account_id and d.month_start = w.month_start
+    left join overdue_months as o
+        on o.account_id = w.account_id and o.month_start = w.month_start
 ),
 
 tiered as (
@@ -285,7 +310,7 @@ final as (
         is_active,
         health_score,
         health_tier,
-        is_deferred,
+        is_overdue,
         value_tier,
         new_mrr,
         reactivation_mrr,

@@ -5,10 +5,10 @@
 -- (account_month rows with mrr > 0, or mrr = 0 after an active month).
 -- state (this month):
 --   'churned'   mrr went to 0 this month (active last month);
---   'deferred'  active, and a renewal due on or before the last day of the month had no
---               renewal order by then: outcome 'deferred', or 'renewed' with renewed_on
---               after the month (a late renewal is deferred until its order arrives);
---               deferred overrides the health tier and counts as unhealthy;
+--   'deferred'  active and overdue at the month end (account_month.is_overdue: the latest
+--               renewal due on or before the month's last day had no renewal order by
+--               then, whatever its later outcome; a late renewal is deferred until its
+--               order arrives); it overrides the health tier and counts as unhealthy;
 --   otherwise the month-end health tier: healthy / at_risk / unhealthy / unscored.
 -- from_state: last month's state when the account was active last month; else 'new'
 --   (first revenue month) or 'won_back' (revenue again after a month at zero).
@@ -37,7 +37,7 @@ with_state as (
         am.*,
         am.prev_mrr * 12 as prev_arr,
         case
-            when am.is_deferred then 'deferred'
+            when am.is_overdue then 'deferred'
             when am.is_active then am.health_tier
             when am.prev_mrr > 0 then 'churned'
         end as state
@@ -109,7 +109,7 @@ final as (
         prev_arr,
         health_score,
         health_tier,
-        is_deferred,
+        is_overdue,
         from_state,
         state,
         healthy_step,

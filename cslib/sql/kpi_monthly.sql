@@ -22,7 +22,7 @@ final as (
         count(*) filter (where is_active and health_tier <> 'unscored') as scored_accounts,
         sum(mrr) as mrr,
         sum(arr) as arr,
-        coalesce(sum(arr) filter (where is_active and health_tier = 'healthy' and not is_deferred), 0) as healthy_arr,
+        coalesce(sum(arr) filter (where is_active and health_tier = 'healthy' and not is_overdue), 0) as healthy_arr,
         sum(prev_mrr) as start_mrr,
         sum(new_mrr) as new_mrr,
         sum(reactivation_mrr) as reactivation_mrr,

@@ -2,8 +2,9 @@
 -- month and in the month before. Parameters, in order: the month's first day (DATE),
 -- deferred_is_unhealthy (BOOLEAN), then the Filters predicate's values (spliced in by
 -- cslib.incentives from Filters.where('a'); the slice applies to each month's rows).
--- "Overdue" is account_month.is_deferred: a renewal fell due with no renewal order by the
--- month's end (method section 3), the one definition every page uses.
+-- "Overdue" is account_month.is_overdue: at the month end, the latest renewal due by then
+-- had no renewal order by then, whatever its later outcome (method section 3), the one
+-- definition every page uses.
 with params as (
     select
         ?::date as month_start,
@@ -19,7 +20,7 @@ book as (
         a.csm_team,
         a.mrr,
         a.health_tier,
-        a.is_deferred
+        a.is_overdue
     from account_month as a
     cross join params as p
     where a.is_active
@@ -30,9 +31,8 @@ book as (
 flagged as (
     select
         b.*,
-        b.is_deferred as is_overdue,
         b.health_tier = 'healthy'
-            and not (p.deferred_is_unhealthy and b.is_deferred) as is_incentive_healthy
+            and not (p.deferred_is_unhealthy and b.is_overdue) as is_incentive_healthy
     from book as b
     cross join params as p
 ),

@@ -1,7 +1,10 @@
 -- What-if tiers of a month (in-memory database; src = the app's file, read-only): each
 -- active account of the slice in the month with its stored month-end score and tier
 -- ("before") and the re-scored ones ("after", same month-end rule as account_month: the
--- latest week starting in the month; 'unscored' when none or NULL score).
+-- latest week starting in the month; 'unscored' when none or NULL score). The tiers are
+-- the Nine-box's: an account overdue at the month end (account_month.is_overdue) is
+-- 'unhealthy' before and after whatever its score (a scorecard edit cannot change it), so
+-- the "current" health rate is the Overview's.
 -- Parameters: the month ('YYYY-MM'), then the Filters predicate's values (alias f).
 with params as (
     select ?::varchar as month
@@ -13,7 +16,8 @@ current_book as (
         f.arr,
         f.value_tier,
         f.health_score as score_before,
-        f.health_tier as tier_before
+        f.health_tier as tier_before,
+        f.is_overdue
     from src.account_month as f
     cross join params as p
     where f.month = p.month
@@ -35,9 +39,10 @@ final as (
         c.arr,
         c.value_tier,
         c.score_before,
-        c.tier_before,
+        case when c.is_overdue then 'unhealthy' else c.tier_before end as tier_before,
         r.score as score_after,
-        coalesce(r.tier, 'unscored') as tier_after
+        case when c.is_overdue then 'unhealthy' else coalesce(r.tier, 'unscored') end as tier_after,
+        c.is_overdue
     from current_book as c
     left join rescored as r on r.account_id = c.account_id
 )

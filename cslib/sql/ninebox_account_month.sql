@@ -5,6 +5,10 @@
 -- Grain and values exactly as account_month (one row per account per month, dense,
 -- inactive months included: the movement query needs them); the filter columns of
 -- cslib.filters.FILTER_COLUMNS and is_target are kept so Filters.where() applies.
+-- One exception: health_tier is the grid's tier, and an account overdue at the month end
+-- (account_month.is_overdue, method section 3) is 'unhealthy' whatever its score's tier,
+-- so the healthy row's share of ARR is the Overview's health rate. score_tier keeps the
+-- score's own tier; is_overdue says why.
 create or replace table ninebox_account_month as
 with account_months as (
     select * from account_month
@@ -27,7 +31,9 @@ final as (
         is_active,
         arr,
         health_score,
-        health_tier,
+        case when is_overdue then 'unhealthy' else health_tier end as health_tier,
+        health_tier as score_tier,
+        is_overdue,
         value_tier
     from account_months
 )

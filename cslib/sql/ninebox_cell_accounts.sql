@@ -19,7 +19,9 @@
 --   window points in the month-end week; ties go to the first in cfg_indicators order
 --   (ordinal: modules, then the scorecard's order). weakest_indicator_label is its label.
 -- * next renewal: the earliest renewal that is due on or after the month's first day,
---   or deferred (open and overdue) whatever its due date; outcome as of the data's end.
+--   or, for an account overdue at the month end (is_overdue, in the unhealthy row), the
+--   open renewal that makes it overdue (its latest one due by the month end), whatever its
+--   due date; outcome as of the data's end.
 with params as (
     select ?::varchar as search
 ),
@@ -37,6 +39,7 @@ members as (
         a.segment,
         a.arr,
         a.health_score,
+        a.is_overdue,
         a.month_start
     from ninebox_account_month as a
     cross join params as p
@@ -127,6 +130,17 @@ weakest as (
     qualify row_number() over (partition by account_id order by gap desc, ordinal, indicator) = 1
 ),
 
+open_renewals as (
+    -- the renewal an overdue member is waiting on: its latest one due by the month end
+    select m.account_id, max(r.due_on) as open_due_on
+    from members as m
+    inner join renewals as r
+        on r.account_id = m.account_id
+        and r.due_on < m.month_start + interval 1 month
+    where m.is_overdue
+    group by m.account_id
+),
+
 next_renewals as (
     select
         r.account_id,
@@ -135,7 +149,8 @@ next_renewals as (
         arg_min(r.outcome, r.due_on) as next_renewal_outcome
     from renewals as r
     inner join members as m on m.account_id = r.account_id
-    where r.due_on >= m.month_start or r.outcome = 'deferred'
+    left join open_renewals as o on o.account_id = r.account_id
+    where r.due_on >= least(m.month_start, coalesce(o.open_due_on, m.month_start))
     group by r.account_id
 ),
 
@@ -148,6 +163,7 @@ final as (
         m.segment,
         m.arr,
         m.health_score,
+        m.is_overdue,
         t.score_trend,
         t.score_change_4w,
         w.weakest_indicator,

@@ -72,7 +72,7 @@ def test_columns_are_the_agreed_interface():
         "account_id", "month", "month_start", "name", "industry", "region", "segment",
         "source_channel", "csm", "csm_team", "is_target", "tenure_months", "lifecycle_stage",
         "subscription_mrr", "usage_mrr", "mrr", "arr", "prev_mrr", "is_active", "health_score",
-        "health_tier", "is_deferred", "value_tier", *MOVEMENTS, "renewals_due", "renewals_decided",
+        "health_tier", "is_overdue", "value_tier", *MOVEMENTS, "renewals_due", "renewals_decided",
         "renewals_renewed", "renewal_due_arr", "renewal_decided_arr", "renewal_kept_arr",
     ]
     types = dict(conn.execute("select column_name, column_type from (describe account_month)").fetchall())
@@ -224,29 +224,69 @@ def test_renewal_columns_by_due_month():
     assert int(df["renewals_due"].sum()) == 6  # the 2023 renewal has no account-month row
 
 
-def test_deferred_months_follow_the_renewal_order():
-    """Deferred: active, a renewal due by the month's end, no renewal order by then.
+def _overdue(df: pd.DataFrame) -> dict[str, list[str]]:
+    return df[df["is_overdue"]].groupby("account_id")["month"].apply(list).to_dict()
 
-    a: due 2024-02-20, renewed late on 2024-04-02 -> deferred in Feb and Mar, not in Apr.
-    b: due 2024-02-10, still no order at the end of the data (outcome deferred) -> deferred
-       from Feb on while active. c: renewed on time -> never deferred. d: churned at its
-       due date (no revenue after Jan) -> not active, so not deferred.
+
+def test_overdue_months_follow_the_renewal_order():
+    """Overdue: active, the latest renewal due by the month's end has no order by then.
+
+    a: due 2024-02-20, renewed late on 2024-04-02 -> overdue in Feb and Mar, not in Apr.
+    b: due 2024-02-10, still no order at the end of the data (outcome deferred) -> overdue
+       from Feb on while active. c: renewed before its due date -> never overdue. d: due
+       2024-01-31, no order, paid January, churned after: overdue at the January month end
+       (point in time), then not active. e: due 2024-03-31 and renewed that day -> not
+       overdue (ordered on or before the month end).
     """
     months = _months("2024-01", 5)
-    revenue = [(acc, m, "core_suite", 1000, 0) for acc in "abc" for m in months]
+    revenue = [(acc, m, "core_suite", 1000, 0) for acc in "abce" for m in months]
     revenue += [("d", "2024-01", "core_suite", 1000, 0)]
     renewals = [
         ("a", "2024-02-20", 12000.0, "2024-04-02", 12000.0, "renewed"),
         ("b", "2024-02-10", 12000.0, None, None, "deferred"),
         ("c", "2024-02-10", 12000.0, "2024-02-01", 12000.0, "renewed"),
         ("d", "2024-01-31", 12000.0, None, None, "churned"),
+        ("e", "2024-03-31", 12000.0, "2024-03-31", 12000.0, "renewed"),
     ]
     df = _mart(_build(revenue, renewals=renewals))
-    deferred = df[df["is_deferred"]].groupby("account_id")["month"].apply(list).to_dict()
-    assert deferred == {
+    assert _overdue(df) == {
         "a": ["2024-02", "2024-03"],
         "b": ["2024-02", "2024-03", "2024-04", "2024-05"],
+        "d": ["2024-01"],
     }
+
+
+def test_overdue_is_point_in_time_whatever_the_outcome():
+    """The later outcome plays no part.
+
+    p: due 2024-03-03, no order, pays through March, churns in April (outcome churned) ->
+       overdue in March (it was open at the March month end), not in April (not active).
+    q: same, but still pending-like: outcome 'pending' with a due date in the data ->
+       overdue from March on.
+    r: an old renewal (due 2024-02-05) left without order, then a newer one due 2024-04-05
+       renewed on time: the latest due one decides -> overdue Feb, Mar; not Apr, May.
+    s: due 2024-02-15 without order (churned), no revenue in March, won back in April: the
+       churn closed the renewal -> overdue in February only.
+    """
+    months = _months("2024-01", 5)
+    revenue = [("p", m, "core_suite", 1000, 0) for m in months[:3]]
+    revenue += [(acc, m, "core_suite", 1000, 0) for acc in "qr" for m in months]
+    revenue += [("s", m, "core_suite", 1000, 0) for m in ("2024-01", "2024-02", "2024-04", "2024-05")]
+    renewals = [
+        ("p", "2024-03-03", 12000.0, None, None, "churned"),
+        ("q", "2024-03-03", 12000.0, None, None, "pending"),
+        ("r", "2024-02-05", 12000.0, None, None, "churned"),
+        ("r", "2024-04-05", 12000.0, "2024-04-05", 12000.0, "renewed"),
+        ("s", "2024-02-15", 12000.0, None, None, "churned"),
+    ]
+    df = _mart(_build(revenue, renewals=renewals))
+    assert _overdue(df) == {
+        "p": ["2024-03"],
+        "q": ["2024-03", "2024-04", "2024-05"],
+        "r": ["2024-02", "2024-03"],
+        "s": ["2024-02"],
+    }
+    assert not df.loc[~df["is_active"], "is_overdue"].any()
 
 
 # ---------------------------------------------------------------- value-tier config

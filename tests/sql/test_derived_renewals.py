@@ -131,7 +131,7 @@ def test_derived_renewals_feed_the_renewal_rates_and_the_model_features(derived)
             "where account_id = 'r3' and month = '2025-06'").fetchone()
         assert june == (1, 1, 24_000.0, 18_000.0)  # a contraction at renewal keeps 18,000
         # renewed on the due date: never a deferred month
-        assert conn.execute("select count(*) from account_month where is_deferred").fetchone()[0] == 0
+        assert conn.execute("select count(*) from account_month where is_overdue").fetchone()[0] == 0
         features = conn.execute("select count(*), count(*) filter (where is_decided) from model_renewal_features"
                                 ).fetchone()
         assert features == (9, 6)

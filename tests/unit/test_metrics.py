@@ -13,6 +13,9 @@ The book (monthly MRR; months 2023-11..2024-03; health = month-end tier):
 H healthy, R at risk, U unhealthy. Renewals: C 2024-02 deferred 6000; in 2024-03 A renewed
 (due 12000, renewed 14400), B renewed (due 24000, renewed 18000), C churned (6000),
 D pending (36000), E churned (9600, non-target).
+Overdue at the March month end (point in time, whatever the outcome): D (due 2024-03-28, no
+order by 03-31) and E (due 2024-03-05, no order, still paying in March), so neither is in
+healthy ARR in March although both score healthy; C is overdue in February (unhealthy anyway).
 """
 
 from __future__ import annotations
@@ -112,10 +115,10 @@ EXPECTED = {
         renewal_rate_arr=0.0, renewal_rate_count=0.0, renewals_due=1, renewals_decided=1,
     ),
     "2024-03": dict(
-        active_accounts=4, arr=6900 * 12, healthy_arr=6500 * 12, start_mrr=7100, new_mrr=0,
+        active_accounts=4, arr=6900 * 12, healthy_arr=3200 * 12, start_mrr=7100, new_mrr=0,
         reactivation_mrr=400, upsell_mrr=200, cross_sell_mrr=0, usage_expansion_mrr=200,
         expansion_mrr=400, contraction_mrr=-500, churn_mrr=-500,
-        health_rate=6500 / 6900, health_rate_mom=78000 / 12000,
+        health_rate=3200 / 6900, health_rate_mom=38400 / 12000,  # A + B; D is overdue
         nrr=6500 / 7100, grr=6100 / 7100, net_mrr_churn_rate=200 / 7100,
         renewals_due=4, renewals_decided=3, renewals_renewed=2, renewal_due_arr=78000.0,
         renewal_decided_arr=42000.0, renewal_kept_arr=30000.0,
@@ -157,12 +160,12 @@ def test_kpi_tiles_values_previous_and_deltas(conn):
     by_name = {t["name"]: t for t in tiles}
     want = {
         "arr": (82800, 85200, "money"),
-        "health_rate": (6500 / 6900, 1000 / 7100, "percent"),
+        "health_rate": (3200 / 6900, 1000 / 7100, "percent"),
         "renewal_rate_arr": (30000 / 42000, 0.0, "percent"),
         "renewal_rate_count": (2 / 3, 0.0, "percent"),
         "nrr": (6500 / 7100, 4000 / 3900, "percent"),
         "grr": (6100 / 7100, 3500 / 3900, "percent"),
-        "health_rate_mom": (6.5, 1 / 3, "percent"),
+        "health_rate_mom": (3.2, 1 / 3, "percent"),
     }
     for name, (value, previous, fmt) in want.items():
         tile = by_name[name]
@@ -205,7 +208,7 @@ def test_non_target_excluded_by_default_and_included_on_request(conn):
     f = Filters(segment=("smb",), include_non_target=True)
     smb = _by_month(kpi_series(conn, f, "2024-03", 1)).loc["2024-03"]
     assert smb["arr"] == 2400 * 12 and smb["start_mrr"] == 2300
-    assert smb["health_rate"] == pytest.approx(2000 / 2400)
+    assert smb["health_rate"] == pytest.approx(1200 / 2400)  # E (healthy score) is overdue
     assert smb["nrr"] == pytest.approx(2000 / 2300)
     assert smb["renewal_rate_count"] == pytest.approx(1 / 3)
     assert smb["renewal_rate_arr"] == pytest.approx(12000 / (12000 + 6000 + 9600))

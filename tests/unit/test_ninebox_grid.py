@@ -179,10 +179,12 @@ def test_cell_accounts_trend_weakest_renewal_and_alerts_of_a_falling_account(con
     assert str(february.loc["n1", "next_renewal_on"]) == "2026-02-10"
 
 
-def test_an_overdue_deferred_renewal_is_the_next_renewal(conn):
+def test_a_renewal_due_after_the_month_is_the_next_renewal(conn):
+    # (an overdue renewal as the next one: tests/sql/test_overdue_book.py)
     df = ninebox.cell_accounts(conn, Filters(), "2026-03", "at_risk", "low")
     assert df["account_id"].tolist() == ["n5"]
-    assert (str(df.iloc[0]["next_renewal_on"]), df.iloc[0]["next_renewal_outcome"]) == ("2026-02-20", "deferred")
+    assert (str(df.iloc[0]["next_renewal_on"]), df.iloc[0]["next_renewal_outcome"]) == ("2026-04-20", "pending")
+    assert not df["is_overdue"].any()
 
 
 def test_the_page_model_is_ordered_by_month_and_holds_every_account_month(conn):
