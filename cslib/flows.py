@@ -9,9 +9,11 @@ defines each account's monthly *state* and its step in the two bridges):
 * ``health_rate_trend``: health rate and health-rate MoM per month, overall or per CSM
   team or CSM.
 
-States: healthy / at_risk / unhealthy / unscored (month-end tier), deferred (a renewal
-overdue at month end with no renewal order yet: it overrides the tier and counts as
-unhealthy), churned (MRR went to 0). Money is ARR (currency per year).
+States: healthy / at_risk / unhealthy / unscored (month-end tier), deferred (overdue at
+the month end, ``account_month.is_overdue``: the latest renewal due by then had no renewal
+order by then, whatever its later outcome; it overrides the tier and counts as unhealthy),
+churned (MRR went to 0). Money is ARR (currency per year). The healthy bridge's end over
+ARR is the Overview's health rate.
 """
 
 from __future__ import annotations
@@ -175,8 +177,8 @@ def health_rate_trend(
     level: 'overall' (group 'all'), 'csm_team' or 'csm'. Columns: month, group, active_accounts,
     arr, healthy_arr, unhealthy_arr, deferred_arr, prev_healthy_arr, health_rate
     (healthy_arr / arr), health_rate_mom (healthy_arr / prev_healthy_arr), scored_accounts
-    (active accounts with a month-end score). Healthy ARR leaves deferred accounts out (they
-    count as unhealthy, method section 3). Ratios are fractions, NaN when the denominator
+    (active accounts with a month-end score). Healthy ARR leaves deferred (overdue) accounts
+    out (they count as unhealthy, method section 3), as the Overview does. Ratios are fractions, NaN when the denominator
     is 0 or the month before the data is needed. A group-month with active accounts but
     none scored has no health data: healthy_arr, unhealthy_arr, health_rate and
     health_rate_mom are NaN there, never 0 (cslib.metrics.health_data_status says why).

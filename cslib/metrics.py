@@ -136,16 +136,20 @@ _METRIC_LIST: tuple[Metric, ...] = (
     Metric(
         "healthy_arr",
         "Healthy ARR",
-        "ARR of active accounts whose month-end health tier is healthy.",
-        "sum(arr) where health_tier = 'healthy'",
+        "ARR of active accounts whose month-end health tier is healthy and that are not "
+        "overdue at the month end (their latest renewal due by then has no renewal order by "
+        "then; method section 3: an overdue customer is not healthy).",
+        "sum(arr) where health_tier = 'healthy' and not is_overdue",
         "money",
         lambda c: c["healthy_arr"].astype(float),
     ),
     Metric(
         "health_rate",
         "Health rate",
-        "Share of ARR held by healthy accounts; unscored accounts count in the "
-        "denominator only. Calibrated to track the renewal rate.",
+        "Share of ARR held by healthy accounts (overdue ones are not healthy); unscored "
+        "accounts count in the denominator only. Calibrated to track the renewal rate. The "
+        "Nine-box's healthy row, the flows' healthy bridge, the what-if's current rate and "
+        "the incentive books give the same share.",
         "healthy_arr / arr (active accounts)",
         "percent",
         lambda c: _ratio(c["healthy_arr"], c["arr"]),
