@@ -91,11 +91,23 @@ def rescore(
         build_models(conn, scorecard_path, value_tiers_path)
 
 
+#: model columns that older Healthgrid versions did not build (table, column): a file
+#: without them needs its models rebuilt (``is_overdue`` replaced ``is_deferred``, issue 13)
+REQUIRED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("account_month", "is_overdue"),
+    ("flows_account_month", "is_overdue"),
+    ("ninebox_account_month", "is_overdue"),
+)
+
+
 def missing_models(conn) -> list[str]:
-    """Models (SQL and the stored renewal-model fit) that the database lacks: a file built
-    by an older Healthgrid."""
+    """Models (SQL and the stored renewal-model fit) that the database lacks, and model
+    columns of REQUIRED_COLUMNS (as 'table.column'): a file built by an older Healthgrid."""
     from .db import query
     from .renewal_model import FIT_TABLES
 
     present = set(query(conn, "select table_name from duckdb_tables()")["table_name"])
-    return [m for m in (*MODELS, *FIT_TABLES) if m not in present]
+    missing = [m for m in (*MODELS, *FIT_TABLES) if m not in present]
+    columns = set(map(tuple, query(conn, "select table_name, column_name from duckdb_columns()")[
+        ["table_name", "column_name"]].itertuples(index=False)))
+    return missing + [f"{t}.{c}" for t, c in REQUIRED_COLUMNS if t in present and (t, c) not in columns]

@@ -111,3 +111,19 @@ def test_commission_is_zero_for_the_overdue_book(conn):
     october = payouts("2026-10")
     assert october.loc["Lee", "commission"] == pytest.approx(20.00)
     assert october.loc["Olga", "accounts"] == 0  # o_churn churned (listed for last month's book)
+
+
+def test_a_file_built_before_is_overdue_asks_for_a_rebuild(tmp_path):
+    """A database whose marts still carry the old is_deferred column is refused with the
+    rebuild command, not a SQL error on the first page."""
+    import duckdb
+
+    from cslib.errors import UserError
+
+    path = tmp_path / "old.duckdb"
+    build_overdue_book(path)
+    with duckdb.connect(str(path)) as old:
+        for table in ("account_month", "flows_account_month", "ninebox_account_month"):
+            old.execute(f"alter table {table} rename column is_overdue to is_deferred")
+    with pytest.raises(UserError, match=r"older version.*account_month\.is_overdue.*cslib score"):
+        db.open_checked(path)
