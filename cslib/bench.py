@@ -76,6 +76,7 @@ def _step_import_long(work: str, daily: int) -> dict:
     days = "unnest([0, 1, 2, 3, 4])" if daily else "0"
     value = "value / 5" if daily else "value"
     con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
     con.execute(
         f"""copy (
             with wide as (select * from read_csv(?, header = true)),
@@ -239,7 +240,8 @@ _STEPS = {
 def _child(step: str, *args: str) -> dict:
     cmd = [sys.executable, "-c", "import sys, json; from cslib.bench import _child_main; _child_main()", step, *args]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # the step's result is its last JSON line (a library may have printed before it)
+    return json.loads(next(ln for ln in reversed(out.stdout.splitlines()) if ln.startswith("{")))
 
 
 def _child_main() -> None:
