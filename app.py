@@ -3,10 +3,18 @@
 The entry script: page config, first-start demo build, the global sidebar filters
 (ui.sidebar, rendered once here so they persist across pages and live in the URL), and
 ``st.navigation`` over pages/. Adding a page is one line in PAGES.
+
+The demo company is built only when no database is configured (ui.data.demo_allowed); a
+configured database that is missing or unreadable is an error on the page that says what
+to do and names no server path: the path and the commands are in a "For the
+administrator" expander when login is not configured (whoever runs the app is its
+administrator), and only in the server log when it is. A file holding the demo says
+"Demo data" on every page.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import duckdb
@@ -15,7 +23,11 @@ import streamlit as st
 from cslib.errors import UserError
 from ui import auth, data, sidebar
 
-st.set_page_config(page_title="Healthgrid", page_icon=":material/monitor_heart:", layout="wide")
+#: the page icon is served by the app itself (an icon name would make the browser fetch it
+#: from a font CDN on every page load)
+PAGE_ICON = Path(__file__).resolve().parent / "ui" / "static" / "healthgrid.png"
+st.set_page_config(page_title="Healthgrid", page_icon=str(PAGE_ICON), layout="wide")
+_log = logging.getLogger("healthgrid.app")
 
 _PAGE_SPECS = [  # (file, title, icon); the first is the default page
     ("pages/overview.py", "Overview", ":material/dashboard:"),
@@ -36,9 +48,19 @@ PAGES = [
 _ALIAS = st.Page(lambda: None, title=_PAGE_SPECS[0][1], url_path=DEFAULT_PAGE_ALIAS, visibility="hidden")
 
 
+def _database_problem(message: str, details: str) -> None:
+    """An error for everyone (no path, no command) and the details for the administrator:
+    on the page only without login (see the module doc), always in the server log."""
+    st.error(message)
+    _log.error("%s %s", message, details)
+    if not auth.auth_configured():
+        with st.expander("For the administrator", icon=":material/build:"):
+            st.text(details)  # paths and commands as text, never Markdown
+
+
 def _open_database() -> data.Version | None:
-    """The database version to read, building the demo first when the file is missing."""
-    if data.version() is None:
+    """The database version to read, building the demo first when that is allowed."""
+    if data.version() is None and data.demo_allowed():
         bar = st.progress(0.0, text="First start: building the demo database…")
 
         def progress(message: str, fraction: float) -> None:
@@ -47,12 +69,27 @@ def _open_database() -> data.Version | None:
         try:
             data.ensure_database(progress)
         except (UserError, ValueError) as err:
-            st.error(f"Could not build the demo database: {err}")
+            bar.empty()
+            _database_problem("Could not build the demo database. Ask your administrator to check the server.",
+                              f"Building the demo at {data.db_path()} failed: {err}")
             return None
         bar.empty()
     version = data.version()
     if version is None:
-        st.error(f"Database not found: {data.db_path()}")
+        path = data.db_path()
+        if data.was_seen(path):
+            headline = ("The customer database has disappeared since the app last read it, so there "
+                        "are no numbers to show. Ask your administrator to restore it or import the data again.")
+        else:
+            headline = ("No customer data yet: the database this app is set up to read does not exist. "
+                        "Ask your administrator to import the data.")
+        _database_problem(
+            headline,
+            f"Database path: {path}\n"
+            f"Import a folder of CSV files into it:  python -m cslib import DIR --db {path}\n"
+            "Or point HEALTHGRID_DB at an existing database and restart the app. To try the app on "
+            "the generated demo company instead, set HEALTHGRID_DEMO=1 (or unset HEALTHGRID_DB).",
+        )
     return version
 
 
@@ -71,22 +108,32 @@ try:
 except data.StaleVersion:
     st.rerun()  # replaced by an import a moment ago: start again on the new file
 except duckdb.Error as err:
-    st.error(f"Could not read the database {data.db_path()}: {err}")
+    _database_problem("Could not read the database: it is damaged or not a Healthgrid database. "
+                      "Ask your administrator to import the data again.",
+                      f"Database path: {data.db_path()}\nDuckDB said: {err}")
     st.stop()
 if missing:
-    st.error(
-        f"The database {data.db_path()} was built by an older version of Healthgrid "
-        f"(missing: {', '.join(missing)}). Rebuild its models with `python -m cslib score "
-        f"--db {data.db_path()}`, or delete the file to rebuild the demo."
+    _database_problem(
+        f"The database was built by an older version of Healthgrid (missing: {', '.join(missing)}). "
+        "Ask your administrator to rebuild it.",
+        f"Rebuild the models of the database:  python -m cslib score --db {data.db_path()}",
     )
     st.stop()
 try:
+    demo = data.is_demo(version)
+    data.note_seen(version, demo)
     selection = sidebar.render(version, grant)
 except duckdb.Error as err:
-    st.error(f"Could not read the database {data.db_path()}: {err}")
+    _database_problem("Could not read the database: it is damaged or not a Healthgrid database. "
+                      "Ask your administrator to import the data again.",
+                      f"Database path: {data.db_path()}\nDuckDB said: {err}")
     st.stop()
 if selection is None:
     st.stop()
 selection = sidebar.restrict(grant)
+auth.sidebar_identity(grant)
+if demo:
+    st.sidebar.caption("Demo data: a generated company, not your customers.")
+    st.badge("Demo data", icon=":material/science:", color="orange")
 with sidebar.page_scope():
     page.run()

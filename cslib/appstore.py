@@ -8,6 +8,14 @@ small transactional state written by many sessions and read by the CLI at the sa
 time: SQLite's WAL mode lets readers and one writer share the file across processes,
 while a DuckDB file takes a process-wide lock. Every write is a short transaction with
 bound parameters, and every change is also appended to a history table (who, when).
+
+Who: the app passes an ``Author``. With login configured it is the signed-in user
+(``Author.from_login``: e-mail and name from the identity provider, ``verified``);
+without login, the name a visitor gave once per session (``Author.unverified``), whose
+label always ends in "(unverified)". ``updated_by`` holds that label, ``author_email``
+and ``verified`` the parts. A plain string (library and command-line callers) is stored
+as given, unverified. Who may write what (``may_edit_playbooks``, ``may_set_alert``) is
+decided from the user's grant (cslib.access).
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -26,34 +36,118 @@ from .errors import UserError
 
 ALERT_STATUSES = ("open", "acknowledged", "closed")
 MAX_TEXT_CHARS = 4000
+MAX_NAME_CHARS = 80
+UNVERIFIED = "(unverified)"
+#: roles that edit company-wide content (the nine-box playbooks); CSMs read them
+PLAYBOOK_EDITORS = ("executive", "director")
 
 _SCHEMA = """
 create table if not exists playbook (
     cell_id text primary key,
     body text not null,
     updated_by text not null,
-    updated_at text not null
+    updated_at text not null,
+    author_email text,
+    verified integer not null default 0
 );
 create table if not exists playbook_history (
     cell_id text not null,
     body text not null,
     updated_by text not null,
-    updated_at text not null
+    updated_at text not null,
+    author_email text,
+    verified integer not null default 0
 );
 create table if not exists alert_status (
     alert_id text primary key,
     status text not null check (status in ('open', 'acknowledged', 'closed')),
     updated_by text not null,
     updated_at text not null,
-    acknowledged_at text
+    acknowledged_at text,
+    author_email text,
+    verified integer not null default 0
 );
 create table if not exists alert_status_history (
     alert_id text not null,
     status text not null,
     updated_by text not null,
-    updated_at text not null
+    updated_at text not null,
+    author_email text,
+    verified integer not null default 0
 );
 """
+_TABLES = ("playbook", "playbook_history", "alert_status", "alert_status_history")
+#: columns added after the first release: a store written before them gets them (old rows
+#: were typed names: unverified)
+_ADDED_COLUMNS = (("author_email", "text"), ("verified", "integer not null default 0"))
+
+
+def _clean_name(text: str) -> str:
+    """A person's name or e-mail as one printable line (control characters dropped)."""
+    text = "".join(ch for ch in str(text or "") if unicodedata.category(ch)[0] != "C" or ch == " ")
+    return " ".join(text.split())[:MAX_NAME_CHARS]
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who made a change: the signed-in user (verified) or a name given without login."""
+
+    name: str
+    email: str | None = None
+    verified: bool = False
+
+    @classmethod
+    def from_login(cls, email: str | None, name: str | None = None) -> "Author":
+        """The signed-in user (the identity provider's e-mail and name); UserError without
+        an e-mail."""
+        email = _clean_name(email or "").lower()
+        if not email:
+            raise UserError("the login gave no e-mail address: cannot record who made the change")
+        return cls(name=_clean_name(name or ""), email=email, verified=True)
+
+    @classmethod
+    def unverified(cls, name: str) -> "Author":
+        """A name given without login (recorded with "(unverified)"); UserError when empty."""
+        name = _clean_name(name)
+        if name.endswith(UNVERIFIED):  # typed in: it is said once, by us
+            name = name[: -len(UNVERIFIED)].rstrip()
+        if not name:
+            raise UserError("enter your name")
+        return cls(name=name, email=None, verified=False)
+
+    @property
+    def label(self) -> str:
+        """What the history shows: 'Dana Diaz <dana@example.com>', 'dana@example.com' or
+        'Kim (unverified)'."""
+        if self.verified:
+            return f"{self.name} <{self.email}>" if self.name and self.name != self.email else str(self.email)
+        return f"{self.name} {UNVERIFIED}"
+
+
+def _author_fields(author: "Author | str") -> tuple[str, str | None, int]:
+    """(updated_by label, author_email, verified) for the store."""
+    if isinstance(author, Author):
+        return author.label[: MAX_NAME_CHARS * 2 + 3], author.email, int(author.verified)
+    return _clean_user(author), None, 0
+
+
+def may_edit_playbooks(grant) -> bool:
+    """Executives and directors edit the company-wide playbooks; CSMs read them."""
+    return grant is not None and grant.role in PLAYBOOK_EDITORS
+
+
+def may_set_alert(grant, csm: str | None, csm_team: str | None) -> bool:
+    """An executive changes any alert; a director the alerts of their teams' accounts; a
+    CSM the alerts of their own accounts (by the account's CSM name and team)."""
+    if grant is None:
+        return False
+    if grant.role == "executive":
+        return True
+    if grant.role == "director":
+        return csm_team is not None and csm_team in grant.teams
+    if grant.role == "csm":
+        return csm is not None and grant.csm is not None and csm == grant.csm
+    return False
 
 
 def default_path(db_path: str | os.PathLike | None = None) -> Path:
@@ -82,6 +176,7 @@ class AppStore:
         try:
             conn.execute("pragma journal_mode=wal")
             conn.executescript(_SCHEMA)
+            _add_columns(conn)
             with conn:  # one transaction: commit on success, roll back on error
                 yield conn
         finally:
@@ -90,75 +185,115 @@ class AppStore:
     # -- playbooks --------------------------------------------------------------------
 
     def playbooks(self) -> pd.DataFrame:
-        """Edited playbooks: cell_id, body, updated_by, updated_at (defaults are not here)."""
+        """Edited playbooks: cell_id, body, updated_by (the author's label), updated_at,
+        author_email, verified (defaults are not here)."""
         with self._connect() as conn:
             rows = conn.execute(
-                "select cell_id, body, updated_by, updated_at from playbook order by cell_id"
+                "select cell_id, body, updated_by, updated_at, author_email, verified "
+                "from playbook order by cell_id"
             ).fetchall()
-        return pd.DataFrame(rows, columns=["cell_id", "body", "updated_by", "updated_at"])
+        frame = pd.DataFrame(rows, columns=["cell_id", "body", "updated_by", "updated_at", "author_email", "verified"])
+        frame["verified"] = frame["verified"].astype(bool)
+        return frame
 
-    def set_playbook(self, cell_id: str, body: str, user: str) -> None:
+    def set_playbook(self, cell_id: str, body: str, author: "Author | str") -> None:
         """Store ``body`` as the playbook of ``cell_id`` (plain text), recording who and when."""
         body = _clean_text(body, "playbook")
-        user = _clean_user(user)
+        user, email, verified = _author_fields(author)
         now = _now()
         with self._connect() as conn:
             conn.execute(
-                "insert into playbook (cell_id, body, updated_by, updated_at) values (?, ?, ?, ?) "
+                "insert into playbook (cell_id, body, updated_by, updated_at, author_email, verified) "
+                "values (?, ?, ?, ?, ?, ?) "
                 "on conflict (cell_id) do update set body = excluded.body, "
-                "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                (cell_id, body, user, now),
+                "updated_by = excluded.updated_by, updated_at = excluded.updated_at, "
+                "author_email = excluded.author_email, verified = excluded.verified",
+                (cell_id, body, user, now, email, verified),
             )
             conn.execute(
-                "insert into playbook_history (cell_id, body, updated_by, updated_at) "
-                "values (?, ?, ?, ?)",
-                (cell_id, body, user, now),
+                "insert into playbook_history (cell_id, body, updated_by, updated_at, author_email, verified) "
+                "values (?, ?, ?, ?, ?, ?)",
+                (cell_id, body, user, now, email, verified),
             )
 
     def playbook_history(self, cell_id: str) -> pd.DataFrame:
+        """Every edit of ``cell_id``, newest first: body, updated_by, updated_at,
+        author_email, verified."""
         with self._connect() as conn:
             rows = conn.execute(
-                "select body, updated_by, updated_at from playbook_history where cell_id = ? "
-                "order by updated_at desc, rowid desc",
+                "select body, updated_by, updated_at, author_email, verified from playbook_history "
+                "where cell_id = ? order by updated_at desc, rowid desc",
                 (cell_id,),
             ).fetchall()
-        return pd.DataFrame(rows, columns=["body", "updated_by", "updated_at"])
+        frame = pd.DataFrame(rows, columns=["body", "updated_by", "updated_at", "author_email", "verified"])
+        frame["verified"] = frame["verified"].astype(bool)
+        return frame
 
     # -- alert statuses -----------------------------------------------------------------
 
     def alert_statuses(self) -> pd.DataFrame:
-        """alert_id, status, updated_by, updated_at, acknowledged_at (alerts never touched
-        are open and are not in this frame)."""
+        """alert_id, status, updated_by (the author's label), updated_at, acknowledged_at,
+        author_email, verified (alerts never touched are open and are not in this frame)."""
         with self._connect() as conn:
             rows = conn.execute(
-                "select alert_id, status, updated_by, updated_at, acknowledged_at "
+                "select alert_id, status, updated_by, updated_at, acknowledged_at, author_email, verified "
                 "from alert_status order by alert_id"
             ).fetchall()
-        return pd.DataFrame(
-            rows, columns=["alert_id", "status", "updated_by", "updated_at", "acknowledged_at"]
+        frame = pd.DataFrame(
+            rows, columns=["alert_id", "status", "updated_by", "updated_at", "acknowledged_at",
+                           "author_email", "verified"]
         )
+        frame["verified"] = frame["verified"].astype(bool)
+        return frame
 
-    def set_alert_status(self, alert_id: str, status: str, user: str) -> None:
+    def set_alert_status(self, alert_id: str, status: str, author: "Author | str") -> None:
         """Set an alert's status; the first acknowledgement's time is kept."""
         if status not in ALERT_STATUSES:
             raise UserError(f"alert status {status!r} is not one of {', '.join(ALERT_STATUSES)}")
-        user = _clean_user(user)
+        user, email, verified = _author_fields(author)
         now = _now()
         acknowledged_at = now if status in ("acknowledged", "closed") else None
         with self._connect() as conn:
             conn.execute(
-                "insert into alert_status (alert_id, status, updated_by, updated_at, acknowledged_at) "
-                "values (?, ?, ?, ?, ?) on conflict (alert_id) do update set "
+                "insert into alert_status (alert_id, status, updated_by, updated_at, acknowledged_at, "
+                "author_email, verified) values (?, ?, ?, ?, ?, ?, ?) on conflict (alert_id) do update set "
                 "status = excluded.status, updated_by = excluded.updated_by, "
-                "updated_at = excluded.updated_at, "
+                "updated_at = excluded.updated_at, author_email = excluded.author_email, "
+                "verified = excluded.verified, "
                 "acknowledged_at = coalesce(alert_status.acknowledged_at, excluded.acknowledged_at)",
-                (alert_id, status, user, now, acknowledged_at),
+                (alert_id, status, user, now, acknowledged_at, email, verified),
             )
             conn.execute(
-                "insert into alert_status_history (alert_id, status, updated_by, updated_at) "
-                "values (?, ?, ?, ?)",
-                (alert_id, status, user, now),
+                "insert into alert_status_history (alert_id, status, updated_by, updated_at, author_email, "
+                "verified) values (?, ?, ?, ?, ?, ?)",
+                (alert_id, status, user, now, email, verified),
             )
+
+    def alert_status_history(self, alert_id: str) -> pd.DataFrame:
+        """Every status change of ``alert_id``, newest first: status, updated_by, updated_at,
+        author_email, verified."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "select status, updated_by, updated_at, author_email, verified from alert_status_history "
+                "where alert_id = ? order by updated_at desc, rowid desc",
+                (alert_id,),
+            ).fetchall()
+        frame = pd.DataFrame(rows, columns=["status", "updated_by", "updated_at", "author_email", "verified"])
+        frame["verified"] = frame["verified"].astype(bool)
+        return frame
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Give a store written by an earlier version the columns added since (see _ADDED_COLUMNS)."""
+    for table in _TABLES:
+        present = {row[1] for row in conn.execute(f"pragma table_info({table})")}
+        for column, definition in _ADDED_COLUMNS:
+            if column not in present:
+                try:
+                    conn.execute(f"alter table {table} add column {column} {definition}")
+                except sqlite3.OperationalError as err:  # another process added it a moment ago
+                    if "duplicate column" not in str(err):
+                        raise
 
 
 def _clean_text(text: str, what: str) -> str:
@@ -171,5 +306,6 @@ def _clean_text(text: str, what: str) -> str:
 
 
 def _clean_user(user: str) -> str:
-    user = (user or "").strip()
-    return user[:200] if user else "anonymous"
+    """A caller's plain-string author (library, command line): one line, else 'anonymous'."""
+    user = _clean_name(user)
+    return user if user else "anonymous"

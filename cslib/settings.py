@@ -61,6 +61,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Accounts in the demo the app builds on first start when the database is missing.",
     ),
     Setting(
+        "HEALTHGRID_DEMO",
+        "auto",
+        "When the app may build the demo company: auto = only on a first start with no "
+        "database configured (HEALTHGRID_DB unset, default file missing); 1 = also at a "
+        "missing HEALTHGRID_DB (a demo server); 0 = never. Otherwise a missing database is "
+        "an error on the page, never a silent demo.",
+    ),
+    Setting(
         "HEALTHGRID_WRITE_WAIT",
         "120",
         "Seconds a writer (demo, import, score) waits for another writer of the same database "
@@ -74,6 +82,13 @@ SETTINGS: tuple[Setting, ...] = (
         "import, demo, score).",
     ),
     Setting(
+        "HEALTHGRID_MAX_MRR",
+        "10000000",
+        "Largest amount the import accepts in a monthly money cell (mrr_subscription, mrr_usage, "
+        "monthly_amount), per account, month and product; ARR cells (due_arr, renewed_arr) may be "
+        "12 times as much. A larger amount is refused as a typo or a unit mix-up.",
+    ),
+    Setting(
         "HEALTHGRID_INCLUDE_NON_TARGET",
         "0",
         "1 to include non-target accounts (is_target = false) in every metric.",
@@ -85,6 +100,22 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 def get(name: str) -> str:
     """The setting's value: the environment variable if set, else its default."""
     return os.environ.get(name, _BY_NAME[name].default)
+
+
+def max_mrr() -> float:
+    """``HEALTHGRID_MAX_MRR`` as a number; UserError (one line) unless it is a positive finite number."""
+    import math
+
+    from .errors import UserError
+
+    text = get("HEALTHGRID_MAX_MRR")
+    try:
+        value = float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise UserError(f"HEALTHGRID_MAX_MRR: expected a positive amount, got {text!r}")
+    return value
 
 
 def db_path(override: str | os.PathLike | None = None) -> Path:

@@ -3,6 +3,9 @@ health-rate trend by team and CSM, and the weekly change alerts (method section 
 
 A thin shell: numbers from cslib.flows and cslib.alerts through the cache (ui.data),
 charts from cslib.charts_flows, alert statuses in the app store (cslib.appstore).
+Who may change an alert's status: an executive any, a director their teams' accounts',
+a CSM their own accounts' (cslib.appstore.may_set_alert); the author is the signed-in
+user (ui.auth.author), or without login the session's name marked "(unverified)".
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import streamlit as st
 
 from cslib import alerts, appstore, charts, charts_flows, flows, metrics
 from cslib.errors import UserError
-from ui import data, na, sidebar
+from ui import auth, data, na, sidebar
 
 TREND_LEVEL_LABELS = {"overall": "All accounts", "csm_team": "CSM team", "csm": "CSM"}
 ALL_CSMS = "All CSMs"
@@ -196,21 +199,34 @@ def _alerts_panel(version, filters, month: str) -> None:
     left, right = st.columns([1.2, 1])
     with left:
         chosen = st.selectbox("Alert", options, key="flows_alert_pick", format_func=labels.get)
-        status_col, user_col = st.columns(2)
         current = listed.set_index("alert_id").loc[chosen, "status"] if chosen else "open"
-        status = status_col.selectbox(
+        row = listed.set_index("alert_id").loc[chosen] if chosen else None
+        allowed = row is not None and appstore.may_set_alert(auth.current_grant(), row["csm"], row["csm_team"])
+        author = auth.author()
+        if row is not None and isinstance(row.get("updated_by"), str) and row["updated_by"]:
+            st.text(f"Status {current}, set by {row['updated_by']}")  # text, not Markdown
+        status = st.selectbox(
             "Status", list(appstore.ALERT_STATUSES), key=f"flows_status_{chosen}",
-            index=list(appstore.ALERT_STATUSES).index(current),
+            index=list(appstore.ALERT_STATUSES).index(current), disabled=not allowed,
         )
-        user = user_col.text_input("Your name", key="flows_user", placeholder="anonymous")
-        if st.button("Update status", key="flows_update_status", type="primary"):
-            try:
-                alerts.set_status(store, [chosen], status, user)
-            except UserError as err:
-                st.error(str(err))
-            else:
-                st.toast(f"Alert set to {status}")
-                st.rerun()
+        if not allowed:
+            st.caption("Only the account's CSM, their director or an executive changes this alert's status.")
+        elif author is None:
+            auth.ask_name("flows_alert")
+        else:
+            st.text(f"Saved as {author.label}")
+            if st.button("Update status", key="flows_update_status", type="primary"):
+                # decided again from the login at the click, not from what the page showed
+                if not appstore.may_set_alert(auth.resolve_grant(), row["csm"], row["csm_team"]):
+                    st.error("Not saved: this alert is outside your book.")
+                else:
+                    try:
+                        alerts.set_status(store, [chosen], status, author)
+                    except UserError as err:
+                        st.error(str(err))
+                    else:
+                        st.toast(f"Alert set to {status}")
+                        st.rerun()
     with right:
         # the chosen alert's row is already here: its chart needs no query
         alert = mine[mine["alert_id"] == chosen]

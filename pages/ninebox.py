@@ -4,6 +4,9 @@ A thin shell: the selection comes from the sidebar (ui.sidebar), numbers from
 cslib.ninebox through the cache (ui.data), charts from cslib.charts_ninebox, playbook
 edits go to the app store (cslib.appstore). Data text (account names, playbook text,
 who edited it) is shown with st.text / st.dataframe only, never as Markdown or HTML.
+Playbooks are company-wide: executives and directors edit them (cslib.appstore.
+may_edit_playbooks), CSMs read them; the author is the signed-in user (ui.auth.author),
+never typed in, or without login the session's name marked "(unverified)".
 
 The selected cell lives in ``st.session_state["ninebox_cell"]`` (the fallback select
 box). A click in the grid chart sets it when the chart's selection changes; a stale
@@ -16,7 +19,7 @@ import streamlit as st
 
 from cslib import appstore, charts, charts_ninebox, metrics, ninebox
 from cslib.errors import UserError
-from ui import data, na, sidebar
+from ui import auth, data, na, sidebar
 
 GRID_KEY = "ninebox_grid"
 CELL_KEY = "ninebox_cell"
@@ -25,7 +28,6 @@ MEASURE_KEY = "ninebox_measure"
 SEARCH_KEY = "ninebox_search"
 BOOKS_BY_KEY = "ninebox_books_by"
 BOOKS_CHART_KEY = "ninebox_books_chart"
-USER_KEY = "ninebox_playbook_user"
 FLASH_KEY = "ninebox_playbook_flash"
 NO_CELL = ""
 MEASURE_LABELS = {"arr": "ARR", "accounts": "Accounts"}
@@ -40,16 +42,6 @@ def _n_accounts(n) -> str:
 
 def _store() -> appstore.AppStore:
     return appstore.AppStore(appstore.default_path(data.db_path()))
-
-
-def _signed_in_email() -> str:
-    """The signed-in user's email when the app has authentication, else ''."""
-    try:
-        if st.user.is_logged_in:
-            return str(st.user.get("email") or "")
-    except Exception:  # no auth configured, or an older runtime
-        pass
-    return ""
 
 
 def _cell_option_label(cell: str) -> str:
@@ -75,11 +67,19 @@ def _sync_selected_cell() -> str | None:
 
 
 def _save_playbook(store_path: str, cell: str, body_key: str) -> None:
-    """Form callback: store the edited text, leave a message for this run."""
+    """Form callback: store the edited text, leave a message for this run.
+
+    Who may edit and who the author is are decided again here, from the login, not from
+    anything the browser sent."""
+    if not appstore.may_edit_playbooks(auth.resolve_grant()):
+        st.session_state[FLASH_KEY] = ("error", "Not saved: playbooks are edited by executives and directors.")
+        return
+    author = auth.author()
+    if author is None:
+        st.session_state[FLASH_KEY] = ("error", "Not saved: the app does not know who you are.")
+        return
     try:
-        ninebox.save_playbook(
-            appstore.AppStore(store_path), cell, st.session_state.get(body_key, ""), st.session_state.get(USER_KEY, "")
-        )
+        ninebox.save_playbook(appstore.AppStore(store_path), cell, st.session_state.get(body_key, ""), author)
     except UserError as err:
         st.session_state[FLASH_KEY] = ("error", f"Not saved: {err}")
     else:
@@ -191,14 +191,19 @@ def _playbook_panel(cell: str) -> None:
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash is not None:
         (st.success if flash[0] == "success" else st.error)(flash[1])
+    if not appstore.may_edit_playbooks(auth.current_grant()):
+        st.caption("Playbooks are shared by the whole company: executives and directors edit them.")
+        return
     body_key = f"ninebox_playbook_body_{cell.replace('|', '_')}"
+    author = auth.author()
     with st.expander("Edit this playbook", icon=":material/edit:"):
+        if author is None:
+            auth.ask_name("ninebox_playbook")
+            return
         with st.form("ninebox_playbook_form", border=False):
             st.text_area("Strategy for this cell (plain text)", value=book["body"], key=body_key,
                          height=180, max_chars=appstore.MAX_TEXT_CHARS)
-            if USER_KEY not in st.session_state:
-                st.session_state[USER_KEY] = _signed_in_email()
-            st.text_input("Edited by", key=USER_KEY, placeholder="anonymous")
+            st.text(f"Saved as {author.label}")  # the login (or the session's name), as text
             st.form_submit_button("Save playbook", on_click=_save_playbook,
                                   args=(str(store.path), cell, body_key), type="primary")
 

@@ -1209,6 +1209,7 @@ def write_demo(
     Returns the raw row count per table.
     """
     from cslib import db, pipeline
+    from cslib.dataset import mark_demo
     from cslib.renewals import write_renewals_source
 
     def report(message: str, fraction: float) -> None:
@@ -1224,6 +1225,7 @@ def write_demo(
         report("loading raw tables", 0.5)
         populate(conn, frames)
         write_renewals_source(conn, "file")  # the demo's renewals are its own renewals table
+        mark_demo(conn)  # the app says "Demo data" on every page of this file
         if export_dir is not None:
             report("exporting CSVs", 0.6)
             export_csv(frames, export_dir)

@@ -8,6 +8,7 @@ app opens the new one and stops serving the old numbers.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from cslib import db, metrics, settings
+from cslib import dataset, db, metrics, settings
 from cslib import filters as _filters
 from cslib.filters import Filters
 
@@ -72,17 +73,54 @@ def _build_lock() -> threading.Lock:
     return threading.Lock()
 
 
+@st.cache_resource(show_spinner=False)
+def _seen() -> dict[str, bool]:
+    """Database paths this server has read, and whether the last file seen was the demo."""
+    return {}
+
+
+def note_seen(version: Version, demo: bool) -> None:
+    """Remember that the file at ``version``'s path was there (and whether it is the demo)."""
+    _seen()[version[0]] = demo
+
+
+def was_seen(path: Path) -> bool:
+    """True when this server has read a database at ``path`` (it has since disappeared)."""
+    return str(path) in _seen()
+
+
+def demo_allowed() -> bool:
+    """May the app build the demo at the (missing) database path? (``HEALTHGRID_DEMO``)
+
+    auto: only when no database is configured (``HEALTHGRID_DB`` unset: the default path);
+    1: also at a configured path; 0: never. A file that this server has read and that has
+    since disappeared is rebuilt only if it was the demo: a company's data that vanished
+    is an error, never replaced by a demo.
+    """
+    mode = settings.get("HEALTHGRID_DEMO").strip().lower()
+    if mode in ("0", "false", "no", "off", "never"):
+        return False
+    path = db_path()
+    seen = _seen()
+    if str(path) in seen and not seen[str(path)]:
+        return False
+    if mode in ("1", "true", "yes", "on", "always"):
+        return True
+    return not os.environ.get("HEALTHGRID_DB")
+
+
 def ensure_database(progress: Callable[[str, float], None]) -> bool:
-    """Build the demo database when the configured file is missing; True if it was built.
+    """Build the demo database when the file is missing and the demo is allowed
+    (``demo_allowed``); True if it was built.
 
     ``progress(message, fraction)`` is called while building. A lock makes concurrent
     sessions build it once; the others wait and then find the file.
     """
     path = db_path()
-    if path.exists():
+    if path.exists() or not demo_allowed():
         return False
     with _build_lock():
-        if path.exists():
+        if path.exists() or not demo_allowed():
             return False
         from sample_data.generator import write_demo
 
@@ -96,6 +134,12 @@ def ensure_database(progress: Callable[[str, float], None]) -> bool:
             progress=progress,
         )
     return True
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def is_demo(version: Version) -> bool:
+    """True when the file holds the generated demo company (cslib.dataset)."""
+    return dataset.is_demo(connection(version))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

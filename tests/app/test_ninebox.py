@@ -159,17 +159,26 @@ def test_account_names_with_html_are_shown_as_text(book_db, open_page):
     assert not any("<script>" in v for v in rendered)
 
 
+def _give_name(at, name: str):
+    """Without login the editor first asks for a name, once per session."""
+    at.text_input(key="ninebox_playbook_name").input(name)
+    at.button[[b.label for b in at.button].index("Continue")].click().run()
+    _assert_clean(at)
+    return at
+
+
 def test_edit_playbook_plain_text_and_survives_reimport(book_db, open_page, app_on):
     at = _choose(open_page(book_db), "high|unhealthy")
     assert any("sponsor call" in m.value for m in at.markdown)  # shipped title
+    _give_name(at, "<b>dana</b>")
     at.text_area(key="ninebox_playbook_body_high_unhealthy").set_value(HOSTILE)
-    at.text_input(key="ninebox_playbook_user").set_value("<b>dana</b>")
     at.button[[b.label for b in at.button].index("Save playbook")].click().run()
     _assert_clean(at)
     assert any(s.value == "Playbook saved." for s in at.success)
     texts = [t.value for t in at.text]
     assert HOSTILE in texts  # literally, as typed
-    assert any(t.startswith("Edited by <b>dana</b> · 20") for t in texts)
+    # no login configured: the name given for the session, marked unverified
+    assert any(t.startswith("Edited by <b>dana</b> (unverified) · 20") for t in texts)
     rendered = [m.value for m in at.markdown] + [c.value for c in at.caption]
     assert not any("<script>" in v or "<b>dana" in v for v in rendered)
 
@@ -181,7 +190,7 @@ def test_edit_playbook_plain_text_and_survives_reimport(book_db, open_page, app_
 
 
 def test_an_empty_playbook_is_refused(book_db, open_page):
-    at = _choose(open_page(book_db), "mid|healthy")
+    at = _give_name(_choose(open_page(book_db), "mid|healthy"), "dana")
     at.text_area(key="ninebox_playbook_body_mid_healthy").set_value("   ")
     at.button[[b.label for b in at.button].index("Save playbook")].click().run()
     assert any("Not saved" in e.value for e in at.error)

@@ -218,8 +218,11 @@ def test_small_demo_renders_several_months(small_demo_db, app_on):
 
 @pytest.mark.slow
 def test_first_start_builds_the_demo(tmp_path, app_on, monkeypatch):
+    # HEALTHGRID_DEMO=1: a demo server, the demo at a configured path (without it a
+    # configured path that is missing is an error: tests/app/test_database_state.py)
     path = tmp_path / "fresh" / "healthgrid.duckdb"
     monkeypatch.setenv("HEALTHGRID_DEMO_ACCOUNTS", "25")
+    monkeypatch.setenv("HEALTHGRID_DEMO", "1")
     at = app_on(path).run(timeout=180)
     _assert_clean(at)
     assert path.exists()

@@ -45,3 +45,85 @@ def test_default_path_sits_beside_the_database(monkeypatch, tmp_path):
     assert default_path(tmp_path / "book.duckdb") == tmp_path / "book.appstate.sqlite"
     monkeypatch.setenv("HEALTHGRID_APP_DB", str(tmp_path / "elsewhere.sqlite"))
     assert default_path(tmp_path / "book.duckdb") == tmp_path / "elsewhere.sqlite"
+
+
+# --------------------------------------------------------------------------- who made the change
+def test_a_signed_in_author_is_recorded_with_the_time(tmp_path):
+    import datetime as dt
+
+    from cslib.appstore import Author
+
+    store = AppStore(tmp_path / "state.sqlite")
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    store.set_playbook("high|unhealthy", "Call the sponsor.", Author.from_login("Dana@Example.com ", "Dana Diaz"))
+    row = store.playbooks().iloc[0]
+    assert (row["updated_by"], row["author_email"], bool(row["verified"])) == (
+        "Dana Diaz <dana@example.com>", "dana@example.com", True)
+    assert before <= dt.datetime.fromisoformat(row["updated_at"]) <= dt.datetime.now(dt.timezone.utc)
+    store.set_alert_status("A1|2026-10-05|score_drop", "acknowledged", Author.from_login("ben@example.com"))
+    status = store.alert_statuses().iloc[0]
+    assert (status["updated_by"], status["author_email"], bool(status["verified"])) == (
+        "ben@example.com", "ben@example.com", True)
+    history = store.alert_status_history("A1|2026-10-05|score_drop")
+    assert history[["status", "author_email"]].values.tolist() == [["acknowledged", "ben@example.com"]]
+
+
+def test_an_unverified_author_always_says_so(tmp_path):
+    from cslib.appstore import Author
+
+    store = AppStore(tmp_path / "state.sqlite")
+    store.set_playbook("low|healthy", "Check in quarterly.", Author.unverified("  Kim\x00 \n Park "))
+    store.set_playbook("low|healthy", "Check in monthly.", Author.unverified("CEO (unverified)"))
+    history = store.playbook_history("low|healthy")
+    assert history["updated_by"].tolist() == ["CEO (unverified)", "Kim Park (unverified)"]
+    assert not history["verified"].any() and history["author_email"].isna().all()
+    with pytest.raises(UserError, match="enter your name"):
+        Author.unverified(" \t(unverified) ")
+    with pytest.raises(UserError, match="no e-mail"):
+        Author.from_login(None, "Dana")
+
+
+def test_a_store_written_before_authors_gets_the_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "create table playbook (cell_id text primary key, body text not null, updated_by text not null, "
+        "updated_at text not null);"
+        "create table alert_status (alert_id text primary key, status text not null, updated_by text not null, "
+        "updated_at text not null, acknowledged_at text);"
+    )
+    conn.execute("insert into playbook values ('mid|healthy', 'Old text', 'CEO', '2026-01-01T00:00:00+00:00')")
+    conn.commit()
+    conn.close()
+    row = AppStore(path).playbooks().iloc[0]
+    assert (row["updated_by"], row["author_email"], bool(row["verified"])) == ("CEO", None, False)  # typed: unverified
+
+
+@pytest.mark.parametrize("role,teams,csm,edits", [
+    ("executive", (), None, True), ("director", ("Growth",), None, True), ("csm", (), "Ben Okafor", False),
+])
+def test_who_edits_playbooks(role, teams, csm, edits):
+    from cslib.access import Grant
+    from cslib.appstore import may_edit_playbooks
+
+    assert may_edit_playbooks(Grant(role, teams, csm)) is edits
+    assert may_edit_playbooks(None) is False
+
+
+@pytest.mark.parametrize("grant,csm,team,allowed", [
+    (("executive", (), None), "Ana Lima", "Enterprise", True),
+    (("director", ("Growth",), None), "Ben Okafor", "Growth", True),
+    (("director", ("Growth",), None), "Ana Lima", "Enterprise", False),
+    (("director", ("Growth",), None), "Ben Okafor", None, False),
+    (("csm", (), "Ben Okafor"), "Ben Okafor", "Growth", True),
+    (("csm", (), "Ben Okafor"), "Chen Wei", "Growth", False),
+    (("csm", (), "Ben Okafor"), None, "Growth", False),
+])
+def test_who_changes_an_alert(grant, csm, team, allowed):
+    from cslib.access import Grant
+    from cslib.appstore import may_set_alert
+
+    assert may_set_alert(Grant(*grant), csm, team) is allowed
+    assert may_set_alert(None, csm, team) is False

@@ -1,0 +1,141 @@
+"""No silent demo: a configured database that is missing or disappears is an error on
+the page that says what to do and names no server path; the demo says "Demo data" on
+every page (issue 14, item 6)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests_support.book import build_tiny_book
+
+AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                 "client_id": "id", "client_secret": "secret",
+                 "server_metadata_url": "https://id.example.com/.well-known/openid-configuration"}}
+PAGES = ["pages/overview.py", "pages/ninebox.py", "pages/flows.py", "pages/churn_reasons.py",
+         "pages/negative_churn.py", "pages/renewal_model.py"]
+
+
+@pytest.fixture(autouse=True)
+def _demo_setting(monkeypatch):
+    monkeypatch.delenv("HEALTHGRID_DEMO", raising=False)  # the default: auto
+
+
+def _everything_shown(at) -> str:
+    """Every text the page shows, main area and sidebar, expanders included."""
+    parts = [e.value for kind in ("error", "warning", "info", "success", "markdown", "caption", "text", "title")
+             for e in getattr(at, kind)]
+    parts += [e.label for e in at.expander]
+    return "\n".join(str(p) for p in parts)
+
+
+def _admin_text(at) -> str:
+    boxes = [e for e in at.expander if e.label == "For the administrator"]
+    return "\n".join(t.value for box in boxes for t in box.text)
+
+
+def test_a_configured_database_that_does_not_exist_is_an_error_not_a_demo(tmp_path, app_on):
+    path = tmp_path / "company" / "healthgrid.duckdb"
+    at = app_on(path).run()
+    assert not at.exception
+    assert not path.exists() and not path.parent.exists()  # nothing was built
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert "Ask your administrator to import the data." in message
+    assert str(tmp_path) not in message and "python -m" not in message  # no path, no shell command
+    assert not at.metric  # no numbers
+    # without login, whoever runs the app is its administrator: the details are in an expander
+    details = _admin_text(at)
+    assert str(path) in details and f"python -m cslib import DIR --db {path}" in details
+
+
+def test_with_login_the_missing_database_page_names_no_path(tmp_path, app_on, monkeypatch):
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[users."ceo@example.com"]\nrole = "executive"\n', encoding="utf-8")
+    monkeypatch.setenv("HEALTHGRID_ROLES", str(roles))
+    path = tmp_path / "company" / "healthgrid.duckdb"
+    at = app_on(path)
+    at.secrets.update(AUTH)
+    at.user = {"is_logged_in": True, "email": "ceo@example.com"}
+    at.run()
+    assert not at.exception
+    assert "Ask your administrator to import the data." in at.error[0].value
+    assert not [e for e in at.expander if e.label == "For the administrator"]
+    shown = _everything_shown(at)
+    assert str(tmp_path) not in shown and "python -m" not in shown and "duckdb" not in shown
+
+
+@pytest.mark.parametrize("demo_setting", ["auto", "1"])
+def test_a_database_that_disappears_while_the_app_runs_is_an_error(tmp_path, app_on, monkeypatch, demo_setting):
+    # even on a demo server (HEALTHGRID_DEMO=1), a company's file that vanished is never
+    # replaced by the demo
+    monkeypatch.setenv("HEALTHGRID_DEMO", demo_setting)
+    path = tmp_path / "company.duckdb"
+    build_tiny_book(path)
+    at = app_on(path).run()
+    assert not at.exception and not at.error
+    assert [m.value for m in at.metric if m.label == "ARR"] == ["$216K"]
+    path.unlink()
+    at.run()
+    assert not at.exception
+    assert not path.exists()  # no demo was built in its place
+    assert "has disappeared since the app last read it" in at.error[0].value
+    assert str(tmp_path) not in at.error[0].value
+    assert not at.metric
+    fresh = app_on(path).run()  # a new session: still an error, still no demo
+    assert "has disappeared" in fresh.error[0].value and not path.exists()
+
+
+def test_an_unreadable_database_names_no_path_in_the_message(tmp_path, app_on):
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(b"this is not a duckdb file" * 100)
+    at = app_on(path).run()
+    assert not at.exception
+    assert "Could not read the database" in at.error[0].value
+    assert str(tmp_path) not in at.error[0].value
+    assert str(path) in _admin_text(at)
+
+
+def test_company_data_does_not_say_demo(tiny_db, app_on):
+    at = app_on(tiny_db).run()
+    assert not at.exception
+    assert "Demo data" not in _everything_shown(at)
+
+
+@pytest.mark.slow
+def test_the_demo_says_demo_data_on_every_page(small_demo_db, app_on):
+    import duckdb
+
+    from cslib import dataset
+
+    conn = duckdb.connect(str(small_demo_db), read_only=True)
+    try:
+        assert dataset.is_demo(conn)  # the demo build recorded it (import_meta)
+    finally:
+        conn.close()
+    at = app_on(small_demo_db).run(timeout=120)
+    for page in PAGES:
+        at.switch_page(page).run(timeout=120)
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert any("Demo data" in m.value for m in at.markdown), page  # the badge
+        assert "Demo data: a generated company" in " ".join(c.value for c in at.sidebar.caption), page
+
+
+def test_a_rescored_demo_is_still_the_demo_and_an_import_is_not(tmp_path, small_demo_db):
+    import duckdb
+
+    from cslib import dataset, pipeline
+    from cslib.importer import import_dir
+
+    demo = tmp_path / "demo.duckdb"
+    shutil.copy(small_demo_db, demo)
+    pipeline.rescore(demo)
+    with duckdb.connect(str(demo), read_only=True) as conn:
+        assert dataset.is_demo(conn)
+    from pathlib import Path
+
+    imported = tmp_path / "imported.duckdb"
+    import_dir(Path(__file__).resolve().parents[1] / "fixtures" / "import_ok", imported)
+    with duckdb.connect(str(imported), read_only=True) as conn:
+        assert not dataset.is_demo(conn)

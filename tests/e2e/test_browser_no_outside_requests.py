@@ -1,0 +1,93 @@
+"""No outside requests (issue 14, item 8): a visit of every page in a real browser asks
+only the app's own server for anything (page icon, fonts, scripts, data).
+
+The server here is started like a user starts it (``streamlit run app.py`` with the
+repository's .streamlit/config.toml and no ``--browser.gatherUsageStats`` flag, unlike
+tests_support.server), on the small demo, so the "Demo data" badge is drawn too.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests_support.browser import wait_for_idle
+
+from tests_support.server import REPO_DIR, START_TIMEOUT, _free_port, _healthy
+
+pytestmark = pytest.mark.e2e
+
+PAGE_PATHS = ["", "ninebox", "flows", "churn_reasons", "negative_churn", "renewal_model"]
+LOCAL_SCHEMES = ("data", "blob", "about", "chrome-extension")
+
+
+@pytest.fixture(scope="module")
+def plain_app_url(e2e_db, tmp_path_factory):
+    """A server started with nothing but ``streamlit run app.py`` (the repository config)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("outside_log") / "streamlit.log"
+    env = {**os.environ, "HEALTHGRID_DB": str(e2e_db), "PYTHONUNBUFFERED": "1"}
+    for name in ("HEALTHGRID_INCLUDE_NON_TARGET", "HEALTHGRID_DEMO", "STREAMLIT_BROWSER_GATHER_USAGE_STATS"):
+        env.pop(name, None)
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true"]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _healthy(url):
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after {START_TIMEOUT}s:\n{log_path.read_text()}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _outside(urls: list[str], own: str) -> list[str]:
+    return sorted({u for u in urls if urlsplit(u).scheme not in LOCAL_SCHEMES and urlsplit(u).netloc != own})
+
+
+def test_a_visit_of_every_page_requests_nothing_from_another_host(browser, plain_app_url, artifacts_dir):
+    own = urlsplit(plain_app_url).netloc
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    seen: list[str] = []
+    context.on("request", lambda request: seen.append(request.url))
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.on("websocket", lambda ws: seen.append(ws.url.replace("ws://", "http://", 1)))
+        for path in PAGE_PATHS:  # every page, each loaded afresh (favicon, fonts, scripts)
+            page.goto(f"{plain_app_url}/{path}")
+            page.wait_for_selector("h1")
+            wait_for_idle(page)
+            assert page.locator('[data-testid="stException"]').count() == 0, path
+            # the demo says so, in the page (the badge) and in the sidebar
+            assert page.locator('[data-testid="stMain"]').get_by_text("Demo data").count() >= 1, path
+            assert page.locator('[data-testid="stSidebar"]').get_by_text("Demo data:").count() == 1, path
+        # and through the sidebar navigation, as a user clicks
+        for link in page.locator('[data-testid="stSidebarNav"] a').all():
+            link.click()
+            wait_for_idle(page)
+        page.wait_for_timeout(1500)  # late requests (icons, fonts) still land in ``seen``
+        icon = page.evaluate(
+            "() => Array.from(document.querySelectorAll('link[rel~=\"icon\"]')).map(l => l.href)")
+        page.screenshot(path=str(artifacts_dir / "no_outside_requests.png"))
+    finally:
+        context.close()
+    assert icon and all(urlsplit(h).netloc == own for h in icon), icon  # the page icon is the app's
+    assert len(seen) > 20  # the visit did load things
+    assert _outside(seen, own) == []
