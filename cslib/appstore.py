@@ -103,7 +103,10 @@ class Author:
         email = _clean_name(email or "").lower()
         if not email:
             raise UserError("the login gave no e-mail address: cannot record who made the change")
-        return cls(name=_clean_name(name or ""), email=email, verified=True)
+        name = _clean_name(name or "")
+        if any(ch in name for ch in "@<>"):  # a display name dressed as an address is dropped:
+            name = ""                        # the e-mail is the identity
+        return cls(name=name, email=email, verified=True)
 
     @classmethod
     def unverified(cls, name: str) -> "Author":

@@ -119,7 +119,8 @@ def _take_name(key: str) -> None:
     try:
         Author.unverified(st.session_state.get(key, ""))
     except UserError:
-        return  # an empty name: the form stays
+        st.session_state[f"{key}_problem"] = True  # an empty name: the form stays, and says so
+        return
     st.session_state[NAME_KEY] = st.session_state.get(key, "")
 
 
@@ -133,6 +134,8 @@ def ask_name(key: str) -> None:
     with st.form(f"{key}_name_form", border=False):
         st.text_input("Your name (for this session)", key=f"{key}_name", max_chars=80)
         st.form_submit_button("Continue", on_click=_take_name, args=(f"{key}_name",))
+    if st.session_state.pop(f"{key}_name_problem", False):
+        st.error("Enter your name to continue.")
 
 
 def sidebar_identity(grant: access.Grant) -> None:

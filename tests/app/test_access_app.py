@@ -293,3 +293,37 @@ def test_access_is_not_set_up_names_no_server_path(tiny_db, app_on, monkeypatch,
     shown = " ".join([e.value for e in at.error] + [m.value for m in at.markdown] + [c.value for c in at.caption])
     assert str(tmp_path) not in shown and "secret-folder" not in shown and "roles.toml" not in shown
     assert "Log out" in _labels(at)
+
+
+def test_the_sidebar_says_who_is_signed_in(signed_in, ninebox_db):
+    at = signed_in(ninebox_db, NINEBOX, {"is_logged_in": True, "email": "ben@example.com", "name": "Ben Okafor"})
+    assert "Signed in as Ben Okafor <ben@example.com> · CSM" in [t.value for t in at.sidebar.text]
+    assert "Log out" in [b.label for b in at.sidebar.button]
+
+
+def test_a_role_taken_away_before_the_save_is_refused_on_the_server(signed_in, ninebox_db, tmp_path):
+    """The editor was drawn for a director; the role map then makes her a CSM; her click on
+    Save is checked against the login and the role map at that moment, not the old page."""
+    from cslib.appstore import AppStore
+
+    at = _cell(signed_in(ninebox_db, NINEBOX, {"is_logged_in": True, "email": "dana@example.com"}),
+               "high|unhealthy")
+    at.text_area(key="ninebox_playbook_body_high_unhealthy").set_value("Rewritten by a CSM.")
+    (tmp_path / "roles.toml").write_text(EDIT_ROLES.replace(
+        'role = "director"\nteams = ["Growth", "North"]', 'role = "csm"\ncsm = "Ben Okafor"'), encoding="utf-8")
+    at.button[_labels(at).index("Save playbook")].click().run()
+    assert not at.exception
+    assert any("Not saved: playbooks are edited by executives and directors" in e.value for e in at.error)
+    assert AppStore(signed_in.store).playbooks().empty
+    assert "Save playbook" not in _labels(at)  # and the editor is gone
+
+
+def test_an_empty_session_name_is_refused_with_a_line(app_on, flows_db, monkeypatch, tmp_path):
+    monkeypatch.setenv("HEALTHGRID_APP_DB", str(tmp_path / "app.sqlite"))
+    at = app_on(flows_db)
+    at.switch_page(FLOWS).run()
+    at.text_input(key="flows_alert_name").input("  \t ")
+    at.button[_labels(at).index("Continue")].click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Enter your name to continue."]
+    assert "Update status" not in _labels(at)

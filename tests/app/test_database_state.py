@@ -139,3 +139,37 @@ def test_a_rescored_demo_is_still_the_demo_and_an_import_is_not(tmp_path, small_
     import_dir(Path(__file__).resolve().parents[1] / "fixtures" / "import_ok", imported)
     with duckdb.connect(str(imported), read_only=True) as conn:
         assert not dataset.is_demo(conn)
+
+
+@pytest.mark.parametrize("configured,setting,allowed", [
+    (False, None, True),    # first start: no database configured -> the demo
+    (True, None, False),    # a configured path that is missing -> an error
+    (True, "auto", False),
+    (True, "1", True),      # a demo server
+    (False, "0", False),    # never
+])
+def test_when_the_app_may_build_the_demo(monkeypatch, tmp_path, configured, setting, allowed):
+    from ui import data
+
+    if configured:
+        monkeypatch.setenv("HEALTHGRID_DB", str(tmp_path / "missing.duckdb"))
+    else:
+        monkeypatch.delenv("HEALTHGRID_DB", raising=False)
+    if setting is not None:
+        monkeypatch.setenv("HEALTHGRID_DEMO", setting)
+    assert data.demo_allowed() is allowed
+
+
+@pytest.mark.slow
+def test_a_vanished_demo_is_rebuilt_on_a_demo_server(tmp_path, app_on, monkeypatch, small_demo_db):
+    monkeypatch.setenv("HEALTHGRID_DEMO", "1")
+    monkeypatch.setenv("HEALTHGRID_DEMO_ACCOUNTS", "25")
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(small_demo_db, path)
+    at = app_on(path).run(timeout=120)
+    assert not at.exception and not at.error
+    path.unlink()
+    at.run(timeout=180)
+    assert not at.exception and not at.error
+    assert path.exists()  # it was the demo: rebuilt, and still says so
+    assert any("Demo data" in m.value for m in at.markdown)

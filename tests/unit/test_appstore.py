@@ -127,3 +127,12 @@ def test_who_changes_an_alert(grant, csm, team, allowed):
 
     assert may_set_alert(Grant(*grant), csm, team) is allowed
     assert may_set_alert(None, csm, team) is False
+
+
+def test_a_display_name_dressed_as_an_address_is_not_shown(tmp_path):
+    from cslib.appstore import Author
+
+    # the identity provider's name claim is often set by the user: the e-mail is the identity
+    assert Author.from_login("ben@example.com", "ceo@example.com").label == "ben@example.com"
+    assert Author.from_login("ben@example.com", "CEO <ceo@example.com>").label == "ben@example.com"
+    assert Author.from_login("ben@example.com", "Ben Okafor").label == "Ben Okafor <ben@example.com>"
