@@ -14,20 +14,18 @@ administrator), and only in the server log when it is. A file holding the demo s
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import duckdb
 import streamlit as st
 
 from cslib.errors import UserError
-from ui import auth, data, sidebar
+from ui import auth, data, problems, sidebar
 
 #: the page icon is served by the app itself (an icon name would make the browser fetch it
 #: from a font CDN on every page load)
 PAGE_ICON = Path(__file__).resolve().parent / "ui" / "static" / "healthgrid.png"
 st.set_page_config(page_title="Healthgrid", page_icon=str(PAGE_ICON), layout="wide")
-_log = logging.getLogger("healthgrid.app")
 
 _PAGE_SPECS = [  # (file, title, icon); the first is the default page
     ("pages/overview.py", "Overview", ":material/dashboard:"),
@@ -49,13 +47,8 @@ _ALIAS = st.Page(lambda: None, title=_PAGE_SPECS[0][1], url_path=DEFAULT_PAGE_AL
 
 
 def _database_problem(message: str, details: str) -> None:
-    """An error for everyone (no path, no command) and the details for the administrator:
-    on the page only without login (see the module doc), always in the server log."""
-    st.error(message)
-    _log.error("%s %s", message, details)
-    if not auth.auth_configured():
-        with st.expander("For the administrator", icon=":material/build:"):
-            st.text(details)  # paths and commands as text, never Markdown
+    """An error for everyone (no path, no command), details for the administrator (ui.problems)."""
+    problems.show(message, details)
 
 
 def _open_database() -> data.Version | None:

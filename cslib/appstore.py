@@ -166,6 +166,25 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
+class StoreUnavailable(UserError):
+    """The app store cannot be opened, read or written (a folder in the way, not SQLite,
+    read-only, locked for too long). ``reason`` says why without the path (for pages);
+    the message names the path (for the command line and the server log)."""
+
+    def __init__(self, path: Path, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: the app store (playbooks, alert statuses) cannot be used: {reason}")
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, (FileExistsError, NotADirectoryError)):
+        return "a file is in the place of its folder"
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror.lower()
+    return str(err).split("\n")[0] or type(err).__name__
+
+
 class AppStore:
     """Small transactional state next to the analytics database (see module doc)."""
 
@@ -174,14 +193,25 @@ class AppStore:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
         try:
-            conn.execute("pragma journal_mode=wal")
-            conn.executescript(_SCHEMA)
-            _add_columns(conn)
-            with conn:  # one transaction: commit on success, roll back on error
-                yield conn
+            if self.path.is_dir():
+                raise IsADirectoryError(21, "Is a directory")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10)
+        except (OSError, sqlite3.Error) as err:
+            raise StoreUnavailable(self.path, _reason(err)) from None
+        try:
+            try:
+                conn.execute("pragma journal_mode=wal")
+                conn.executescript(_SCHEMA)
+                _add_columns(conn)
+            except sqlite3.Error as err:  # not an SQLite file, read-only, locked
+                raise StoreUnavailable(self.path, _reason(err)) from None
+            try:
+                with conn:  # one transaction: commit on success, roll back on error
+                    yield conn
+            except sqlite3.Error as err:
+                raise StoreUnavailable(self.path, _reason(err)) from None
         finally:
             conn.close()
 
@@ -246,6 +276,14 @@ class AppStore:
             rows, columns=["alert_id", "status", "updated_by", "updated_at", "acknowledged_at",
                            "author_email", "verified"]
         )
+        frame["verified"] = frame["verified"].astype(bool)
+        return frame
+
+    @staticmethod
+    def empty_alert_statuses() -> pd.DataFrame:
+        """The frame of ``alert_statuses`` with no rows (every alert open)."""
+        frame = pd.DataFrame(columns=["alert_id", "status", "updated_by", "updated_at", "acknowledged_at",
+                                      "author_email", "verified"])
         frame["verified"] = frame["verified"].astype(bool)
         return frame
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from cslib import alerts, appstore, charts, charts_flows, flows, metrics
 from cslib.errors import UserError
-from ui import auth, data, na, sidebar
+from ui import auth, data, na, problems, sidebar
 
 TREND_LEVEL_LABELS = {"overall": "All accounts", "csm_team": "CSM team", "csm": "CSM"}
 ALL_CSMS = "All CSMs"
@@ -141,7 +141,14 @@ def _alerts_panel(version, filters, month: str) -> None:
     # only acknowledged alerts (few) are recomputed from their acknowledgement date
     panel = data.cached(alerts.month_panel, version, filters, month)
     store = _store()
-    listed = alerts.with_status(panel["alerts"], store.alert_statuses())
+    try:
+        statuses = store.alert_statuses()
+        writable = True
+    except appstore.StoreUnavailable as err:  # every alert open, nothing can be set
+        problems.store_unavailable(err, "Alert statuses cannot be shown or changed: every alert shows as open.")
+        statuses = appstore.AppStore.empty_alert_statuses()
+        writable = False
+    listed = alerts.with_status(panel["alerts"], statuses)
     recovery = panel["recovery"]
     acked = alerts.recovery_refs(listed[listed["acknowledged_on"].notna()])
     if acked:
@@ -201,7 +208,8 @@ def _alerts_panel(version, filters, month: str) -> None:
         chosen = st.selectbox("Alert", options, key="flows_alert_pick", format_func=labels.get)
         current = listed.set_index("alert_id").loc[chosen, "status"] if chosen else "open"
         row = listed.set_index("alert_id").loc[chosen] if chosen else None
-        allowed = row is not None and appstore.may_set_alert(auth.current_grant(), row["csm"], row["csm_team"])
+        allowed = writable and row is not None and appstore.may_set_alert(
+            auth.current_grant(), row["csm"], row["csm_team"])
         author = auth.author()
         if row is not None and isinstance(row.get("updated_by"), str) and row["updated_by"]:
             st.text(f"Status {current}, set by {row['updated_by']}")  # text, not Markdown
@@ -209,7 +217,9 @@ def _alerts_panel(version, filters, month: str) -> None:
             "Status", list(appstore.ALERT_STATUSES), key=f"flows_status_{chosen}",
             index=list(appstore.ALERT_STATUSES).index(current), disabled=not allowed,
         )
-        if not allowed:
+        if not writable:
+            pass  # said above
+        elif not allowed:
             st.caption("Only the account's CSM, their director or an executive changes this alert's status.")
         elif author is None:
             auth.ask_name("flows_alert")
@@ -222,6 +232,9 @@ def _alerts_panel(version, filters, month: str) -> None:
                 else:
                     try:
                         alerts.set_status(store, [chosen], status, author)
+                    except appstore.StoreUnavailable as err:
+                        st.error(f"Not saved: the app's store cannot be written ({err.reason}). "
+                                 "Ask your administrator to check it.")
                     except UserError as err:
                         st.error(str(err))
                     else:

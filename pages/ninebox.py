@@ -19,7 +19,7 @@ import streamlit as st
 
 from cslib import appstore, charts, charts_ninebox, metrics, ninebox
 from cslib.errors import UserError
-from ui import auth, data, na, sidebar
+from ui import auth, data, na, problems, sidebar
 
 GRID_KEY = "ninebox_grid"
 CELL_KEY = "ninebox_cell"
@@ -80,6 +80,9 @@ def _save_playbook(store_path: str, cell: str, body_key: str) -> None:
         return
     try:
         ninebox.save_playbook(appstore.AppStore(store_path), cell, st.session_state.get(body_key, ""), author)
+    except appstore.StoreUnavailable as err:
+        st.session_state[FLASH_KEY] = ("error", f"Not saved: the app's store cannot be written ({err.reason}). "
+                                       "Ask your administrator to check it.")
     except UserError as err:
         st.session_state[FLASH_KEY] = ("error", f"Not saved: {err}")
     else:
@@ -180,8 +183,15 @@ def _accounts_panel(selection, cell: str, closed_ids: tuple[str, ...], cell_coun
 
 def _playbook_panel(cell: str) -> None:
     store = _store()
-    book = ninebox.playbooks(store).set_index("cell_id").loc[cell]
     st.subheader("Playbook", anchor=False)
+    try:
+        book = ninebox.playbooks(store).set_index("cell_id").loc[cell]
+    except appstore.StoreUnavailable as err:  # the shipped text, and no editor
+        problems.store_unavailable(err, "Edited playbooks cannot be shown or saved: this is the shipped text.")
+        book = ninebox.default_playbooks().set_index("cell_id").loc[cell]
+        st.markdown(f"**{book['title']}**")
+        st.text(book["body"])
+        return
     st.markdown(f"**{book['title']}**")  # shipped title from playbooks.toml, not user text
     st.text(book["body"])
     if book["source"] == "edited":
@@ -325,7 +335,11 @@ def render() -> None:
 
     if cell is not None:
         st.subheader(f"Accounts · {ninebox.cell_label(cell)}", anchor=False)
-        closed_ids = ninebox.closed_alert_ids(_store())
+        try:
+            closed_ids = ninebox.closed_alert_ids(_store())
+        except appstore.StoreUnavailable as err:
+            problems.store_unavailable(err, "Closed alerts cannot be told apart: every alert counts as open.")
+            closed_ids = ()
         cell_count = int(summary["grid"].set_index("cell_id").loc[cell, "accounts"])
         _accounts_panel(selection, cell, closed_ids, cell_count)
         playbook_col, movement_col = st.columns(2, gap="large")

@@ -173,3 +173,47 @@ def test_a_vanished_demo_is_rebuilt_on_a_demo_server(tmp_path, app_on, monkeypat
     assert not at.exception and not at.error
     assert path.exists()  # it was the demo: rebuilt, and still says so
     assert any("Demo data" in m.value for m in at.markdown)
+
+
+# --------------------------------------------------------------------------- the app store
+@pytest.fixture(scope="module")
+def ninebox_db(tmp_path_factory):
+    from tests_support.ninebox_book import build_ninebox_book
+
+    path = tmp_path_factory.mktemp("state_ninebox") / "book.duckdb"
+    build_ninebox_book(path)
+    return path
+
+
+def test_an_app_store_that_cannot_be_opened_leaves_the_nine_box_readable(ninebox_db, app_on, monkeypatch, tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the store's folder should be")
+    monkeypatch.setenv("HEALTHGRID_APP_DB", str(blocker / "app.sqlite"))
+    at = app_on(ninebox_db)
+    at.switch_page("pages/ninebox.py").run()
+    at.selectbox(key="ninebox_cell").set_value("high|unhealthy").run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = [w.value for w in at.warning]
+    assert any("Edited playbooks cannot be shown or saved" in w and "Ask your administrator" in w for w in warnings)
+    assert not any(str(tmp_path) in w for w in warnings)  # the path only for the administrator
+    assert any("sponsor call" in m.value for m in at.markdown)  # the shipped playbook is still shown
+    assert "Save playbook" not in [b.label for b in at.button]
+    assert any(str(blocker) in t.value for t in at.text)  # in the administrator's expander (no login)
+
+
+def test_an_app_store_that_cannot_be_opened_leaves_the_alerts_readable(app_on, monkeypatch, tmp_path_factory):
+    from tests_support.flows_book import build_flows_book
+
+    root = tmp_path_factory.mktemp("state_flows")
+    db_path = root / "flows.duckdb"
+    build_flows_book(db_path)
+    (root / "store").mkdir()
+    monkeypatch.setenv("HEALTHGRID_APP_DB", str(root / "store"))  # a folder, not a file
+    at = app_on(db_path)
+    at.switch_page("pages/flows.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Alert statuses cannot be shown or changed" in w.value for w in at.warning)
+    chosen = at.selectbox(key="flows_alert_pick").value
+    assert at.selectbox(key=f"flows_status_{chosen}").disabled  # read-only
+    assert "Update status" not in [b.label for b in at.button]
+    assert not [t for t in at.text_input if "name" in str(t.key)]  # nothing to save, no name asked

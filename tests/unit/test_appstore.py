@@ -136,3 +136,55 @@ def test_a_display_name_dressed_as_an_address_is_not_shown(tmp_path):
     assert Author.from_login("ben@example.com", "ceo@example.com").label == "ben@example.com"
     assert Author.from_login("ben@example.com", "CEO <ceo@example.com>").label == "ben@example.com"
     assert Author.from_login("ben@example.com", "Ben Okafor").label == "Ben Okafor <ben@example.com>"
+
+
+def _under_a_file(path):
+    (path.parent / "blocker").write_text("x")
+    return path.parent / "blocker" / "app.sqlite"
+
+
+def _a_folder(path):
+    path.mkdir()
+    return path
+
+
+def _not_sqlite(path):
+    path.write_bytes(b"not sqlite at all " * 100)
+    return path
+
+
+@pytest.mark.parametrize("make,reason", [
+    (_under_a_file, "a file is in the place of its folder"),
+    (_a_folder, "is a directory"),
+    (_not_sqlite, "file is not a database"),
+])
+def test_a_store_that_cannot_be_used_is_one_line(tmp_path, make, reason):
+    from cslib.appstore import StoreUnavailable
+
+    path = make(tmp_path / "state.sqlite")
+    for use in (lambda s: s.playbooks(), lambda s: s.alert_statuses(),
+                lambda s: s.set_alert_status("a|2026-01-05|score_drop", "closed", "kim")):
+        with pytest.raises(StoreUnavailable) as caught:
+            use(AppStore(path))
+        assert caught.value.reason == reason
+        assert str(caught.value) == f"{path}: the app store (playbooks, alert statuses) cannot be used: {reason}"
+        assert isinstance(caught.value, UserError)  # the command line prints it as one line
+
+
+def test_report_alerts_with_a_store_that_cannot_be_used_is_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests_support.flows_book import build_flows_book
+
+    db_path = tmp_path / "flows.duckdb"
+    build_flows_book(db_path)
+    (tmp_path / "store").mkdir()
+    env = {**os.environ, "HEALTHGRID_APP_DB": str(tmp_path / "store")}
+    done = subprocess.run([sys.executable, "-m", "cslib", "report", "alerts", "--db", str(db_path)],
+                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'store'}: the app store (playbooks, alert statuses) cannot be used: is a directory"]
