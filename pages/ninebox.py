@@ -196,6 +196,16 @@ def _playbook_panel(cell: str) -> None:
     st.text(book["body"])
     if book["source"] == "edited":
         st.text(f"Edited by {book['updated_by']} · {book['updated_at']}")
+        history = store.playbook_history(cell)
+        with st.expander(f"History ({len(history)} edit{'s' if len(history) != 1 else ''})", icon=":material/history:"):
+            st.dataframe(  # text cells: names and bodies are shown as typed, never rendered
+                history, hide_index=True, width="stretch",
+                column_order=("updated_at", "updated_by", "verified", "body"),
+                column_config={"updated_at": "When (UTC)", "updated_by": "Who",
+                               "verified": st.column_config.CheckboxColumn("From the login"),
+                               "body": "Text"},
+                key="ninebox_playbook_history",
+            )
     else:
         st.caption("Shipped default (cslib/config/playbooks.toml).")
     flash = st.session_state.pop(FLASH_KEY, None)

@@ -207,6 +207,8 @@ def test_directors_and_executives_edit_playbooks_as_their_login(signed_in, nineb
     row = AppStore(signed_in.store).playbooks().set_index("cell_id").loc["high|unhealthy"]
     assert (row["updated_by"], row["author_email"], bool(row["verified"])) == (label, email, True)
     assert row["updated_at"].startswith("20")
+    history = next(d.value for d in at.dataframe if "body" in d.value.columns)  # the History expander
+    assert history[["updated_by", "verified", "body"]].values.tolist() == [[label, True, "Call the sponsor this week."]]
 
 
 def test_a_csm_sets_the_status_of_their_own_alerts_as_their_login(signed_in, flows_db):
