@@ -8,6 +8,7 @@ tests_support.server), on the small demo, so the "Demo data" badge is drawn too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -26,17 +27,18 @@ PAGE_PATHS = ["", "ninebox", "flows", "churn_reasons", "negative_churn", "renewa
 LOCAL_SCHEMES = ("data", "blob", "about", "chrome-extension")
 
 
-@pytest.fixture(scope="module")
-def plain_app_url(e2e_db, tmp_path_factory):
-    """A server started with nothing but ``streamlit run app.py`` (the repository config)."""
+@contextlib.contextmanager
+def _plain_server(db_path, log_dir, *extra: str):
+    """A server started with nothing but ``streamlit run app.py`` (the repository config)
+    and ``extra`` options; yields its URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("outside_log") / "streamlit.log"
-    env = {**os.environ, "HEALTHGRID_DB": str(e2e_db), "PYTHONUNBUFFERED": "1"}
+    log_path = log_dir / "streamlit.log"
+    env = {**os.environ, "HEALTHGRID_DB": str(db_path), "PYTHONUNBUFFERED": "1"}
     for name in ("HEALTHGRID_INCLUDE_NON_TARGET", "HEALTHGRID_DEMO", "STREAMLIT_BROWSER_GATHER_USAGE_STATS"):
         env.pop(name, None)
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true"]
+           "--server.address", "127.0.0.1", "--server.headless", "true", *extra]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -57,19 +59,30 @@ def plain_app_url(e2e_db, tmp_path_factory):
             proc.wait(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def plain_app_url(e2e_db, tmp_path_factory):
+    with _plain_server(e2e_db, tmp_path_factory.mktemp("outside_log")) as url:
+        yield url
+
+
+def _recording_page(browser, seen: list[str]):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.on("request", lambda request: seen.append(request.url))
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.on("websocket", lambda ws: seen.append(ws.url.replace("ws://", "http://", 1)))
+    return context, page
+
+
 def _outside(urls: list[str], own: str) -> list[str]:
     return sorted({u for u in urls if urlsplit(u).scheme not in LOCAL_SCHEMES and urlsplit(u).netloc != own})
 
 
 def test_a_visit_of_every_page_requests_nothing_from_another_host(browser, plain_app_url, artifacts_dir):
     own = urlsplit(plain_app_url).netloc
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
     seen: list[str] = []
-    context.on("request", lambda request: seen.append(request.url))
+    context, page = _recording_page(browser, seen)
     try:
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.on("websocket", lambda ws: seen.append(ws.url.replace("ws://", "http://", 1)))
         for path in PAGE_PATHS:  # every page, each loaded afresh (favicon, fonts, scripts)
             page.goto(f"{plain_app_url}/{path}")
             page.wait_for_selector("h1")
@@ -90,4 +103,30 @@ def test_a_visit_of_every_page_requests_nothing_from_another_host(browser, plain
         context.close()
     assert icon and all(urlsplit(h).netloc == own for h in icon), icon  # the page icon is the app's
     assert len(seen) > 20  # the visit did load things
+    assert _outside(seen, own) == []
+
+
+def test_the_login_page_requests_nothing_from_another_host(browser, e2e_db, tmp_path):
+    """With login configured, the page before the login (a "Log in" button) is the app's
+    own too; only the click goes to the identity provider."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        '[auth]\nredirect_uri = "http://127.0.0.1:1/oauth2callback"\ncookie_secret = "' + "x" * 32 + '"\n'
+        'client_id = "id"\nclient_secret = "secret"\n'
+        'server_metadata_url = "https://id.example.com/.well-known/openid-configuration"\n',
+        encoding="utf-8")
+    with _plain_server(e2e_db, tmp_path, "--secrets.files", str(secrets)) as url:
+        own = urlsplit(url).netloc
+        seen: list[str] = []
+        context, page = _recording_page(browser, seen)
+        try:
+            for path in ("", "flows"):
+                page.goto(f"{url}/{path}")
+                page.get_by_role("button", name="Log in").wait_for()
+                wait_for_idle(page)
+            page.wait_for_timeout(1500)
+            assert page.get_by_text("Demo data").count() == 0  # nothing of the book before the login
+        finally:
+            context.close()
+    assert len(seen) > 10
     assert _outside(seen, own) == []
