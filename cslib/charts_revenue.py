@@ -390,11 +390,14 @@ def cohort_heatmap(cohorts: pd.DataFrame, title: str = "Net MRR retention by sig
 
 @unvalidated
 def breakdown_rate_chart(table: pd.DataFrame, label: str, title: str | None = None) -> alt.LayerChart:
-    """Horizontal bars of the period's net MRR churn rate per group, green below zero.
+    """Horizontal bars of the period's average monthly net MRR churn rate per group,
+    green below zero.
 
-    Requires group_value, net_mrr_churn_rate, start_mrr; ``label`` names the dimension.
+    Requires group_value, avg_monthly_net_mrr_churn_rate, nrr, grr (period retention),
+    start_mrr; ``label`` names the dimension.
     """
-    data = table[["group_value", "net_mrr_churn_rate", "nrr", "start_mrr"]].copy()
+    data = table[["group_value", "avg_monthly_net_mrr_churn_rate", "nrr", "grr", "start_mrr"]].rename(
+        columns={"avg_monthly_net_mrr_churn_rate": "net_mrr_churn_rate"})
     data["net_mrr_churn_rate"] = pd.to_numeric(data["net_mrr_churn_rate"], errors="coerce").astype(float)
     data["kind"] = ["negative churn" if v < 0 else "net churn" for v in data["net_mrr_churn_rate"].fillna(0)]
     order = list(data.sort_values("net_mrr_churn_rate")["group_value"])
@@ -408,13 +411,14 @@ def breakdown_rate_chart(table: pd.DataFrame, label: str, title: str | None = No
                                                       range=[TIER_COLORS["healthy"], TIER_COLORS["unhealthy"]]),
                             legend=alt.Legend(title=None, orient="top")),
             tooltip=[alt.Tooltip("group_value:N", title=label),
-                     alt.Tooltip("net_mrr_churn_rate:Q", title="Net MRR churn", format=".2%"),
-                     alt.Tooltip("nrr:Q", title="NRR", format=".1%"),
+                     alt.Tooltip("net_mrr_churn_rate:Q", title="Average monthly net MRR churn", format=".2%"),
+                     alt.Tooltip("nrr:Q", title="NRR over the period", format=".1%"),
+                     alt.Tooltip("grr:Q", title="GRR over the period", format=".1%"),
                      alt.Tooltip("start_mrr:Q", title="Start MRR (sum of months)", format="$,.0f")],
         )
     )
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#888888").encode(x=alt.X("x:Q"))
-    return _finish([bars, zero], title or f"Net MRR churn by {label.lower()}", height=alt.Step(26))
+    return _finish([bars, zero], title or f"Average monthly net MRR churn by {label.lower()}", height=alt.Step(26))
 
 
 @unvalidated
@@ -452,9 +456,11 @@ def _month_label(month: str) -> str:
 
 
 def rates_panel(conn, filters, month_from: str, month_to: str) -> dict:
-    """``revenue.rates`` for the period plus the specs of its charts.
+    """``revenue.rates`` for the period, its ``revenue.period_summary`` and the specs of
+    its charts.
 
-    Returns {"table": the rates() frame, "specs": {name: Vega-Lite dict}} with names
+    Returns {"table": the rates() frame, "period": the period summary (true period NRR
+    and GRR, average monthly rates), "specs": {name: Vega-Lite dict}} with names
     bridge_month (the last month's waterfall), bridge_period (the whole period's),
     movements, retention, net_churn, quick_ratio, levers.
     """
@@ -474,7 +480,8 @@ def rates_panel(conn, filters, month_from: str, month_to: str) -> dict:
         "quick_ratio": quick_ratio_chart(table),
         "levers": lever_share_chart(table),
     }
-    return {"table": table, "specs": {name: to_spec(chart) for name, chart in charts.items()}}
+    return {"table": table, "period": revenue.period_summary(conn, filters, table),
+            "specs": {name: to_spec(chart) for name, chart in charts.items()}}
 
 
 def cohort_panel(conn, filters, month_from: str, month_to: str, grain: str) -> dict:

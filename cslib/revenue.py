@@ -14,6 +14,14 @@ Conventions (fixed; the README lists every edge case): reactivation is revenue a
 after any gap (one month at zero is enough); NRR and GRR leave reactivation out, the net
 MRR churn rate and the quick ratio count it; a product dropped while others remain is
 contraction; revenue in a single month is new that month and churn the next.
+
+Rates over several months are true period retention, never averages of monthly rates:
+``period_nrr`` / ``period_grr`` (``period_retention``, revenue_period_retention.sql) take
+the accounts active in the month before the period as the base and compare their MRR at
+the period's last month with their MRR then (GRR: each account capped at its start and
+floored at 0). The trailing-12-month rates are the same definition over the 12 months
+ending with each month. What is still summed over the months (net MRR churn, gross MRR
+churn) is labelled an average monthly rate.
 """
 
 from __future__ import annotations
@@ -96,23 +104,48 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         ),
     ),
     Metric(
+        "period_nrr",
+        "NRR over the period",
+        "Net revenue retention over a period of n months: the accounts active (MRR > 0) in "
+        "the month before the period are the base; their MRR in the period's last month "
+        "over their MRR then. Expansion counts; accounts that start or come back during "
+        "the period are not in the base (a base account that churned and came back counts "
+        "with its end MRR).",
+        "sum(end_mrr) / sum(start_mrr) over accounts with mrr > 0 in the month before the "
+        "period (end_mrr: MRR in the period's last month, 0 when not paying)",
+        "percent",
+        lambda c: _ratio(c["end_mrr"], c["start_mrr"]),
+    ),
+    Metric(
+        "period_grr",
+        "GRR over the period",
+        "Gross revenue retention over a period of n months: as NRR over the period with "
+        "each account's end MRR capped at its start MRR and floored at 0 (expansion "
+        "ignored; no account loses more than 100% of its start). 0 <= GRR <= NRR.",
+        "sum(least(greatest(end_mrr, 0), start_mrr)) / sum(start_mrr) over accounts with "
+        "mrr > 0 in the month before the period",
+        "percent",
+        lambda c: _ratio(c["gross_retained_mrr"], c["start_mrr"]),
+    ),
+    Metric(
         "nrr_t12m",
         "NRR (12 months)",
-        "Trailing-12-month net revenue retention: the MRR now of the accounts active 12 "
-        "months ago, over their MRR then; revenue that came back as reactivation inside "
-        "the window does not count (ChartMogul's yearly NRR).",
-        "sum(end_mrr - window_reactivation_mrr) / sum(start_mrr) over accounts with "
-        "mrr > 0 in month M-12",
+        "Trailing-12-month net revenue retention: NRR over the period of the 12 months "
+        "ending with the month (the MRR now of the accounts active 12 months ago, over "
+        "their MRR then).",
+        "sum(end_mrr) / sum(start_mrr) over accounts with mrr > 0 in month M-12 "
+        "(end_mrr: MRR in M)",
         "percent",
         lambda c: _ratio(c["t12m_retained_mrr"], c["t12m_start_mrr"]),
     ),
     Metric(
         "grr_t12m",
         "GRR (12 months)",
-        "Trailing-12-month gross revenue retention: as NRR (12 months) with each "
-        "account's retained MRR capped at its MRR 12 months ago (expansion ignored).",
-        "sum(least(end_mrr - window_reactivation_mrr, start_mrr)) / sum(start_mrr) over "
-        "accounts with mrr > 0 in month M-12",
+        "Trailing-12-month gross revenue retention: GRR over the period of the 12 months "
+        "ending with the month (each account's MRR now capped at its MRR 12 months ago "
+        "and floored at 0, over their MRR then).",
+        "sum(least(greatest(end_mrr, 0), start_mrr)) / sum(start_mrr) over accounts with "
+        "mrr > 0 in month M-12",
         "percent",
         lambda c: _ratio(c["t12m_gross_retained_mrr"], c["t12m_start_mrr"]),
     ),
@@ -145,10 +178,12 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
 
 #: name -> Metric: the metrics this page adds to cslib.metrics.METRICS
 REVENUE_METRICS: dict[str, Metric] = {m.name: m for m in _REVENUE_METRIC_LIST}
-#: the rates of ``rates()``: shared definitions first, then this page's
+#: the period metrics (of ``period_retention``), not monthly rates
+PERIOD_METRICS: tuple[str, ...] = ("period_nrr", "period_grr")
+#: the monthly rates of ``rates()``: shared definitions first, then this page's
 RATE_METRICS: dict[str, Metric] = {
     **{name: METRICS[name] for name in ("nrr", "grr", "net_mrr_churn_rate")},
-    **REVENUE_METRICS,
+    **{name: m for name, m in REVENUE_METRICS.items() if name not in PERIOD_METRICS},
 }
 #: the page's tiles, in display order (two rows of four)
 TILES: tuple[str, ...] = (
@@ -309,22 +344,99 @@ def rates(
     return frame
 
 
-def period_rates(table: pd.DataFrame) -> dict[str, float]:
-    """The period's rates from a ``rates()``/``movements()`` frame (several months).
+def period_retention(
+    conn: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    month_from: str,
+    month_to: str,
+    by: str | None = None,
+) -> pd.DataFrame:
+    """True retention over the period ``month_from``..``month_to`` (n months): NRR and GRR
+    of the accounts active in the month before it (``period_nrr``, ``period_grr``).
 
-    Components are summed over the months (start MRR too), so each rate is the
-    MRR-weighted average monthly rate of the period; T12M rates are those of the last
-    month. Returns {metric name: value or NaN}.
+    ``by``: None (one row, group_value 'all') or a breakdown dimension (a
+    BREAKDOWN_DIMENSIONS key or ``attr.<name>``; the group is read on the base month).
+    Columns: group_value, base_month (the month before the period), base_accounts,
+    retained_accounts (base accounts paying in the last month), start_mrr (their MRR in
+    the base month), end_mrr (their MRR in the last month), gross_retained_mrr (each
+    account capped at its start and floored at 0), period_nrr and period_grr (NaN without
+    a base: the period starts with the data, or the slice had nobody paying then).
+    Filters select the base on its row of the base month.
     """
+    from .filters import attribute_value_sql, breakdown_attribute
+
+    month_from, month_to = check_period(conn, month_from, month_to)
+    base_month = shift_month(month_from, -1)
+    sql, params = _filtered("revenue_period_retention", filters)
+    if sql.count(_GROUP_MARKER) != 1:
+        raise RuntimeError("revenue_period_retention.sql must contain the group marker exactly once")
+    attribute = breakdown_attribute(conn, by, BREAKDOWN_DIMENSIONS) if by else None
+    if by is None:
+        sql, params = sql.replace(_GROUP_MARKER, "'all'"), [month_to, base_month, *params]
+    elif attribute is not None:  # the attribute's name is bound before the base month
+        sql = sql.replace(_GROUP_MARKER, attribute_value_sql("account_month.account_id"))
+        params = [month_to, attribute, base_month, *params]
+    elif by in BREAKDOWN_DIMENSIONS:
+        sql, params = sql.replace(_GROUP_MARKER, BREAKDOWN_DIMENSIONS[by]), [month_to, base_month, *params]
+    else:
+        raise UserError(f"cannot break down by '{by}' (choose from {', '.join(BREAKDOWN_DIMENSIONS)})")
+    frame = query(conn, sql, params)
+    if by is None and frame.empty:
+        frame = pd.DataFrame([{"group_value": "all", "base_accounts": 0, "retained_accounts": 0,
+                               "start_mrr": 0.0, "end_mrr": 0.0, "gross_retained_mrr": 0.0}])
+    frame.insert(1, "base_month", base_month)
+    for column in ("base_accounts", "retained_accounts"):
+        frame[column] = frame[column].astype("int64")
+    for column in ("start_mrr", "end_mrr", "gross_retained_mrr"):
+        frame[column] = frame[column].astype(float)
+    for name in PERIOD_METRICS:
+        frame[name] = REVENUE_METRICS[name].compute(frame).astype(float) + 0.0
+    return frame
+
+
+def period_summary(
+    conn: duckdb.DuckDBPyConnection, filters: Filters, table: pd.DataFrame
+) -> dict[str, Any]:
+    """The period's headline numbers for a ``rates()`` frame (its first to last month):
+    what the page's period line and ``report revenue``'s ``period`` table show.
+
+    Keys: month_from, month_to, months, base_month, base_accounts, retained_accounts,
+    start_mrr, end_mrr, gross_retained_mrr, nrr and grr (true period retention:
+    ``period_retention``), avg_monthly_net_mrr_churn_rate and
+    avg_monthly_gross_mrr_churn_rate (the months' movements over the months' summed start
+    MRR: MRR-weighted averages of the monthly rates), quick_ratio and the three expansion
+    shares (the period's gains, losses and expansion summed: ratios of sums, not
+    averages), and nrr_t12m, grr_t12m (of the last month). Undefined values are NaN.
+    """
+    months = table.sort_values("month")["month"]
+    month_from, month_to = str(months.iloc[0]), str(months.iloc[-1])
+    retention = period_retention(conn, filters, month_from, month_to).iloc[0]
     sums = table[["opening_mrr", *MOVEMENT_COLUMNS]].sum().to_frame().T
     sums["start_mrr"] = sums["opening_mrr"]
     sums["expansion_mrr"] = _expansion(sums)
-    out = {name: float(METRICS[name].compute(sums).iloc[0]) + 0.0 for name in ("nrr", "grr", "net_mrr_churn_rate")}
-    for name in ("gross_mrr_churn_rate", "quick_ratio", "upsell_share", "cross_sell_share",
-                 "usage_expansion_share"):
-        out[name] = float(REVENUE_METRICS[name].compute(sums).iloc[0]) + 0.0
+
+    def rate(metric: Metric) -> float:
+        return float(metric.compute(sums).iloc[0]) + 0.0
+
+    out: dict[str, Any] = {
+        "month_from": month_from,
+        "month_to": month_to,
+        "months": len(months),
+        "base_month": str(retention["base_month"]),
+        "base_accounts": int(retention["base_accounts"]),
+        "retained_accounts": int(retention["retained_accounts"]),
+        "start_mrr": float(retention["start_mrr"]),
+        "end_mrr": float(retention["end_mrr"]),
+        "gross_retained_mrr": float(retention["gross_retained_mrr"]),
+        "nrr": float(retention["period_nrr"]),
+        "grr": float(retention["period_grr"]),
+        "avg_monthly_net_mrr_churn_rate": rate(METRICS["net_mrr_churn_rate"]),
+        "avg_monthly_gross_mrr_churn_rate": rate(REVENUE_METRICS["gross_mrr_churn_rate"]),
+    }
+    for name in ("quick_ratio", "upsell_share", "cross_sell_share", "usage_expansion_share"):
+        out[name] = rate(REVENUE_METRICS[name])
     for name in ("nrr_t12m", "grr_t12m"):
-        out[name] = float(table[name].iloc[-1]) if name in table.columns else float("nan")
+        out[name] = float(table.sort_values("month")[name].iloc[-1]) if name in table.columns else float("nan")
     return out
 
 
@@ -368,12 +480,18 @@ def breakdown(
     """The period's movements and rates per group of ``by`` (a BREAKDOWN_DIMENSIONS key, or
     ``attr.<name>``: an account attribute; accounts without a value group as '(none)').
 
-    One row per group value (sorted by net MRR churn rate, lowest first): group_value,
-    active_accounts (active in any month of the period), start_mrr (sum of the months'
-    start MRR), the seven movements and expansion_mrr summed over the period, then nrr,
-    grr, net_mrr_churn_rate (cslib.metrics), gross_mrr_churn_rate and the expansion
-    shares, each the MRR-weighted average monthly rate of the period, and
-    is_negative_churn (net MRR churn rate < 0).
+    One row per group value (sorted by average monthly net MRR churn rate, lowest
+    first): group_value, active_accounts (active in any month of the period), start_mrr
+    (sum of the months' start MRR), the seven movements and expansion_mrr summed over the
+    period; then the period retention of the group (``period_retention`` with ``by``: the
+    accounts active in the month before the period, grouped by their value then):
+    base_accounts, base_start_mrr, base_end_mrr, base_gross_retained_mrr, nrr and grr
+    (true period NRR and GRR, NaN for a group without base accounts); then
+    avg_monthly_net_mrr_churn_rate and avg_monthly_gross_mrr_churn_rate (the summed
+    movements over the summed start MRR: MRR-weighted average monthly rates), the
+    expansion shares (of the summed expansion) and is_negative_churn (average monthly net
+    MRR churn rate < 0). A group value present only in the base month (a lifecycle stage
+    the accounts left) has zero movements.
     """
     from .filters import attribute_value_sql, breakdown_attribute
 
@@ -391,13 +509,29 @@ def breakdown(
         sql = sql.replace(_GROUP_MARKER, BREAKDOWN_DIMENSIONS[by])
         params = [month_from, month_to, *params]
     frame = query(conn, sql, params)
-    frame["active_accounts"] = frame["active_accounts"].astype("int64")
-    for name in ("nrr", "grr", "net_mrr_churn_rate"):
-        frame[name] = METRICS[name].compute(frame).astype(float) + 0.0
-    for name in ("gross_mrr_churn_rate", "upsell_share", "cross_sell_share", "usage_expansion_share"):
+    retention = period_retention(conn, filters, month_from, month_to, by).drop(columns="base_month")
+    retention = retention.rename(columns={
+        "start_mrr": "base_start_mrr", "end_mrr": "base_end_mrr",
+        "gross_retained_mrr": "base_gross_retained_mrr", "period_nrr": "nrr", "period_grr": "grr",
+    }).drop(columns="retained_accounts")
+    frame = frame.merge(retention, on="group_value", how="outer")
+    counts = ["active_accounts", "base_accounts"]
+    money = ["start_mrr", *MOVEMENT_COLUMNS, "expansion_mrr", "base_start_mrr", "base_end_mrr",
+             "base_gross_retained_mrr"]
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    frame[money] = frame[money].fillna(0.0).astype(float)
+    frame["avg_monthly_net_mrr_churn_rate"] = METRICS["net_mrr_churn_rate"].compute(frame).astype(float) + 0.0
+    frame["avg_monthly_gross_mrr_churn_rate"] = (
+        REVENUE_METRICS["gross_mrr_churn_rate"].compute(frame).astype(float) + 0.0)
+    for name in ("upsell_share", "cross_sell_share", "usage_expansion_share"):
         frame[name] = REVENUE_METRICS[name].compute(frame).astype(float) + 0.0
-    frame["is_negative_churn"] = frame["net_mrr_churn_rate"] < 0
-    return frame.sort_values(["net_mrr_churn_rate", "group_value"], na_position="last").reset_index(drop=True)
+    frame["is_negative_churn"] = frame["avg_monthly_net_mrr_churn_rate"] < 0
+    columns = ["group_value", "active_accounts", "start_mrr", *MOVEMENT_COLUMNS, "expansion_mrr",
+               "base_accounts", "base_start_mrr", "base_end_mrr", "base_gross_retained_mrr", "nrr", "grr",
+               "avg_monthly_net_mrr_churn_rate", "avg_monthly_gross_mrr_churn_rate", "upsell_share",
+               "cross_sell_share", "usage_expansion_share", "is_negative_churn"]
+    return (frame[columns].sort_values(["avg_monthly_net_mrr_churn_rate", "group_value"], na_position="last")
+            .reset_index(drop=True))
 
 
 def cohorts(
@@ -472,8 +606,10 @@ def revenue_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     """``python -m cslib report revenue``: movements and rates per month of a period.
 
     The period is ``--from``..``--to``; without them the single month ``--month``
-    (default: the latest). Tables: movements (per month), rates (per month), waterfall
-    (the period's bridge), and by_<dimension> with ``--by``.
+    (default: the latest). Tables: period (one row: ``period_summary``, the period's true
+    NRR and GRR and its average monthly rates, as the page's period line), movements (per
+    month), rates (monthly rates per month), waterfall (the period's bridge), and
+    by_<dimension> with ``--by`` (``breakdown``).
     """
     first, last = data_months(conn)
     month = last if args.month is None else check_month(args.month, first, last, "month")
@@ -488,6 +624,7 @@ def revenue_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
         "movements": table[movement_columns],
         "rates": table[rate_columns],
         "waterfall": waterfall(table)[["step", "label", "amount_mrr", "start_mrr", "end_mrr"]],
+        "period": pd.DataFrame([period_summary(conn, args.filters, table)]),
     }
     if args.by:
         tables[f"by_{args.by}"] = breakdown(conn, args.filters, month_from, month_to, args.by)

@@ -13,7 +13,8 @@ from cslib import revenue
 from cslib.charts import TIER_LABELS, format_money
 from ui import data, sidebar
 
-PERIOD_CHOICES = (12, 24, 36)
+PERIOD_CHOICES = (3, 6, 12, 24, 36)
+DEFAULT_PERIOD = 12
 TOP_N = 10
 BY_LABELS = {
     "segment": "Segment",
@@ -75,6 +76,41 @@ def _verdict(summary: dict) -> None:
         )
 
 
+def _period(period: dict) -> None:
+    """The period's true NRR and GRR (revenue.period_summary) and its average monthly rates."""
+
+    def pct(name: str) -> str:
+        return charts.format_tile(period[name], "percent")
+
+    span = f"{sidebar.month_label(period['month_from'])} to {sidebar.month_label(period['month_to'])}"
+    st.markdown(f"**Over the period, {span}**")
+    nrr, grr = revenue.REVENUE_METRICS["period_nrr"], revenue.REVENUE_METRICS["period_grr"]
+    cols = st.columns(4)
+    cols[0].metric(nrr.label, pct("nrr"), border=True, help=f"{nrr.description} Formula: {nrr.formula}.")
+    cols[1].metric(grr.label, pct("grr"), border=True, help=f"{grr.description} Formula: {grr.formula}.")
+    cols[2].metric("Base accounts", f"{period['base_accounts']:,}", border=True,
+                   help=f"Accounts paying in {sidebar.month_label(period['base_month'])}, the month before the period.")
+    cols[3].metric("Average monthly net MRR churn", pct("avg_monthly_net_mrr_churn_rate"), border=True,
+                   help="The months' churn, contraction, expansion and reactivation over the months' summed "
+                        "start MRR: an MRR-weighted average of the monthly rates, not a period rate.")
+    if period["base_accounts"]:
+        base = (f"NRR and GRR over the period: the {period['base_accounts']:,} accounts paying in "
+                f"{sidebar.month_label(period['base_month'])} ({format_money(period['start_mrr'])} MRR) had "
+                f"{format_money(period['end_mrr'])} MRR in {sidebar.month_label(period['month_to'])} "
+                f"({period['retained_accounts']:,} still paying); GRR caps each at its start.")
+    else:
+        base = (f"No NRR or GRR over the period: nobody in this slice was paying in "
+                f"{sidebar.month_label(period['base_month'])}, the month before it (a period that starts "
+                "with the data has no base: choose a shorter one).")
+    st.caption(
+        f"{base} Averages of the "
+        f"months: net MRR churn {pct('avg_monthly_net_mrr_churn_rate')}, gross MRR churn "
+        f"{pct('avg_monthly_gross_mrr_churn_rate')}. Period sums: quick ratio "
+        f"{charts.format_ratio(period['quick_ratio'])}; expansion from upsell {pct('upsell_share')}, "
+        f"cross-sell {pct('cross_sell_share')}, usage {pct('usage_expansion_share')}."
+    )
+
+
 def _accounts_table(frame) -> None:
     if frame.empty:
         st.caption("None in this period.")
@@ -106,8 +142,10 @@ def render() -> None:
 
     left, middle, right = st.columns([1, 1, 2])
     n_months = left.selectbox(
-        "Period", PERIOD_CHOICES, key="negative_churn_months",
-        format_func=lambda n: f"Last {n} months", help="Months shown in the trends, cohorts, breakdown and accounts.",
+        "Period", PERIOD_CHOICES, index=PERIOD_CHOICES.index(DEFAULT_PERIOD), key="negative_churn_months",
+        format_func=lambda n: f"Last {n} months",
+        help="Months shown in the trends, cohorts, breakdown and accounts, and over which NRR and GRR "
+             "over the period are measured.",
     )
     scope = middle.radio(
         "Bridge", ("month", "period"), key="negative_churn_scope", horizontal=True,
@@ -117,11 +155,12 @@ def render() -> None:
     month_from, month_to = data.cached(revenue.period_bounds, version, month, int(n_months))
     right.caption(
         f"Period: {sidebar.month_label(month_from)} to {sidebar.month_label(month_to)}. "
-        "NRR and GRR leave new and reactivated revenue out; net MRR churn counts reactivation."
+        "NRR and GRR leave new and reactivated revenue out; net MRR churn counts reactivation. "
+        "The tiles are the selected month's; the period's NRR and GRR are under Retention rates."
     )
 
     panel = data.cached(charts.rates_panel, version, filters, month_from, month_to)
-    table, specs = panel["table"], panel["specs"]
+    table, specs, period = panel["table"], panel["specs"], panel["period"]
     summary = revenue.month_summary(table, month)
     if int(table.loc[table["month"] == month, "active_accounts"].iloc[0]) == 0 and not summary["has_start"]:
         st.info(
@@ -150,17 +189,7 @@ def render() -> None:
         _chart(specs["quick_ratio"])
     with right:
         _chart(specs["levers"])
-    period = revenue.period_rates(table)
-
-    def pct(name: str) -> str:
-        return charts.format_tile(period[name], "percent")
-
-    st.caption(
-        f"Over the period (MRR-weighted monthly averages): net MRR churn {pct('net_mrr_churn_rate')}, "
-        f"NRR {pct('nrr')}, GRR {pct('grr')}, quick ratio {charts.format_ratio(period['quick_ratio'])}; "
-        f"expansion from upsell {pct('upsell_share')}, cross-sell {pct('cross_sell_share')}, "
-        f"usage {pct('usage_expansion_share')}."
-    )
+    _period(period)
 
     st.subheader("Cohorts")
     grain = st.radio(
@@ -189,9 +218,11 @@ def render() -> None:
         _chart(breakdown["specs"]["rate"])
     with right:
         _chart(breakdown["specs"]["levers"])
+    st.caption("NRR and GRR over the period of each group's accounts paying in the month before it "
+               "(grouped by their value then); net MRR churn is the average of the months.")
     st.dataframe(
         groups[["group_value", "active_accounts", "expansion_mrr", "contraction_mrr", "churn_mrr",
-                "net_mrr_churn_rate", "nrr", "grr", "is_negative_churn"]],
+                "avg_monthly_net_mrr_churn_rate", "base_accounts", "nrr", "grr", "is_negative_churn"]],
         hide_index=True,
         width="stretch",
         column_config={
@@ -200,9 +231,11 @@ def render() -> None:
             "expansion_mrr": st.column_config.NumberColumn("Expansion", format="dollar"),
             "contraction_mrr": st.column_config.NumberColumn("Contraction", format="dollar"),
             "churn_mrr": st.column_config.NumberColumn("Churn", format="dollar"),
-            "net_mrr_churn_rate": st.column_config.NumberColumn("Net MRR churn", format="percent"),
-            "nrr": st.column_config.NumberColumn("NRR", format="percent"),
-            "grr": st.column_config.NumberColumn("GRR", format="percent"),
+            "avg_monthly_net_mrr_churn_rate": st.column_config.NumberColumn(
+                "Avg monthly net MRR churn", format="percent"),
+            "base_accounts": st.column_config.NumberColumn("Base accounts"),
+            "nrr": st.column_config.NumberColumn("NRR over the period", format="percent"),
+            "grr": st.column_config.NumberColumn("GRR over the period", format="percent"),
             "is_negative_churn": st.column_config.CheckboxColumn("Negative churn"),
         },
     )
@@ -220,10 +253,14 @@ def render() -> None:
 
     with st.expander("Definitions and conventions"):
         st.markdown(
-            "\n".join(f"- **{m.label}**: {m.description} `{m.formula}`" for m in revenue.RATE_METRICS.values())
+            "\n".join(f"- **{m.label}**: {m.description} `{m.formula}`"
+                      for m in (*revenue.RATE_METRICS.values(),
+                                *(revenue.REVENUE_METRICS[n] for n in revenue.PERIOD_METRICS)))
             + "\n- Reactivation is revenue again after any gap (one month at zero). A product dropped "
             "while others remain is contraction. Revenue in a single month is new that month and "
-            "churn the next. Rates over a group or the period are MRR-weighted monthly averages."
+            "churn the next. NRR and GRR over the period (and per group) are true period retention "
+            "of the accounts paying in the month before it; the net and gross MRR churn over the "
+            "period are MRR-weighted averages of the monthly rates, labelled as such."
         )
 
 

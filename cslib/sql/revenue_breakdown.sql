@@ -6,7 +6,8 @@
 -- filter_predicate marker (as in revenue_movements.sql).
 -- Grain: one row per group value. start_mrr is the sum over the period's months of each
 -- month's start MRR, and the movements are summed over the same months, so a rate
--- computed from them is the MRR-weighted average monthly rate of the period.
+-- computed from them is the MRR-weighted average monthly rate of the period (labelled so);
+-- the group's period NRR and GRR come from revenue_period_retention.sql.
 with account_months as (
     select
         /* group_column */ segment as group_value,

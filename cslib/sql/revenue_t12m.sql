@@ -4,16 +4,16 @@
 -- Grain: one row per account and month M (from account_month) where the account was
 -- active (mrr > 0) in month M-12, the start of the window. The window is the twelve
 -- months M-11..M; its cohort is every account active in M-12.
--- * start_mrr: MRR in month M-12; end_mrr: MRR in month M.
--- * window_reactivation_mrr: reactivation movements of the account in months M-11..M.
---   NRR leaves reactivation out (as ChartMogul does), so revenue that came back after a
---   churn inside the window is not counted as retained.
--- * retained_mrr = end_mrr - window_reactivation_mrr. Because the account's movements
---   telescope, this equals start_mrr + its expansion + contraction + churn movements of
---   the window (reactivation excluded), the ChartMogul yearly-interval NRR numerator.
--- * gross_retained_mrr = least(retained_mrr, start_mrr): the account's retained MRR
---   capped at where it started (expansion ignored), the GRR numerator. A dip inside the
---   window that recovers by month M is not lost revenue (see the README).
+-- * start_mrr: MRR in month M-12; end_mrr: MRR in month M (0 when not paying then).
+-- * The rates are true retention over the window, as every period rate of the page
+--   (revenue_period_retention.sql with the 12 months ending with M; README "Negative
+--   churn"): retained_mrr = end_mrr (an account of the cohort that churned and came back
+--   inside the window counts with its MRR at M; accounts not active in M-12 are never in
+--   the cohort), and gross_retained_mrr = least(greatest(end_mrr, 0), start_mrr): capped
+--   at where it started (expansion ignored) and floored at 0, so no account loses more
+--   than 100% of its start MRR.
+-- * window_reactivation_mrr: reactivation movements of the account in months M-11..M
+--   (shown for information: how much of the cohort's end MRR came back after a churn).
 -- * The filter columns (segment ... is_target) are static account attributes, except
 --   lifecycle_stage, which is the stage at the start of the window (month M-12), so a
 --   lifecycle filter selects the cohort by where it stood when the window opened.
@@ -83,8 +83,8 @@ final as (
         start_mrr,
         end_mrr,
         window_reactivation_mrr,
-        end_mrr - window_reactivation_mrr as retained_mrr,
-        least(end_mrr - window_reactivation_mrr, start_mrr) as gross_retained_mrr
+        end_mrr as retained_mrr,
+        least(greatest(end_mrr, 0), start_mrr) as gross_retained_mrr
     from joined
 )
 

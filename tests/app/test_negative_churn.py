@@ -61,7 +61,13 @@ def test_page_shows_the_hand_computed_june(movement_db, app_on):
         "GRR": "97.8%",
         "NRR (12 months)": "–",  # six months of data: no window yet
         "GRR (12 months)": "–",
+        # the last 12 months are clipped to Jan-Jun: nobody paid in Dec 2025, no base
+        "NRR over the period": "–",
+        "GRR over the period": "–",
+        "Base accounts": "0",
+        "Average monthly net MRR churn": "0.6%",  # (230 + 500 - 360 - 250) / 20620 summed start
     }
+    assert any("No NRR or GRR over the period" in c.value for c in at.caption)
     assert "No negative churn in Jun 2026" in at.warning[0].value
     assert len(at.get("vega_lite_chart")) == 9
     titles = _chart_titles(at)
@@ -86,6 +92,29 @@ def test_april_is_negative_churn(movement_db, app_on):
     assert tiles["NRR"] == "101.6%" and tiles["GRR"] == "99.3%"
     assert "Negative churn in Apr 2026" in at.success[0].value
     assert {m.label: m.delta for m in at.metric}["Net MRR churn rate"] == "-2.5 pp"
+
+
+def test_quarter_nrr_and_grr_are_true_period_retention(movement_db, app_on):
+    """Apr-Jun: the base is the five accounts paying in March (4410; m5 comes back in May and
+    m6 starts in April: not in the base); in June they pay 4280, capped 4180."""
+    at = _open(app_on, movement_db)
+    at.selectbox(key="negative_churn_months").set_value(3).run()
+    _assert_clean(at)
+    tiles = _tiles(at)
+    assert tiles["NRR over the period"] == "97.1%"  # 4280 / 4410
+    assert tiles["GRR over the period"] == "94.8%"  # 4180 / 4410
+    assert tiles["Base accounts"] == "5"
+    assert tiles["NRR"] == "97.8%"  # the month's tile is still June's
+    groups = at.dataframe[0].value.set_index("group_value")
+    assert groups.loc["Enterprise", "nrr"] == pytest.approx(3100 / 3200)  # m1 1200 + m7 1900 over 1200 + 2000
+    assert groups.loc["SMB", "grr"] == pytest.approx(180 / 210)  # m3 alone paid in March
+    # Mar-May, the month May: m5 is in the base (paying in Feb) and counts with its 250 back
+    at.selectbox(key="hg_month").set_value("2026-05").run()
+    _assert_clean(at)
+    tiles = _tiles(at)
+    assert tiles["NRR over the period"] == "104.0%"  # 4630 / 4450
+    assert tiles["GRR over the period"] == "96.6%"  # 4300 / 4450
+    assert tiles["Base accounts"] == "6"
 
 
 def test_may_nrr_leaves_the_reactivation_out(movement_db, app_on):

@@ -186,15 +186,69 @@ def test_nrr_leaves_reactivation_out_and_net_churn_counts_it(book):
     assert may["nrr"] != pytest.approx(1 - may["net_mrr_churn_rate"])
 
 
-def test_period_rates_are_mrr_weighted_monthly_averages(book):
+def test_period_summary_is_true_retention_with_labelled_averages(book):
+    """Mar-Jun: the base is the six accounts paying in Feb (m1 1000, m2 500, m3 150, m4 500,
+    m5 300, m7 2000 = 4450); in June they pay 1200, 600, 180, 400, 250, 1900 = 4530; capped
+    at their start: 1000, 500, 150, 400, 250, 1900 = 4200. m6 (new in April) is not in it."""
     table = revenue.rates(book, ALL, "2026-03", "2026-06")
-    period = revenue.period_rates(table)
+    period = revenue.period_summary(book, ALL, table)
+    assert (period["month_from"], period["month_to"], period["months"], period["base_month"]) == (
+        "2026-03", "2026-06", 4, "2026-02")
+    assert (period["base_accounts"], period["retained_accounts"]) == (6, 6)
+    assert (period["start_mrr"], period["end_mrr"], period["gross_retained_mrr"]) == (4450, 4530, 4200)
+    assert period["nrr"] == pytest.approx(4530 / 4450)
+    assert period["grr"] == pytest.approx(4200 / 4450)
+    # what is still summed over the months is named an average of the months
     start = 4450 + 4410 + 4680 + 4630
-    assert period["net_mrr_churn_rate"] == pytest.approx((230 + 500 - 360 - 250) / start)
-    assert period["nrr"] == pytest.approx((start + 360 - 230 - 500) / start)
-    assert period["grr"] == pytest.approx((start - 730) / start)
+    assert period["avg_monthly_net_mrr_churn_rate"] == pytest.approx((230 + 500 - 360 - 250) / start)
+    assert period["avg_monthly_gross_mrr_churn_rate"] == pytest.approx(730 / start)
     assert period["quick_ratio"] == pytest.approx((200 + 250 + 360) / 730)
     assert period["upsell_share"] == pytest.approx(200 / 360)
+    # the old number, the MRR-weighted average monthly NRR, is not the period's NRR
+    assert period["nrr"] != pytest.approx((start + 360 - 230 - 500) / start, abs=0.01)
+    assert "nrr" not in {k for k in period if k.startswith("avg_monthly")}
+
+
+@pytest.mark.parametrize(
+    "month_from,month_to,filters,expected",
+    [
+        # Mar-May (upsell m1 +200 and usage m3 +60 in Mar, m5 churns in Mar and comes back at 250
+        # in May, cross-sell m2 +100 and contraction m3 -30 in Apr, m4 drops a product in May):
+        # base Feb 4450; May: m1 1200, m2 600, m3 180, m4 400, m5 250, m7 2000 = 4630;
+        # capped 1000 + 500 + 150 + 400 + 250 + 2000 = 4300
+        ("2026-03", "2026-05", Filters(), (6, 6, 4450, 4630, 4300)),
+        # with the non-target m8 (100 in Feb, churned in Mar and gone): base 4550
+        ("2026-03", "2026-05", Filters(include_non_target=True), (7, 6, 4550, 4630, 4300)),
+        # Apr-Jun: base Mar = m1 1200, m2 500, m3 210, m4 500, m7 2000 = 4410; m5 (back in May)
+        # and m6 (new in Apr, churned in May) are not in it; Jun: 1200 + 600 + 180 + 400 + 1900
+        # = 4280, capped 1200 + 500 + 180 + 400 + 1900 = 4180
+        ("2026-04", "2026-06", Filters(), (5, 5, 4410, 4280, 4180)),
+        # one month is the month's NRR (June: 4530 / 4630)
+        ("2026-06", "2026-06", Filters(), (6, 6, 4630, 4530, 4530)),
+        # a period that starts with the data has no base
+        ("2026-01", "2026-03", Filters(), (0, 0, 0, 0, 0)),
+    ],
+)
+def test_quarter_retention_is_hand_computed(book, month_from, month_to, filters, expected):
+    row = revenue.period_retention(book, filters, month_from, month_to).iloc[0]
+    got = (row["base_accounts"], row["retained_accounts"], row["start_mrr"], row["end_mrr"], row["gross_retained_mrr"])
+    assert got == expected
+    base, _, start, end, gross = expected
+    if base:
+        assert row["period_nrr"] == pytest.approx(end / start)
+        assert row["period_grr"] == pytest.approx(gross / start)
+    else:
+        assert math.isnan(row["period_nrr"]) and math.isnan(row["period_grr"])
+
+
+def test_period_retention_by_group_reads_the_base_month(book):
+    rows = revenue.period_retention(book, ALL, "2026-03", "2026-06", by="segment").set_index("group_value")
+    # base Feb: enterprise m1 1000 + m7 2000; mid m2 500 + m4 500; smb m3 150 + m5 300
+    assert rows["start_mrr"].to_dict() == {"enterprise": 3000, "mid_market": 1000, "smb": 450}
+    assert rows["end_mrr"].to_dict() == {"enterprise": 3100, "mid_market": 1000, "smb": 430}
+    assert rows["gross_retained_mrr"].to_dict() == {"enterprise": 2900, "mid_market": 900, "smb": 400}
+    whole = revenue.period_retention(book, ALL, "2026-03", "2026-06").iloc[0]
+    assert rows["start_mrr"].sum() == whole["start_mrr"] and rows["end_mrr"].sum() == whole["end_mrr"]
 
 
 def test_month_summary_and_tiles(book):
@@ -216,24 +270,38 @@ def test_trailing_twelve_month_rates_are_hand_computed(t12m_book):
     # 2025-12: the window would start in 2024-12, before the data -> n/a
     assert math.isnan(table.loc["2025-12", "nrr_t12m"])
     # 2026-01, cohort = accounts paying in 2025-01: t1 100, t2 200, t3 300 (t4 is not in it)
-    # retained: t1 150; t2 180 now but all of it came back by reactivation (Jun 2025) -> 0;
-    # t3 300 (its March dip recovered). NRR = 450 / 600. GRR caps t1 at 100: 400 / 600.
+    # in 2026-01 they pay t1 150, t2 180 (churned in Apr 2025, back in Jun: a member of the
+    # cohort, so its MRR now counts), t3 300 (its March dip recovered). NRR = 630 / 600.
+    # GRR caps t1 at 100 (t2 180 < 200, t3 300): 580 / 600.
     assert table.loc["2026-01", "t12m_start_mrr"] == 600
-    assert table.loc["2026-01", "t12m_reactivation_mrr"] == 180
-    assert table.loc["2026-01", "nrr_t12m"] == pytest.approx(0.75)
-    assert table.loc["2026-01", "grr_t12m"] == pytest.approx(400 / 600)
+    assert table.loc["2026-01", "t12m_retained_mrr"] == 630
+    assert table.loc["2026-01", "t12m_reactivation_mrr"] == 180  # of it, t2's comeback
+    assert table.loc["2026-01", "nrr_t12m"] == pytest.approx(1.05)
+    assert table.loc["2026-01", "grr_t12m"] == pytest.approx(580 / 600)
     # 2026-02, cohort of 2025-02 (same accounts, same MRR): t1 contracted to 120
-    assert table.loc["2026-02", "nrr_t12m"] == pytest.approx(420 / 600)
-    assert table.loc["2026-02", "grr_t12m"] == pytest.approx(400 / 600)
+    assert table.loc["2026-02", "nrr_t12m"] == pytest.approx(600 / 600)
+    assert table.loc["2026-02", "grr_t12m"] == pytest.approx(580 / 600)
     assert table.loc["2026-02", "t12m_accounts"] == 3
+
+
+def test_t12m_is_the_twelve_month_period_retention(t12m_book):
+    """One definition: the trailing-12-month rates at M are NRR/GRR over the 12 months
+    ending with M (revenue_t12m and revenue_period_retention.sql agree)."""
+    table = revenue.rates(t12m_book, ALL, "2026-01", "2026-02").set_index("month")
+    for month in ("2026-01", "2026-02"):
+        frm = revenue.period_bounds(t12m_book, month, 12)[0]
+        row = revenue.period_retention(t12m_book, ALL, frm, month).iloc[0]
+        assert row["period_nrr"] == pytest.approx(table.loc[month, "nrr_t12m"], rel=1e-12)
+        assert row["period_grr"] == pytest.approx(table.loc[month, "grr_t12m"], rel=1e-12)
+        assert row["start_mrr"] == table.loc[month, "t12m_start_mrr"]
 
 
 def test_t12m_differs_from_compounding_the_monthly_nrr(t12m_book):
     table = revenue.rates(t12m_book, ALL, "2025-02", "2026-01")
     compounded = table["nrr"].prod()
     # monthly NRRs also count t4 (new in May) and the base changes each month
-    assert compounded != pytest.approx(0.75, abs=0.01)
-    assert table["nrr_t12m"].iloc[-1] == pytest.approx(0.75)
+    assert compounded != pytest.approx(1.05, abs=0.01)
+    assert table["nrr_t12m"].iloc[-1] == pytest.approx(1.05)
 
 
 # --------------------------------------------------------------------------- cohorts
@@ -275,9 +343,14 @@ def test_breakdown_by_segment_is_hand_computed(book):
     # start MRR summed over Mar..Jun: enterprise 3000+3200+3200+3200, mid 1000+1000+1100+1000,
     # smb 450+210+380+430
     assert groups["start_mrr"].to_dict() == {"enterprise": 12600, "mid_market": 4100, "smb": 1470}
-    assert groups.loc["enterprise", "net_mrr_churn_rate"] == pytest.approx((100 - 200) / 12600)
-    assert groups.loc["mid_market", "net_mrr_churn_rate"] == 0.0  # zero is not negative churn
-    assert groups.loc["smb", "net_mrr_churn_rate"] == pytest.approx((500 + 30 - 60 - 250) / 1470)
+    assert groups.loc["enterprise", "avg_monthly_net_mrr_churn_rate"] == pytest.approx((100 - 200) / 12600)
+    assert groups.loc["mid_market", "avg_monthly_net_mrr_churn_rate"] == 0.0  # zero is not negative churn
+    assert groups.loc["smb", "avg_monthly_net_mrr_churn_rate"] == pytest.approx((500 + 30 - 60 - 250) / 1470)
+    assert "net_mrr_churn_rate" not in groups.columns  # an average of the months says so
+    # NRR and GRR are the period's, of each segment's accounts paying in Feb (the base)
+    assert groups["base_accounts"].to_dict() == {"enterprise": 2, "mid_market": 2, "smb": 2}
+    assert groups["nrr"].to_dict() == pytest.approx({"enterprise": 3100 / 3000, "mid_market": 1.0, "smb": 430 / 450})
+    assert groups["grr"].to_dict() == pytest.approx({"enterprise": 2900 / 3000, "mid_market": 0.9, "smb": 400 / 450})
     assert groups["is_negative_churn"].to_dict() == {"enterprise": True, "mid_market": False, "smb": False}
     assert list(groups.index) == ["enterprise", "mid_market", "smb"]  # lowest net churn first
     assert groups.loc["smb", "usage_expansion_mrr"] == 60 and groups.loc["mid_market", "cross_sell_mrr"] == 100
@@ -318,6 +391,11 @@ def test_revenue_report_json_and_csv(tmp_path, capsys):
     assert payload["rates"][1]["net_mrr_churn_rate"] == round(-70 / 4410, 6)
     assert [r["amount_mrr"] for r in payload["waterfall"]][-1] == 4530
     assert {r["group_value"] for r in payload["by_segment"]} == {"enterprise", "mid_market", "smb"}
+    # the period's true NRR/GRR (base: Feb) as the page's period line shows them
+    (period,) = payload["period"]
+    assert (period["base_month"], period["start_mrr"], period["end_mrr"]) == ("2026-02", 4450, 4530)
+    assert period["nrr"] == round(4530 / 4450, 6) and period["grr"] == round(4200 / 4450, 6)
+    assert "avg_monthly_net_mrr_churn_rate" in period and "net_mrr_churn_rate" not in period
 
     assert cli_main(["report", "revenue", "--db", str(path), "--month", "2026-04", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -446,21 +524,82 @@ def test_small_demo_reconciles_every_month_and_slice(small_demo_db):
             whole = revenue.waterfall(table)
             assert "slice_transfer" not in set(whole["step"])
             assert whole["end_mrr"].iloc[-2] == pytest.approx(table["closing_mrr"].iloc[-1], abs=1e-6)
-        # revenue_t12m's retained MRR = start + the window's expansion, contraction and churn
+        # revenue_t12m's retained MRR = start + the window's movements, reactivation included
+        # (a cohort account that churned and came back counts with its MRR at the end)
         check = db.query(conn, """
-            select max(abs(t.retained_mrr - (t.start_mrr + w.moves))) as worst, count(*) as n
+            select max(abs(t.retained_mrr - (t.start_mrr + w.moves))) as worst, count(*) as n,
+                max(t.gross_retained_mrr - least(t.start_mrr, t.end_mrr)) as gross_gap,
+                min(t.gross_retained_mrr) as gross_min
             from revenue_t12m as t
             join lateral (
-                select sum(upsell_mrr + cross_sell_mrr + usage_expansion_mrr + contraction_mrr + churn_mrr) as moves
+                select sum(reactivation_mrr + upsell_mrr + cross_sell_mrr + usage_expansion_mrr
+                           + contraction_mrr + churn_mrr) as moves
                 from account_month as a
                 where a.account_id = t.account_id
                     and a.month_start > t.month_start - interval 12 month and a.month_start <= t.month_start
             ) as w on true
         """)
         assert check["n"].iloc[0] > 0 and check["worst"].iloc[0] < 1e-6
+        assert abs(check["gross_gap"].iloc[0]) < 1e-9 and check["gross_min"].iloc[0] >= 0
         rates = revenue.rates(conn, ALL, first, last)
         assert rates["nrr_t12m"].iloc[:12].isna().all() and rates["nrr_t12m"].iloc[12:].notna().all()
         assert (rates["grr_t12m"].iloc[12:] <= rates["nrr_t12m"].iloc[12:] + 1e-12).all()
+    finally:
+        conn.close()
+
+
+def _period_reference(frame: pd.DataFrame, base_month: str, month_to: str) -> tuple[float, float, float]:
+    """Independent pandas recomputation of period retention from account_month rows
+    (account_id, month, mrr): (start MRR, end MRR, capped-and-floored end MRR)."""
+    start = frame[(frame["month"] == base_month) & (frame["mrr"] > 0)].set_index("account_id")["mrr"]
+    end = frame[frame["month"] == month_to].set_index("account_id")["mrr"].reindex(start.index).fillna(0.0)
+    gross = end.clip(lower=0).where(end.clip(lower=0) < start, start)
+    return float(start.sum()), float(end.sum()), float(gross.sum())
+
+
+@pytest.mark.slow
+def test_small_demo_period_rates_invariants_and_pandas_reference(small_demo_db):
+    """For periods of 1, 3, 6 and 12 months ending in every month, on three slices:
+    0 <= GRR <= 1, GRR <= NRR, the SQL equals a pandas recomputation, the 12-month period
+    equals the trailing-12-month rates, and the segment groups add up to the whole."""
+    conn = db.connect(small_demo_db)
+    try:
+        first, last = revenue.data_months(conn)
+        slices = {
+            "all": (ALL, "is_target"),
+            "smb": (Filters(segment=("smb",)), "is_target and segment = 'smb'"),
+            "enterprise team": (Filters(include_non_target=True, csm_team=("Enterprise",)), "csm_team = 'Enterprise'"),
+        }
+        checked = 0
+        for filters, where in slices.values():
+            rows = db.query(conn, f"select account_id, month, mrr from account_month where {where}")
+            rates = revenue.rates(conn, filters, first, last).set_index("month")
+            for month_to in rates.index:
+                for n in (1, 3, 6, 12):
+                    month_from, _ = revenue.period_bounds(conn, month_to, n)
+                    if month_from == first:
+                        continue  # no base month in the data
+                    got = revenue.period_retention(conn, filters, month_from, month_to).iloc[0]
+                    base_month = got["base_month"]
+                    start, end, gross = _period_reference(rows, base_month, month_to)
+                    assert (got["start_mrr"], got["end_mrr"], got["gross_retained_mrr"]) == pytest.approx(
+                        (start, end, gross), abs=1e-6)
+                    nrr, grr = got["period_nrr"], got["period_grr"]
+                    if got["base_accounts"] == 0:  # nobody of the slice paid in the base month
+                        assert start == 0 and math.isnan(nrr) and math.isnan(grr)
+                        continue
+                    assert 0 <= grr <= 1 + 1e-12 and grr <= nrr + 1e-12
+                    if n == 1:  # a one-month period has the month's NRR (the same base)
+                        assert nrr == pytest.approx(rates.loc[month_to, "nrr"], rel=1e-9)
+                    if n == 12:
+                        assert nrr == pytest.approx(rates.loc[month_to, "nrr_t12m"], rel=1e-9)
+                        assert grr == pytest.approx(rates.loc[month_to, "grr_t12m"], rel=1e-9)
+                    checked += 1
+            groups = revenue.period_retention(conn, filters, revenue.period_bounds(conn, last, 3)[0], last, by="segment")
+            whole = revenue.period_retention(conn, filters, revenue.period_bounds(conn, last, 3)[0], last).iloc[0]
+            assert groups["start_mrr"].sum() == pytest.approx(whole["start_mrr"])
+            assert groups["gross_retained_mrr"].sum() == pytest.approx(whole["gross_retained_mrr"])
+        assert checked > 60  # 15 months x 4 lengths x 3 slices, less the periods without a base
     finally:
         conn.close()
 

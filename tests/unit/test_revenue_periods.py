@@ -144,6 +144,29 @@ def test_new_metrics_on_a_hand_frame():
     assert math.isnan(m["cross_sell_share"].compute(frame).iloc[1])
 
 
+def test_period_metrics_on_a_hand_frame():
+    """Three accounts of a base: 100 -> 150 (expansion), 200 -> 120 (contraction), 300 -> 0
+    (churned): NRR = 270 / 600; GRR = (100 + 120 + 0) / 600."""
+    frame = pd.DataFrame({"start_mrr": [600.0, 0.0], "end_mrr": [270.0, 0.0], "gross_retained_mrr": [220.0, 0.0]})
+    m = revenue.REVENUE_METRICS
+    assert m["period_nrr"].compute(frame).iloc[0] == pytest.approx(270 / 600)
+    assert m["period_grr"].compute(frame).iloc[0] == pytest.approx(220 / 600)
+    assert math.isnan(m["period_nrr"].compute(frame).iloc[1])  # no base: undefined, never 0
+    assert set(revenue.PERIOD_METRICS) <= set(m) and not set(revenue.PERIOD_METRICS) & set(revenue.RATE_METRICS)
+
+
+def test_readme_names_every_revenue_metric_with_its_sources():
+    """The README's metric definitions name each metric of the page and set ChartMogul's and
+    SaaS Capital's definitions beside the period rates."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for name in revenue.REVENUE_METRICS:
+        assert f"`{name}`" in readme, name
+    section = readme.split("#### Period NRR and GRR", 1)[1].split("\n#", 1)[0]
+    assert "ChartMogul" in section and "SaaS Capital" in section
+
+
 def test_tiles_and_summary_reject_months_outside_the_frame():
     table = pd.DataFrame({"month": ["2026-01"]})
     with pytest.raises(UserError, match="not in the period"):
@@ -191,8 +214,9 @@ def test_every_chart_builds_a_vega_spec():
     rates = _rates_frame()
     cohorts = pd.DataFrame({"cohort": ["2026-01", "2026-01"], "age": [0, 1], "accounts": [3, 3],
                             "base_mrr": [100.0, 100.0], "cohort_mrr": [100.0, 90.0], "retention": [1.0, 0.9]})
-    groups = pd.DataFrame({"group_value": ["SMB", "Enterprise"], "net_mrr_churn_rate": [0.02, -0.01],
-                           "start_mrr": [100.0, 900.0], "nrr": [0.97, 1.02], "upsell_mrr": [1.0, 5.0],
+    groups = pd.DataFrame({"group_value": ["SMB", "Enterprise"], "avg_monthly_net_mrr_churn_rate": [0.02, -0.01],
+                           "start_mrr": [100.0, 900.0], "nrr": [0.97, 1.02], "grr": [0.9, 0.95],
+                           "upsell_mrr": [1.0, 5.0],
                            "cross_sell_mrr": [0.0, 2.0], "usage_expansion_mrr": [3.0, 1.0]})
     charts = [
         charts_revenue.waterfall_chart(revenue.waterfall(rates)),
