@@ -35,6 +35,10 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     )
 
 
+_ALLOW_EMPTY_HELP = ("accept header-only accounts, revenue or usage files (an empty book or no health "
+                     "scores); without it they are refused")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cslib", description="Healthgrid command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,10 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("--scorecard", help="scorecard TOML (default: $HEALTHGRID_SCORECARD)")
     p.add_argument("--mapping", help="column mapping TOML for your own export files (docs/bring-your-own-data.md)")
+    p.add_argument("--allow-empty", action="store_true", help=_ALLOW_EMPTY_HELP)
 
     p = sub.add_parser("check", help="list every problem in a folder of CSVs and what it covers (writes nothing)")
     p.add_argument("dir")
     p.add_argument("--mapping", help="column mapping TOML for your own export files (docs/bring-your-own-data.md)")
+    p.add_argument("--allow-empty", action="store_true", help=_ALLOW_EMPTY_HELP)
 
     p = sub.add_parser("score", help="recompute health scores with a scorecard")
     _add_db(p)
@@ -107,14 +113,15 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "import":
         from .importer import import_dir
 
-        summary = import_dir(args.dir, db, scorecard_path=args.scorecard, mapping=args.mapping)
+        summary = import_dir(args.dir, db, scorecard_path=args.scorecard, mapping=args.mapping,
+                             allow_empty=args.allow_empty)
         for line in summary.warnings:
             print(f"warning: {line}", file=sys.stderr)
         print(f"imported {summary.describe()} into {db}")
     elif args.command == "check":
         from .importer import check_dir
 
-        report = check_dir(args.dir, mapping=args.mapping)
+        report = check_dir(args.dir, mapping=args.mapping, allow_empty=args.allow_empty)
         sys.stdout.write("".join(f"{line}\n" for line in report.lines()))
         return 2 if report.problems.total else 0
     elif args.command == "score":

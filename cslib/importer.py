@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import contract, pipeline, renewals
+from . import contract, pipeline, renewals, settings
 from .db import replace_atomically, sql_file
 from .errors import UserError
 from .mapping import Mapping, TableMapping, as_mapping
@@ -41,6 +41,9 @@ FALSE_WORDS = ("false", "0", "no")
 #: Dates and months must fall in this range (inclusive).
 MIN_DATE, MAX_DATE = "1990-01-01", "2100-12-31"
 MIN_MONTH, MAX_MONTH = "1990-01", "2100-12"
+
+#: A renewal order dated further than this from its due date is warned about (a typo'd year?).
+RENEWAL_DATE_DAYS = 366
 
 _OPTIONAL_FILES = {
     "module_usage_weekly": "module points will be 0",
@@ -57,6 +60,15 @@ _TIMESTAMP_RE = (
 )
 _MONTH_RE = r"\s*[0-9]{4}-(0[1-9]|1[0-2])\s*"
 _MAX_HEADER_BYTES = 1 << 20
+#: Control characters refused in text cells: C0 controls and DEL, except tab, line feed and
+#: carriage return (a quoted note may span lines). RE2 syntax, bound as a parameter.
+_CONTROL_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+#: Text columns not checked for control characters (the big usage tables, for speed): their
+#: account_id must match accounts.csv, whose ids are checked; module and metric names are
+#: matched against the scorecard (a name with a control character matches nothing).
+_CONTROL_EXEMPT = {("usage_weekly", "account_id"), ("module_usage_weekly", "account_id"),
+                   ("module_usage_weekly", "module"), ("usage_metrics", "account_id"),
+                   ("usage_metrics", "metric")}
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -66,6 +78,9 @@ class ImportSummary:
 
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: the month the app opens on when it is not the last revenue month (revenue after the
+    #: last usage month: the last month with both); stored in ``import_meta``
+    default_month: str | None = None
 
     def describe(self) -> str:
         """E.g. ``"5 tables, 12,345 rows"`` (tables with at least one row)."""
@@ -81,6 +96,7 @@ def import_dir(
     build: bool = True,
     term_months: int | None = None,
     mapping: Mapping | str | os.PathLike | None = None,
+    allow_empty: bool = False,
 ) -> ImportSummary:
     """Validate every contract CSV in ``src_dir`` and load them into a new ``db_path``.
 
@@ -92,7 +108,8 @@ def import_dir(
     when ``term_months`` is None. With ``build`` the SQL models are built too
     (``pipeline.build_models``). All or nothing: every file is checked; on any problem a
     ``UserError`` names the first (file, line, column) and how many there are, and
-    ``db_path`` is left as it was.
+    ``db_path`` is left as it was. A header-only accounts, revenue or usage file is such a
+    problem unless ``allow_empty``.
     """
     src = _check_folder(src_dir)
     mp = as_mapping(mapping)
@@ -103,15 +120,19 @@ def import_dir(
     with replace_atomically(db_path) as conn:
         conn.execute("set enable_progress_bar = false")  # the CLI's stderr is for one error line
         pipeline.create_raw_tables(conn)
-        problems = _load_all(conn, files, summary, mp)
+        problems = _load_all(conn, files, summary, mp, allow_empty)
         if problems.total:
-            raise UserError(problems.refusal(src, mp))
+            raise UserError(problems.refusal(src, mp, allow_empty))
         for table in contract.TABLES:
             summary.rows[table.name] = conn.execute(
                 f"select count(*) from raw_{table.name}"
             ).fetchone()[0]
         _check_reason_codes(conn, files, summary)  # after counting: rows are what the files held
         renewals.prepare_renewals(conn, term_months, summary.warnings)  # derived when none imported; import_meta
+        if summary.default_month is not None:
+            from .months import write_default_month
+
+            write_default_month(conn, summary.default_month)
         if build:
             pipeline.build_models(conn, scorecard_path)
             from .scorecard import unlisted_features_warning
@@ -146,7 +167,8 @@ class CheckReport:
         return out
 
 
-def check_dir(src_dir: str | os.PathLike, mapping: Mapping | str | os.PathLike | None = None) -> CheckReport:
+def check_dir(src_dir: str | os.PathLike, mapping: Mapping | str | os.PathLike | None = None,
+              allow_empty: bool = False) -> CheckReport:
     """Run every import check on ``src_dir`` without writing any database (an in-memory one
     holds the rows) and describe what the data covers. A problem with the folder or the
     mapping itself (no revenue file, a bad mapping key) is still a ``UserError``."""
@@ -158,7 +180,7 @@ def check_dir(src_dir: str | os.PathLike, mapping: Mapping | str | os.PathLike |
     try:
         conn.execute("set enable_progress_bar = false")
         pipeline.create_raw_tables(conn)
-        problems = _load_all(conn, files, summary, mp)
+        problems = _load_all(conn, files, summary, mp, allow_empty)
         try:  # as import does; on rows with problems (read as empty) a derivation may not be possible
             renewals.prepare_renewals(conn, mp.term_months if mp else None, summary.warnings)
         except (duckdb.Error, UserError):
@@ -217,13 +239,14 @@ class Problems:
                 out.append(f"... and {rest:,} more problem{'s' if rest != 1 else ''} in {file}")
         return out
 
-    def refusal(self, src: Path, mp: Mapping | None) -> str:
+    def refusal(self, src: Path, mp: Mapping | None, allow_empty: bool = False) -> str:
         """The import's one line: the first problem, and how to list them all when there are more."""
         items = next(iter(self.files.values()))
         first = min(items, key=lambda i: i[0])[1]
         if self.total == 1:
             return first
-        command = f"python -m cslib check {src}" + (f" --mapping {mp.path}" if mp else "")
+        command = (f"python -m cslib check {src}" + (f" --mapping {mp.path}" if mp else "")
+                   + (" --allow-empty" if allow_empty else ""))
         return f"{first} ({self.total:,} problems; run `{command}` to list them all)"
 
 
@@ -306,19 +329,22 @@ def _missing_file_warnings(files) -> list[str]:
 
 def _load_all(
     conn: duckdb.DuckDBPyConnection, files: dict[str, list[Path]], summary: ImportSummary,
-    mp: Mapping | None = None,
+    mp: Mapping | None = None, allow_empty: bool = False,
 ) -> Problems:
     """Validate and load each table in contract order (accounts first: others reference it).
 
     Every problem is collected, not only the first: a file that cannot be read is one
     problem and is skipped; bad cells are listed and then read as empty, so the row checks
-    (keys, unknown accounts) still run on the rest.
+    (keys, unknown accounts) still run on the rest. Then the plausibility rules that need
+    several tables (``_plausibility``).
     """
     problems = Problems()
     periods_source = None
     tmaps = mp.tables if mp else {}
     accounts_source = _files_label(files.get("accounts", []), "accounts.csv")
     accounts_ok = True
+    staged: dict[str, _Source] = {}
+    conn.execute("create or replace temp table _import_pending (_row bigint, due_on date)")
     for table in contract.TABLES:
         if table is contract.REVENUE_MONTHLY and "subscription_periods" in files:
             periods = contract.SUBSCRIPTION_PERIODS
@@ -326,6 +352,7 @@ def _load_all(
                             mp, problems)
             if source is None:
                 continue
+            staged[periods.name] = source
             if "accounts" not in files:
                 conn.execute(sql_file("import_synthesize_accounts"))
                 n = conn.execute("select count(*) from raw_accounts").fetchone()[0]
@@ -334,14 +361,22 @@ def _load_all(
                     f"no accounts.csv: created {n:,} accounts from {source.label} "
                     "(name = id, other attributes 'unassigned', is_target true)"
                 )
-            _check_rows(conn, periods, source, accounts_source if accounts_ok else None, problems)
+            _check_rows(conn, periods, source, accounts_source if accounts_ok else None, problems,
+                        summary.warnings)
             periods_source = source  # expanded after the usage tables are loaded (their dates count)
         elif table.name in files:
             source = _stage(conn, table, files[table.name], summary, tmaps.get(table.name), mp, problems)
             if source is None:
                 accounts_ok = accounts_ok and table is not contract.ACCOUNTS
                 continue
-            _check_rows(conn, table, source, accounts_source if accounts_ok else None, problems)
+            staged[table.name] = source
+            if table is contract.ACCOUNTS and not _has_rows(conn, "_typed_accounts"):
+                # every other file would only list unknown accounts: one line says it
+                accounts_ok = allow_empty
+                _empty_file(source.label, "an import without accounts would empty the book",
+                            allow_empty, problems, summary.warnings)
+            _check_rows(conn, table, source, accounts_source if accounts_ok else None, problems,
+                        summary.warnings)
             cols = ", ".join(table.column_names)
             conn.execute(
                 f"insert into raw_{table.name} ({cols}) "
@@ -352,7 +387,70 @@ def _load_all(
             conn.execute(f"drop table _typed_{table.name}")
     if periods_source is not None:
         _expand_periods(conn, periods_source, summary, mp)
+    _plausibility(conn, staged, summary, problems, allow_empty)
     return problems
+
+
+def _has_rows(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return conn.execute(f"select exists (select 1 from {table})").fetchone()[0]
+
+
+def _empty_file(label: str, why: str, allow_empty: bool, problems: Problems, warnings: list[str],
+                hint: str = "") -> None:
+    """A header-only file that would empty the book: refused, or a warning with --allow-empty."""
+    if allow_empty:
+        warnings.append(f"{label}: no data rows; {why} (imported anyway: --allow-empty)")
+    else:
+        problems.add(label.split(",")[0].split(" and ")[0], (-1,),
+                     f"{label}: no data rows; {why} ({hint}pass --allow-empty to import it anyway)")
+
+
+def _plausibility(conn: duckdb.DuckDBPyConnection, staged: dict[str, _Source], summary: ImportSummary,
+                  problems: Problems, allow_empty: bool) -> None:
+    """The rules that look at the whole import (README, "Plausibility checks"): header-only
+    revenue or usage files (refused unless ``allow_empty``), revenue months after the last
+    usage month (a warning; ``summary.default_month`` becomes the last month with both) and
+    ``pending`` renewals due before the data's last month (a warning). Set-based: one
+    aggregate query each."""
+    revenue = staged.get("revenue_monthly") or staged.get("subscription_periods")
+    if revenue is not None and not _has_rows(conn, "raw_revenue_monthly"):
+        _empty_file(revenue.label, "an import without revenue would empty the book", allow_empty,
+                    problems, summary.warnings)
+    usage = [staged[t] for t in ("usage_weekly", "usage_metrics") if t in staged]
+    has_usage = _has_rows(conn, "(select 1 from raw_usage_weekly union all select 1 from raw_usage_metrics)")
+    if usage and not has_usage:
+        label = " and ".join(s.label for s in usage)
+        _empty_file(label, "every health score would be unscored", allow_empty, problems, summary.warnings,
+                    hint=f"remove {'it' if len(usage) == 1 else 'them'} to import without usage, or ")
+
+    last_month, first_late, late_months, late_rows, default = conn.execute(  # one scan of each table
+        "with usage as (select max(m) as u from ("
+        "select strftime(max(week_start), '%Y-%m') as m from raw_usage_weekly union all "
+        "select strftime(date_trunc('week', max(date)), '%Y-%m') from raw_usage_metrics)) "
+        "select max(month), min(month) filter (where month > u), count(distinct month) filter (where month > u), "
+        "count(*) filter (where month > u), max(month) filter (where month <= u) "
+        "from raw_revenue_monthly, usage"
+    ).fetchone()
+    if late_rows:
+        label = revenue.label if revenue is not None else "revenue"
+        summary.warnings.append(
+            f"{label}: {late_rows:,} revenue row{'s' if late_rows != 1 else ''} in {late_months:,} "
+            f"month{'s' if late_months != 1 else ''} after the last usage month "
+            f"({first_late} to {last_month}, no health scores there); the app opens on "
+            + (f"{default}, the last month with both revenue and usage" if default else last_month))
+        summary.default_month = default
+
+    renewals = staged.get("renewals")
+    if renewals is not None and last_month is not None:
+        n, first, due = conn.execute(
+            "select count(*), min(_row), arg_min(due_on, _row) from _import_pending "
+            "where due_on < cast(? as date)", [f"{last_month}-01"]).fetchone()
+        if n:
+            summary.warnings.append(
+                f"{renewals.label}: {n:,} 'pending' renewal{'s' if n != 1 else ''} due before {last_month}, "
+                f"the data's last month (first on {renewals.line(first, first)}: due_on {due}); pending "
+                "renewals count in no renewal rate (one past its due date without an order is 'deferred')")
+    conn.execute("drop table _import_pending")
 
 
 def _expand_periods(conn: duckdb.DuckDBPyConnection, source, summary: ImportSummary, mp: Mapping | None) -> None:
@@ -594,8 +692,6 @@ def _stage(
                     summary.warnings.append(f"{path.name}: dropped {n_rows - kept:,} of {n_rows:,} rows "
                                             f"(tables.{table.name}.drop in {mp.name})")
             source.parts.append((path, _ParquetRows(path, n_rows) if types is not None else _Lines(path, n_rows)))
-        if table is contract.ACCOUNTS and conn.execute(f"select count(*) from {stg}").fetchone()[0] == 0:
-            raise UserError(f"{source.label}: no data rows (at least one account is required)")
     except UserError as err:
         conn.execute(f"drop table if exists {stg}")
         problems.add_error(err)
@@ -685,8 +781,10 @@ def _staging_select(table: contract.Table, plan: _HeaderPlan, tmap: TableMapping
         elif col.default_from:
             e = f"case when {e} is null or trim({e}) = '' then {expr(table.column(col.default_from))} else {e} end"
         if col.normalised:
-            e = f"regexp_replace(lower(trim({e})), '[\\s-]+', '_', 'g')"
-        return e
+            return f"regexp_replace(lower(trim({e})), '[\\s-]+', '_', 'g')"
+        if col.type == "VARCHAR" and not col.is_month:
+            return f"trim({e})"  # every text cell of every file, ids and names included
+        return e  # numbers, dates, months and booleans are trimmed by their checks and casts
 
     return ", ".join(f"{expr(c)} as {c.name}" for c in table.columns)
 
@@ -809,12 +907,14 @@ def _match_header(
     return _HeaderPlan(positions, drops, attributes)
 
 
-def _cell_checks(col: contract.Column) -> list[tuple[str, list, str]]:
+def _cell_checks(col: contract.Column, table: contract.Table | None = None) -> list[tuple[str, list, str]]:
     """(SQL condition, bound params, message kind) per check, in priority order.
 
     ``{c}`` is the column; conditions only see non-empty cells.
     """
     checks: list[tuple[str, list, str]] = []
+    if col.type == "VARCHAR" and not col.is_month and (table is None or (table.name, col.name) not in _CONTROL_EXEMPT):
+        checks.append(("regexp_matches({c}, ?)", [_CONTROL_RE], "control"))
     if col.type == "INTEGER":
         checks.append(("not regexp_full_match({c}, ?) or try_cast({c} as integer) is null", [_INTEGER_RE], "integer"))
         checks.append(("try_cast({c} as integer) < 0", [], "negative_count"))
@@ -823,6 +923,7 @@ def _cell_checks(col: contract.Column) -> list[tuple[str, list, str]]:
         checks.append(("isnan(try_cast({c} as double)) or isinf(try_cast({c} as double))", [], "finite"))
         if col.is_money:
             checks.append(("try_cast({c} as double) < 0", [], "negative_money"))
+            checks.append(("try_cast({c} as double) > ?", [_money_ceiling(col)], "ceiling"))
         elif col.non_negative:
             checks.append(("try_cast({c} as double) < 0", [], "negative_value"))
     elif col.type == "DATE" and col.accepts_timestamp:  # the date part of a timestamp is kept
@@ -846,8 +947,18 @@ def _cell_checks(col: contract.Column) -> list[tuple[str, list, str]]:
     return checks
 
 
+def _money_ceiling(col: contract.Column) -> float:
+    """The largest amount a money cell may hold: HEALTHGRID_MAX_MRR, 12 times that for ARR."""
+    return settings.max_mrr() * (12 if col.name.endswith("_arr") else 1)
+
+
 def _cell_message(col: contract.Column, kind: str, value: str | None) -> str:
     v = _show(value)
+    if kind == "control":
+        return f"control character {_control_char(value)} in {_show(_visible(value))} (text may not contain them)"
+    if kind == "ceiling":
+        per = "a year: 12 x HEALTHGRID_MAX_MRR" if col.name.endswith("_arr") else "a month: HEALTHGRID_MAX_MRR"
+        return f"amount {v} is above the ceiling of {_money_ceiling(col):,.0f} ({per})"
     if kind == "empty":
         return "empty value (required)"
     if kind == "integer":
@@ -900,7 +1011,7 @@ def _cell_problems(
         conds: list[tuple[str, list, str]] = []
         if col.required and not col.nullable:
             conds.append((f"({col.name} is null or trim({col.name}) = '')", [], "empty"))
-        for cond, cond_params, kind in _cell_checks(col):
+        for cond, cond_params, kind in _cell_checks(col, table):
             conds.append((f"({col.name} is not null and trim({col.name}) <> '' and ({cond.format(c=col.name)}))",
                           list(cond_params), kind))
         if conds:
@@ -961,14 +1072,16 @@ def _typed_expr(col: contract.Column) -> str:
 
 def _check_rows(
     conn: duckdb.DuckDBPyConnection, table: contract.Table, source: _Source, accounts_source: str | None,
-    problems: Problems,
+    problems: Problems, warnings: list[str] | None = None,
 ) -> None:
-    """Add every rule violation, duplicate key and unknown account (by file line) to ``problems``.
+    """Add every rule violation, duplicate key and unknown account (by file line) to ``problems``,
+    and the implausible values that are kept to ``warnings`` (one line each: count, first line).
 
     ``accounts_source`` None: the accounts file could not be read, so references are not
     checked (every row would be 'unknown'). Rows whose key cells were bad (now empty) are
     not compared.
     """
+    warnings = warnings if warnings is not None else []
     typed = f"_typed_{table.name}"
 
     def first_rows(sql: str, params=None) -> list[tuple]:
@@ -996,6 +1109,46 @@ def _check_rows(
     if table is contract.SUBSCRIPTION_PERIODS:
         rows = first_rows(f"select _row, end_date, start_date from {typed} where end_date < start_date")
         add(rows, 2, lambda r: f"column end_date: {r[1]} is before start_date {r[2]}")
+    if table is contract.EVENTS:  # scores outside their scale are refused: they would skew every average
+        rows = first_rows(
+            f"select _row, kind, score from {typed} where (kind = 'nps' and score not between 0 and 10) "
+            "or (kind = 'satisfaction' and score not between 1 and 5)")
+        add(rows, 2, lambda r: (f"column score: NPS {r[2]:g} is outside 0-10" if r[1] == "nps"
+                                else f"column score: satisfaction {r[2]:g} is outside 1-5"))
+    if table is contract.USAGE_WEEKLY:
+        n, first, activated, purchased = conn.execute(
+            f"select count(*), min(_row), arg_min(seats_activated, _row), arg_min(seats_purchased, _row) "
+            f"from {typed} where seats_activated > seats_purchased").fetchone()
+        if n:
+            warnings.append(
+                f"{source.label}: {n:,} row{'s' if n != 1 else ''} with seats_activated above "
+                f"seats_purchased, kept as {'they are' if n != 1 else 'it is'} (first on {source.line(first, first)}: {activated:,} "
+                f"activated of {purchased:,} purchased)")
+    if table is contract.RENEWALS:
+        n, first, due, renewed = conn.execute(
+            f"select count(*), min(_row), arg_min(due_on, _row), arg_min(renewed_on, _row) from {typed} "
+            f"where abs(datediff('day', due_on, renewed_on)) > {RENEWAL_DATE_DAYS}").fetchone()
+        if n:
+            warnings.append(
+                f"{source.label}: {n:,} renewal{'s' if n != 1 else ''} with renewed_on more than "
+                f"{RENEWAL_DATE_DAYS} days from due_on, kept as {'they are' if n != 1 else 'it is'} "
+                f"(first on {source.line(first, first)}: due_on {due}, renewed_on {renewed})")
+        conn.execute(f"insert into _import_pending select _row, due_on from {typed} "
+                     "where outcome = 'pending' and due_on is not null")
+    if table is contract.ACCOUNTS:  # ids are case-sensitive (some CRMs' are): kept, with a warning
+        n, first, value, other_row, other = conn.execute(
+            "select count(*), min(_row), arg_min(account_id, _row), arg_min(first_row, _row), "
+            f"arg_min(first_id, _row) from (select _row, account_id, "
+            "first_value(_row) over w as first_row, first_value(account_id) over w as first_id "
+            f"from {typed} where account_id is not null "
+            "window w as (partition by lower(account_id) order by _row)) "
+            "where account_id <> first_id").fetchone()
+        if n:
+            warnings.append(
+                f"{source.label}: {n:,} account id{'s' if n != 1 else ''} differ{'s' if n == 1 else ''} "
+                "from another only by case, kept as different accounts (first on "
+                f"{source.line(first, first)}: {_show(value)}, like {_show(other)} on "
+                f"{source.line(other_row, first)})")
 
     if table is contract.REASON_TAXONOMY:
         # codes are matched normalised (cslib.churn.normalise_code): 'Price' and 'price ' collide
@@ -1035,6 +1188,17 @@ def _check_rows(
 # ---------------------------------------------------------------------------
 # Messages and line numbers
 # ---------------------------------------------------------------------------
+
+
+def _control_char(value: str | None) -> str:
+    """The first control character of ``value`` as U+XXXX (NUL named)."""
+    ch = next((c for c in value or "" if ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127), "\x00")
+    return "NUL (U+0000)" if ch == "\x00" else f"U+{ord(ch):04X}"
+
+
+def _visible(value: str | None) -> str:
+    """``value`` with control characters shown as '?' (a message must not carry them)."""
+    return "".join("?" if ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 else c for c in value or "")
 
 
 def _show(value: str | None, limit: int = 40) -> str:

@@ -176,8 +176,10 @@ def test_open_sessions_show_the_new_data_after_an_import(tmp_path, app_on):
     for at in sessions:
         at.run()  # the same session reruns (e.g. the user clicks): no restart, no cache clear
         _assert_clean(at)
-        assert "Mar 2024" in at.title[0].value
-        assert _arr_tile(at) == "$7.0K"  # 6,963
+        # B's revenue runs to Mar 2024, its usage to Jan 2024: the page opens on the last month
+        # with both (README, "Plausibility checks"); target ARR (100 + 400 + 2,300) * 12 = 33,600
+        assert "Jan 2024" in at.title[0].value
+        assert _arr_tile(at) == "$33.6K"
 
 
 def test_a_file_replaced_while_being_opened_is_not_cached_under_the_old_version(tmp_path):

@@ -250,7 +250,8 @@ BAD_CASES = [
     ("empty_file", _write_bytes("accounts.csv", b""), "accounts.csv: file is empty"),
     ("accounts_header_only", _write_bytes(
         "accounts.csv", b"account_id,name,industry,region,segment,source_channel,csm,csm_team,signed_on,is_target\n"),
-     "accounts.csv: no data rows (at least one account is required)"),
+     "accounts.csv: no data rows; an import without accounts would empty the book "
+     "(pass --allow-empty to import it anyway)"),
     ("not_utf8", _replace_line(
         "accounts.csv", 3, "A-2,Birch Retail,retail,south,mid_market,partner,Ben,team_b,2024-01-03,,true"),
      None),  # bytes patched in the test below: keeps the table readable
