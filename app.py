@@ -61,7 +61,7 @@ def _open_database() -> data.Version | None:
 
         try:
             data.ensure_database(progress)
-        except (UserError, ValueError) as err:
+        except (UserError, ValueError, OSError, duckdb.Error) as err:
             bar.empty()
             _database_problem("Could not build the demo database. Ask your administrator to check the server.",
                               f"Building the demo at {data.db_path()} failed: {err}")
@@ -98,6 +98,8 @@ if version is None:
     st.stop()
 try:
     missing = data.missing_models(version)  # the first use of this version opens the file
+    demo = data.is_demo(version)
+    data.note_seen(version, demo)  # from now on, this file vanishing is an error, not a demo
 except data.StaleVersion:
     st.rerun()  # replaced by an import a moment ago: start again on the new file
 except duckdb.Error as err:
@@ -113,8 +115,6 @@ if missing:
     )
     st.stop()
 try:
-    demo = data.is_demo(version)
-    data.note_seen(version, demo)
     selection = sidebar.render(version, grant)
 except duckdb.Error as err:
     _database_problem("Could not read the database: it is damaged or not a Healthgrid database. "

@@ -217,3 +217,20 @@ def test_an_app_store_that_cannot_be_opened_leaves_the_alerts_readable(app_on, m
     assert at.selectbox(key=f"flows_status_{chosen}").disabled  # read-only
     assert "Update status" not in [b.label for b in at.button]
     assert not [t for t in at.text_input if "name" in str(t.key)]  # nothing to save, no name asked
+
+
+def test_an_older_database_that_then_disappears_is_still_not_replaced(tmp_path, app_on, monkeypatch):
+    import duckdb
+
+    monkeypatch.setenv("HEALTHGRID_DEMO", "1")  # even where a demo may be built
+    path = tmp_path / "old.duckdb"
+    build_tiny_book(path)
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("drop table mrr_movements")
+    at = app_on(path).run()
+    assert "older version of Healthgrid" in at.error[0].value and "mrr_movements" in at.error[0].value
+    assert "python -m" not in at.error[0].value and str(tmp_path) not in at.error[0].value
+    assert f"python -m cslib score --db {path}" in _admin_text(at)
+    path.unlink()
+    at.run()
+    assert "has disappeared" in at.error[0].value and not path.exists()
