@@ -138,7 +138,7 @@ _METRIC_LIST: tuple[Metric, ...] = (
         "Healthy ARR",
         "ARR of active accounts whose month-end health tier is healthy and that are not "
         "overdue at the month end (their latest renewal due by then has no renewal order by "
-        "then; method section 3: an overdue customer is not healthy).",
+        "then: an overdue customer is not healthy).",
         "sum(arr) where health_tier = 'healthy' and not is_overdue",
         "money",
         lambda c: c["healthy_arr"].astype(float),
