@@ -204,6 +204,26 @@ def test_surrounding_spaces_are_trimmed_in_every_text_cell_ids_included(src, tmp
         ("L-3", "A-1", "Ada", "Quarterly review")]
 
 
+def test_every_cell_of_every_file_padded_imports_the_same_rows(src, tmp_path):
+    """Before: padding was trimmed in number, date and boolean columns but refused in enum
+    columns (' renewed ') and kept in ids (' A-1 ' an unknown account)."""
+    import csv
+
+    for path in sorted(src.glob("*.csv")):
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerows([rows[0]] + [[f"  {c} " if c else c for c in r]
+                                                                       for r in rows[1:]])
+    padded, plain = tmp_path / "padded.duckdb", tmp_path / "plain.duckdb"
+    import_dir(src, padded, build=False)
+    import_dir(IMPORT_OK, plain, build=False)
+    for table in ("accounts", "revenue_monthly", "usage_weekly", "module_usage_weekly", "renewals", "csm_logs",
+                  "events"):
+        sql = f"select * from raw_{table}"
+        assert _rows(padded, sql) == _rows(plain, sql), table
+
+
 # --------------------------------------------------------------------------- header-only files
 
 EMPTY = [
