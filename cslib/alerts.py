@@ -563,10 +563,10 @@ def window_tradeoff(
 def alerts_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     """``report alerts``: the alerts of the weeks starting in the month, with the status
     people set in the app (store beside the database) and the recovery test."""
-    from .months import check_month, data_months
+    from .months import check_month, data_months, default_month
 
     first, last = data_months(conn)
-    month = last if args.month is None else check_month(args.month, first, last)
+    month = default_month(conn) if args.month is None else check_month(args.month, first, last)
     alerts = month_alerts(conn, args.filters, month)
     path = getattr(conn, "path", None)
     store = AppStore(_store_path(path))

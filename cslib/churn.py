@@ -508,7 +508,9 @@ def churn_reasons_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     by = args.by or "reason"
     if by not in BREAKDOWNS and not by.startswith("attr."):  # attr.<name>: checked by churn_breakdown
         raise UserError(f"unknown --by '{by}' (choose from {', '.join(BREAKDOWNS)})")
-    anchor = check_month(args.month, first, last, "--month") if args.month else last
+    from .months import default_month
+
+    anchor = check_month(args.month, first, last, "--month") if args.month else default_month(conn)
     month_to = check_month(args.month_to, first, last, "--to") if args.month_to else None
     month_from = check_month(args.month_from, first, last, "--from") if args.month_from else None
     if month_from is None and month_to is None:

@@ -79,11 +79,12 @@ def _filtered_sql(name: str, filters: Filters) -> tuple[str, list]:
 
 
 def resolve_month(conn, month: str | None) -> str:
-    """``month`` checked against the data ('YYYY-MM'), or the latest month when None."""
-    from .months import check_month, data_months
+    """``month`` checked against the data ('YYYY-MM'), or the app's default month when None
+    (the latest, or the last with usage: ``cslib.months.default_month``)."""
+    from .months import check_month, data_months, default_month
 
     first, last = data_months(conn)
-    return last if month is None else check_month(month, first, last)
+    return default_month(conn) if month is None else check_month(month, first, last)
 
 
 def _month_parts(conn, filters: Filters, month: str) -> pd.DataFrame:

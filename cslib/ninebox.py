@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import settings
 from .db import query, sql_file
-from .months import MONTH_RE, check_month, data_months, shift_month
+from .months import MONTH_RE, check_month, data_months, default_month, shift_month
 from .errors import UserError
 from .export import to_csv
 from .filters import Filters
@@ -470,7 +470,7 @@ def ninebox_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     """
     from .metrics import NO_HEALTH_DATA, health_data_status
 
-    month = args.month or data_months(conn)[1]
+    month = args.month or default_month(conn)  # the app's default month (cslib.months)
     summary = grid_summary(conn, args.filters, month)
     grid = summary["grid"].copy()
     status = health_data_status(conn, args.filters, month)

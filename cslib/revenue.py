@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .db import query, sql_file
-from .months import calendar, check_month, data_months, shift_month
+from .months import calendar, check_month, data_months, default_month, shift_month
 from .errors import UserError
 from .filters import Filters
 from .metrics import METRICS, MOVEMENT_COLUMNS, Metric
@@ -612,7 +612,7 @@ def revenue_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     by_<dimension> with ``--by`` (``breakdown``).
     """
     first, last = data_months(conn)
-    month = last if args.month is None else check_month(args.month, first, last, "month")
+    month = default_month(conn) if args.month is None else check_month(args.month, first, last, "month")
     month_to = args.month_to if args.month_to is not None else month
     month_from = args.month_from if args.month_from is not None else month_to
     month_from, month_to = check_period(conn, month_from, month_to)
