@@ -310,6 +310,16 @@ def test_revenue_past_the_usage_data_is_warned_and_the_default_month_is_the_last
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert '"month": "2024-01"' in proc.stdout
+    import json
+
+    from cslib.filters import Filters
+    from cslib.reports import ReportArgs, render_report
+
+    for name in ("kpis", "ninebox", "flows", "alerts", "revenue", "churn-reasons", "incentives"):
+        payload = json.loads(render_report(name, db, ReportArgs(month=None, filters=Filters()), "json"))
+        assert payload["month"] == "2024-01", name
+    later = json.loads(render_report("kpis", db, ReportArgs(month="2026-01", filters=Filters()), "json"))
+    assert later["month"] == "2026-01"  # still selectable
 
 
 def test_usage_through_the_last_revenue_month_keeps_the_last_month(src, tmp_path):
