@@ -1206,6 +1206,7 @@ def _show(value: str | None, limit: int = 40) -> str:
     if value is None:
         return "''"
     text = " ".join(str(value).split()) if ("\n" in str(value) or "\r" in str(value)) else str(value)
+    text = _visible(text)  # a message never carries a control character (ids of the usage tables)
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return f"'{text}'"

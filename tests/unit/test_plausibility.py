@@ -435,3 +435,11 @@ def test_imports_without_usage_or_revenue_end_in_a_line_or_a_database_never_a_tr
         report = _cli("report", "model", "--db", str(db))
         assert report.returncode == 2 and "Traceback" not in report.stderr
         assert report.stderr.startswith("error: the renewal model could not be fitted on this book: no health scores")
+
+
+def test_a_control_character_never_reaches_a_message(src, tmp_path):
+    """Usage tables' ids are not checked for control characters (speed): an id with one is an
+    unknown account, and the message shows it as '?'."""
+    _set_line(src / "usage_weekly.csv", 2, "A\x01-1,2024-01-01,10,8,6,1,120")
+    assert _refusal(src, tmp_path) == (
+        "usage_weekly.csv, line 2, column account_id: unknown account 'A?-1' (not in accounts.csv)")
