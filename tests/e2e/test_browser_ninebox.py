@@ -123,3 +123,55 @@ def test_the_cell_csv_download_is_valid(page, app_url, e2e_db, tmp_path):
     assert {"account_id", "name", "csm", "arr", "health_score"} <= set(rows[0])
     assert all(float(r["arr"]) > 0 for r in rows)
     assert len({r["account_id"] for r in rows}) == count
+
+
+HOSTILE = '=HYPERLINK("http://example.invalid","x")'
+
+
+@pytest.fixture(scope="module")
+def hostile_url(small_demo_db, browser, tmp_path_factory):
+    """The small demo with every account named like a spreadsheet formula and every CSM's
+    name starting with '+', served by a server of its own."""
+    import shutil
+
+    import duckdb
+
+    from tests_support.server import streamlit_server
+
+    folder = tmp_path_factory.mktemp("hostile")
+    path = folder / "hostile.duckdb"
+    shutil.copy(small_demo_db, path)
+    con = duckdb.connect(str(path))
+    for table in ("raw_accounts", "account_month", "ninebox_account_month"):
+        con.execute(f"update {table} set name = ? || account_id, csm = '+' || csm", [HOSTILE])
+    con.close()
+    with streamlit_server(path, folder, folder / "app.sqlite") as url:
+        yield url, path
+
+
+def test_the_cell_csv_download_neutralises_formulas(page, hostile_url, tmp_path):
+    """Names that a spreadsheet would evaluate reach the downloaded file as text (a leading
+    quote), numbers stay numbers and money is at cents (issue 14)."""
+    import csv
+
+    url, path = hostile_url
+    cell, count = _busiest_cell(path)
+    _open(page, url)
+    page.mouse.click(*_cell_centre(page, cell))
+    page.wait_for_selector(f"h3:has-text('Accounts · {ninebox.cell_label(cell)}')", timeout=30_000)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=re.compile("Download CSV")).click()
+    saved = tmp_path / "cell.csv"
+    info.value.save_as(saved)
+    with open(saved, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == count
+    for row in rows:
+        assert row["name"] == "'" + HOSTILE + row["account_id"]
+        assert row["csm"].startswith("'+")
+        for value in row.values():
+            try:
+                float(value)  # numbers stay numbers, negative ones included
+            except ValueError:
+                assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), row
+        assert float(row["arr"]) > 0 and len(row["arr"].split(".")[-1]) <= 2
