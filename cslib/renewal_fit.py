@@ -34,9 +34,11 @@ from .renewal_model import (
     MIN_ROWS,
     MODEL_LABELS,
     PREDICTION_COLUMNS,
+    SCORE_FEATURES,
     TARGETS,
     FeatureSet,
     ModelBundle,
+    compare_models,
     feature_set,
     renewal_features,
 )
@@ -103,7 +105,7 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
         if self.kind == "logistic":
             prep = ColumnTransformer(
                 [
-                    ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), list(self.features_.numeric)),
+                    ("num", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()), list(self.features_.numeric)),
                     ("cat", OneHotEncoder(handle_unknown="ignore"), list(self.features_.categorical)),
                 ]
             )
@@ -117,6 +119,9 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
         self.features_ = self.features if self.features is not None else FeatureSet.from_frame(X)
         X = prepare_features(X, self.features_)
         y = np.asarray(y).astype(int)
+        if self.kind == "boosted":  # a feature without any value (an indicator with no data) breaks
+            empty = [c for c in self.features_.numeric if X[c].isna().all()]  # the binning: 0 = no split
+            X = X.assign(**{c: 0.0 for c in empty}) if empty else X
         with _one_thread():
             self.estimator_ = self._build(len(X)).fit(X, y)
         self.classes_ = np.array([0, 1])
@@ -241,14 +246,17 @@ def fit_models(
                 f"need at least {MIN_ROWS} and both renewed and not renewed"
             )
     fs = features_set if features_set is not None else FeatureSet.from_frame(features)
+    if not train.reindex(columns=list(SCORE_FEATURES)).notna().to_numpy().any():
+        raise UserError("no health scores before the renewals the model learns from (no usage data): "
+                        "the model needs them")
     models = {
         kind: RenewalModel(kind=kind, random_state=random_state, features=fs).fit(train, y_train) for kind in KINDS
     }
 
-    metric_rows, calib_rows = [], []
+    metric_rows, calib_rows, test_p = [], [], {}
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     for kind, model in models.items():
-        p = model.predict_proba(test)[:, 1]
+        p = test_p[kind] = model.predict_proba(test)[:, 1]
         metric_rows.append(
             {
                 "model": kind,
@@ -282,6 +290,8 @@ def fit_models(
     base_rate = float(np.mean(y_train))
     metrics["brier_constant"] = brier_score_loss(y_test, np.full(len(y_test), base_rate))
 
+    # "beats the baseline" only beyond a paired bootstrap interval on both AUC and Brier
+    comparison = compare_models(y_test, test_p["boosted"], test_p["logistic"])
     importance = _importance(models["boosted"], test, y_test, random_state, importance_rows)
     predictions = _predictions(models, rows, split_on)
     return ModelBundle(
@@ -296,6 +306,7 @@ def fit_models(
         n_test=len(test),
         train_last_due_on=train["due_on"].max(),
         test_first_due_on=test["due_on"].min(),
+        comparison=comparison,
     )
 
 
@@ -430,6 +441,7 @@ def write_model_tables(conn, test_share: float = 0.25, target: str = "renewed", 
         "model_renewal_calibration": bundle.calibration,
         "model_renewal_importance": bundle.importance,
         "model_renewal_predictions": predictions,
+        "model_renewal_comparison": bundle.comparison,
     }
     for table, frame in frames.items():  # table names from FIT_TABLES, never from data
         columns = ", ".join(frame.columns)

@@ -15,6 +15,11 @@ segment and tenure. Definitions (README "Renewal model"):
 * models (fitted in :mod:`cslib.renewal_fit`): ``RenewalModel`` with ``kind="boosted"`` (HistGradientBoostingClassifier)
   and the baseline ``kind="logistic"`` (median imputation + scaling, one-hot segment,
   LogisticRegression).
+* model comparison (:func:`compare_models`, at fit time): the boosted model "beats the
+  baseline" only when its held-out AUC is higher *and* its Brier score lower than the
+  logistic baseline's beyond the 95% interval of the paired difference over
+  ``BOOTSTRAP_RESAMPLES`` bootstrap resamples of the test rows (seed ``BOOTSTRAP_SEED``);
+  "worse" when the baseline is better on both in the same sense; otherwise "tie".
 * drivers of one prediction: for each feature, the probability minus the probability
   with that feature set to its training median (segment: the most common one); the
   three largest in absolute value, signed (+ raises the probability).
@@ -52,6 +57,16 @@ SEGMENT_LABELS: dict[str, str] = {"all": "All", "smb": "SMB", "mid_market": "Mid
 TARGETS: tuple[str, ...] = ("renewed", "renewed_on_time")
 KINDS: tuple[str, ...] = ("boosted", "logistic")
 MODEL_LABELS: dict[str, str] = {"boosted": "Gradient boosting", "logistic": "Logistic baseline"}
+#: paired bootstrap of the test set behind the model comparison (fixed: the verdict is reproducible)
+BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_SEED = 20260
+BOOTSTRAP_CONFIDENCE = 0.95
+#: the comparison's verdicts, in the words the page and the README use
+VERDICTS: dict[str, str] = {
+    "beats": "beats the logistic baseline",
+    "tie": "ties with the logistic baseline",
+    "worse": "is worse than the logistic baseline",
+}
 MIN_ROWS = 15  # decided renewals needed in train and in test (the page warns below 100 test rows)
 UPCOMING_DAYS = 90
 _FILTER_MARKER = "/* filter_predicate */ true"
@@ -273,7 +288,8 @@ class ModelBundle:
     predictions: one row per renewal of the book (account_id, due_on, outcome, is_test,
     p_boosted, p_logistic, driver_1..3). metrics: one row per model. calibration: one row
     per (model, bin). importance: permutation importance on the test set (overall and per
-    segment).
+    segment). comparison: the paired bootstrap of :func:`compare_models` (rows auc and
+    brier, with the verdict).
     """
 
     split_on: pd.Timestamp
@@ -287,13 +303,142 @@ class ModelBundle:
     n_test: int
     train_last_due_on: pd.Timestamp
     test_first_due_on: pd.Timestamp
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
     @property
-    def best(self) -> str:
-        """'boosted' unless the baseline has the higher held-out AUC."""
-        auc = self.metrics.set_index("model")["auc"]
-        return "logistic" if auc.get("logistic", -1) > auc.get("boosted", -1) else "boosted"
+    def verdict(self) -> str:
+        """'beats' | 'tie' | 'worse': the stored comparison of the boosted model with the
+        logistic baseline (:func:`compare_models`)."""
+        return str(self.comparison["verdict"].iloc[0])
+
+
+# --------------------------------------------------------------------------- comparison
+def _weighted_auc(order: np.ndarray, starts: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """ROC AUC per row of the resample counts ``w`` (k, n): rows sorted by ``order`` (the
+    prediction ascending), ``starts`` the first position of each group of tied predictions;
+    a tie between a renewed and a not-renewed row counts one half (as roc_auc_score)."""
+    ws = w[:, order]
+    ys = y[order].astype(bool)
+    pos = np.add.reduceat(np.where(ys, ws, 0.0), starts, axis=1)
+    neg = np.add.reduceat(np.where(ys, 0.0, ws), starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    n1, n0 = pos.sum(axis=1), neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (pos * (below + 0.5 * neg)).sum(axis=1) / (n1 * n0)
+
+
+def bootstrap_counts(n: int, n_resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(n_resamples, n) counts: how often each test row is drawn in each resample of n rows
+    drawn with replacement (numpy's default_rng(seed) multinomial)."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(float)
+
+
+def compare_models(
+    y,
+    p_boosted,
+    p_baseline,
+    n_resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    confidence: float = BOOTSTRAP_CONFIDENCE,
+) -> pd.DataFrame:
+    """The boosted model against the logistic baseline on the same test rows.
+
+    ``y``: 1 = renewed; ``p_boosted``, ``p_baseline``: P(renewed) of each model. Each of
+    ``n_resamples`` paired bootstrap resamples draws the test rows with replacement and
+    scores both models on the same draw; the interval of a difference is its central
+    ``confidence`` percentile range over the resamples (a resample with one outcome only
+    has no AUC and is left out of the AUC interval).
+
+    Two rows, metric 'auc' then 'brier': boosted, baseline (on the test set itself),
+    difference (boosted - baseline), ci_low, ci_high, better ('boosted' when the interval
+    lies wholly on the boosted model's side: above 0 for AUC, below 0 for Brier;
+    'baseline' when wholly on the other side; else 'neither'), n_resamples (used), seed,
+    confidence, and verdict (the same on both rows): 'beats' when the boosted model is
+    better on both, 'worse' when the baseline is better on both, else 'tie'.
+    """
+    y = np.asarray(y).astype(int)
+    p = {"boosted": np.asarray(p_boosted, dtype=float), "baseline": np.asarray(p_baseline, dtype=float)}
+    n = len(y)
+    if n == 0 or any(len(v) != n for v in p.values()):
+        raise ValueError("compare_models needs predictions for every test row")
+    ones = np.ones((1, n))
+    sorted_by = {}
+    for kind, values in p.items():
+        order = np.argsort(values, kind="stable")
+        ps = values[order]
+        starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+        sorted_by[kind] = (order, starts)
+    point = {
+        "auc": {k: float(_weighted_auc(*sorted_by[k], y, ones)[0]) for k in p},
+        "brier": {k: float(np.mean((p[k] - y) ** 2)) for k in p},
+    }
+    diffs: dict[str, list[np.ndarray]] = {"auc": [], "brier": []}
+    counts = bootstrap_counts(n, n_resamples, seed)
+    for i in range(0, n_resamples, 50):  # 50 resamples at a time bound the memory
+        w = counts[i:i + 50]
+        auc = {k: _weighted_auc(*sorted_by[k], y, w) for k in p}
+        brier = {k: (w * (p[k] - y) ** 2).sum(axis=1) / n for k in p}
+        diffs["auc"].append(auc["boosted"] - auc["baseline"])
+        diffs["brier"].append(brier["boosted"] - brier["baseline"])
+    tail = (1 - confidence) / 2 * 100
+    rows = []
+    for metric, higher_is_better in (("auc", True), ("brier", False)):
+        d = np.concatenate(diffs[metric])
+        d = d[np.isfinite(d)]
+        low, high = (np.percentile(d, [tail, 100 - tail]) if len(d) else (np.nan, np.nan))
+        if low > 0 or high < 0:
+            better = "boosted" if (low > 0) == higher_is_better else "baseline"
+        else:
+            better = "neither"
+        rows.append({
+            "metric": metric,
+            "boosted": point[metric]["boosted"],
+            "baseline": point[metric]["baseline"],
+            "difference": point[metric]["boosted"] - point[metric]["baseline"],
+            "ci_low": float(low),
+            "ci_high": float(high),
+            "better": better,
+            "n_resamples": int(len(d)),
+            "seed": int(seed),
+            "confidence": float(confidence),
+        })
+    out = pd.DataFrame(rows)
+    out["verdict"] = verdict_of(out["better"].tolist())
+    return out
+
+
+def verdict_of(better: list[str]) -> str:
+    """'beats' when the boosted model is better on every metric, 'worse' when the baseline
+    is, else 'tie' (``better``: the per-metric 'boosted' | 'baseline' | 'neither')."""
+    if all(b == "boosted" for b in better):
+        return "beats"
+    if all(b == "baseline" for b in better):
+        return "worse"
+    return "tie"
+
+
+def comparison_text(comparison: pd.DataFrame) -> str:
+    """One sentence for the page: the verdict and the two intervals."""
+    rows = comparison.set_index("metric")
+    confidence = float(rows["confidence"].iloc[0])
+    resamples = int(rows.loc["brier", "n_resamples"])
+    verdict = str(rows["verdict"].iloc[0])
+
+    def part(metric: str, name: str) -> str:
+        r = rows.loc[metric]
+        return (f"{name} {r['boosted']:.3f} vs {r['baseline']:.3f} (difference {r['difference']:+.4f}, "
+                f"{confidence:.0%} interval {r['ci_low']:+.4f} to {r['ci_high']:+.4f})")
+
+    why = {
+        "beats": "better on both beyond the interval",
+        "worse": "the baseline is better on both beyond the interval",
+        "tie": "not better on both beyond the interval",
+    }[verdict]
+    return (f"Gradient boosting {VERDICTS[verdict]} ({why}): {part('auc', 'AUC')}; "
+            f"{part('brier', 'Brier')}; {resamples:,} paired bootstrap resamples of the test set. "
+            "Higher AUC and lower Brier are better.")
 
 
 # --------------------------------------------------------------------------- stored fit
@@ -304,6 +449,7 @@ FIT_TABLES: tuple[str, ...] = (
     "model_renewal_calibration",
     "model_renewal_importance",
     "model_renewal_predictions",
+    "model_renewal_comparison",
 )
 #: columns of model_renewal_predictions
 PREDICTION_COLUMNS: tuple[str, ...] = (
@@ -333,6 +479,7 @@ def stored_bundle(conn) -> ModelBundle | str:
         n_test=int(fit["n_test"]),
         train_last_due_on=pd.Timestamp(fit["train_last_due_on"]),
         test_first_due_on=pd.Timestamp(fit["test_first_due_on"]),
+        comparison=table("model_renewal_comparison"),
     )
 
 
@@ -610,7 +757,8 @@ def _score_band_rates(counts: pd.DataFrame, coarse: bool) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- report
 def model_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
-    """``report model``: held-out metrics of both models and the calibration bins.
+    """``report model``: held-out metrics of both models, their comparison (verdict
+    'beats' | 'tie' | 'worse' with the bootstrap intervals) and the calibration bins.
 
     The fit stored at build time (whole target book); month is the last month of the data.
     """
@@ -623,11 +771,12 @@ def model_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
                         f"({renewals_source_text(conn)})")
     metrics = bundle.metrics.copy()
     metrics.insert(1, "split_on", bundle.split_on.date().isoformat())
-    auc = bundle.metrics.set_index("model")["auc"]
-    metrics["boosted_beats_baseline"] = bool(auc["boosted"] > auc["logistic"])
+    metrics["verdict"] = bundle.verdict  # the stored paired-bootstrap comparison (compare_models)
+    metrics["boosted_beats_baseline"] = bundle.verdict == "beats"
     # where the renewals it trained on came from: 'file', 'derived' (from revenue) or 'none'
     source = pd.DataFrame([{"renewals_source": renewals_source(conn), "text": renewals_source_text(conn)}])
-    return latest_month(conn), {"metrics": metrics, "calibration": bundle.calibration, "renewals": source}
+    return latest_month(conn), {"metrics": metrics, "comparison": bundle.comparison,
+                                "calibration": bundle.calibration, "renewals": source}
 
 
 def split_summary(bundle: ModelBundle) -> dict:

@@ -46,13 +46,16 @@ def _model_section(selection, bundle) -> None:
     cols[4].metric("Test renewal rate", charts.format_percent(m.loc["boosted", "test_renewal_rate"]), border=True)
     if split["n_test"] < 100:
         st.warning(f"Only {split['n_test']} renewals in the test set: these metrics are noisy.")
-    better = "beats" if bundle.best == "boosted" else "does not beat"
+    comparison = renewal_model.comparison_text(bundle.comparison)
+    verdict_box = st.success if bundle.verdict == "beats" else st.info
+    verdict_box(f"**Verdict: {bundle.verdict}.** {comparison}")
     st.caption(
         f"Trained on {split['n_train']:,} decided renewals due before {split['split_on']} (last "
         f"{split['train_last_due_on']}), tested on {split['n_test']:,} due from {split['test_first_due_on']}. "
         f"Features: the 13 weeks of health before each due month, segment and tenure; target accounts of the "
-        f"whole book, fitted when the data was loaded (the sidebar filters do not refit it). Gradient boosting {better} the logistic "
-        "baseline on held-out AUC."
+        f"whole book, fitted when the data was loaded (the sidebar filters do not refit it). "
+        "The verdict is computed at fit time: \"beats\" only when both AUC and Brier are better beyond the "
+        "interval."
         + _renewals_source_note(selection.version)
     )
     left, right = st.columns(2)

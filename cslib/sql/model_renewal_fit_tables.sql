@@ -58,3 +58,20 @@ create or replace table model_renewal_predictions (
     driver_2 varchar,
     driver_3 varchar
 );
+
+-- The boosted model against the logistic baseline on the test set (cslib.renewal_model.
+-- compare_models): one row per metric (auc, brier); difference = boosted - baseline with
+-- its paired-bootstrap interval; verdict ('beats' | 'tie' | 'worse') on both rows.
+create or replace table model_renewal_comparison (
+    metric varchar,
+    boosted double,
+    baseline double,
+    difference double,
+    ci_low double,
+    ci_high double,
+    better varchar,
+    n_resamples integer,
+    seed integer,
+    confidence double,
+    verdict varchar
+);

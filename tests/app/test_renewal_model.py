@@ -28,6 +28,10 @@ def test_page_renders_the_model_on_the_small_demo(small_demo_db, app_on):
     assert len(at.get("vega_lite_chart")) >= 5  # calibration, importance, effects, health vs renewal, bands
     assert len(at.tabs) == 5
     assert not at.error
+    # the stored verdict of the paired bootstrap, in words (issue 13: "beats" only on both metrics)
+    verdicts = [m.value for m in (*at.success, *at.info) if m.value.startswith("**Verdict: ")]
+    assert len(verdicts) == 1 and "paired bootstrap resamples of the test set" in verdicts[0]
+    assert verdicts[0].split("**")[1].rstrip(".").split(": ")[1] in ("beats", "tie", "worse")
 
 
 def test_filter_change_reruns_cleanly(small_demo_db, app_on):

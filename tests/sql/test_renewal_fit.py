@@ -20,10 +20,15 @@ from tests_support.model_book import build_model_demo
 
 
 @pytest.fixture(scope="module")
-def model_demo(tmp_path_factory):
+def model_demo_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("fit_demo") / "demo.duckdb"
     build_model_demo(path)
-    conn = db.connect(path, read_only=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_demo(model_demo_path):
+    conn = db.connect(model_demo_path, read_only=True)
     yield conn
     conn.close()
 
@@ -45,11 +50,11 @@ def test_stored_fit_equals_a_fresh_fit(model_demo, fresh):
     assert stored.split_on == fresh.split_on
     assert (stored.n_train, stored.n_test) == (fresh.n_train, fresh.n_test)
     assert (stored.train_last_due_on, stored.test_first_due_on) == (fresh.train_last_due_on, fresh.test_first_due_on)
-    for name in ("metrics", "calibration", "importance"):
+    for name in ("metrics", "calibration", "importance", "comparison"):
         pd.testing.assert_frame_equal(
             getattr(stored, name), getattr(fresh, name), check_dtype=False, rtol=1e-12, obj=name
         )
-    assert stored.best == fresh.best
+    assert stored.verdict == fresh.verdict
     assert stored.models == {}  # no estimator is kept: the page never predicts
 
 
@@ -64,6 +69,30 @@ def test_stored_predictions_are_the_fit_for_every_renewal(model_demo, fresh):
     assert stored[["p_boosted", "p_logistic"]].stack().between(0, 1).all()
     # no renewal is on both sides of the split
     assert not (stored["is_test"] & stored["is_train"]).any()
+
+
+def test_stored_verdict_matches_a_recomputation_and_the_report(model_demo, model_demo_path):
+    """The verdict stored at fit time is compare_models on the stored test predictions and
+    the renewals' labels; `report model` prints it on both metric rows and the comparison."""
+    stored = renewal_model.stored_bundle(model_demo)
+    preds = db.query(model_demo, "select * from model_renewal_predictions where is_test order by rowid")
+    features = renewal_model.renewal_features(model_demo, Filters(include_non_target=True))
+    features = features.set_index(["account_id", "due_on"])
+    keys = list(zip(preds["account_id"], pd.to_datetime(preds["due_on"])))
+    y = renewal_fit.labels(features.loc[keys].reset_index())
+    recomputed = renewal_model.compare_models(y, preds["p_boosted"], preds["p_logistic"])
+    pd.testing.assert_frame_equal(stored.comparison, recomputed, check_dtype=False, rtol=1e-12)
+    metrics = stored.metrics.set_index("model")
+    rows = recomputed.set_index("metric")
+    assert rows.loc["auc", "boosted"] == pytest.approx(metrics.loc["boosted", "auc"], rel=1e-12)
+    assert rows.loc["brier", "baseline"] == pytest.approx(metrics.loc["logistic", "brier"], rel=1e-12)
+    import json
+
+    payload = json.loads(render_report("model", model_demo_path, ReportArgs(month=None, filters=Filters()), "json"))
+    assert {r["verdict"] for r in payload["metrics"]} == {stored.verdict}
+    assert {r["boosted_beats_baseline"] for r in payload["metrics"]} == {stored.verdict == "beats"}
+    assert [r["metric"] for r in payload["comparison"]] == ["auc", "brier"]
+    assert payload["comparison"][0]["ci_low"] == pytest.approx(rows.loc["auc", "ci_low"], abs=1e-6)
 
 
 def test_upcoming_renewals_are_the_window_of_the_slice_riskiest_first(model_demo):

@@ -268,3 +268,73 @@ def test_the_effect_chart_colours_any_segments_in_order():
     colour = next(layer["encoding"]["color"] for layer in spec["layer"] if "color" in layer.get("encoding", {}))
     assert colour["scale"]["domain"] == ["All", "Corporate", "Scale up", "Startup"]
     assert len(set(colour["scale"]["range"])) == 4
+
+
+# --------------------------------------------------------------------------- comparison
+def _resample_metrics(y, p, counts):
+    """AUC and Brier of one resample rebuilt as rows (sklearn, not the weighted formula)."""
+    rows = np.repeat(np.arange(len(y)), counts.astype(int))
+    return roc_auc_score(y[rows], p[rows]), float(np.mean((p[rows] - y[rows]) ** 2))
+
+
+def test_weighted_bootstrap_equals_sklearn_on_the_drawn_rows():
+    rng = np.random.default_rng(5)
+    y = (rng.random(60) < 0.6).astype(int)
+    p = np.round(rng.random(60), 1)  # ties inside and across classes
+    counts = rm.bootstrap_counts(60, n_resamples=5, seed=9)
+    assert (counts.sum(axis=1) == 60).all()
+    order = np.argsort(p, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(p[order]) != 0])
+    auc = rm._weighted_auc(order, starts, y, counts)
+    for k in range(5):
+        expected_auc, _ = _resample_metrics(y, p, counts[k])
+        assert auc[k] == pytest.approx(expected_auc, rel=1e-12)
+
+
+def test_identical_predictions_are_a_tie_with_a_zero_interval():
+    rng = np.random.default_rng(1)
+    y = (rng.random(200) < 0.7).astype(int)
+    p = rng.random(200)
+    out = rm.compare_models(y, p, p).set_index("metric")
+    assert (out["difference"] == 0).all() and (out["ci_low"] == 0).all() and (out["ci_high"] == 0).all()
+    assert (out["better"] == "neither").all()
+    assert (out["verdict"] == "tie").all()
+    assert out.loc["auc", "boosted"] == pytest.approx(roc_auc_score(y, p))
+    assert out.loc["brier", "n_resamples"] == rm.BOOTSTRAP_RESAMPLES
+
+
+def test_a_model_better_on_both_beats_and_the_swap_is_worse():
+    rng = np.random.default_rng(2)
+    y = (rng.random(300) < 0.6).astype(int)
+    good = np.clip(0.5 + (y - 0.5) * 0.6 + rng.normal(0, 0.1, 300), 0.01, 0.99)  # ranks and calibrates well
+    noise = rng.random(300)  # neither
+    beats = rm.compare_models(y, good, noise)
+    assert beats["verdict"].iloc[0] == "beats" and (beats["better"] == "boosted").all()
+    auc_row = beats.set_index("metric").loc["auc"]
+    assert auc_row["ci_low"] > 0 and auc_row["ci_low"] <= auc_row["difference"] <= auc_row["ci_high"]
+    worse = rm.compare_models(y, noise, good)
+    assert worse["verdict"].iloc[0] == "worse" and (worse["better"] == "baseline").all()
+    # the same seed draws the same resamples: the verdict is reproducible
+    pd.testing.assert_frame_equal(beats, rm.compare_models(y, good, noise))
+
+
+def test_better_auc_but_worse_brier_is_a_tie():
+    rng = np.random.default_rng(4)
+    y = (rng.random(400) < 0.7).astype(int)
+    ranks_well = 0.05 + 0.1 * (y + rng.normal(0, 0.3, 400))  # good order, far too low: poor Brier
+    calibrated = np.full(400, y.mean()) + rng.normal(0, 0.01, 400)  # no order, right level
+    out = rm.compare_models(y, ranks_well, calibrated).set_index("metric")
+    assert out.loc["auc", "better"] == "boosted" and out.loc["brier", "better"] == "baseline"
+    assert out["verdict"].iloc[0] == "tie"
+    assert rm.verdict_of(["boosted", "neither"]) == "tie"
+
+
+def test_the_fit_stores_the_comparison_of_its_test_predictions(bundle):
+    test = bundle.predictions[bundle.predictions["is_test"]]
+    book = synthetic_book().set_index("account_id").loc[test["account_id"]]
+    recomputed = rm.compare_models(fit.labels(book), test["p_boosted"], test["p_logistic"])
+    pd.testing.assert_frame_equal(bundle.comparison, recomputed)
+    metrics = bundle.metrics.set_index("model")
+    assert bundle.comparison.set_index("metric").loc["auc", "boosted"] == pytest.approx(metrics.loc["boosted", "auc"])
+    assert bundle.verdict in rm.VERDICTS
+    assert bundle.verdict in rm.comparison_text(bundle.comparison) or rm.VERDICTS[bundle.verdict] in rm.comparison_text(bundle.comparison)
