@@ -32,9 +32,13 @@ def _healthy(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def streamlit_server(db_path: Path, log_dir: Path, app_db: Path | None = None):
+def streamlit_server(db_path: Path, log_dir: Path, app_db: Path | None = None, *extra: str,
+                     plain: bool = False):
     """A Streamlit server of app.py over ``db_path`` on a free local port; yields its URL and
-    stops it afterwards. ``app_db``: the app store file (default: beside the database)."""
+    stops it afterwards. ``app_db``: the app store file (default: beside the database);
+    ``extra``: more command-line options. ``plain``: started as a user starts it, with the
+    repository's .streamlit/config.toml only (no usage-statistics or file-watcher flags, no
+    demo or statistics settings from this environment)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = log_dir / "streamlit.log"
@@ -47,9 +51,13 @@ def streamlit_server(db_path: Path, log_dir: Path, app_db: Path | None = None):
         "--server.headless", "true",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
     ]
+    if plain:
+        for name in ("HEALTHGRID_DEMO", "STREAMLIT_BROWSER_GATHER_USAGE_STATS"):
+            env.pop(name, None)
+    else:
+        cmd += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    cmd += list(extra)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -8,18 +8,13 @@ tests_support.server), on the small demo, so the "Demo data" badge is drawn too.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-import time
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests_support.browser import wait_for_idle
 
-from tests_support.server import REPO_DIR, START_TIMEOUT, _free_port, _healthy
+from tests_support.server import streamlit_server
 
 pytestmark = pytest.mark.e2e
 
@@ -27,41 +22,9 @@ PAGE_PATHS = ["", "ninebox", "flows", "churn_reasons", "negative_churn", "renewa
 LOCAL_SCHEMES = ("data", "blob", "about", "chrome-extension")
 
 
-@contextlib.contextmanager
-def _plain_server(db_path, log_dir, *extra: str):
-    """A server started with nothing but ``streamlit run app.py`` (the repository config)
-    and ``extra`` options; yields its URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = log_dir / "streamlit.log"
-    env = {**os.environ, "HEALTHGRID_DB": str(db_path), "PYTHONUNBUFFERED": "1"}
-    for name in ("HEALTHGRID_INCLUDE_NON_TARGET", "HEALTHGRID_DEMO", "STREAMLIT_BROWSER_GATHER_USAGE_STATS"):
-        env.pop(name, None)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", *extra]
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(url):
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {START_TIMEOUT}s:\n{log_path.read_text()}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def plain_app_url(e2e_db, tmp_path_factory):
-    with _plain_server(e2e_db, tmp_path_factory.mktemp("outside_log")) as url:
+    with streamlit_server(e2e_db, tmp_path_factory.mktemp("outside_log"), plain=True) as url:
         yield url
 
 
@@ -115,7 +78,7 @@ def test_the_login_page_requests_nothing_from_another_host(browser, e2e_db, tmp_
         'client_id = "id"\nclient_secret = "secret"\n'
         'server_metadata_url = "https://id.example.com/.well-known/openid-configuration"\n',
         encoding="utf-8")
-    with _plain_server(e2e_db, tmp_path, "--secrets.files", str(secrets)) as url:
+    with streamlit_server(e2e_db, tmp_path, None, "--secrets.files", str(secrets), plain=True) as url:
         own = urlsplit(url).netloc
         seen: list[str] = []
         context, page = _recording_page(browser, seen)
