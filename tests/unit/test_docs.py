@@ -37,3 +37,26 @@ def test_readme_test_command_is_what_ci_runs():
     command = "python -m pip install -r requirements-dev.txt && python -m pytest"
     assert command in README
     assert command.replace("pip install -r", "pip install -q -r") in ci
+
+
+def test_metric_tables_are_the_registries():
+    """The README's metric tables are generated from cslib.metrics.METRICS and
+    cslib.revenue.REVENUE_METRICS: a definition changed in code without its docs fails here."""
+    from cslib import docs_tables
+
+    assert docs_tables.render(README) == README, (
+        "README metric tables differ from the registries: run python -m cslib.docs_tables"
+    )
+
+
+def test_a_changed_definition_is_caught(monkeypatch):
+    """The check above can fail: change one description in the registry and the README no
+    longer matches."""
+    import dataclasses
+
+    from cslib import docs_tables, metrics
+
+    changed = dict(metrics.METRICS)
+    changed["arr"] = dataclasses.replace(changed["arr"], description="Something else.")
+    monkeypatch.setattr(metrics, "METRICS", changed)
+    assert docs_tables.render(README) != README
