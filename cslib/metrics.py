@@ -235,6 +235,7 @@ TILES: tuple[str, ...] = (
     "nrr",
     "grr",
     "health_rate_mom",
+    "active_accounts",
 )
 
 
@@ -389,7 +390,7 @@ def kpi_tiles(
     """The Overview tiles for ``month`` (None = latest): one dict per name in TILES.
 
     Keys: name, label, value, previous (the month before; None before the data starts),
-    delta (value - previous), format ('money' or 'percent'), reason. A value that is
+    delta (value - previous), format ('money', 'percent' or 'count'), reason. A value that is
     undefined (zero denominator, or no health data) is None, and so is any delta involving
     it; ``reason`` then says why (from health_data_status / renewal_data_status for the
     health and renewal metrics), else it is None.
@@ -427,6 +428,9 @@ def kpi_tiles(
         metric = METRICS[name]
         value = _scalar(current[name])
         prev = _scalar(previous[name]) if previous is not None else None
+        if metric.format == "count":  # counts are whole numbers on screen and in JSON
+            value = None if value is None else int(value)
+            prev = None if prev is None else int(prev)
         delta = value - prev if value is not None and prev is not None else None
         tiles.append(
             {

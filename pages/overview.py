@@ -32,22 +32,6 @@ def _tile(container, tile: dict) -> None:
     )
 
 
-def _active_accounts_tile(series, month: str) -> dict:
-    rows = series.set_index("month")["active_accounts"]
-    value = int(rows[month])
-    months = list(rows.index)
-    i = months.index(month)
-    previous = int(rows.iloc[i - 1]) if i > 0 else None
-    return {
-        "name": "active_accounts",
-        "label": METRICS["active_accounts"].label,
-        "value": value,
-        "previous": previous,
-        "delta": value - previous if previous is not None else None,
-        "format": "count",
-    }
-
-
 def _renewals_source_note(version) -> str:
     """' Renewals are derived from revenue (...)' when they were not imported, else ''."""
     if data.cached(renewals.renewals_source, version) == "file":
@@ -79,7 +63,6 @@ def render() -> None:
         "Health rate and health-rate MoM are n/a, not 0%: a health score needs enough weeks of usage data.",
     )
     tiles = {t["name"]: t for t in data.kpi_tiles(selection.version, filters, month)}
-    tiles["active_accounts"] = _active_accounts_tile(series, month)
     shown = {name for row in TILE_ROWS for name in row}
     rows = [list(row) for row in TILE_ROWS]
     rows[-1].extend(name for name in tiles if name not in shown)  # a tile added to cslib later

@@ -387,3 +387,39 @@ def test_imported_renewals_need_no_note(app_on, tiny_db):
     at = app_on(tiny_db).run()
     _assert_clean(at)
     assert "Renewals are derived" not in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    "month,params",
+    [
+        ("2026-10", {}),
+        ("2026-10", {"segment": "smb"}),
+        ("2026-06", {"csm_team": "scale_americas"}),
+        ("2026-06", {}),
+        ("2025-12", {"lifecycle_stage": "adoption"}),
+        ("2025-12", {"segment": "enterprise"}),
+    ],
+)
+def test_the_overview_shows_exactly_what_report_kpis_prints(app_on, small_demo_db, month, params):
+    """Every tile on the page, active accounts included, is a row of `report kpis` for the
+    same month and slice: same label, same value and delta once formatted (one function,
+    cslib.metrics.kpi_tiles, serves both)."""
+    import json
+
+    from cslib.filters import Filters
+    from cslib.reports import ReportArgs, render_report
+
+    at = app_on(small_demo_db, month=month, **params).run()
+    _assert_clean(at)
+    payload = json.loads(render_report("kpis", small_demo_db, ReportArgs(month=month, filters=Filters.from_mapping(params)), "json"))
+    assert payload["month"] == month
+    shown = {m.label: (m.value, m.delta) for m in at.metric}
+    printed = {  # a value the report gives as null with a reason is "n/a" on the page
+        row["label"]: ("n/a" if row["value"] is None and row["reason"] else charts.format_value(row["value"], row["format"]),
+                       charts.format_delta(row["delta"], row["format"]))
+        for row in payload["rows"]
+    }
+    assert set(shown) == set(printed) == set(ALL_TILES)
+    for label, (value, delta) in printed.items():
+        assert shown[label][0] == value, label
+        assert (shown[label][1] or None) == (delta or None), label
