@@ -498,8 +498,9 @@ def churn_reasons_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
 
     The period defaults to --month (or the latest month) when --from/--to are not given;
     --from alone runs to the latest month, --to alone is a single month. --by defaults to
-    'reason'. Two tables: ``breakdown``, the page's breakdown for that field, and
-    ``match_rate``, one row of :func:`reason_match_rate` for the period and filters.
+    'reason'. Three tables: ``breakdown``, the page's breakdown for that field,
+    ``match_rate``, one row of :func:`reason_match_rate`, and ``summary``, the page's tiles
+    (one row of :func:`churn_summary`), for the period and filters.
     """
     bounds = query(conn, "select min(month) as lo, max(month) as hi from account_month").iloc[0]
     if bounds["lo"] is None or pd.isna(bounds["lo"]):
@@ -524,4 +525,5 @@ def churn_reasons_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     described = month_from if month_from == month_to else f"{month_from}..{month_to}"
     table = churn_breakdown(conn, args.filters, month_from, month_to, by)
     rate = pd.DataFrame([reason_match_rate(conn, args.filters, month_from, month_to)])
-    return described, {"breakdown": table.rename(columns={"value": by}), "match_rate": rate}
+    summary = pd.DataFrame([churn_summary(conn, args.filters, month_from, month_to)])
+    return described, {"breakdown": table.rename(columns={"value": by}), "match_rate": rate, "summary": summary}

@@ -155,3 +155,41 @@ def test_derived_renewals_are_named_on_the_page(churn_app, churn_db, tmp_path):
     assert any("Renewals are derived from revenue (12-month terms" in c.value for c in at.caption)
     plain = churn_app()
     assert not any("Renewals are derived" in c.value for c in plain.caption)
+
+
+@pytest.mark.parametrize("month", ["2026-05", "2026-04"])
+def test_the_tiles_are_what_report_churn_reasons_prints(churn_app, churn_db, month):
+    """Every tile of the page (default period: the 12 months ending with the month) is a
+    number of `report churn-reasons` for the same period: its summary and match-rate rows,
+    formatted as the page formats them."""
+    import json
+
+    from cslib import charts, churn
+    from cslib.filters import Filters
+    from cslib.reports import ReportArgs, render_report
+
+    at = churn_app(month=month)
+    _clean(at)
+    from cslib import db
+
+    conn = db.connect(churn_db)
+    try:
+        months = tuple(db.query(conn, "select distinct month from account_month order by 1")["month"])
+    finally:
+        conn.close()
+    month_from, month_to = churn.period_bounds("t12m", month, months)
+    payload = json.loads(render_report("churn-reasons", churn_db, ReportArgs(
+        month=None, filters=Filters(), month_from=month_from, month_to=month_to), "json"))
+    summary, match = payload["summary"][0], payload["match_rate"][0]
+    printed = {
+        "Churned accounts": charts.format_count(summary["churned_accounts"]),
+        "Churned ARR": charts.format_money(summary["churned_arr"]),
+        "Reason match rate": charts.format_percent(match["match_rate"]),
+        "Reason match rate (ARR)": charts.format_percent(match["arr_match_rate"]),
+        "Avoidable share of ARR": charts.format_percent(summary["avoidable_arr_share"]),
+        "Churned in onboarding": charts.format_count(summary["onboarding_accounts"]),
+        "No reason logged": charts.format_count(summary["no_reason_accounts"]),
+        "Unclassified reason": charts.format_count(summary["unclassified_accounts"]),
+    }
+    shown = _tiles(at)
+    assert {label: shown.get(label) for label in printed} == printed  # (the flag tiles are the flags table's)

@@ -279,14 +279,17 @@ def test_report_json_and_csv(db_path, capsys):
     assert cli.main(["report", "churn-reasons", "--db", str(db_path), "--from", FROM, "--to", TO,
                      "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    # two tables stacked: the breakdown, then the match rate (one row)
+    # three tables stacked: the breakdown, the match rate (one row), the page's tiles (one row)
     assert lines[0].startswith("table,reason,label,churned_accounts,churned_arr,account_share,arr_share")
-    assert lines[0].endswith(",matched_accounts,matched_arr,unmatched_accounts,unmatched_arr,"
-                             "unclassified_accounts,match_rate,arr_match_rate,window_days,unused_reason_entries")
+    assert ",matched_accounts,matched_arr,unmatched_accounts,unmatched_arr,unclassified_accounts,match_rate," \
+           "arr_match_rate,window_days,unused_reason_entries," in lines[0]
+    assert lines[0].endswith(",avoidable_accounts,avoidable_arr,no_reason_accounts,no_reason_arr,onboarding_accounts,"
+                             "scored_accounts,healthy_at_churn_accounts,avoidable_arr_share")
     assert lines[1].startswith("breakdown,competitor,Switched to a competitor,1,120000.0,0.166667,0.465116")
-    assert len(lines) == 1 + 6 + 1
-    assert lines[-1].startswith("match_rate,,,6,258000.0,")
-    assert lines[-1].endswith(",5.0,222000.0,1.0,36000.0,1.0,0.833333,0.860465,60.0,2.0")
+    assert len(lines) == 1 + 6 + 1 + 1
+    assert lines[-2].startswith("match_rate,,,6,258000.0,")
+    assert lines[-2].endswith(",5.0,222000.0,1.0,36000.0,1.0,0.833333,0.860465,60.0,2.0,,,,,,,,")
+    assert lines[-1] == "summary,,,6,258000.0,,,,,,,,,,1.0,,,,,3.0,156000.0,1.0,36000.0,2.0,2.0,1.0,0.604651"
 
 
 @pytest.mark.parametrize(
