@@ -167,3 +167,35 @@ def test_small_demo_renders(small_demo_db, app_on):
     _assert_clean(at)
     at.multiselect(key="hg_filter_lifecycle_stage").set_value(["established"]).run(timeout=TIMEOUT)
     _assert_clean(at)
+
+
+@pytest.mark.parametrize("month,params", [("2026-06", {}), ("2026-04", {}), ("2026-05", {"segment": "smb"})])
+def test_the_tiles_are_what_report_revenue_prints(movement_db, app_on, month, params):
+    """The month's eight tiles are that month's row of `report revenue`'s `rates` table, and
+    the period row (NRR and GRR over the period, base accounts, average monthly net churn) is
+    its `period` table, for the page's default period (the 12 months ending with the month,
+    clipped to the data: here from 2026-01)."""
+    from cslib import charts_revenue as charts
+    from cslib.filters import Filters
+    from cslib.reports import ReportArgs, render_report
+
+    at = _open(app_on, movement_db, month=month, **params)
+    payload = json.loads(render_report("revenue", movement_db, ReportArgs(
+        month=month, filters=Filters.from_mapping(params), month_from="2026-01", month_to=month), "json"))
+    rates = next(r for r in payload["rates"] if r["month"] == month)
+    moves = next(r for r in payload["movements"] if r["month"] == month)
+    rates["expansion_mrr"] = moves["upsell_mrr"] + moves["cross_sell_mrr"] + moves["usage_expansion_mrr"]
+    period = payload["period"][0]
+    shown = _tiles(at)
+    labels = {
+        "Net MRR churn rate": ("net_mrr_churn_rate", "percent"), "Gross MRR churn rate": ("gross_mrr_churn_rate", "percent"),
+        "Quick ratio": ("quick_ratio", "ratio"), "Expansion MRR": ("expansion_mrr", "money"),
+        "NRR": ("nrr", "percent"), "GRR": ("grr", "percent"),
+        "NRR (12 months)": ("nrr_t12m", "percent"), "GRR (12 months)": ("grr_t12m", "percent"),
+    }
+    for label, (name, fmt) in labels.items():
+        assert shown[label] == charts.format_tile(rates[name], fmt), label
+    assert shown["NRR over the period"] == charts.format_tile(period["nrr"], "percent")
+    assert shown["GRR over the period"] == charts.format_tile(period["grr"], "percent")
+    assert shown["Base accounts"] == f"{period['base_accounts']:,}"
+    assert shown["Average monthly net MRR churn"] == charts.format_tile(period["avg_monthly_net_mrr_churn_rate"], "percent")
