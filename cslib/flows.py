@@ -232,9 +232,42 @@ def team_table(trend: pd.DataFrame, month: str) -> pd.DataFrame:
     return rows[cols].sort_values("arr", ascending=False).reset_index(drop=True)
 
 
+#: The Health flows page's tiles: (name, label, format, help), in display order.
+TILE_SPECS: tuple[tuple[str, str, str, str], ...] = (
+    ("healthy_arr", "Healthy ARR", "money",
+     "ARR of active accounts whose month-end tier is healthy and that have no overdue renewal."),
+    ("unhealthy_arr", "Unhealthy ARR", "money",
+     "ARR of unhealthy accounts plus deferred accounts (a renewal overdue with no renewal order: "
+     "counted as unhealthy)."),
+    ("health_rate", "Health rate", "percent", "Healthy ARR / ARR (deferred accounts are not healthy)."),
+    ("health_rate_mom", "Health-rate MoM", "percent",
+     "Healthy ARR this month / last month; above 100% the book climbs, below 100% is alarming."),
+)
+
+
+def month_tiles(trend: pd.DataFrame, month: str, health_ok: bool = True) -> pd.DataFrame:
+    """The page's tiles for ``month`` from an overall :func:`health_rate_trend` frame: one
+    row per TILE_SPECS entry (name, label, value, delta, format, help). Without health data
+    (``health_ok`` false) every value and delta is None (n/a), never 0."""
+    rows = trend.set_index("month")
+    now = rows.loc[month]
+    months = list(rows.index)
+    prev = rows.iloc[months.index(month) - 1] if months.index(month) > 0 else None
+    out = []
+    for name, label, fmt, help_text in TILE_SPECS:
+        value = None if pd.isna(now[name]) else float(now[name])
+        before = None if prev is None or pd.isna(prev[name]) else float(prev[name])
+        delta = value - before if value is not None and before is not None else None
+        if not health_ok:
+            value = delta = None
+        out.append({"name": name, "label": label, "value": value, "delta": delta, "format": fmt, "help": help_text})
+    return pd.DataFrame(out)
+
+
 def flows_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
-    """``report flows``: matrix_accounts, matrix_arr (from-state rows, to-state columns),
-    healthy_bridge and unhealthy_bridge (label, kind, arr, accounts, note) of the month.
+    """``report flows``: tiles (the page's four tiles: name, label, value, delta, format),
+    matrix_accounts, matrix_arr (from-state rows, to-state columns), healthy_bridge and
+    unhealthy_bridge (label, kind, arr, accounts, note) of the month.
 
     When nothing in the slice is scored this month (cslib.metrics.health_data_status) the
     bridges are n/a: arr and accounts are null (not 0) and ``note`` says why. The matrix
@@ -245,7 +278,9 @@ def flows_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     month = resolve_month(conn, args.month)
     matrix, both = month_flows(conn, args.filters, month)
     status = health_data_status(conn, args.filters, month)
+    tiles = month_tiles(health_rate_trend(conn, args.filters, month, "overall"), month, status.ok)
     tables = {
+        "tiles": tiles[["name", "label", "value", "delta", "format"]],
         "matrix_accounts": matrix_table(matrix, "accounts").reset_index(names="from"),
         "matrix_arr": matrix_table(matrix, "arr").reset_index(names="from"),
     }

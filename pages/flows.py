@@ -39,28 +39,13 @@ def _percent_or_na(value) -> str:
 
 
 def _tiles(trend: pd.DataFrame, month: str, health: metrics.DataStatus) -> None:
-    rows = trend.set_index("month")
-    now = rows.loc[month]
-    months = list(rows.index)
-    prev = rows.iloc[months.index(month) - 1] if months.index(month) > 0 else None
-    specs = [
-        ("Healthy ARR", "healthy_arr", "money", "ARR of active accounts whose month-end tier is healthy and "
-         "that have no overdue renewal."),
-        ("Unhealthy ARR", "unhealthy_arr", "money", "ARR of unhealthy accounts plus deferred accounts "
-         "(a renewal overdue with no renewal order: counted as unhealthy)."),
-        ("Health rate", "health_rate", "percent", "Healthy ARR / ARR (deferred accounts are not healthy)."),
-        ("Health-rate MoM", "health_rate_mom", "percent", "Healthy ARR this month / last month; above "
-         "100% the book climbs, below 100% is alarming."),
-    ]
-    for column, (label, key, fmt, help_text) in zip(st.columns(len(specs)), specs):
-        value = now[key]
-        delta = None if prev is None else value - prev[key]
-        if not health.ok:  # nothing scored: n/a with the reason, never $0 or 0.0%
-            value, delta, help_text = None, None, f"n/a: {health.reason}. {help_text}"
+    tiles = flows.month_tiles(trend, month, health.ok)
+    for column, tile in zip(st.columns(len(tiles)), tiles.itertuples()):
+        help_text = tile.help if health.ok else f"n/a: {health.reason}. {tile.help}"
         column.metric(
-            label,
-            na.NA if pd.isna(value) else charts.format_value(value, fmt),
-            delta=charts.format_delta(delta, fmt),
+            tile.label,
+            na.NA if tile.value is None or pd.isna(tile.value) else charts.format_value(tile.value, tile.format),
+            delta=charts.format_delta(None if tile.delta is None or pd.isna(tile.delta) else tile.delta, tile.format),
             help=help_text,
             border=True,
         )

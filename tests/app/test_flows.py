@@ -207,3 +207,22 @@ def test_without_usage_flows_say_no_health_data(app_on, no_usage_db, tmp_path, m
     assert teams.loc["North", "Health rate"] == teams.loc["South", "Health rate"] == "n/a"
     assert teams.loc["North", "Healthy ARR"] == "n/a" and teams.loc["North", "ARR"] == "$44.4K"
     assert not FALSE_ZERO.search(apptest_text(at))
+
+
+@pytest.mark.parametrize("month", ["2026-02", "2026-01"])
+def test_the_tiles_are_what_report_flows_prints(flows_app, flows_db, month):
+    """The page's four tiles are the `tiles` table of `report flows` for the same month
+    (one function, cslib.flows.month_tiles, serves both)."""
+    import json
+
+    from cslib import charts
+    from cslib.filters import Filters
+    from cslib.reports import ReportArgs, render_report
+
+    at = flows_app(month=month)
+    _clean(at)
+    payload = json.loads(render_report("flows", flows_db, ReportArgs(month=month, filters=Filters()), "json"))
+    shown = {m.label: (m.value, m.delta or None) for m in at.metric}
+    for row in payload["tiles"]:
+        value = "n/a" if row["value"] is None else charts.format_value(row["value"], row["format"])
+        assert shown[row["label"]] == (value, charts.format_delta(row["delta"], row["format"]) or None), row["label"]

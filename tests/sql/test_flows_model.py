@@ -157,9 +157,11 @@ def test_filters_slice_the_matrix(conn):
 def test_flows_report_and_cli(conn, flows_db, capsys):
     month, tables = flows.flows_report(conn, ReportArgs(month=MONTH, filters=Filters()))
     assert month == MONTH
-    assert set(tables) == {"matrix_accounts", "matrix_arr", "healthy_bridge", "unhealthy_bridge"}
+    assert set(tables) == {"tiles", "matrix_accounts", "matrix_arr", "healthy_bridge", "unhealthy_bridge"}
     hb = tables["healthy_bridge"].set_index("step")["arr"]
     assert hb["end"] == pytest.approx(200_400)
+    tiles = tables["tiles"].set_index("name")["value"]  # the page's tiles agree with its bridges
+    assert tiles["healthy_arr"] == pytest.approx(200_400) and tiles["unhealthy_arr"] == pytest.approx(61_200)
 
     assert main(["report", "flows", "--db", str(flows_db), "--month", MONTH]) == 0
     payload = json.loads(capsys.readouterr().out)
