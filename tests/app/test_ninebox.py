@@ -241,3 +241,31 @@ def test_without_usage_the_grid_says_no_health_data(no_usage_db, open_page):
     assert not at.get("vega_lite_chart")  # no empty grid, no empty books
     assert "ninebox_cell" not in [s.key for s in at.selectbox]  # no cell to drill into
     assert not FALSE_ZERO.search(apptest_text(at))
+
+
+@pytest.mark.parametrize("month", ["2026-03", "2026-02"])
+def test_the_grid_is_what_report_ninebox_prints(open_page, book_db, month):
+    """For every cell picked, the page's Accounts / ARR / Share tiles are that cell's row of
+    `report ninebox`, and the caption's total and unscored figures are the report's grid sums
+    and its unscored row (one function, cslib.ninebox.grid_summary, serves both)."""
+    import json
+
+    from cslib import charts, ninebox
+    from cslib.filters import Filters
+    from cslib.reports import ReportArgs, render_report
+
+    payload = json.loads(render_report("ninebox", book_db, ReportArgs(month=month, filters=Filters()), "json"))
+    grid = {row["cell_id"]: row for row in payload["grid"]}
+    unscored = payload["unscored"][0]
+    at = open_page(book_db, month=month)
+    caption = next(c.value for c in at.caption if c.value.startswith("Total "))
+    total_arr = sum(r["arr"] for r in grid.values()) + unscored["arr"]
+    assert f"{charts.format_money(total_arr)} ARR = the nine cells + " \
+           f"{charts.format_count(unscored['accounts'])} unscored" in caption
+    for cell in ninebox.CELL_IDS:
+        at.selectbox(key="ninebox_cell").set_value(cell).run()
+        tiles = {m.label: m.value for m in at.metric}
+        row = grid[cell]
+        assert tiles["Accounts"] == charts.format_count(row["accounts"]), cell
+        assert tiles["ARR"] == charts.format_money(row["arr"]), cell
+        assert tiles["Share of ARR"] == charts.format_percent(row["arr_share"]), cell

@@ -82,3 +82,25 @@ def test_indicator_tables_show_scorecard_labels_and_segment_labels(small_demo_db
         assert set(frame["segment_label"]) <= {"All", "SMB", "Mid-market", "Enterprise"}
         assert "All" in set(frame["segment_label"])
         assert {"Login rate", "Modules (points)"} <= set(frame["label"])
+
+
+def test_the_model_tiles_are_what_report_model_prints(small_demo_db, app_on):
+    """The five model tiles are the `metrics` rows of `report model` (stored at fit time;
+    the page and the report read the same table), and the verdict is the report's."""
+    import json
+
+    from cslib import charts
+    from cslib.filters import Filters
+    from cslib.reports import ReportArgs, render_report
+
+    at = _open(app_on, small_demo_db)
+    payload = json.loads(render_report("model", small_demo_db, ReportArgs(month=None, filters=Filters()), "json"))
+    m = {row["model"]: row for row in payload["metrics"]}
+    shown = _metrics(at)
+    assert shown["Held-out ROC AUC"] == f"{m['boosted']['auc']:.3f}"
+    assert shown["Baseline AUC (logistic)"] == f"{m['logistic']['auc']:.3f}"
+    assert shown["Brier score"] == f"{m['boosted']['brier']:.3f}"
+    assert shown["Accuracy at 0.5"] == charts.format_percent(m["boosted"]["accuracy"])
+    assert shown["Test renewal rate"] == charts.format_percent(m["boosted"]["test_renewal_rate"])
+    verdict = next(x.value for x in (*at.success, *at.info) if x.value.startswith("**Verdict: "))
+    assert verdict.split("**")[1].rstrip(".").split(": ")[1] == payload["comparison"][0]["verdict"]
