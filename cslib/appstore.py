@@ -225,9 +225,7 @@ class AppStore:
                 "select cell_id, body, updated_by, updated_at, author_email, verified "
                 "from playbook order by cell_id"
             ).fetchall()
-        frame = pd.DataFrame(rows, columns=["cell_id", "body", "updated_by", "updated_at", "author_email", "verified"])
-        frame["verified"] = frame["verified"].astype(bool)
-        return frame
+        return _frame(rows, ["cell_id", "body", "updated_by", "updated_at", "author_email", "verified"])
 
     def set_playbook(self, cell_id: str, body: str, author: "Author | str") -> None:
         """Store ``body`` as the playbook of ``cell_id`` (plain text), recording who and when."""
@@ -258,9 +256,7 @@ class AppStore:
                 "where cell_id = ? order by updated_at desc, rowid desc",
                 (cell_id,),
             ).fetchall()
-        frame = pd.DataFrame(rows, columns=["body", "updated_by", "updated_at", "author_email", "verified"])
-        frame["verified"] = frame["verified"].astype(bool)
-        return frame
+        return _frame(rows, ["body", "updated_by", "updated_at", "author_email", "verified"])
 
     # -- alert statuses -----------------------------------------------------------------
 
@@ -272,20 +268,12 @@ class AppStore:
                 "select alert_id, status, updated_by, updated_at, acknowledged_at, author_email, verified "
                 "from alert_status order by alert_id"
             ).fetchall()
-        frame = pd.DataFrame(
-            rows, columns=["alert_id", "status", "updated_by", "updated_at", "acknowledged_at",
-                           "author_email", "verified"]
-        )
-        frame["verified"] = frame["verified"].astype(bool)
-        return frame
+        return _frame(rows, ALERT_STATUS_COLUMNS)
 
     @staticmethod
     def empty_alert_statuses() -> pd.DataFrame:
         """The frame of ``alert_statuses`` with no rows (every alert open)."""
-        frame = pd.DataFrame(columns=["alert_id", "status", "updated_by", "updated_at", "acknowledged_at",
-                                      "author_email", "verified"])
-        frame["verified"] = frame["verified"].astype(bool)
-        return frame
+        return _frame([], ALERT_STATUS_COLUMNS)
 
     def set_alert_status(self, alert_id: str, status: str, author: "Author | str") -> None:
         """Set an alert's status; the first acknowledgement's time is kept."""
@@ -319,9 +307,18 @@ class AppStore:
                 "where alert_id = ? order by updated_at desc, rowid desc",
                 (alert_id,),
             ).fetchall()
-        frame = pd.DataFrame(rows, columns=["status", "updated_by", "updated_at", "author_email", "verified"])
-        frame["verified"] = frame["verified"].astype(bool)
-        return frame
+        return _frame(rows, ["status", "updated_by", "updated_at", "author_email", "verified"])
+
+
+#: Columns of ``AppStore.alert_statuses``.
+ALERT_STATUS_COLUMNS = ["alert_id", "status", "updated_by", "updated_at", "acknowledged_at", "author_email", "verified"]
+
+
+def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    """Rows read from the store as a frame, ``verified`` as booleans."""
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["verified"] = frame["verified"].astype(bool)
+    return frame
 
 
 def _add_columns(conn: sqlite3.Connection) -> None:

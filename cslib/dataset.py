@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .renewals import META_TABLE
+from .meta import read_meta, write_meta
 
 DATASET_KEY = "dataset"
 DEMO = "demo"
@@ -19,17 +19,9 @@ DEMO = "demo"
 
 def mark_demo(conn: duckdb.DuckDBPyConnection) -> None:
     """Record in ``import_meta`` that this file holds the generated demo company."""
-    conn.execute(f"create table if not exists {META_TABLE} (key varchar primary key, value varchar)")
-    conn.execute(f"delete from {META_TABLE} where key = ?", [DATASET_KEY])
-    conn.execute(f"insert into {META_TABLE} values (?, ?)", [DATASET_KEY, DEMO])
+    write_meta(conn, **{DATASET_KEY: DEMO})
 
 
-def is_demo(conn: duckdb.DuckDBPyConnection) -> bool:
+def is_demo(conn) -> bool:
     """True when the file holds the generated demo company (see the module doc)."""
-    try:
-        row = conn.cursor().execute(
-            f"select value from {META_TABLE} where key = ?", [DATASET_KEY]
-        ).fetchone()
-    except duckdb.CatalogException:  # a file built before import_meta existed
-        return False
-    return row is not None and row[0] == DEMO
+    return read_meta(conn, DATASET_KEY) == DEMO

@@ -6,10 +6,9 @@ import math
 import re
 from typing import Any
 
-import duckdb
-
 from .db import query
 from .errors import UserError
+from .meta import read_meta, write_meta
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -44,9 +43,7 @@ DEFAULT_MONTH_KEY = "default_month"
 def write_default_month(conn, month: str) -> None:
     """Record the month the app opens on (the importer: revenue continues after the last usage
     month, so the last month with both revenue and usage) in ``import_meta``."""
-    conn.execute("create table if not exists import_meta (key varchar primary key, value varchar)")
-    conn.execute("delete from import_meta where key = ?", [DEFAULT_MONTH_KEY])
-    conn.execute("insert into import_meta values (?, ?)", [DEFAULT_MONTH_KEY, month])
+    write_meta(conn, **{DEFAULT_MONTH_KEY: month})
 
 
 def default_month(conn) -> str:
@@ -55,11 +52,7 @@ def default_month(conn) -> str:
     else the last month of ``account_month`` (the demo, and every import whose usage reaches
     the last revenue month). UserError when there are no months."""
     first, last = data_months(conn)
-    try:
-        row = conn.execute("select value from import_meta where key = ?", [DEFAULT_MONTH_KEY]).fetchone()
-    except duckdb.CatalogException:  # a database without import_meta
-        row = None
-    month = row[0] if row else None
+    month = read_meta(conn, DEFAULT_MONTH_KEY)
     return month if isinstance(month, str) and MONTH_RE.match(month) and first <= month <= last else last
 
 

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import duckdb
 
-from .db import query, sql_file
+from .db import sql_file
 from .errors import UserError
+from .meta import read_meta, write_meta
 
 #: Term length when the mapping gives none (``[renewals] term_months``).
 DEFAULT_TERM_MONTHS = 12
 #: Longest term accepted (10 years); longer is taken for a mistake.
 MAX_TERM_MONTHS = 120
 SOURCES = ("file", "derived", "none")
-META_TABLE = "import_meta"
 _SOURCE_KEY = "renewals_source"
 _TERM_KEY = "renewals_term_months"
 
@@ -61,14 +61,11 @@ def derive_renewals(conn: duckdb.DuckDBPyConnection, term_months: int | None = N
 
 
 def write_renewals_source(conn: duckdb.DuckDBPyConnection, source: str, term_months: int | None = None) -> None:
-    """Record where the renewals came from in ``import_meta`` (created if missing)."""
+    """Record where the renewals came from in ``import_meta`` (cslib.meta)."""
     if source not in SOURCES:
         raise ValueError(f"unknown renewals source {source!r}")
-    conn.execute(f"create table if not exists {META_TABLE} (key varchar primary key, value varchar)")
-    conn.execute(f"delete from {META_TABLE} where key in (?, ?)", [_SOURCE_KEY, _TERM_KEY])
-    conn.execute(f"insert into {META_TABLE} values (?, ?)", [_SOURCE_KEY, source])
-    if source == "derived":
-        conn.execute(f"insert into {META_TABLE} values (?, ?)", [_TERM_KEY, str(check_term_months(term_months))])
+    term = str(check_term_months(term_months)) if source == "derived" else None
+    write_meta(conn, **{_SOURCE_KEY: source, _TERM_KEY: term})
 
 
 def prepare_renewals(conn: duckdb.DuckDBPyConnection, term_months: int | None = None,
@@ -103,23 +100,15 @@ def prepare_renewals(conn: duckdb.DuckDBPyConnection, term_months: int | None = 
     return source
 
 
-def _meta(conn) -> dict[str, str]:
-    try:
-        df = query(conn, f"select key, value from {META_TABLE}")
-    except duckdb.CatalogException:
-        return {}
-    return dict(zip(df["key"], df["value"]))
-
-
 def renewals_source(conn) -> str:
     """'file' (imported, or a database without ``import_meta``), 'derived' or 'none'."""
-    source = _meta(conn).get(_SOURCE_KEY, "file")
+    source = read_meta(conn, _SOURCE_KEY) or "file"
     return source if source in SOURCES else "file"
 
 
 def renewals_term_months(conn) -> int | None:
     """The term length the renewals were derived with (None unless derived)."""
-    value = _meta(conn).get(_TERM_KEY)
+    value = read_meta(conn, _TERM_KEY)
     return int(value) if value and value.isdigit() else None
 
 

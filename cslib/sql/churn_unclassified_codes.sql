@@ -4,27 +4,25 @@
 -- counts too.
 -- Grain: one row per source file and code as logged (trimmed; '' for empty); csm_logs.csv
 -- first, then churn_feedback.csv, each in order of first appearance.
-with logs as (
-    select
-        'csm_logs.csv' as file,
-        1 as file_order,
-        rowid as file_row,
-        coalesce(trim(reason_code), '') as code_as_logged,
-        nullif(
-            regexp_replace(lower(regexp_replace(reason_code, '^\s+|\s+$', '', 'g')), '[\s-]+', '_', 'g'), ''
-        ) as reason_code
+with logged as (
+    select 'csm_logs.csv' as file, 1 as file_order, rowid as file_row, reason_code
     from raw_csm_logs
     where kind in ('churn_reason', 'risk_flag')
     union all
+    select 'churn_feedback.csv' as file, 2 as file_order, rowid as file_row, reason_code
+    from raw_churn_feedback
+),
+
+logs as (
     select
-        'churn_feedback.csv' as file,
-        2 as file_order,
-        rowid as file_row,
+        file,
+        file_order,
+        file_row,
         coalesce(trim(reason_code), '') as code_as_logged,
         nullif(
             regexp_replace(lower(regexp_replace(reason_code, '^\s+|\s+$', '', 'g')), '[\s-]+', '_', 'g'), ''
         ) as reason_code
-    from raw_churn_feedback
+    from logged
 ),
 
 taxonomy as (
