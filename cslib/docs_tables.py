@@ -1,10 +1,11 @@
-"""The README's metric tables, generated from the metric registries (one definition per
+"""The docs' metric tables, generated from the metric registries (one definition per
 number: a definition changed in code without its docs fails ``tests/unit/test_docs.py``).
 
-    python -m cslib.docs_tables        # rewrite the generated blocks of README.md in place
+    python -m cslib.docs_tables        # rewrite the generated blocks of the docs in place
 
-A block sits between ``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->``;
-everything else in the README is left as written.
+A block sits between ``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->`` in
+README.md (the shared metrics) or docs/pages.md (the Negative churn page's); everything else
+is left as written.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pathlib import Path
 from .settings import REPO_DIR
 
 README = REPO_DIR / "README.md"
+PAGES = REPO_DIR / "docs" / "pages.md"
+#: the files that hold generated blocks
+FILES = (README, PAGES)
 
 
 def _cell(text: str) -> str:
@@ -39,26 +43,36 @@ def blocks() -> dict[str, str]:
     return {"metrics": metric_table(METRICS.values()), "revenue_metrics": metric_table(REVENUE_METRICS.values())}
 
 
+def _pattern(name: str) -> re.Pattern:
+    return re.compile(
+        rf"(<!-- generated: {re.escape(name)} -->\n)(?:.*?\n)?(<!-- end generated: {re.escape(name)} -->)", re.S
+    )
+
+
 def render(text: str) -> str:
-    """``text`` with every generated block replaced by its current content."""
+    """``text`` with every generated block it holds replaced by its current content."""
     for name, body in blocks().items():
-        pattern = re.compile(
-            rf"(<!-- generated: {re.escape(name)} -->\n)(?:.*?\n)?(<!-- end generated: {re.escape(name)} -->)", re.S
-        )
-        if not pattern.search(text):
-            raise ValueError(f"README.md has no generated block '{name}'")
-        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+        text = _pattern(name).sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 
+def missing_blocks() -> list[str]:
+    """Generated blocks that no file of FILES holds (each must stand in one)."""
+    texts = [path.read_text(encoding="utf-8") for path in FILES]
+    return [name for name in blocks() if not any(_pattern(name).search(t) for t in texts)]
+
+
 def main() -> int:
-    text = README.read_text(encoding="utf-8")
-    new = render(text)
-    if new != text:
-        README.write_text(new, encoding="utf-8")
-        print("README.md: metric tables regenerated")
-    else:
-        print("README.md: metric tables already current")
+    missing = missing_blocks()
+    if missing:
+        print(f"error: no file holds the generated block(s) {', '.join(missing)}", file=sys.stderr)
+        return 2
+    for path in FILES:
+        text = path.read_text(encoding="utf-8")
+        new = render(text)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+        print(f"{path.relative_to(REPO_DIR)}: metric tables {'regenerated' if new != text else 'already current'}")
     return 0
 
 

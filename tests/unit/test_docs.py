@@ -47,6 +47,11 @@ def test_metric_tables_are_the_registries():
     assert docs_tables.render(README) == README, (
         "README metric tables differ from the registries: run python -m cslib.docs_tables"
     )
+    pages = docs_tables.PAGES.read_text(encoding="utf-8")
+    assert docs_tables.render(pages) == pages, (
+        "docs/pages.md metric tables differ from the registries: run python -m cslib.docs_tables"
+    )
+    assert docs_tables.missing_blocks() == []
 
 
 def test_a_changed_definition_is_caught(monkeypatch):

@@ -155,15 +155,15 @@ def test_period_metrics_on_a_hand_frame():
     assert set(revenue.PERIOD_METRICS) <= set(m) and not set(revenue.PERIOD_METRICS) & set(revenue.RATE_METRICS)
 
 
-def test_readme_names_every_revenue_metric_with_its_sources():
-    """The README's metric definitions name each metric of the page and set ChartMogul's and
-    SaaS Capital's definitions beside the period rates."""
+def test_the_docs_name_every_revenue_metric_with_its_sources():
+    """The docs' definitions of the page (docs/pages.md) name each metric of the page and set
+    ChartMogul's and SaaS Capital's definitions beside the period rates."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "pages.md").read_text(encoding="utf-8")
     for name in revenue.REVENUE_METRICS:
         assert f"`{name}`" in readme, name
-    section = readme.split("#### Period NRR and GRR", 1)[1].split("\n#", 1)[0]
+    section = readme.split("### Period NRR and GRR", 1)[1].split("\n#", 1)[0]
     assert "ChartMogul" in section and "SaaS Capital" in section
 
 
