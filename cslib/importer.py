@@ -478,6 +478,7 @@ def _expand_periods(conn: duckdb.DuckDBPyConnection, source, summary: ImportSumm
         summary.warnings.append(
             f"{source.label}: {n_open:,} open-ended period{'s' if n_open != 1 else ''} (no end_date) "
             f"run{'s' if n_open == 1 else ''} through {last} ({why})")
+    renewals.record_period_terms(conn, "_typed_subscription_periods")  # terms when the mapping sets none
     for name in ("_typed_subscription_periods", "_import_overlap", "_import_as_of"):
         conn.execute(f"drop table {name}")
 

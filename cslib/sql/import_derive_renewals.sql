@@ -1,5 +1,6 @@
 -- import_derive_renewals: renewal events derived from revenue, for an import without renewal
--- rows (cslib.renewals.derive_renewals). One parameter: the term length in months (>= 1).
+-- rows (cslib.renewals.derive_renewals). Two parameters: the term length in months given by
+-- the mapping or the caller (NULL when none is given), and the default term (12).
 --
 -- Inserts into raw_renewals, the same columns as a renewals.csv, so account_month (renewal
 -- rates, deferred months), churn_events (contract stage) and the renewal model read them
@@ -9,6 +10,13 @@
 -- * A revenue run is a stretch of consecutive months with revenue. Terms are anchored on
 --   the run's first month S (the account's first revenue month; again after a gap, when it
 --   comes back): term k covers months S + (k-1)T .. S + kT - 1.
+-- * The term length T of a run: the given term when there is one. Otherwise, for revenue
+--   imported as subscription periods (temp table _import_period_terms, written by the
+--   importer: one row per period with an amount above 0, its start month and its length
+--   start to end_date rounded to whole months, 1..120; NULL when open-ended), the length
+--   of the period that starts in S (the earliest start_date, then the first row in the
+--   file, when several do); the default term when that period is open-ended or none
+--   starts in S (revenue imported as months).
 -- * A term's renewal is due on the first day of the month after the term (month
 --   U = S + kT). due_arr = 12 x MRR of the term's last month (U - 1).
 --   - revenue in month U: renewed; renewed_on = due_on, renewed_arr = 12 x MRR of month U.
@@ -21,7 +29,21 @@
 -- * D is the last month of raw_revenue_monthly (as in stg_revenue / account_month).
 insert into raw_renewals (account_id, due_on, due_arr, renewed_on, renewed_arr, outcome)
 with params as (
-    select cast(? as integer) as term_months
+    select cast(? as integer) as term_months, cast(? as integer) as default_term_months
+),
+
+-- the period that starts a run, per account and start month (see the rules above)
+period_terms as (
+    select account_id, month_index, term_months
+    from (
+        select
+            account_id,
+            month_index,
+            term_months,
+            row_number() over (partition by account_id, month_index order by start_date, _row) as rank
+        from _import_period_terms
+    )
+    where rank = 1
 ),
 
 account_months as (
@@ -58,16 +80,28 @@ run_bounds as (
     group by account_id, run_key
 ),
 
+run_terms as (
+    select
+        b.account_id,
+        b.run_start,
+        b.run_last,
+        coalesce(p.term_months, t.term_months, p.default_term_months) as term_months
+    from run_bounds as b
+    cross join params as p
+    left join period_terms as t
+        on t.account_id = b.account_id
+        and t.month_index = b.run_start
+),
+
 terms as (
     -- every term that ends inside the run, plus the term running at its last month
     select
         b.account_id,
         b.run_last,
-        b.run_start + k.term_number * p.term_months as due_index
-    from run_bounds as b
-    cross join params as p
+        b.run_start + k.term_number * b.term_months as due_index
+    from run_terms as b
     cross join lateral (
-        select unnest(range(1, (b.run_last - b.run_start) // p.term_months + 2)) as term_number
+        select unnest(range(1, (b.run_last - b.run_start) // b.term_months + 2)) as term_number
     ) as k
 ),
 
