@@ -57,6 +57,12 @@ class PrevalidatedLayerChart(alt.LayerChart):
         return super().to_dict(validate=validate, **kwargs)
 
 
+def share_color(column: str) -> str:
+    """The colour of a compare-books share bar: its column's health tier (healthy green,
+    at risk amber, unhealthy red, unscored grey), never one colour for every column."""
+    return TIER_COLORS[column.split("|")[-1]]
+
+
 def _signed_money(value: float) -> str:
     if pd.isna(value):
         return "n/a"

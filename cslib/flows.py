@@ -245,9 +245,15 @@ TILE_SPECS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+#: whether a rise of each tile is good (cslib.deltas): less unhealthy ARR is good
+TILE_UP_IS_GOOD: dict[str, bool | None] = {
+    "healthy_arr": True, "unhealthy_arr": False, "health_rate": True, "health_rate_mom": True,
+}
+
+
 def month_tiles(trend: pd.DataFrame, month: str, health_ok: bool = True) -> pd.DataFrame:
     """The page's tiles for ``month`` from an overall :func:`health_rate_trend` frame: one
-    row per TILE_SPECS entry (name, label, value, delta, format, help). Without health data
+    row per TILE_SPECS entry (name, label, value, delta, format, help, up_is_good). Without health data
     (``health_ok`` false) every value and delta is None (n/a), never 0."""
     rows = trend.set_index("month")
     now = rows.loc[month]
@@ -260,7 +266,8 @@ def month_tiles(trend: pd.DataFrame, month: str, health_ok: bool = True) -> pd.D
         delta = value - before if value is not None and before is not None else None
         if not health_ok:
             value = delta = None
-        out.append({"name": name, "label": label, "value": value, "delta": delta, "format": fmt, "help": help_text})
+        out.append({"name": name, "label": label, "value": value, "delta": delta, "format": fmt, "help": help_text,
+                    "up_is_good": TILE_UP_IS_GOOD[name]})
     return pd.DataFrame(out)
 
 

@@ -122,6 +122,9 @@ class Metric:
     formula: str
     format: str  # 'money' | 'percent' | 'count'
     compute: Callable[[pd.DataFrame], pd.Series]
+    #: whether a rise is good (green), bad (red, e.g. a churn rate) or neither (None: grey);
+    #: tile deltas are coloured by it (cslib.deltas)
+    up_is_good: bool | None = True
 
 
 _METRIC_LIST: tuple[Metric, ...] = (
@@ -212,6 +215,7 @@ _METRIC_LIST: tuple[Metric, ...] = (
             -(c["contraction_mrr"] + c["churn_mrr"] + c["expansion_mrr"] + c["reactivation_mrr"]),
             c["start_mrr"],
         ),
+        up_is_good=False,
     ),
     Metric(
         "active_accounts",
@@ -390,7 +394,8 @@ def kpi_tiles(
     """The Overview tiles for ``month`` (None = latest): one dict per name in TILES.
 
     Keys: name, label, value, previous (the month before; None before the data starts),
-    delta (value - previous), format ('money', 'percent' or 'count'), reason. A value that is
+    delta (value - previous), format ('money', 'percent' or 'count'), up_is_good (how the
+    delta is coloured, cslib.deltas), reason. A value that is
     undefined (zero denominator, or no health data) is None, and so is any delta involving
     it; ``reason`` then says why (from health_data_status / renewal_data_status for the
     health and renewal metrics), else it is None.
@@ -440,6 +445,7 @@ def kpi_tiles(
                 "previous": prev,
                 "delta": delta,
                 "format": metric.format,
+                "up_is_good": metric.up_is_good,
                 "reason": reason(name) if value is None else None,
             }
         )

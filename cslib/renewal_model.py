@@ -69,6 +69,11 @@ VERDICTS: dict[str, str] = {
 }
 MIN_ROWS = 15  # decided renewals needed in train and in test (the page warns below 100 test rows)
 UPCOMING_DAYS = 90
+#: whether a rise is good for each model / what-if tile (cslib.deltas): a higher AUC or
+#: accuracy is better, a higher Brier score worse; a what-if's health rate is neither
+TILE_UP_IS_GOOD: dict[str, bool | None] = {
+    "auc": True, "brier": False, "accuracy": True, "whatif_health_rate": None, "whatif_auc": True,
+}
 _FILTER_MARKER = "/* filter_predicate */ true"
 #: indicator names of the scorecard (cfg_indicators); anything else is refused
 INDICATOR_NAME = re.compile(r"[a-z][a-z0-9_]*")

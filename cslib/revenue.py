@@ -90,6 +90,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "-(contraction_mrr + churn_mrr) / start_mrr (contraction and churn signed <= 0)",
         "percent",
         lambda c: _ratio(-(c["contraction_mrr"] + c["churn_mrr"]), c["start_mrr"]),
+        up_is_good=False,
     ),
     Metric(
         "quick_ratio",
@@ -157,6 +158,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "upsell_mrr / expansion_mrr",
         "percent",
         lambda c: _ratio(c["upsell_mrr"], _expansion(c)),
+        up_is_good=None,  # a mix, neither good nor bad
     ),
     Metric(
         "cross_sell_share",
@@ -165,6 +167,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "cross_sell_mrr / expansion_mrr",
         "percent",
         lambda c: _ratio(c["cross_sell_mrr"], _expansion(c)),
+        up_is_good=None,  # a mix, neither good nor bad
     ),
     Metric(
         "usage_expansion_share",
@@ -173,6 +176,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "usage_expansion_mrr / expansion_mrr",
         "percent",
         lambda c: _ratio(c["usage_expansion_mrr"], _expansion(c)),
+        up_is_good=None,  # a mix, neither good nor bad
     ),
 )
 
@@ -444,7 +448,8 @@ def tiles(table: pd.DataFrame, month: str) -> list[dict[str, Any]]:
     """The page's tiles for ``month`` from a ``rates()`` frame: one dict per TILES name.
 
     Keys: name, label, value, previous (the month before, None if not in the frame),
-    delta, format ('percent' | 'ratio' | 'money'), help. Undefined values are None.
+    delta, format ('percent' | 'ratio' | 'money'), help, up_is_good (cslib.deltas).
+    Undefined values are None.
     """
     rows = table.set_index("month")
     if month not in rows.index:
@@ -454,16 +459,17 @@ def tiles(table: pd.DataFrame, month: str) -> list[dict[str, Any]]:
     out = []
     for name in TILES:
         if name == "expansion_mrr":
-            label, fmt = "Expansion MRR", "money"
+            label, fmt, up_is_good = "Expansion MRR", "money", True
             help_text = "Upsell + cross-sell + usage expansion of the month (MRR)."
         else:
             metric = RATE_METRICS[name]
             label, fmt, help_text = metric.label, metric.format, f"{metric.description} Formula: {metric.formula}."
+            up_is_good = metric.up_is_good
         value = _scalar(rows[name].iloc[i])
         previous = _scalar(rows[name].iloc[i - 1]) if i > 0 else None
         delta = value - previous if value is not None and previous is not None else None
         out.append({"name": name, "label": label, "value": value, "previous": previous,
-                    "delta": delta, "format": fmt, "help": help_text})
+                    "delta": delta, "format": fmt, "help": help_text, "up_is_good": up_is_good})
     return out
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cslib import alerts, appstore, charts, charts_flows, flows, metrics
+from cslib import alerts, appstore, charts, charts_flows, deltas, flows, metrics
 from cslib.errors import UserError
 from ui import auth, data, na, problems, sidebar
 
@@ -38,6 +38,10 @@ def _percent_or_na(value) -> str:
     return na.NA if pd.isna(value) else charts.format_percent(value)
 
 
+def _delta_args(change: deltas.TileDelta) -> dict:
+    return {"delta": change.text, "delta_color": change.color, "delta_arrow": change.arrow}
+
+
 def _tiles(trend: pd.DataFrame, month: str, health: metrics.DataStatus) -> None:
     tiles = flows.month_tiles(trend, month, health.ok)
     for column, tile in zip(st.columns(len(tiles)), tiles.itertuples()):
@@ -45,7 +49,8 @@ def _tiles(trend: pd.DataFrame, month: str, health: metrics.DataStatus) -> None:
         column.metric(
             tile.label,
             na.NA if tile.value is None or pd.isna(tile.value) else charts.format_value(tile.value, tile.format),
-            delta=charts.format_delta(None if tile.delta is None or pd.isna(tile.delta) else tile.delta, tile.format),
+            **_delta_args(deltas.tile_delta(None if tile.delta is None or pd.isna(tile.delta) else tile.delta,
+                                            tile.format, tile.up_is_good)),
             help=help_text,
             border=True,
         )

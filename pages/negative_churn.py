@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cslib import charts_revenue as charts
-from cslib import revenue
+from cslib import deltas, revenue
 from cslib.charts import TIER_LABELS, format_money
 from ui import data, sidebar
 
@@ -44,11 +44,11 @@ def _tiles(table, month: str) -> None:
     tiles = revenue.tiles(table, month)
     for row in (tiles[:4], tiles[4:]):
         for column, tile in zip(st.columns(len(row)), row):
+            change = deltas.tile_delta(tile["delta"], tile["format"], tile["up_is_good"], charts.format_tile_delta)
             column.metric(
                 tile["label"],
                 charts.format_tile(tile["value"], tile["format"]),
-                delta=charts.format_tile_delta(tile["delta"], tile["format"]),
-                delta_color="inverse" if tile["name"] in ("net_mrr_churn_rate", "gross_mrr_churn_rate") else "normal",
+                delta=change.text, delta_color=change.color, delta_arrow=change.arrow,
                 help=tile["help"],
                 border=True,
             )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import appstore, charts, charts_ninebox, metrics, ninebox
+from cslib import appstore, charts, charts_ninebox, deltas, metrics, ninebox
 from cslib.errors import UserError
 from ui import auth, data, na, problems, sidebar
 
@@ -109,13 +109,18 @@ def _grid_panel(summary, measure: str, previous_label: str, cell: str | None) ->
     )
 
 
+def _delta_args(change: deltas.TileDelta) -> dict:
+    return {"delta": change.text, "delta_color": change.color, "delta_arrow": change.arrow}
+
+
 def _cell_summary(summary, cell: str, previous_label: str) -> None:
     row = summary["grid"].set_index("cell_id").loc[cell]
+    good = deltas.cell_up_is_good(cell)
     a, b, c = st.columns(3)
-    a.metric("Accounts", charts.format_count(row["accounts"]),
-             delta=charts.format_delta(row["delta_accounts"], "count"), help=f"Change vs {previous_label}")
-    b.metric("ARR", charts.format_money(row["arr"]),
-             delta=charts.format_delta(row["delta_arr"], "money"), help=f"Change vs {previous_label}")
+    a.metric("Accounts", charts.format_count(row["accounts"]), help=f"Change vs {previous_label}",
+             **_delta_args(deltas.tile_delta(row["delta_accounts"], "count", good)))
+    b.metric("ARR", charts.format_money(row["arr"]), help=f"Change vs {previous_label}",
+             **_delta_args(deltas.tile_delta(row["delta_arr"], "money", good)))
     c.metric("Share of ARR", charts.format_percent(row["arr_share"]))
 
 
@@ -234,15 +239,16 @@ def _movement_panel(selection, cell: str, previous_label: str) -> None:
                         health_tier, value_tier)
     st.subheader(f"Movement since {previous_label}", anchor=False)
     entered, left, stayed = moves["entered"], moves["left"], moves["stayed"].iloc[0]
+    good = deltas.cell_up_is_good(cell)
     a, b, c = st.columns(3)
     a.metric("Accounts entered", charts.format_count(entered["accounts"].sum()),
-             delta=("+" + charts.format_money(entered["arr"].sum())) if len(entered) else None,
+             **_delta_args(deltas.entered_delta(entered["arr"].sum(), len(entered), good)),
              help="Accounts in this cell now but not last month, and their ARR now")
     b.metric("Accounts left", charts.format_count(left["accounts"].sum()),
-             delta=("-" + charts.format_money(left["arr"].sum())) if len(left) else None,
+             **_delta_args(deltas.left_delta(left["arr"].sum(), len(left), good)),
              help="Accounts in this cell last month but not now, and their ARR last month")
     c.metric("Accounts stayed", charts.format_count(stayed["accounts"]),
-             delta=charts.format_delta(stayed["arr_change"], "money") if stayed["accounts"] else None,
+             **_delta_args(deltas.tile_delta(stayed["arr_change"] if stayed["accounts"] else None, "money", good)),
              help="Accounts in this cell both months, and the change of their ARR")
     money = st.column_config.NumberColumn("ARR", format="dollar", step=1)
     for title, frame, column in (("Entered from", entered, "From"), ("Left to", left, "To")):
@@ -295,8 +301,10 @@ def _books_panel(selection, measure: str) -> None:
             "accounts": "Accounts",
             "arr": st.column_config.NumberColumn("ARR", format="dollar", step=1),
             **{c: share(ninebox.cell_label(c).replace(" value", ""), min_value=0, max_value=1, format="percent",
-                        help=f"Share of the book's {unit}") for c in ninebox.CELL_IDS},
-            "unscored": share("Unscored", min_value=0, max_value=1, format="percent"),
+                        help=f"Share of the book's {unit}", color=charts_ninebox.share_color(c))
+               for c in ninebox.CELL_IDS},
+            "unscored": share("Unscored", min_value=0, max_value=1, format="percent",
+                              color=charts_ninebox.share_color("unscored")),
         },
         key="ninebox_books_table",
     )

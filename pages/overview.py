@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts, metrics, renewals
+from cslib import charts, deltas, metrics, renewals
 from cslib.metrics import METRICS
 from ui import data, na, sidebar
 
@@ -23,10 +23,11 @@ TREND_MONTHS = 12
 def _tile(container, tile: dict) -> None:
     description = METRICS[tile["name"]].description if tile["name"] in METRICS else None
     reason = tile.get("reason") if tile["value"] is None else None
+    change = deltas.tile_delta(tile["delta"], tile["format"], tile.get("up_is_good", True))
     container.metric(
         tile["label"],
         na.NA if reason else charts.format_value(tile["value"], tile["format"]),
-        delta=charts.format_delta(tile["delta"], tile["format"]),
+        delta=change.text, delta_color=change.color, delta_arrow=change.arrow,
         help=f"n/a: {reason}. {description or ''}".strip() if reason else description,
         border=True,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts, charts_model, incentives, metrics, renewal_model, renewals, whatif
+from cslib import charts, charts_model, deltas, incentives, metrics, renewal_model, renewals, whatif
 from cslib.errors import UserError
 from ui import data, na, sidebar
 
@@ -36,10 +36,18 @@ def _model_section(selection, bundle) -> None:
     m = bundle.metrics.set_index("model")
     split = renewal_model.split_summary(bundle)
     cols = st.columns(5)
+    auc_vs_baseline = deltas.styled(f"{m.loc['boosted', 'auc'] - m.loc['logistic', 'auc']:+.3f}",
+                                    renewal_model.TILE_UP_IS_GOOD["auc"])
+    brier_vs_constant = deltas.styled(f"{m.loc['boosted', 'brier'] - m.loc['boosted', 'brier_constant']:+.3f}",
+                                      renewal_model.TILE_UP_IS_GOOD["brier"])
     cols[0].metric("Held-out ROC AUC", f"{m.loc['boosted', 'auc']:.3f}", border=True,
+                   delta=auc_vs_baseline.text, delta_color=auc_vs_baseline.color, delta_arrow=auc_vs_baseline.arrow,
+                   delta_description="vs baseline",
                    help="Gradient boosting on renewals due on or after the split date (never seen in training).")
     cols[1].metric("Baseline AUC (logistic)", f"{m.loc['logistic', 'auc']:.3f}", border=True)
     cols[2].metric("Brier score", f"{m.loc['boosted', 'brier']:.3f}", border=True,
+                   delta=brier_vs_constant.text, delta_color=brier_vs_constant.color,
+                   delta_arrow=brier_vs_constant.arrow, delta_description="vs constant",
                    help=f"Mean squared error of the probability; predicting the training renewal rate for "
                         f"everyone scores {m.loc['boosted', 'brier_constant']:.3f}. Lower is better.")
     cols[3].metric("Accuracy at 0.5", charts.format_percent(m.loc["boosted", "accuracy"]), border=True)
@@ -212,12 +220,16 @@ def _whatif_section(selection) -> None:
     bt = result["backtest"].set_index(["version", "tier"])
     cols = st.columns(4)
     cols[0].metric("Health rate (current)", charts.format_percent(rates["health_rate_before"]), border=True)
+    rate_change = deltas.tile_delta(rates["health_rate_after"] - rates["health_rate_before"], "percent",
+                                    renewal_model.TILE_UP_IS_GOOD["whatif_health_rate"])
+    auc_change = deltas.styled(f"{bt.loc[('after', 'all'), 'auc'] - bt.loc[('before', 'all'), 'auc']:+.3f}",
+                               renewal_model.TILE_UP_IS_GOOD["whatif_auc"])
     cols[1].metric("Health rate (what-if)", charts.format_percent(rates["health_rate_after"]), border=True,
-                   delta=charts.format_delta(rates["health_rate_after"] - rates["health_rate_before"], "percent"))
+                   delta=rate_change.text, delta_color=rate_change.color, delta_arrow=rate_change.arrow)
     cols[2].metric("Score AUC (current)", f"{bt.loc[('before', 'all'), 'auc']:.3f}", border=True,
                    help="How well the month-end score before the due month separates renewed from not renewed.")
     cols[3].metric("Score AUC (what-if)", f"{bt.loc[('after', 'all'), 'auc']:.3f}", border=True,
-                   delta=f"{bt.loc[('after', 'all'), 'auc'] - bt.loc[('before', 'all'), 'auc']:+.3f}")
+                   delta=auc_change.text, delta_color=auc_change.color, delta_arrow=auc_change.arrow)
     left, right = st.columns(2)
     with left:
         st.vega_lite_chart(data.chart_spec(charts_model.tier_compare_chart, result["tiers"]), width="stretch")

@@ -110,7 +110,7 @@ def test_choosing_a_cell_shows_its_accounts_movement_and_playbook(book_db, open_
     assert metrics["Share of ARR"][0] == "47.9%"
     assert metrics["Accounts entered"] == ("1", "+$60.0K")  # n4 from mid|healthy
     assert metrics["Accounts left"] == ("1", "-$72.0K")  # n2 to high|at_risk
-    assert metrics["Accounts stayed"] == ("1", "+$0")  # n1, ARR unchanged
+    assert metrics["Accounts stayed"] == ("1", "$0")  # n1, ARR unchanged: no sign, neutral
     assert any("Grow and advocate" in m.value for m in at.markdown)
     assert any("quarterly business review" in t.value for t in at.text)
     at.text_input(key="ninebox_search").set_value("okafor").run()
