@@ -1,4 +1,4 @@
-"""The app-owned writable store: playbook texts and alert statuses.
+"""The app-owned writable store: playbook texts, alert statuses and account notes.
 
 The analytics database is rebuilt and atomically replaced by every import, demo and
 re-score, so what people type into the app cannot live there. It lives in a small
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import sqlite3
 import unicodedata
@@ -35,6 +36,8 @@ from . import settings
 from .errors import UserError
 
 ALERT_STATUSES = ("open", "acknowledged", "closed")
+#: what a CSM records on an account page: a note, or a touchpoint (call, meeting, e-mail)
+NOTE_KINDS = ("note", "call", "meeting", "email")
 MAX_TEXT_CHARS = 4000
 MAX_NAME_CHARS = 80
 UNVERIFIED = "(unverified)"
@@ -67,6 +70,18 @@ create table if not exists alert_status (
     author_email text,
     verified integer not null default 0
 );
+create table if not exists account_note (
+    note_id integer primary key autoincrement,
+    account_id text not null,
+    kind text not null check (kind in ('note', 'call', 'meeting', 'email')),
+    happened_on text not null,
+    body text not null,
+    updated_by text not null,
+    updated_at text not null,
+    author_email text,
+    verified integer not null default 0
+);
+create index if not exists account_note_by_account on account_note (account_id, happened_on);
 create table if not exists alert_status_history (
     alert_id text not null,
     status text not null,
@@ -76,7 +91,7 @@ create table if not exists alert_status_history (
     verified integer not null default 0
 );
 """
-_TABLES = ("playbook", "playbook_history", "alert_status", "alert_status_history")
+_TABLES = ("playbook", "playbook_history", "alert_status", "alert_status_history", "account_note")
 #: columns added after the first release: a store written before them gets them (old rows
 #: were typed names: unverified)
 _ADDED_COLUMNS = (("author_email", "text"), ("verified", "integer not null default 0"))
@@ -151,6 +166,12 @@ def may_set_alert(grant, csm: str | None, csm_team: str | None) -> bool:
     if grant.role == "csm":
         return csm is not None and grant.csm is not None and csm == grant.csm
     return False
+
+
+def may_add_note(grant, csm: str | None, csm_team: str | None) -> bool:
+    """Who may add a note or touchpoint to an account: the same people who may change its
+    alerts (an executive; a director for their teams; the account's CSM)."""
+    return may_set_alert(grant, csm, csm_team)
 
 
 def default_path(db_path: str | os.PathLike | None = None) -> Path:
@@ -309,6 +330,68 @@ class AppStore:
             ).fetchall()
         return _frame(rows, ["status", "updated_by", "updated_at", "author_email", "verified"])
 
+    # -- account notes and touchpoints ----------------------------------------------------
+
+    def add_account_note(self, account_id: str, kind: str, happened_on: "dt.date | str", body: str,
+                         author: "Author | str") -> int:
+        """Record a note or touchpoint on an account (who and when recorded); its note_id.
+
+        UserError for an unknown kind, a date that is not YYYY-MM-DD, or an empty or too
+        long text."""
+        if kind not in NOTE_KINDS:
+            raise UserError(f"note kind {kind!r} is not one of {', '.join(NOTE_KINDS)}")
+        account_id = str(account_id or "").strip()
+        if not account_id:
+            raise UserError("a note needs an account")
+        try:
+            day = dt.date.fromisoformat(str(happened_on)[:10])
+        except ValueError:
+            raise UserError(f"note date {happened_on!r} is not a date (YYYY-MM-DD)") from None
+        body = _clean_text(body, "note")
+        user, email, verified = _author_fields(author)
+        with self._connect() as conn:
+            cursor = conn.execute(
+                "insert into account_note (account_id, kind, happened_on, body, updated_by, updated_at, "
+                "author_email, verified) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                (account_id, kind, day.isoformat(), body, user, _now(), email, verified),
+            )
+            return int(cursor.lastrowid)
+
+    def account_notes(self, account_id: str) -> pd.DataFrame:
+        """The notes and touchpoints of an account, newest first: note_id, kind,
+        happened_on, body, updated_by (the author's label), updated_at, author_email,
+        verified."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "select note_id, kind, happened_on, body, updated_by, updated_at, author_email, verified "
+                "from account_note where account_id = ? order by happened_on desc, note_id desc",
+                (str(account_id),),
+            ).fetchall()
+        return _frame(rows, NOTE_COLUMNS)
+
+    @staticmethod
+    def empty_history() -> pd.DataFrame:
+        """The frame of ``alert_history`` with no rows."""
+        return _frame([], ["alert_id", "status", "updated_by", "updated_at", "author_email", "verified"])
+
+    def alert_history(self, alert_ids: "list[str] | tuple[str, ...]") -> pd.DataFrame:
+        """Every status change of these alerts, newest first: alert_id, status, updated_by,
+        updated_at, author_email, verified."""
+        ids = [str(a) for a in alert_ids]
+        if not ids:
+            return self.empty_history()
+        with self._connect() as conn:
+            rows = conn.execute(
+                "select alert_id, status, updated_by, updated_at, author_email, verified "
+                "from alert_status_history where alert_id in (select value from json_each(?)) "
+                "order by updated_at desc, rowid desc",
+                (json.dumps(ids),),
+            ).fetchall()
+        return _frame(rows, ["alert_id", "status", "updated_by", "updated_at", "author_email", "verified"])
+
+
+#: Columns of ``AppStore.account_notes``.
+NOTE_COLUMNS = ["note_id", "kind", "happened_on", "body", "updated_by", "updated_at", "author_email", "verified"]
 
 #: Columns of ``AppStore.alert_statuses``.
 ALERT_STATUS_COLUMNS = ["alert_id", "status", "updated_by", "updated_at", "acknowledged_at", "author_email", "verified"]
