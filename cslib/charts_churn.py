@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from . import labels
 from .charts import CHART_HEIGHT, TIER_COLORS, TIER_LABELS, _MONEY_AXIS_EXPR
 
 #: reason category -> colour (the pseudo categories in greys)
@@ -29,9 +30,7 @@ FLAG_COLORS = {"open": TIER_COLORS["unhealthy"], "resolved": TIER_COLORS["health
 
 def category_label(category) -> str:
     """'no_reason_logged' -> 'No reason logged'; 'external_factors' -> 'External factors'."""
-    if category is None or (isinstance(category, float) and pd.isna(category)):
-        return "—"
-    return str(category).replace("_", " ").capitalize()
+    return labels.label(category, missing="—")
 
 
 def category_scale(categories) -> alt.Scale:

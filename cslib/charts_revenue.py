@@ -17,6 +17,7 @@ import altair as alt
 import pandas as pd
 
 from .charts import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, format_money, format_percent, to_spec, unvalidated
+from . import labels
 from .revenue import IDEAL_NRR, MOVEMENT_LABELS
 
 #: movement column -> colour: acquisition blues, expansion greens, losses warm
@@ -510,12 +511,6 @@ def breakdown_panel(conn, filters, month_from: str, month_to: str, by: str, labe
     }
 
 
-_PRETTY = {"smb": "SMB", "mid_market": "Mid-market", "csm": "CSM"}
-
-
 def _pretty(value: str) -> str:
-    """'mid_market' -> 'Mid-market' (as the sidebar shows codes); names with capitals kept."""
-    value = str(value)
-    if value in _PRETTY:
-        return _PRETTY[value]
-    return value.replace("_", " ").capitalize() if value == value.lower() else value
+    """'mid_market' -> 'Mid-market' (cslib.labels, as the sidebar shows codes)."""
+    return labels.label(value)

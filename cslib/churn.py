@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import contract, settings
+from . import contract, labels, settings
 from .db import query, sql_file
 from .months import check_month
 from .errors import UserError
@@ -81,7 +81,7 @@ BREAKDOWN_LABELS: dict[str, str] = {
     "segment": "Segment",
     "industry": "Industry",
     "region": "Region",
-    "source_channel": "Lead channel",
+    "source_channel": labels.column_label("source_channel"),
     "lifecycle_stage": "Lifecycle stage at churn",
     "contract_stage": "Contract stage",
     "csm_team": "CSM team",
@@ -480,14 +480,8 @@ def search_notes(conn, filters: Filters, month_from: str, month_to: str, text: s
 
 
 def _pretty(value) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "Unknown"
-    text = str(value)
-    special = {"smb": "SMB", "mid_market": "Mid-market", "no_reason_logged": "No reason logged",
-               "first_renewal": "At or before first renewal", "later_renewal": "After a renewal"}
-    if text in special:
-        return special[text]
-    return text.replace("_", " ").capitalize() if text == text.lower() else text
+    """A breakdown value's label (cslib.labels); None -> 'Unknown'."""
+    return labels.label(value)
 
 
 # --------------------------------------------------------------------------- report

@@ -73,7 +73,9 @@ def attribute_names(conn) -> list[str]:
 
 def attribute_label(name: str) -> str:
     """How a page names an attribute: 'plan_tier' -> 'Plan tier'."""
-    return name.replace("_", " ").strip().capitalize() or name
+    from .labels import column_label
+
+    return column_label(name) or name
 
 
 def attribute_value_sql(account_id_ref: str, catalog: str = "") -> str:

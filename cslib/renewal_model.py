@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import labels
 from .db import query, sql_file
 from .errors import UserError
 from .filters import Filters
@@ -113,11 +114,11 @@ def segment_label(segment: str) -> str:
     """Display label of a segment value: 'mid_market' -> 'Mid-market', 'scale_up' -> 'Scale up'."""
     if segment in SEGMENT_LABELS:
         return SEGMENT_LABELS[segment]
-    return str(segment).replace("_", " ").strip().capitalize()
+    return labels.label(segment)
 
 
 def _pretty(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    return labels.label(name)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,14 @@ def show(message: str, details: str, level: str = "error") -> None:
             st.text(details)  # paths and commands as text, never Markdown
 
 
+def admin_note(details: str) -> None:
+    """Something only the administrator needs (a command, a path): in the "For the
+    administrator" expander when login is not configured, else nowhere on the page."""
+    if not auth.auth_configured():
+        with st.expander("For the administrator", icon=":material/build:"):
+            st.text(details)  # as text, never Markdown
+
+
 def store_unavailable(err, what: str) -> None:
     """The app store (cslib.appstore.StoreUnavailable) cannot be used: say what is missing."""
     show(

@@ -25,19 +25,15 @@ from pathlib import Path
 import streamlit as st
 
 from cslib import settings
+from cslib import labels
 from cslib.filters import ATTRIBUTE_PREFIX, FILTER_COLUMNS, Filters, attribute_label
 
 from . import data
 
 #: filter name -> sidebar label (order = display order)
 FILTER_LABELS: dict[str, str] = {
-    "segment": "Segment",
-    "industry": "Industry",
-    "region": "Region",
-    "source_channel": "Channel",
-    "csm_team": "CSM team",
-    "csm": "CSM",
-    "lifecycle_stage": "Lifecycle stage",
+    name: labels.column_label(name)
+    for name in ("segment", "industry", "region", "source_channel", "csm_team", "csm", "lifecycle_stage")
 }
 MONTH_PARAM = "month"
 NON_TARGET_PARAM = "include_non_target"
@@ -47,9 +43,6 @@ SELECTION_KEY = "hg_selection"
 PENDING_PAGE_KEY = "hg_pending_page"
 _INIT_KEY = "hg_sidebar_initialised"
 _TRUE = ("1", "true", "yes", "on")
-_PRETTY = {"smb": "SMB", "mid_market": "Mid-market", "csm": "CSM"}
-
-
 def widget_key(name: str) -> str:
     """Session-state key of a filter's multiselect (an attribute's: ``widget_key('attr.<name>')``)."""
     return f"hg_filter_{name}"
@@ -112,12 +105,8 @@ def pop_pending_page() -> str | None:
 
 
 def pretty(value: str) -> str:
-    """Display label for a code like 'mid_market' (names with capitals are left alone)."""
-    if value in _PRETTY:
-        return _PRETTY[value]
-    if value == value.lower():
-        return value.replace("_", " ").capitalize()
-    return value
+    """Display label for a code like 'mid_market' (cslib.labels, the one place for labels)."""
+    return labels.label(value)
 
 
 def month_label(month: str) -> str:

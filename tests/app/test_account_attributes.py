@@ -13,7 +13,7 @@ import pytest
 from tests_support.attribute_book import build_attribute_book
 from ui.sidebar import widget_key
 
-STANDARD = ["Segment", "Industry", "Region", "Channel", "CSM team", "CSM", "Lifecycle stage"]
+STANDARD = ["Segment", "Industry", "Region", "Lead channel", "CSM team", "CSM", "Lifecycle stage"]
 
 
 @pytest.fixture(scope="module")
