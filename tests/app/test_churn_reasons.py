@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests_support.churn_book import SCRIPT_NOTE, build_churn_book
+from tests_support.links import link_names
 
 PAGE = "pages/churn_reasons.py"
 
@@ -62,7 +63,7 @@ def test_page_shows_hand_computed_numbers(churn_app):
     assert len(at.get("vega_lite_chart")) == 4  # reasons, trend, health before churn, flags by owner
     assert at.expander[0].label == "Churn reasons that matched no churn · 2"  # L03 (61 days), L05 (beaten)
     unmatched = _frame_with(at, "days_from_nearest_churn")
-    assert list(zip(unmatched["name"], unmatched["nearest_churn_month"], unmatched["days_from_nearest_churn"])) == [
+    assert list(zip(link_names(unmatched["name"]), unmatched["nearest_churn_month"], unmatched["days_from_nearest_churn"])) == [
         ("Echo Legal", "2026-05", 61), ("Delta Freight", "2026-04", 7)]
     assert any("1 more than 60 days from the account's nearest churn" in c.value
                and "1 within the window but beaten by a nearer entry, 0 for accounts that never churned" in c.value
