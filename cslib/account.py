@@ -327,3 +327,44 @@ def with_links(frame: pd.DataFrame, month: str | None, id_column: str = "account
     out[link_column] = [account_url(i, month, n if isinstance(n, str) and n else i)
                         for i, n in zip(out[id_column], names)]
     return out
+
+
+# --------------------------------------------------------------------------- report
+def account_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
+    """``report account --id ID [--month YYYY-MM]``: what the Account page shows for the
+    month (the header, what moved the score, the month path, MRR changes, renewals, alerts
+    with their status and the timeline with the app's notes). The account must lie in the
+    filters given (with ``--as``, the user's book); non-target accounts are included."""
+    from dataclasses import asdict, replace
+
+    from .appstore import default_path
+    from .months import check_month as check_in_data, data_months, default_month
+
+    if not args.account_id:
+        raise UserError("the account report needs --id ACCOUNT_ID")
+    first, last = data_months(conn)
+    month = default_month(conn) if args.month is None else check_in_data(args.month, first, last)
+    scope = replace(args.filters, include_non_target=True)
+    head = header(conn, args.account_id, month, scope)
+    if head is None:
+        raise UserError(f"no account {args.account_id!r} in the data (or outside the filters given)")
+    path = getattr(conn, "path", None)
+    store = AppStore(default_path(path)) if path is not None else None
+    alerts_now, _ = with_statuses(alert_rows(conn, head.account_id, month), store)
+    long = scores(conn, head.account_id, month)
+    renewal_rows = renewals(conn, head.account_id, month)
+    timeline = with_notes(timeline_rows(conn, head.account_id, month), store, head.account_id, month)
+    for frame, columns in ((renewal_rows, ("due_on", "renewed_on")), (alerts_now, ("week_start",)),
+                           (timeline, ("happened_on",))):
+        for column in columns:
+            if column in frame.columns:
+                frame[column] = frame[column].map(lambda d: None if pd.isna(d) else d.isoformat())
+    return month, {
+        "header": pd.DataFrame([{**asdict(head), "cell_id": head.cell_id}]),
+        "score_changes": score_changes(long),
+        "months": month_rows(conn, head.account_id, month),
+        "revenue": revenue(conn, head.account_id, month),
+        "renewals": renewal_rows,
+        "alerts": alerts_now.drop(columns=["updated_by"]),
+        "timeline": timeline,
+    }

@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="month_to", help="last month of a period (YYYY-MM)")
     p.add_argument("--by", help="breakdown dimension, for reports that have one (revenue, churn-reasons); "
                    "an account attribute as attr.NAME")
+    p.add_argument("--id", dest="account_id", metavar="ACCOUNT_ID",
+                   help="the account, for the account report (its page: account?id=...)")
     p.add_argument("--format", choices=("json", "csv"), default="json")
     p.add_argument(
         "--as", dest="as_user", metavar="EMAIL",
@@ -151,6 +153,7 @@ def _run(args: argparse.Namespace) -> int:
             month_from=args.month_from,
             month_to=args.month_to,
             by=args.by,
+            account_id=args.account_id,
         )
         sys.stdout.write(render_report(args.name, db, report_args, args.format))
     elif args.command == "bench":

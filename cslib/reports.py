@@ -47,6 +47,7 @@ class ReportArgs:
     month_from: str | None = None
     month_to: str | None = None
     by: str | None = None
+    account_id: str | None = None
 
 
 #: A report: (read-only connection, args) -> (month it describes, named tables).
@@ -72,6 +73,7 @@ REPORTS: dict[str, Report | str] = {
     "revenue": "cslib.revenue:revenue_report",
     "model": "cslib.renewal_model:model_report",
     "incentives": "cslib.incentives:incentives_report",
+    "account": "cslib.account:account_report",
 }
 
 

@@ -98,3 +98,20 @@ def test_a_note_is_kept_as_plain_text_and_survives_a_reimport(open_account, tiny
     assert HOSTILE in again.dataframe[-1].value["note"].tolist()
     other = open_account(db=db, id="a2", month="2026-03")
     assert "No CSM logs, customer events or notes up to this month." in [c.value for c in other.caption]
+
+
+def test_page_tiles_match_the_account_report(open_account, tiny_db):
+    import json
+
+    from cslib import charts
+    from cslib.filters import Filters
+    from cslib.reports import ReportArgs, render_report
+
+    report = json.loads(render_report("account", tiny_db, ReportArgs(month="2026-03", filters=Filters(),
+                                                                     account_id="a2"), "json"))
+    head = report["header"][0]
+    at = open_account(id="a2", month="2026-03")
+    tiles = _tiles(at)
+    assert tiles["ARR · Mar 2026"] == charts.format_money(head["arr"]) == "$48.0K"
+    assert tiles["Health · At risk"] == f"{head['health_score']:.0f}" == "35"
+    assert tiles["Value tier"] == "Mid" and head["value_tier"] == "mid"

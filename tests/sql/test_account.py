@@ -211,3 +211,18 @@ def test_account_links_carry_id_month_and_a_readable_name():
     assert re.search(account.LINK_TEXT_RE, url).group(1) == "Acme+%26+Co"  # the browser decodes it
     frame = account.with_links(pd.DataFrame({"account_id": ["a1"], "name": ["Acme Works"]}), "2026-03")
     assert frame["account_link"].tolist() == ["account?id=a1&month=2026-03&name=Acme+Works"]
+
+
+def test_account_report_is_what_the_page_shows(conn):
+    from cslib.reports import ReportArgs
+
+    month, tables = account.account_report(conn, ReportArgs(month="2026-03", filters=Filters(), account_id="a4"))
+    assert month == "2026-03"
+    head = tables["header"].iloc[0]  # a non-target account: the report includes it, as the page does
+    assert (head["name"], head["arr"], head["health_tier"], head["cell_id"]) == ("Dune Labs", 24_000.0, "healthy", "mid|healthy")
+    assert tables["renewals"][["due_on", "status", "renewed_on"]].values.tolist() == [["2026-03-05", "renewed", "2026-03-05"]]
+    assert list(tables) == ["header", "score_changes", "months", "revenue", "renewals", "alerts", "timeline"]
+    with pytest.raises(UserError, match="--id"):
+        account.account_report(conn, ReportArgs(month="2026-03", filters=Filters()))
+    with pytest.raises(UserError, match="no account 'a1'"):
+        account.account_report(conn, ReportArgs(month="2026-03", filters=Filters(csm_team=("Growth",)), account_id="a1"))
