@@ -36,6 +36,11 @@ from . import settings
 from .errors import UserError
 
 ALERT_STATUSES = ("open", "acknowledged", "closed")
+#: a red-light flag's status in the worklist (the data resolves flags too: a later touchpoint)
+FLAG_STATUSES = ("open", "resolved")
+WORK_KINDS = ("alert", "flag")
+#: the most items one worklist action changes
+MAX_WORK_ITEMS = 2000
 #: what a CSM records on an account page: a note, or a touchpoint (call, meeting, e-mail)
 NOTE_KINDS = ("note", "call", "meeting", "email")
 MAX_TEXT_CHARS = 4000
@@ -70,6 +75,34 @@ create table if not exists alert_status (
     author_email text,
     verified integer not null default 0
 );
+create table if not exists work_item (
+    item_kind text not null check (item_kind in ('alert', 'flag')),
+    item_id text not null,
+    account_id text not null,
+    status text,
+    owner text,
+    due_on text,
+    comment text,
+    updated_by text not null,
+    updated_at text not null,
+    author_email text,
+    verified integer not null default 0,
+    primary key (item_kind, item_id)
+);
+create table if not exists work_item_history (
+    item_kind text not null,
+    item_id text not null,
+    account_id text not null,
+    status text,
+    owner text,
+    due_on text,
+    comment text,
+    updated_by text not null,
+    updated_at text not null,
+    author_email text,
+    verified integer not null default 0
+);
+create index if not exists work_item_history_by_account on work_item_history (account_id);
 create table if not exists account_note (
     note_id integer primary key autoincrement,
     account_id text not null,
@@ -91,7 +124,8 @@ create table if not exists alert_status_history (
     verified integer not null default 0
 );
 """
-_TABLES = ("playbook", "playbook_history", "alert_status", "alert_status_history", "account_note")
+_TABLES = ("playbook", "playbook_history", "alert_status", "alert_status_history", "account_note", "work_item",
+           "work_item_history")
 #: columns added after the first release: a store written before them gets them (old rows
 #: were typed names: unverified)
 _ADDED_COLUMNS = (("author_email", "text"), ("verified", "integer not null default 0"))
@@ -389,6 +423,125 @@ class AppStore:
             ).fetchall()
         return _frame(rows, ["alert_id", "status", "updated_by", "updated_at", "author_email", "verified"])
 
+
+    # -- worklist: statuses, owners, due dates and comments of alerts and flags -----------
+
+    def update_work_items(self, items: "list[tuple[str, str, str]]", author: "Author | str", *,
+                          status: str | None = None, owner: str | None = None, due_on=None,
+                          comment: str | None = None) -> int:
+        """Change many alerts and flags in one transaction (all or none); the count changed.
+
+        ``items``: (item_kind 'alert' | 'flag', item_id, account_id). ``status``: an alert
+        status (open, acknowledged, closed; kept in ``alert_status`` as everywhere) or a flag
+        status (open, resolved); ``owner``: who works the item (a name; '' clears it);
+        ``due_on``: a date (YYYY-MM-DD; '' clears it); ``comment``: required when closing an
+        alert or resolving a flag. Fields not given keep their value. Every change is kept
+        in ``work_item_history`` with who and when (alert statuses also in
+        ``alert_status_history``)."""
+        items = list(dict.fromkeys((str(k), str(i), str(a)) for k, i, a in items))
+        if not items:
+            raise UserError("choose at least one alert or flag")
+        if len(items) > MAX_WORK_ITEMS:
+            raise UserError(f"at most {MAX_WORK_ITEMS} items in one action ({len(items)} chosen)")
+        unknown = sorted({k for k, _, _ in items} - set(WORK_KINDS))
+        if unknown:
+            raise UserError(f"unknown item kind {unknown[0]!r}")
+        kinds = {k for k, _, _ in items}
+        if status is not None:
+            allowed = set(ALERT_STATUSES if kinds == {"alert"} else FLAG_STATUSES if kinds == {"flag"}
+                          else set(ALERT_STATUSES) | set(FLAG_STATUSES))
+            if status not in allowed:
+                raise UserError(f"status {status!r} is not one of {', '.join(sorted(allowed))}")
+        if owner is not None:
+            owner = _clean_name(owner)
+        if due_on is not None and str(due_on) != "":
+            try:
+                due_on = dt.date.fromisoformat(str(due_on)[:10]).isoformat()
+            except ValueError:
+                raise UserError(f"due date {due_on!r} is not a date (YYYY-MM-DD)") from None
+        comment = (comment or "").replace("\r\n", "\n").strip() or None
+        if comment is not None and len(comment) > MAX_TEXT_CHARS:
+            raise UserError(f"the comment is longer than {MAX_TEXT_CHARS} characters")
+        closing = status in ("closed", "resolved")
+        if closing and comment is None:
+            raise UserError("say in a comment why the items are closed or resolved")
+        if status is None and owner is None and due_on is None and comment is None:
+            raise UserError("nothing to change: choose a status, an owner, a due date or a comment")
+        user, email, verified = _author_fields(author)
+        now = _now()
+        with self._connect() as conn:
+            for kind, item_id, account_id in items:
+                item_status = status
+                if kind == "alert" and status == "resolved":
+                    item_status = "closed"
+                if kind == "flag" and status in ("acknowledged", "closed"):
+                    item_status = "resolved" if status == "closed" else None
+                if kind == "alert" and item_status is not None:
+                    acknowledged_at = now if item_status in ("acknowledged", "closed") else None
+                    conn.execute(
+                        "insert into alert_status (alert_id, status, updated_by, updated_at, acknowledged_at, "
+                        "author_email, verified) values (?, ?, ?, ?, ?, ?, ?) on conflict (alert_id) do update "
+                        "set status = excluded.status, updated_by = excluded.updated_by, "
+                        "updated_at = excluded.updated_at, author_email = excluded.author_email, "
+                        "verified = excluded.verified, "
+                        "acknowledged_at = coalesce(alert_status.acknowledged_at, excluded.acknowledged_at)",
+                        (item_id, item_status, user, now, acknowledged_at, email, verified),
+                    )
+                    conn.execute(
+                        "insert into alert_status_history (alert_id, status, updated_by, updated_at, "
+                        "author_email, verified) values (?, ?, ?, ?, ?, ?)",
+                        (item_id, item_status, user, now, email, verified),
+                    )
+                values = (kind, item_id, account_id, item_status, owner, due_on, comment, user, now, email, verified)
+                conn.execute(
+                    "insert into work_item (item_kind, item_id, account_id, status, owner, due_on, comment, "
+                    "updated_by, updated_at, author_email, verified) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "on conflict (item_kind, item_id) do update set "
+                    "status = coalesce(excluded.status, work_item.status), "
+                    "owner = case when excluded.owner is null then work_item.owner "
+                    "             when excluded.owner = '' then null else excluded.owner end, "
+                    "due_on = case when excluded.due_on is null then work_item.due_on "
+                    "              when excluded.due_on = '' then null else excluded.due_on end, "
+                    "comment = coalesce(excluded.comment, work_item.comment), "
+                    "updated_by = excluded.updated_by, updated_at = excluded.updated_at, "
+                    "author_email = excluded.author_email, verified = excluded.verified",
+                    values,
+                )
+                conn.execute(
+                    "insert into work_item_history (item_kind, item_id, account_id, status, owner, due_on, "
+                    "comment, updated_by, updated_at, author_email, verified) "
+                    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    values,
+                )
+        return len(items)
+
+    def work_items(self) -> pd.DataFrame:
+        """The worklist state people set: item_kind, item_id, account_id, status (flags;
+        alerts' statuses are in ``alert_statuses``), owner, due_on, comment, updated_by,
+        updated_at, author_email, verified."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "select item_kind, item_id, account_id, status, owner, due_on, comment, updated_by, updated_at, "
+                "author_email, verified from work_item order by item_kind, item_id"
+            ).fetchall()
+        return _frame(rows, WORK_ITEM_COLUMNS)
+
+    def work_history(self, account_id: str) -> pd.DataFrame:
+        """Every worklist change on an account's alerts and flags, newest first (columns of
+        ``work_items``)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "select item_kind, item_id, account_id, status, owner, due_on, comment, updated_by, updated_at, "
+                "author_email, verified from work_item_history where account_id = ? "
+                "order by updated_at desc, rowid desc",
+                (str(account_id),),
+            ).fetchall()
+        return _frame(rows, WORK_ITEM_COLUMNS)
+
+
+#: Columns of ``AppStore.work_items`` and ``work_history``.
+WORK_ITEM_COLUMNS = ["item_kind", "item_id", "account_id", "status", "owner", "due_on", "comment", "updated_by",
+                     "updated_at", "author_email", "verified"]
 
 #: Columns of ``AppStore.account_notes``.
 NOTE_COLUMNS = ["note_id", "kind", "happened_on", "body", "updated_by", "updated_at", "author_email", "verified"]

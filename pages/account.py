@@ -243,6 +243,7 @@ def _alerts_section(selection, head: account.Header, store: appstore.AppStore | 
         alerts, history = account.with_statuses(rows, None)
     if alerts.empty:
         st.caption("No health alerts up to this month.")
+        _work_history(alerts, store, head)
         return
     shown = alerts.assign(
         rule=[RULE_LABELS.get(r, _label(r)) for r in alerts["rule"]],
@@ -261,6 +262,7 @@ def _alerts_section(selection, head: account.Header, store: appstore.AppStore | 
                        "status": "Status"},
         key="account_alerts",
     )
+    _work_history(alerts, store, head)
     if not history.empty:
         labels = dict(zip(alerts["alert_id"], shown["week_start"].map(lambda w: f"{w:%d %b %Y}") + " · " + shown["rule"]))
         changes = history.assign(alert=history["alert_id"].map(labels).fillna(history["alert_id"]),
@@ -272,6 +274,37 @@ def _alerts_section(selection, head: account.Header, store: appstore.AppStore | 
                          column_config={"updated_at": "When (UTC)", "alert": "Alert", "status": "Status",
                                         "updated_by": "Who"},
                          key="account_alert_history")
+
+
+def _work_history(alerts: pd.DataFrame, store: appstore.AppStore | None, head: account.Header) -> None:
+    """Worklist changes on the account's alerts and flags (owner, due date, status, comment)."""
+    if store is None:
+        return
+    try:
+        changes = store.work_history(head.account_id)
+    except appstore.StoreUnavailable:
+        return
+    if changes.empty:
+        return
+    names = dict(zip(alerts["alert_id"], [f"{w:%d %b %Y} · {RULE_LABELS.get(r, _label(r))}"
+                                          for w, r in zip(alerts["week_start"], alerts["rule"])]))
+    shown = pd.DataFrame({
+        "updated_at": changes["updated_at"],
+        "item": [names.get(i, "Red-light flag" if k == "flag" else "Alert") for k, i in
+                 zip(changes["item_kind"], changes["item_id"])],
+        "change": [" · ".join(p for p in (
+            STATUS_LABELS.get(s, "Resolved" if s == "resolved" else "") if isinstance(s, str) else "",
+            f"owner {o}" if isinstance(o, str) and o else "",
+            f"due {d}" if isinstance(d, str) and d else "") if p)
+            for s, o, d in zip(changes["status"], changes["owner"], changes["due_on"])],
+        "comment": [_text(c) for c in changes["comment"]],
+        "updated_by": changes["updated_by"],
+    })
+    with st.expander(f"Worklist changes ({len(shown)})", icon=":material/checklist:"):
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config={"updated_at": "When (UTC)", "item": "Item", "change": "Change",
+                                    "comment": "Comment", "updated_by": "Who"},
+                     key="account_work_history")
 
 
 def _flags_section(selection, head: account.Header) -> None:
