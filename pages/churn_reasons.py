@@ -11,7 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cslib import charts, charts_churn, churn, renewals
-from ui import data, sidebar
+from cslib.labels import label as human_label
+from ui import data, links, sidebar, tables
 
 PERIOD_KEY = "churn_reasons_period"
 BREAKDOWN_KEY = "churn_reasons_by"
@@ -26,7 +27,7 @@ FLAGS_LIMIT = 500
 
 
 def _breakdown_table(df, label: str) -> None:
-    st.dataframe(
+    tables.dataframe(
         df[["label", "churned_accounts", "churned_arr", "account_share", "arr_share"]],
         hide_index=True,
         width="stretch",
@@ -34,7 +35,7 @@ def _breakdown_table(df, label: str) -> None:
             "label": st.column_config.TextColumn(label),
             "churned_accounts": st.column_config.NumberColumn("Accounts", format="localized",
                                                               help="Churned accounts"),
-            "churned_arr": st.column_config.NumberColumn("ARR", format="$%.0f", help="Churned ARR (before churn)"),
+            "churned_arr": st.column_config.NumberColumn("ARR", format="dollar", step=1, help="Churned ARR (before churn)"),
             "account_share": st.column_config.NumberColumn(
                 "% accounts", format="percent", help="Share of the period's churned accounts"),
             "arr_share": st.column_config.ProgressColumn(
@@ -63,7 +64,7 @@ def _tiles(summary: dict, match: dict) -> None:
     cols[5].metric("Churned in onboarding", charts.format_count(summary["onboarding_accounts"]), border=True,
                    help="Churns whose last paid month was in months 1-3 of tenure.")
     cols[6].metric("No reason logged", charts.format_count(summary["no_reason_accounts"]), border=True,
-                   help=f"Churns without a churn_reason log or churn event within {window} days of the churn month.")
+                   help=f"Churns without a churn reason logged by the CSM (or a churn event) within {window} days of the churn month.")
     cols[7].metric("Unclassified reason", charts.format_count(summary["unclassified_accounts"]), border=True,
                    help="Churns whose logged reason code is not in the taxonomy (or is empty).")
 
@@ -90,9 +91,9 @@ def render() -> None:
     _tiles(summary, match)
     renewals_source = data.cached(renewals.renewals_source, version)
     st.caption(
-        f"A churn is a month whose MRR is 0 after a paid month; its reason is the account's churn_reason "
-        f"log or churn event nearest to the churn month (within {match['window_days']} days of it; setting "
-        f"{churn.WINDOW_SETTING}). Non-target accounts are "
+        f"A churn is a month whose MRR is 0 after a paid month; its reason is the churn reason the CSM "
+        f"logged (or the churn event) nearest to the churn month, within {match['window_days']} days of it "
+        f"(a company setting). Non-target accounts are "
         + ("included." if filters.include_non_target else "excluded (see the sidebar).")
         + ("" if renewals_source == "file"
            else " " + data.cached(renewals.renewals_source_text, version))
@@ -119,18 +120,18 @@ def _unmatched_panel(version, filters, month_from: str, month_to: str, match: di
     with st.expander(f"Churn reasons that matched no churn · {len(unmatched)}"):
         st.caption(
             f"Churn-reason logs and churn events logged in the period that are the reason of no churn: "
-            f"{farther} more than {window} days from the account's nearest churn (a wider "
-            f"{churn.WINDOW_SETTING} would match them), {beaten} within the window but beaten by a nearer "
+            f"{farther} more than {window} days from the account's nearest churn (a wider window, a company "
+            f"setting, would match them), {beaten} within the window but beaten by a nearer "
             f"entry, {never} for accounts that never churned. Notes are shown as plain text."
         )
-        st.dataframe(
-            unmatched[["logged_on", "name", "source", "reason_code", "nearest_churn_month",
-                       "days_from_nearest_churn", "note"]],
+        tables.dataframe(
+            links.account_links(unmatched, month_to)[["name", "logged_on", "source", "reason_code",
+                                                      "nearest_churn_month", "days_from_nearest_churn", "note"]],
             hide_index=True,
             width="stretch",
             column_config={
                 "logged_on": st.column_config.DateColumn("Logged"),
-                "name": st.column_config.TextColumn("Account"),
+                "name": links.account_column(),
                 "source": st.column_config.TextColumn("Source"),
                 "reason_code": st.column_config.TextColumn("Reason code"),
                 "nearest_churn_month": st.column_config.TextColumn("Nearest churn"),
@@ -186,7 +187,7 @@ def _churn_panels(version, filters, month_from: str, month_to: str, selection) -
     st.subheader("What the health score said before the churn")
     health = data.cached(churn.reason_vs_health, version, filters, month_from, month_to)
     st.altair_chart(charts_churn.health_before_churn(health), width="stretch")
-    st.dataframe(
+    tables.dataframe(
         health[["reason_label", "signal_check", "churned_accounts", "scored_accounts", "mean_score",
                 "healthy_week_share", "at_risk_week_share", "unhealthy_week_share", "healthy_at_churn_share"]],
         hide_index=True,
@@ -205,7 +206,7 @@ def _churn_panels(version, filters, month_from: str, month_to: str, selection) -
     )
     st.caption(
         f"Weeks: the {churn.HEALTH_WEEKS_BEFORE_CHURN} weeks before the churn month (scored weeks only). "
-        f"**Contradicts usage**: a reason that means low usage ({', '.join(churn.REASONS_EXPECTING_LOW_USAGE)}) "
+        f"**Contradicts usage**: a reason that means low usage ({', '.join(human_label(r) for r in churn.REASONS_EXPECTING_LOW_USAGE)}) "
         f"with at least {churn.MOSTLY_HEALTHY_SHARE:.0%} healthy weeks. **Invisible to usage**: any other reason "
         f"with at least {churn.INVISIBLE_HEALTHY_SHARE:.0%} healthy weeks (the score did not see it coming). "
         f"Judged from {churn.MIN_SCORED_CHURNS} scored churns up."
@@ -226,15 +227,15 @@ def _risk_flag_panel(version, filters, month_from: str, month_to: str) -> None:
         b.metric("Resolved flags", charts.format_count(owners["resolved"].sum()), border=True)
         st.altair_chart(charts_churn.flags_by_owner(owners), width="stretch")
     with right:
-        st.dataframe(
-            flags[["raised_on", "status", "age_days", "name", "flag_label", "owner_department", "source",
-                   "resolved_on", "note"]],
+        tables.dataframe(
+            links.account_links(flags, month_to)[["raised_on", "status", "age_days", "name", "flag_label",
+                                                  "owner_department", "source", "resolved_on", "note"]],
             hide_index=True,
             width="stretch",
             height=420,
             column_config={
                 "raised_on": st.column_config.DateColumn("Raised"),
-                "name": st.column_config.TextColumn("Account"),
+                "name": links.account_column(),
                 "flag_label": st.column_config.TextColumn("Flag"),
                 "source": st.column_config.TextColumn("Source"),
                 "owner_department": st.column_config.TextColumn("Routed to"),
@@ -245,7 +246,7 @@ def _risk_flag_panel(version, filters, month_from: str, month_to: str) -> None:
             },
         )
     st.caption(
-        "Flags raised in the period: CSM risk_flag logs, NPS detractors (score <= 6) among key users "
+        "Flags raised in the period: risk flags logged by CSMs, NPS detractors (score <= 6) among key users "
         "(admin, department head, key user) and complaints; routed by the taxonomy's owner. Resolved when a "
         "later touchpoint or note was logged for the account, or it renewed after the flag, by the period's "
         f"last day (ages count to that day). Open flags first, oldest first; at most {FLAGS_LIMIT} rows."
@@ -261,13 +262,14 @@ def _notes_panel(version, filters, month_from: str, month_to: str) -> None:
         max_chars=200,
     )
     notes = data.cached(churn.search_notes, version, filters, month_from, month_to, text or "", NOTES_LIMIT)
-    st.dataframe(
-        notes[["logged_on", "name", "author", "kind", "reason_code", "note"]],
+    tables.dataframe(
+        links.account_links(notes, month_to)[["name", "logged_on", "author", "kind", "reason_code", "note"]],
+        key="churn_notes_table",
         hide_index=True,
         width="stretch",
         column_config={
             "logged_on": st.column_config.DateColumn("Logged"),
-            "name": st.column_config.TextColumn("Account"),
+            "name": links.account_column(),
             "author": st.column_config.TextColumn("Author"),
             "kind": st.column_config.TextColumn("Kind"),
             "reason_code": st.column_config.TextColumn("Reason code"),
@@ -286,7 +288,7 @@ def _taxonomy_panel(version) -> None:
     unclassified = data.cached(churn.unclassified_logs, version)
     label = "Reason taxonomy" + (f" · {int(unclassified['n_logs'].sum())} unclassified logs" if len(unclassified) else "")
     with st.expander(label):
-        st.dataframe(
+        tables.dataframe(
             data.cached(churn.taxonomy, version),
             hide_index=True,
             width="stretch",
@@ -300,7 +302,7 @@ def _taxonomy_panel(version) -> None:
         )
         if len(unclassified):
             st.caption("Logs whose reason code is not in the taxonomy (kept as 'unclassified', all months):")
-            st.dataframe(
+            tables.dataframe(
                 unclassified,
                 hide_index=True,
                 column_config={

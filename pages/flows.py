@@ -13,9 +13,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cslib import alerts, appstore, charts, charts_flows, deltas, flows, metrics
+from cslib import alerts, appstore, charts, charts_flows, deltas, flows, labels, metrics
 from cslib.errors import UserError
-from ui import auth, data, na, problems, sidebar
+from ui import auth, data, links, na, problems, sidebar, tables
 
 TREND_LEVEL_LABELS = {"overall": "All accounts", "csm_team": "CSM team", "csm": "CSM"}
 ALL_CSMS = "All CSMs"
@@ -66,7 +66,7 @@ def _matrix_panel(version, filters, month: str) -> None:
     table = flows.matrix_table(matrix, value)
     left, right = st.columns([1.3, 1])
     with left:
-        st.dataframe(_money_table(table) if value == "arr" else table, width="stretch")
+        tables.dataframe(_money_table(table) if value == "arr" else table, width="stretch")
         st.caption(
             "Rows: last month's state (or new / won back this month); columns: this month's state. "
             "ARR is this month's, except churned: last month's. **Deferred**: a renewal was due by "
@@ -122,7 +122,7 @@ def _trend_panel(version, filters, month: str, overall: pd.DataFrame) -> None:
         shown[label] = shown.pop(col).map(lambda v: na.NA if pd.isna(v) else charts.format_money(v))
     shown["Health rate"] = shown.pop("health_rate").map(_percent_or_na)
     shown["Health-rate MoM"] = shown.pop("health_rate_mom").map(_percent_or_na)
-    st.dataframe(shown, hide_index=True, width="stretch")
+    tables.dataframe(shown, hide_index=True, width="stretch")
 
 
 def _alerts_panel(version, filters, month: str) -> None:
@@ -162,8 +162,8 @@ def _alerts_panel(version, filters, month: str) -> None:
 
     summary = panel["summary"]
     with st.expander("Alerts by rule, and the rules", expanded=False):
-        st.dataframe(summary.drop(columns="rule"), hide_index=True, width="stretch")
-        st.dataframe(data.cached(alerts.rules_table, version).drop(columns="rule"), hide_index=True, width="stretch")
+        tables.dataframe(summary.drop(columns="rule"), hide_index=True, width="stretch")
+        tables.dataframe(data.cached(alerts.rules_table, version).drop(columns="rule"), hide_index=True, width="stretch")
 
     csms = sorted(listed["csm"].dropna().unique().tolist())
     csm = st.selectbox(
@@ -171,16 +171,17 @@ def _alerts_panel(version, filters, month: str) -> None:
         help="Each CSM works the alerts of their own accounts; 'All CSMs' lists every alert of the slice.",
     )
     mine = listed if csm == ALL_CSMS else listed[listed["csm"] == csm]
-    table = mine[["week_start", "name", "csm", "rule", "nature", "severity", "detail", "score", "score_change",
+    table = mine[["account_id", "name", "week_start", "csm", "rule", "nature", "severity", "detail", "score", "score_change",
                   "driver_label", "status", "recovery"]].copy()
     table["rule"] = table["rule"].map(alerts.RULE_LABELS)
-    st.dataframe(
-        table,
+    tables.dataframe(
+        links.account_links(table, month).drop(columns="account_id"),
+        key="flows_alerts_table",
         hide_index=True,
         width="stretch",
         column_config={
             "week_start": st.column_config.DateColumn("Week", format="YYYY-MM-DD"),
-            "name": "Account",
+            "name": links.account_column(),
             "csm": "CSM",
             "rule": "Alert",
             "score": st.column_config.NumberColumn("Score", format="%.1f"),
@@ -192,19 +193,19 @@ def _alerts_panel(version, filters, month: str) -> None:
     )
 
     options = mine["alert_id"].tolist()
-    labels = alerts.alert_labels(mine)
+    pick_labels = alerts.alert_labels(mine)
     left, right = st.columns([1.2, 1])
     with left:
-        chosen = st.selectbox("Alert", options, key="flows_alert_pick", format_func=labels.get)
+        chosen = st.selectbox("Alert", options, key="flows_alert_pick", format_func=pick_labels.get)
         current = listed.set_index("alert_id").loc[chosen, "status"] if chosen else "open"
         row = listed.set_index("alert_id").loc[chosen] if chosen else None
         allowed = writable and row is not None and appstore.may_set_alert(
             auth.current_grant(), row["csm"], row["csm_team"])
         author = auth.author()
         if row is not None and isinstance(row.get("updated_by"), str) and row["updated_by"]:
-            st.text(f"Status {current}, set by {row['updated_by']}")  # text, not Markdown
+            st.text(f"Status {labels.label(current)}, set by {row['updated_by']}")  # text, not Markdown
         status = st.selectbox(
-            "Status", list(appstore.ALERT_STATUSES), key=f"flows_status_{chosen}",
+            "Status", list(appstore.ALERT_STATUSES), key=f"flows_status_{chosen}", format_func=labels.label,
             index=list(appstore.ALERT_STATUSES).index(current), disabled=not allowed,
         )
         if not writable:
@@ -228,7 +229,7 @@ def _alerts_panel(version, filters, month: str) -> None:
                     except UserError as err:
                         st.error(str(err))
                     else:
-                        st.toast(f"Alert set to {status}")
+                        st.toast(f"Alert set to {labels.label(status)}")
                         st.rerun()
     with right:
         # the chosen alert's row is already here: its chart needs no query
@@ -258,7 +259,7 @@ def _tradeoff_panel(version, filters, month: str) -> None:
             "median_lag_weeks": "Median lag (weeks)", "matched_falls": "Falls matched",
         })[["Window (weeks)", "Min weeks", "Score drops", "Tier falls", "Tier changes", "Falls matched",
             "Median lag (weeks)"]]
-        st.dataframe(shown, hide_index=True, width="stretch")
+        tables.dataframe(shown, hide_index=True, width="stretch")
         sampled = int(result["accounts"].iloc[0])
         total = int(result["sampled_from"].iloc[0])
         st.caption(

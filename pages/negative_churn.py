@@ -9,20 +9,14 @@ from __future__ import annotations
 import streamlit as st
 
 from cslib import charts_revenue as charts
-from cslib import deltas, revenue
+from cslib import deltas, labels, revenue
 from cslib.charts import TIER_LABELS, format_money
-from ui import data, sidebar
+from ui import data, links, sidebar, tables
 
 PERIOD_CHOICES = (3, 6, 12, 24, 36)
 DEFAULT_PERIOD = 12
 TOP_N = 10
-BY_LABELS = {
-    "segment": "Segment",
-    "industry": "Industry",
-    "source_channel": "Channel",
-    "csm_team": "CSM team",
-    "region": "Region",
-}
+BY_LABELS = {name: labels.column_label(name) for name in ("segment", "industry", "source_channel", "csm_team", "region")}
 LEVER_LABELS = {"upsell": "Upsell", "cross_sell": "Cross-sell", "usage_expansion": "Usage",
                 "contraction": "Contraction", "churn": "Churn"}
 
@@ -111,20 +105,21 @@ def _period(period: dict) -> None:
     )
 
 
-def _accounts_table(frame) -> None:
+def _accounts_table(frame, month: str) -> None:
     if frame.empty:
         st.caption("None in this period.")
         return
-    shown = frame[["name", "segment", "csm", "main_lever", "retained_change_mrr", "end_mrr", "health_tier"]].copy()
+    shown = links.account_links(frame, month)[["name", "segment", "csm", "main_lever", "retained_change_mrr",
+                                                "end_mrr", "health_tier"]].copy()
     shown["segment"] = shown["segment"].map(sidebar.pretty)
     shown["main_lever"] = shown["main_lever"].map(LEVER_LABELS)
     shown["health_tier"] = shown["health_tier"].map(TIER_LABELS).fillna("inactive")
-    st.dataframe(
+    tables.dataframe(
         shown,
         hide_index=True,
         width="stretch",
         column_config={
-            "name": st.column_config.TextColumn("Account"),
+            "name": links.account_column(),
             "segment": st.column_config.TextColumn("Segment"),
             "main_lever": st.column_config.TextColumn("Lever"),
             "csm": st.column_config.TextColumn("CSM"),
@@ -220,7 +215,7 @@ def render() -> None:
         _chart(breakdown["specs"]["levers"])
     st.caption("NRR and GRR over the period of each group's accounts paying in the month before it "
                "(grouped by their value then); net MRR churn is the average of the months.")
-    st.dataframe(
+    tables.dataframe(
         groups[["group_value", "active_accounts", "expansion_mrr", "contraction_mrr", "churn_mrr",
                 "avg_monthly_net_mrr_churn_rate", "base_accounts", "nrr", "grr", "is_negative_churn"]],
         hide_index=True,
@@ -245,10 +240,10 @@ def render() -> None:
     expanding, contracting = st.tabs(["Top expanding", "Top contracting"])
     with expanding:
         st.caption("Expansion net of contraction and churn over the period.")
-        _accounts_table(top[top["direction"] == "expanding"])
+        _accounts_table(top[top["direction"] == "expanding"], month_to)
     with contracting:
         st.caption("Churn and contraction net of expansion over the period.")
-        _accounts_table(top[top["direction"] == "contracting"])
+        _accounts_table(top[top["direction"] == "contracting"], month_to)
     st.caption(f"Health tier at the end of {sidebar.month_label(month_to)}; new and reactivated MRR left out.")
 
     with st.expander("Definitions and conventions"):

@@ -19,7 +19,7 @@ import streamlit as st
 
 from cslib import appstore, charts, charts_ninebox, deltas, metrics, ninebox
 from cslib.errors import UserError
-from ui import auth, data, na, problems, sidebar
+from ui import auth, data, links, na, problems, sidebar, tables
 
 GRID_KEY = "ninebox_grid"
 CELL_KEY = "ninebox_cell"
@@ -104,8 +104,8 @@ def _grid_panel(summary, measure: str, previous_label: str, cell: str | None) ->
         f"{charts.format_count(unscored['accounts'])} unscored "
         f"({charts.format_money(unscored['arr'])}, {charts.format_percent(unscored['arr_share'])} of ARR): "
         "active accounts with too little usage data in the window for a health score are "
-        "kept outside the grid. Shares are of the total. Value tiers follow "
-        "cslib/config/value_tiers.toml; health tiers the scorecard."
+        "kept outside the grid. Shares are of the total. Value tiers follow the company's ARR "
+        "boundaries; health tiers the health scorecard."
     )
 
 
@@ -152,8 +152,8 @@ def _accounts_panel(selection, cell: str, closed_ids: tuple[str, ...], cell_coun
         on_click="ignore",
         icon=":material/download:",
     )
-    st.dataframe(
-        accounts,
+    tables.dataframe(
+        links.account_links(accounts, selection.month),
         hide_index=True,
         width="stretch",
         column_order=(
@@ -162,7 +162,7 @@ def _accounts_panel(selection, cell: str, closed_ids: tuple[str, ...], cell_coun
             "next_renewal_outcome", "open_alerts", "account_id",
         ),
         column_config={
-            "name": st.column_config.TextColumn("Account", pinned=True),
+            "name": links.account_column(pinned=True),
             "csm": "CSM",
             "csm_team": "Team",
             "arr": st.column_config.NumberColumn("ARR", format="dollar", step=1),
@@ -203,7 +203,7 @@ def _playbook_panel(cell: str) -> None:
         st.text(f"Edited by {book['updated_by']} · {book['updated_at']}")
         history = store.playbook_history(cell)
         with st.expander(f"History ({len(history)} edit{'s' if len(history) != 1 else ''})", icon=":material/history:"):
-            st.dataframe(  # text cells: names and bodies are shown as typed, never rendered
+            tables.dataframe(  # text cells: names and bodies are shown as typed, never rendered
                 history, hide_index=True, width="stretch",
                 column_order=("updated_at", "updated_by", "verified", "body"),
                 column_config={"updated_at": "When (UTC)", "updated_by": "Who",
@@ -212,7 +212,7 @@ def _playbook_panel(cell: str) -> None:
                 key="ninebox_playbook_history",
             )
     else:
-        st.caption("Shipped default (cslib/config/playbooks.toml).")
+        st.caption("Shipped default.")
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash is not None:
         (st.success if flash[0] == "success" else st.error)(flash[1])
@@ -256,14 +256,14 @@ def _movement_panel(selection, cell: str, previous_label: str) -> None:
         if frame.empty:
             st.caption("Nobody.")
         else:
-            st.dataframe(frame, hide_index=True, width="stretch", column_order=("label", "accounts", "arr"),
+            tables.dataframe(frame, hide_index=True, width="stretch", column_order=("label", "accounts", "arr"),
                          column_config={"label": column, "accounts": "Accounts", "arr": money})
     if not moves["accounts"].empty:
         with st.expander("Accounts that moved"):
-            st.dataframe(
-                moves["accounts"], hide_index=True, width="stretch",
+            tables.dataframe(
+                links.account_links(moves["accounts"], selection.month), hide_index=True, width="stretch",
                 column_order=("name", "direction", "prev_state", "this_state", "prev_arr", "arr"),
-                column_config={"name": "Account", "direction": "Direction", "prev_state": "Last month",
+                column_config={"name": links.account_column(), "direction": "Direction", "prev_state": "Last month",
                                "this_state": "This month",
                                "prev_arr": st.column_config.NumberColumn("ARR last month", format="dollar", step=1),
                                "arr": st.column_config.NumberColumn("ARR", format="dollar", step=1)},
@@ -294,7 +294,7 @@ def _books_panel(selection, measure: str) -> None:
             st.caption(f"{len(table)} books: too many for small multiples; see the table.")
     share = st.column_config.ProgressColumn
     unit = "ARR" if measure == "arr" else "accounts"
-    st.dataframe(
+    tables.dataframe(
         table, hide_index=True, width="stretch",
         column_config={
             "owner": st.column_config.TextColumn(BOOKS_BY_LABELS[by], pinned=True),

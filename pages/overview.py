@@ -11,6 +11,7 @@ import streamlit as st
 from cslib import charts, deltas, metrics, renewals
 from cslib.metrics import METRICS
 from ui import data, na, sidebar
+from ui import tiles as ui_tiles
 
 #: tile rows: what an executive reads first (size and health), then retention
 TILE_ROWS: tuple[tuple[str, ...], ...] = (
@@ -67,10 +68,10 @@ def render() -> None:
     shown = {name for row in TILE_ROWS for name in row}
     rows = [list(row) for row in TILE_ROWS]
     rows[-1].extend(name for name in tiles if name not in shown)  # a tile added to cslib later
-    for row in rows:
-        for column, name in zip(st.columns(len(row)), row):
-            if name in tiles:
-                _tile(column, tiles[name])
+    for i, row in enumerate(rows):
+        names = [name for name in row if name in tiles]
+        for slot, name in zip(ui_tiles.grid(len(names), f"overview_{i}"), names):
+            _tile(slot, tiles[name])
     if any(tiles[n]["value"] is None for n in metrics.RENEWAL_METRICS if n in tiles):
         renewals = data.cached(metrics.renewal_data_status, selection.version, filters, month)
         if not renewals.ok:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from cslib import charts, charts_model, deltas, incentives, metrics, renewal_model, renewals, whatif
 from cslib.errors import UserError
-from ui import data, na, sidebar
+from ui import data, links, na, problems, sidebar, tables
 
 
 def _renewals_source_note(version) -> str:
@@ -82,14 +82,19 @@ def _model_section(selection, bundle) -> None:
     cols[2].metric("Expected ARR renewed", charts.format_money(summary["expected_arr"]), border=True,
                    help="Sum of probability x ARR due.")
     cols[3].metric("ARR at risk (p < 50%)", charts.format_money(summary["at_risk_arr"]), border=True)
-    st.dataframe(
-        upcoming,
+    tables.dataframe(
+        links.account_links(upcoming, month),
         hide_index=True,
         width="stretch",
         height=320,
+        # the account first (it opens the Account page); the file's outcome of a renewal due after
+        # the month is not shown (it was not known at the month end), nor the secondary columns
+        column_order=("name", "segment", "csm", "due_on", "due_arr", "month_end_tier", "p_renewal",
+                      "driver_1", "driver_2"),
+        key="model_upcoming",
         column_config={
-            "account_id": "Account",
-            "name": "Name",
+            "account_id": "Id",
+            "name": links.account_column(),
             "segment": "Segment",
             "csm": "CSM",
             "due_on": st.column_config.DateColumn("Due on"),
@@ -124,22 +129,22 @@ def _indicators_section(selection, bundle) -> None:
         "95% normal-approximation interval; an interval clear of 0 is significant. Permutation importance: "
         "drop in the model's test AUC when the indicator's features are shuffled (whole book)."
     )
-    st.dataframe(
+    tables.dataframe(
         effects[["label", "segment_label", "top_band", "top_rate", "top_n", "bottom_band", "bottom_rate", "bottom_n",
                  "difference", "ci_low", "ci_high", "permutation_importance"]],
         hide_index=True,
         width="stretch",
         column_config={
             "label": "Indicator", "segment_label": "Segment", "top_band": "Top band", "top_rate": st.column_config.NumberColumn("Top rate", format="percent"),
-            "top_n": "n (top)", "bottom_band": "Bottom band", "bottom_rate": st.column_config.NumberColumn("Bottom rate", format="percent"),
-            "bottom_n": "n (bottom)", "difference": st.column_config.NumberColumn("Difference", format="percent"),
+            "top_n": "Renewals (top)", "bottom_band": "Bottom band", "bottom_rate": st.column_config.NumberColumn("Bottom rate", format="percent"),
+            "bottom_n": "Renewals (bottom)", "difference": st.column_config.NumberColumn("Difference", format="percent"),
             "ci_low": st.column_config.NumberColumn("95% CI low", format="percent"),
             "ci_high": st.column_config.NumberColumn("95% CI high", format="percent"),
             "permutation_importance": st.column_config.NumberColumn("AUC drop", format="%.4f"),
         },
     )
     with st.expander("Renewal rate by band, every indicator and segment"):
-        st.dataframe(
+        tables.dataframe(
             bands[["label", "segment_label", "band_label", "points", "renewals", "renewed", "renewal_rate", "ci_low", "ci_high"]],
             hide_index=True,
             width="stretch",
@@ -185,14 +190,17 @@ def _scorecard_form(base) -> None:
         weighting = c[4].selectbox("Weighting", ["linear", "equal"], index=["linear", "equal"].index(base.weighting), key=f"{PREFIX}_weighting")
         cap = c[5].number_input("Module cap (points)", 0.0, 100.0, base.modules_cap_points, 1.0, key=f"{PREFIX}_cap")
         left, right = st.columns([1, 2])
-        modules = left.data_editor(whatif.modules_frame(base)[["module", "points"]], hide_index=True, num_rows="dynamic",
-                                   key=f"{PREFIX}_modules", width="stretch")
+        module_frame = whatif.modules_frame(base)[["module", "points"]]
+        modules = left.data_editor(module_frame, hide_index=True, num_rows="dynamic", key=f"{PREFIX}_modules",
+                                   width="stretch", column_config=tables.editor_config(module_frame))
         default_points = left.number_input("Points of an unlisted feature", 0.0, 100.0, base.module_default_points, 0.5,
                                            key=f"{PREFIX}_default_points")
-        bands = right.data_editor(whatif.bands_frame(base), hide_index=True, num_rows="dynamic",
-                                  key=f"{PREFIX}_bands", width="stretch")
-        weights = right.data_editor(whatif.weights_frame(base), hide_index=True, key=f"{PREFIX}_weights",
-                                    disabled=["indicator", "label", "reads"], width="stretch")
+        band_frame, weight_frame = whatif.bands_frame(base), whatif.weights_frame(base)
+        bands = right.data_editor(band_frame, hide_index=True, num_rows="dynamic", key=f"{PREFIX}_bands",
+                                  width="stretch", column_config=tables.editor_config(band_frame))
+        weights = right.data_editor(weight_frame, hide_index=True, key=f"{PREFIX}_weights",
+                                    disabled=["indicator", "label", "reads"], width="stretch",
+                                    column_config=tables.editor_config(weight_frame))
         if st.form_submit_button("Re-score the book", type="primary"):
             try:
                 st.session_state[WHATIF_KEY] = whatif.scorecard_with(
@@ -238,13 +246,14 @@ def _whatif_section(selection) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**Nine-box shift in {sidebar.month_label(selection.month)}** (accounts)")
-        st.dataframe(result["ninebox"], hide_index=True, width="stretch")
+        tables.dataframe(result["ninebox"], hide_index=True, width="stretch")
     with right:
         st.markdown("**Tier before (rows) → tier after (columns)**")
-        st.dataframe(result["transitions"], width="stretch")
+        tables.dataframe(result["transitions"], width="stretch")
     st.download_button("Download the edited scorecard (TOML)", edited.to_toml(), file_name="scorecard.toml",
                        mime="application/toml", key=f"{PREFIX}_download")
-    st.caption("Apply it with `python -m cslib score --scorecard scorecard.toml`.")
+    st.caption("Your administrator can apply it to the whole book: the scores on every page then change.")
+    problems.admin_note("Apply the downloaded scorecard with: python -m cslib score --scorecard scorecard.toml")
 
 
 def _incentive_section(selection) -> None:
@@ -284,9 +293,9 @@ def _incentive_section(selection) -> None:
 
     with right:
         st.markdown(f"**Payouts for {sidebar.month_label(selection.month)}**, per team")
-        st.dataframe(shown(teams), hide_index=True, width="stretch", column_config=labels)
+        tables.dataframe(shown(teams), hide_index=True, width="stretch", column_config=labels)
         st.markdown("Per CSM")
-        st.dataframe(shown(per_csm), hide_index=True, width="stretch", height=300, column_config=labels)
+        tables.dataframe(shown(per_csm), hide_index=True, width="stretch", height=300, column_config=labels)
         without = per_csm[per_csm["commission"].isna()]
         if len(without):
             st.caption(f"Commission n/a for {len(without)} CSM{'s' if len(without) > 1 else ''} "

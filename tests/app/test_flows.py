@@ -102,7 +102,7 @@ def test_alert_status_is_saved_and_survives_a_new_session(flows_app):
     assert again.selectbox(key=f"flows_status_{chosen}").value == "acknowledged"
     table = again.dataframe[-1].value if again.dataframe else None
     listed = [df.value for df in again.dataframe if "status" in df.value.columns]
-    assert listed and "acknowledged" in listed[0]["status"].tolist()
+    assert listed and "Acknowledged" in listed[0]["status"].tolist()  # the label, not the code
     assert table is not None
 
 
