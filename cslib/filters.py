@@ -256,17 +256,66 @@ def filter_options(conn: duckdb.DuckDBPyConnection, within: Filters | None = Non
             params,
         )
         out[name] = df["v"].astype(str).tolist()
-    if has_attribute_table(conn):
-        df = query(
-            conn,
-            f"select x.attribute, x.value from {ATTRIBUTE_TABLE} as x "
-            f"where x.account_id in (select a.account_id from account_month as a where {where}) "
-            "group by all order by 1, 2",
-            params,
-        )
-        for name, group in df.groupby("attribute", sort=True):
-            out[f"{ATTRIBUTE_PREFIX}{name}"] = group["value"].astype(str).tolist()
+    out.update(filter_options_attributes(conn, within or Filters(include_non_target=True)))
     return out
+
+
+def faceted_options(conn: duckdb.DuckDBPyConnection, selected: Filters,
+                    within: Filters | None = None) -> dict[str, list[str]]:
+    """Options that narrow each other: for every standard dimension, the values present in
+    the rows that match every *other* selected dimension (and the selected account
+    attributes), within ``within`` (a user's scope; default every row, non-target
+    included). Choosing team "Strategic" leaves only its CSMs in the CSM list; a
+    dimension's own selection never narrows its own list. Attribute keys as in
+    ``filter_options`` (not narrowed). One query of the distinct combinations, then sets."""
+    import pandas as pd
+
+    base = within or Filters(include_non_target=True)
+    where, params = base.where("a")
+    table = f"{ATTRIBUTE_TABLE}"
+    attr_clauses, attr_params = [], []
+    if selected.attributes and has_attribute_table(conn):
+        for name, values in selected.attributes:
+            attr_clauses.append(
+                f"a.account_id in (select hg_attr.account_id from {table} as hg_attr "
+                "where hg_attr.attribute = ? and list_contains(?, hg_attr.value))"
+            )
+            attr_params.extend([name, list(values)])
+    columns = ", ".join(f"a.{column}" for column in FILTER_COLUMNS.values())  # whitelist only
+    sql = (f"select distinct {columns} from account_month as a where {where}"
+           + "".join(f" and {c}" for c in attr_clauses))
+    combos = query(conn, sql, [*params, *attr_params])
+    masks = {
+        name: combos[column].isin(list(getattr(selected, name))) if getattr(selected, name) else None
+        for name, column in FILTER_COLUMNS.items()
+    }
+    out: dict[str, list[str]] = {}
+    for name, column in FILTER_COLUMNS.items():
+        keep = pd.Series(True, index=combos.index)
+        for other, mask in masks.items():
+            if other != name and mask is not None:
+                keep &= mask
+        values = combos.loc[keep, column].dropna().astype(str).unique().tolist()
+        out[name] = sorted(values)
+    for key, values in filter_options_attributes(conn, base).items():
+        out[key] = values
+    return out
+
+
+def filter_options_attributes(conn: duckdb.DuckDBPyConnection, within: Filters) -> dict[str, list[str]]:
+    """``attr.<name>`` -> the values of the accounts in ``within`` (sorted)."""
+    if not has_attribute_table(conn):
+        return {}
+    where, params = within.where("a")
+    df = query(
+        conn,
+        f"select x.attribute, x.value from {ATTRIBUTE_TABLE} as x "
+        f"where x.account_id in (select a.account_id from account_month as a where {where}) "
+        "group by all order by 1, 2",
+        params,
+    )
+    return {f"{ATTRIBUTE_PREFIX}{name}": group["value"].astype(str).tolist()
+            for name, group in df.groupby("attribute", sort=True)}
 
 
 def available_months(conn: duckdb.DuckDBPyConnection) -> list[str]:

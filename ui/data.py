@@ -154,6 +154,12 @@ def filter_options(version: Version, within: Filters | None = None) -> dict[str,
     return _filters.filter_options(connection(version), within)
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def faceted_options(version: Version, selected: Filters, within: Filters | None = None) -> dict[str, list[str]]:
+    """Each sidebar dimension's values within the other selections (cslib.filters.faceted_options)."""
+    return _filters.faceted_options(connection(version), selected, within)
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def kpi_series(version: Version, filters: Filters, end_month: str, n_months: int = 13) -> pd.DataFrame:
     """cslib.metrics.kpi_series for the selection: one row per month up to ``end_month``."""

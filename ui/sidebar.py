@@ -42,6 +42,12 @@ NON_TARGET_KEY = "hg_include_non_target"
 SELECTION_KEY = "hg_selection"
 PENDING_PAGE_KEY = "hg_pending_page"
 _INIT_KEY = "hg_sidebar_initialised"
+#: the filter the user changed last: its choice wins when two choices exclude each other
+LAST_KEY = "hg_filter_last"
+DROPPED_KEY = "hg_filter_dropped"
+#: which choice gives way first when choices exclude each other and none was just made
+#: (a link, a restored session): the narrowest (a CSM) before the broadest (team, segment)
+_DROP_ORDER = ("csm", "lifecycle_stage", "source_channel", "industry", "region", "segment", "csm_team")
 _TRUE = ("1", "true", "yes", "on")
 def widget_key(name: str) -> str:
     """Session-state key of a filter's multiselect (an attribute's: ``widget_key('attr.<name>')``)."""
@@ -208,6 +214,42 @@ def _write_url(selection: Selection, attribute_keys: list[str] | None = None) ->
             st.query_params[key] = value
 
 
+def _mark_last(name: str) -> None:
+    st.session_state[LAST_KEY] = name
+
+
+def _chosen_filters(attribute_keys: list[str]) -> Filters:
+    return Filters(
+        **{name: tuple(sorted(st.session_state.get(widget_key(name)) or [])) for name in FILTER_COLUMNS},
+        include_non_target=bool(st.session_state.get(NON_TARGET_KEY)),
+    ).with_attributes({
+        key[len(ATTRIBUTE_PREFIX):]: st.session_state.get(widget_key(key)) or [] for key in attribute_keys
+    })
+
+
+def _narrow(version: data.Version, within: Filters | None, attribute_keys: list[str]) -> dict[str, list[str]]:
+    """Options that narrow each other (cslib.filters.faceted_options). A chosen value that
+    the other choices exclude (a CSM outside the chosen team) is dropped, one at a time,
+    never from the filter changed last; what was dropped is said under the filters."""
+    last = st.session_state.get(LAST_KEY)
+    order = [n for n in _DROP_ORDER if n != last] + ([last] if last in FILTER_COLUMNS else [])
+    dropped: list[tuple[str, list[str]]] = []
+    for _ in range(len(FILTER_COLUMNS) + 1):
+        options = data.faceted_options(version, _chosen_filters(attribute_keys), within)
+        for name in order:
+            chosen = list(st.session_state.get(widget_key(name)) or [])
+            bad = [v for v in chosen if v not in options.get(name, [])]
+            if bad:
+                st.session_state[widget_key(name)] = [v for v in chosen if v not in bad]
+                dropped.append((name, bad))
+                break
+        else:
+            break
+    if dropped:
+        st.session_state[DROPPED_KEY] = dropped
+    return options
+
+
 def render(version: data.Version, grant=None) -> Selection | None:
     """Draw the sidebar filters; return (and store for ``current()``) the selection.
 
@@ -230,6 +272,7 @@ def render(version: data.Version, grant=None) -> Selection | None:
         st.session_state[_INIT_KEY] = True
     _sanitise(months, options, version)
     attribute_keys = _attribute_keys(options)
+    options = _narrow(version, within, attribute_keys)
 
     with st.sidebar:
         st.selectbox(
@@ -247,6 +290,8 @@ def render(version: data.Version, grant=None) -> Selection | None:
                 key=widget_key(name),
                 format_func=pretty,
                 placeholder="All",
+                on_change=_mark_last,
+                args=(name,),
             )
         for key in attribute_keys:  # the data's own account attributes, after the standard ones
             st.multiselect(
@@ -262,6 +307,10 @@ def render(version: data.Version, grant=None) -> Selection | None:
             help="Accounts outside the ideal customer profile that sales signed anyway "
             "are excluded from every metric by default.",
         )
+        dropped = st.session_state.pop(DROPPED_KEY, None)
+        if dropped:
+            st.caption("Not in the other choices, so dropped: " + "; ".join(
+                f"{FILTER_LABELS[name]} {', '.join(pretty(v) for v in values)}" for name, values in dropped))
         st.button("Reset filters", on_click=_reset, width="stretch")
 
     filters = Filters(
