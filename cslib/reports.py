@@ -74,6 +74,7 @@ REPORTS: dict[str, Report | str] = {
     "model": "cslib.renewal_model:model_report",
     "incentives": "cslib.incentives:incentives_report",
     "account": "cslib.account:account_report",
+    "benchmarks": "cslib.benchmarks:benchmarks_report",
 }
 
 

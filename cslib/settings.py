@@ -89,6 +89,23 @@ SETTINGS: tuple[Setting, ...] = (
         "12 times as much. A larger amount is refused as a typo or a unit mix-up.",
     ),
     Setting(
+        "HEALTHGRID_BENCHMARKS",
+        str(CONFIG_DIR / "benchmarks.toml"),
+        "Published retention benchmarks TOML (sources, ACV band sets, NRR/GRR medians or ranges, "
+        "each with source and year) shown beside our NRR and GRR; point it at your own targets.",
+    ),
+    Setting(
+        "HEALTHGRID_SMTP_HOST",
+        "",
+        "SMTP server the monthly digest is sent through with --send (empty = sending is not configured).",
+    ),
+    Setting("HEALTHGRID_SMTP_PORT", "587", "SMTP port for the digest (587 with STARTTLS, 25 without)."),
+    Setting("HEALTHGRID_SMTP_STARTTLS", "1", "1 to upgrade the SMTP connection with STARTTLS before logging in; 0 not to."),
+    Setting("HEALTHGRID_SMTP_USER", "", "SMTP user name (empty = no login)."),
+    Setting("HEALTHGRID_SMTP_PASSWORD", "", "SMTP password (read from the environment only; never from a file)."),
+    Setting("HEALTHGRID_DIGEST_FROM", "", "Sender address of the monthly digest."),
+    Setting("HEALTHGRID_DIGEST_TO", "", "Recipients of the monthly digest, comma-separated (--to overrides)."),
+    Setting(
         "HEALTHGRID_INCLUDE_NON_TARGET",
         "0",
         "1 to include non-target accounts (is_target = false) in every metric.",
