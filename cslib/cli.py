@@ -1,4 +1,4 @@
-"""Command line: ``python -m cslib demo|import|check|score|report|bench``.
+"""Command line: ``python -m cslib demo|import|check|score|report|digest|bench``.
 
 The same engine as the pages. A user's mistake exits with status 2 and one line on
 stderr (``error: ...``), never a traceback.
@@ -86,6 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_filters(p)
 
+    p = sub.add_parser("digest", help="write the month's digest as one self-contained HTML file (and send it)")
+    _add_db(p)
+    p.add_argument("--month", required=True, help="the month of the digest (YYYY-MM)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder the HTML file is written to")
+    p.add_argument(
+        "--as", dest="as_user", metavar="EMAIL",
+        help="only what this user may see in the app (role map: $HEALTHGRID_ROLES); unknown e-mails are refused",
+    )
+    p.add_argument("--send", action="store_true",
+                   help="also e-mail it through $HEALTHGRID_SMTP_HOST (docs/digest.md)")
+    p.add_argument("--to", metavar="EMAILS", help="recipients, comma-separated (default: $HEALTHGRID_DIGEST_TO)")
+    _add_filters(p)
+
     p = sub.add_parser("bench", help="time demo, import and scoring; compare with plain pandas")
     p.add_argument("--accounts", default="3000,100000", help="comma-separated sizes")
     p.add_argument("--months", type=int, default=36)
@@ -156,6 +169,17 @@ def _run(args: argparse.Namespace) -> int:
             account_id=args.account_id,
         )
         sys.stdout.write(render_report(args.name, db, report_args, args.format))
+    elif args.command == "digest":
+        from .digest import send_digest, write_digest
+
+        filters = Filters.from_mapping(vars(args))
+        if args.as_user is not None:
+            filters = _scoped(filters, args.as_user)
+        path, digest = write_digest(db, args.month, filters, args.out, as_user=args.as_user)
+        print(f"digest written: {path}")
+        if args.send:
+            recipients = send_digest(digest, to=args.to)
+            print(f"digest sent to {', '.join(recipients)}")
     elif args.command == "bench":
         from .bench import run_bench
 
