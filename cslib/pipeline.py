@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from . import contract
-from .db import replace_atomically, sql_file
+from .db import replace_atomically
 
 #: SQL models in build order (file names in cslib/sql without .sql).
 MODELS: tuple[str, ...] = (
@@ -67,8 +67,10 @@ def build_models(
     from .filters import create_attribute_table
 
     create_attribute_table(conn)  # a file from before account attributes gets the empty table
+    from .scorecard import model_sql
+
     for model in MODELS:
-        conn.execute(sql_file(model))
+        conn.execute(*model_sql(conn, model))
     from .renewal_fit import write_model_tables
 
     write_model_tables(conn)  # the renewal model's fit, stored (reads model_renewal_features)

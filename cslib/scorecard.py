@@ -9,9 +9,11 @@ the tiers and the window. See ``cslib/config/scorecard.toml`` and docs/health-sc
 
 The scoring runs in SQL over the config tables written by :func:`write_config_tables`:
 ``stg_usage_weekly.sql`` (usage rolled up to account x Monday week x metric, missing weeks
-filled), ``health_weekly.sql`` (per scored week the score, the tier and every indicator's
-value, weekly and window points as lists) and ``health_indicator_weekly.sql`` (those lists
-as one row per week and indicator). :func:`score_usage_pandas` is a plain
+filled), then ``health_weekly`` (per scored week the score, the tier and every indicator's
+value, weekly and window points as columns) and ``health_indicator_weekly`` (those columns
+as one row per week and indicator), whose SQL cslib.scoring_sql generates from the cfg
+tables (:func:`model_sql`): one column per indicator, band points as CASE expressions, the
+window as LAG over each account's weeks. :func:`score_usage_pandas` is a plain
 pandas reference of the same scoring rules from the weekly long frame: tests compare the
 two on every column and the benchmark compares their speed. :func:`tier_of` mirrors the
 SQL tier rule.
@@ -245,7 +247,7 @@ def load_scorecard(path: str | os.PathLike | None = None) -> Scorecard:
 
 def tier_of(score: float | None, scorecard: Scorecard) -> str:
     """'healthy' (score >= healthy_min), 'unhealthy' (< unhealthy_below), 'at_risk' between,
-    'unscored' for None/NaN: the same rule as health_weekly.sql."""
+    'unscored' for None/NaN: the same rule as the health_weekly SQL."""
     if score is None or (isinstance(score, float) and math.isnan(score)):
         return "unscored"
     if score >= scorecard.healthy_min:
@@ -311,14 +313,26 @@ def indicator_rows(sc: Scorecard) -> list[tuple]:
 SCORING_MODELS: tuple[str, ...] = ("stg_usage_weekly", "health_weekly", "health_indicator_weekly")
 
 
+def model_sql(conn: duckdb.DuckDBPyConnection, model: str) -> tuple[str, list]:
+    """(statement, parameters) of a SQL model: ``cslib/sql/<model>.sql``, except
+    health_weekly and health_indicator_weekly, which cslib.scoring_sql generates from the
+    connection's cfg_* tables (written by :func:`write_config_tables`)."""
+    from . import scoring_sql
+    from .db import sql_file
+
+    if model == "health_weekly":
+        return scoring_sql.health_weekly_sql(conn)
+    if model == "health_indicator_weekly":
+        return scoring_sql.health_indicator_weekly_sql(conn)
+    return sql_file(model), []
+
+
 def score_weeks(conn: duckdb.DuckDBPyConnection, from_weekly: bool = False) -> None:
     """Run the scoring models on ``conn`` (cfg_* tables written). With ``from_weekly`` the
     connection already holds ``stg_usage_weekly`` (a copy, as the what-if makes) and only
     the indicator and score models run."""
-    from .db import sql_file
-
     for model in SCORING_MODELS[1:] if from_weekly else SCORING_MODELS:
-        conn.execute(sql_file(model))
+        conn.execute(*model_sql(conn, model))
 
 
 def unlisted_features(conn) -> list[str]:
@@ -371,7 +385,7 @@ class Scored(NamedTuple):
 
 
 def score_usage_pandas(usage: pd.DataFrame, scorecard: Scorecard) -> Scored:
-    """Plain-pandas reference of health_indicator_weekly.sql + health_weekly.sql.
+    """Plain-pandas reference of the health_weekly and health_indicator_weekly models.
 
     usage: the weekly long frame of stg_usage_weekly: account_id, week_start (Monday;
     date or datetime), metric, value; at most one row per account, week and metric (rolled

@@ -4,7 +4,7 @@ The app's database file is never written: :func:`run_whatif` opens a fresh in-me
 DuckDB, ATTACHes the file read-only as ``src``, copies the weekly usage (stg_usage_weekly)
 of the slice's accounts, writes the edited scorecard's cfg_* tables
 (cslib.scorecard.write_config_tables) and runs the same scoring models the pipeline runs
-(health_indicator_weekly.sql, health_weekly.sql). With the database's own scorecard
+(health_weekly and health_indicator_weekly, cslib.scoring_sql). With the database's own scorecard
 (:func:`current_scorecard`) it reproduces the stored scores exactly. Any indicator set
 works: the edits are bands, weights, feature points, tiers and the window.
 """
