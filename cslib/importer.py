@@ -377,10 +377,13 @@ def _load_all(
                             allow_empty, problems, summary.warnings)
             _check_rows(conn, table, source, accounts_source if accounts_ok else None, problems,
                         summary.warnings)
+            if source.direct:  # already in raw_<name>; _typed_<name> is a view of it
+                conn.execute(f"drop view _typed_{table.name}")
+                continue
             cols = ", ".join(table.column_names)
-            conn.execute(
+            conn.execute(  # _typed_ is in record order (created so, never reordered)
                 f"insert into raw_{table.name} ({cols}) "
-                f"select {cols} from _typed_{table.name} order by _row"
+                f"select {cols} from _typed_{table.name}"
             )
             if table is contract.ACCOUNTS and tmaps.get(table.name) is not None:
                 _store_attributes(conn, tmaps[table.name])
@@ -617,6 +620,8 @@ class _Source:
 
     def __init__(self) -> None:
         self.parts: list[tuple[Path, _Lines | _ParquetRows]] = []
+        #: loaded straight into raw_<name> (``_stage_direct``): ``_typed_<name>`` is a view of it
+        self.direct = False
 
     @property
     def label(self) -> str:
@@ -671,6 +676,13 @@ def _stage(
                           "comment = '', strict_mode = true, encoding = 'utf-8')")
             else:
                 reader = "read_parquet($path)"
+            if fast and table.name not in _NOT_DIRECT and not plan.attributes:
+                n_rows = _stage_direct(conn, table, select, reader, params, plan, tmap)
+                if n_rows is not None:
+                    source.parts.append((path, _ParquetRows(path, n_rows) if types is not None
+                                         else _Lines(path, n_rows)))
+                    source.direct = True
+                    return source
             if fast:
                 sql = f"create or replace temp table {stg} as select {select} from {reader}"
             else:
@@ -698,15 +710,14 @@ def _stage(
         problems.add_error(err)
         return None
     row_expr = "rowid" if fast else "_row"
-    checked = {c.name for c in table.columns if c.name in plan.positions or _default_of(c, tmap) is not None
-               or c.default_from}
+    checked = _checked_columns(table, plan, tmap)
     _cell_problems(conn, table, stg, row_expr, checked, source, tmap, problems)
     casts = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in table.columns)
     casts += "".join(f", _attr_{k}" for k in range(len(plan.attributes)))
     uses_bool = any(c.type == "BOOLEAN" for c in table.columns)
     conn.execute(
         f"create or replace temp table _typed_{table.name} as "
-        f"select {row_expr} as _row, {casts} from {stg} order by {row_expr}",
+        f"select {row_expr} as _row, {casts} from {stg}",  # in record order, as staged
         {"true_words": list(TRUE_WORDS)} if uses_bool else None,
     )
     conn.execute(f"drop table {stg}")
@@ -994,17 +1005,10 @@ def _cell_message(col: contract.Column, kind: str, value: str | None) -> str:
     raise AssertionError(kind)
 
 
-def _cell_problems(
-    conn: duckdb.DuckDBPyConnection, table: contract.Table, stg: str, row_expr: str, checked: set[str],
-    source: _Source, tmap: TableMapping | None, problems: Problems,
-) -> None:
-    """Add every bad cell to ``problems`` (at most Problems.LIMIT listed per column, all
-    counted), then empty those cells so the table can still be typed and row-checked.
-
-    The success path is one aggregate scan: ``count(*) filter (where <check>)`` per check;
-    only columns with problems are read again, with a CASE that gives each cell its first
-    failing check (so a cell counts once).
-    """
+def _column_conditions(table: contract.Table, checked: set[str]
+                       ) -> list[tuple[int, contract.Column, list[tuple[str, list, str]]]]:
+    """(column order, column, [(SQL condition on the staged VARCHAR column, bound ``?``
+    params, message kind), ...]) for every checked column with checks, in priority order."""
     per_col: list[tuple[int, contract.Column, list[tuple[str, list, str]]]] = []
     for col_order, col in enumerate(table.columns):
         if col.name not in checked:
@@ -1017,6 +1021,78 @@ def _cell_problems(
                           list(cond_params), kind))
         if conds:
             per_col.append((col_order, col, conds))
+    return per_col
+
+
+def _checked_columns(table: contract.Table, plan: _HeaderPlan, tmap: TableMapping | None) -> set[str]:
+    """The columns whose cells are checked: in the file, or given by a default."""
+    return {c.name for c in table.columns if c.name in plan.positions or _default_of(c, tmap) is not None
+            or c.default_from}
+
+
+#: Tables never loaded by ``_stage_direct``: later steps read their ``_typed_`` table
+#: (subscription periods are expanded into revenue; accounts keep attribute columns).
+_NOT_DIRECT = frozenset({"subscription_periods", "accounts"})
+
+
+def _stage_direct(conn: duckdb.DuckDBPyConnection, table: contract.Table, select: str, reader: str,
+                  params: dict, plan: _HeaderPlan, tmap: TableMapping | None) -> int | None:
+    """The fast path for one file without drop rules (the big usage exports): one scan of
+    the file counts every cell check (the same conditions as ``_cell_problems``) without
+    holding the rows; when no cell has a problem a second scan inserts the typed rows
+    straight into the empty ``raw_<name>`` and ``_typed_<name>`` becomes a view of it
+    (``_row`` = rowid = record index), so the rows are stored once, not staged as text,
+    typed and copied. Returns the number of records, or None (nothing written) when a
+    cell has a problem or raw_<name> is not empty: the caller then stages as usual, which
+    lists the problems."""
+    raw = f"raw_{table.name}"
+    if _has_rows(conn, raw):
+        return None
+    try:
+        per_col = _column_conditions(table, _checked_columns(table, plan, tmap))
+    except UserError:
+        return None  # a bad setting (HEALTHGRID_MAX_MRR): the usual path reports it for the whole import
+    named = dict(params)
+    aggregates = ["count(*)"]
+    for _, _, conds in per_col:
+        for cond, cond_params, _ in conds:
+            parts = cond.split("?")
+            assert len(parts) == len(cond_params) + 1
+            text = parts[0]
+            for value, rest in zip(cond_params, parts[1:]):
+                name = f"k{len(named)}"
+                named[name] = value
+                text += f"${name}{rest}"
+            aggregates.append(f"count(*) filter (where {text})")
+    source = f"(select {select} from {reader})"
+    try:
+        n_rows, *counts = conn.execute(f"select {', '.join(aggregates)} from {source}", named).fetchone()
+    except duckdb.Error:
+        return None  # an unreadable file: the usual path names the problem
+    if any(counts):
+        return None
+    cols = ", ".join(table.column_names)
+    casts = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in table.columns)
+    typed_params = dict(params)
+    if any(c.type == "BOOLEAN" for c in table.columns):
+        typed_params["true_words"] = list(TRUE_WORDS)
+    conn.execute(f"insert into {raw} ({cols}) select {casts} from {source}", typed_params)
+    conn.execute(f"create or replace temp view _typed_{table.name} as select rowid as _row, {cols} from {raw}")
+    return n_rows
+
+
+def _cell_problems(
+    conn: duckdb.DuckDBPyConnection, table: contract.Table, stg: str, row_expr: str, checked: set[str],
+    source: _Source, tmap: TableMapping | None, problems: Problems,
+) -> None:
+    """Add every bad cell to ``problems`` (at most Problems.LIMIT listed per column, all
+    counted), then empty those cells so the table can still be typed and row-checked.
+
+    The success path is one aggregate scan: ``count(*) filter (where <check>)`` per check;
+    only columns with problems are read again, with a CASE that gives each cell its first
+    failing check (so a cell counts once).
+    """
+    per_col = _column_conditions(table, checked)
     if not per_col:
         return
     aggregates = [f"count(*) filter (where {cond})" for _, _, conds in per_col for cond, _, _ in conds]
