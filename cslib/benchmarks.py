@@ -414,7 +414,8 @@ def sources_table(benchmarks: Benchmarks) -> pd.DataFrame:
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The page's table in words: band set, ACV band, base accounts, start ARR, our NRR and
-    GRR, the published figure with its source and year, and the flag labels."""
+    GRR, the published figure with its source and year, and the flag labels (a dash where
+    there is no figure or no rate)."""
     out = pd.DataFrame({
         "Benchmark": table["band_set_label"],
         "ACV band": table["band_label"],
@@ -426,8 +427,10 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         "Our GRR": table["grr"],
         "Published GRR": table["grr_benchmark"],
         "GRR vs published": table["grr_flag"].map(FLAG_LABELS),
-        "Source": [s or g for s, g in zip(table["nrr_source"], table["grr_source"])],
+        "Source": [s if isinstance(s, str) else g for s, g in zip(table["nrr_source"], table["grr_source"])],
     })
+    for column in ("Published NRR", "NRR vs published", "Published GRR", "GRR vs published", "Source"):
+        out[column] = [v if isinstance(v, str) else "–" for v in out[column]]  # a dash, never None
     return out
 
 
@@ -451,3 +454,17 @@ def benchmarks_report(conn, args) -> tuple[str, dict[str, pd.DataFrame]]:
     month_from, month_to = period_for(conn, args.month, args.month_from, args.month_to)
     table = comparison(conn, args.filters, month_from, month_to, benchmarks)
     return month_to, {"bands": table, "sources": sources_table(benchmarks)}
+
+
+def month_comparison(conn, filters: Filters, month: str, path: str | None = None) -> pd.DataFrame:
+    """``comparison`` over the DEFAULT_MONTHS months ending with ``month`` with the file at
+    ``path`` (default: ``$HEALTHGRID_BENCHMARKS``): what the pages show (hashable arguments,
+    so the app can cache it)."""
+    loaded = load_benchmarks(path)
+    month_from, month_to = period_for(conn, month)
+    return comparison(conn, filters, month_from, month_to, loaded)
+
+
+def sources_line(path: str | None = None) -> list[tuple[str, int, str]]:
+    """(publisher, year, url) of each source of the file, for a caption."""
+    return [(s.publisher, s.year, s.url) for s in load_benchmarks(path).sources.values()]

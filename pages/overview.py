@@ -12,6 +12,7 @@ from cslib import charts, deltas, metrics, renewals
 from cslib.metrics import METRICS
 from ui import data, na, sidebar
 from ui import tiles as ui_tiles
+from ui import benchmarks as ui_benchmarks
 
 #: tile rows: what an executive reads first (size and health), then retention
 TILE_ROWS: tuple[tuple[str, ...], ...] = (
@@ -100,6 +101,8 @@ def render() -> None:
     with right:
         st.vega_lite_chart(data.chart_spec(charts.health_rate_mom_trend, series), width="stretch")
         _caption("health_rate_mom")
+
+    ui_benchmarks.section(selection, "overview")  # issue 17: published benchmarks per ACV band
 
 
 render()
