@@ -28,7 +28,9 @@ long_names as (
     select distinct metric from raw_usage_metrics
 ),
 
-long_rows as (
+-- not materialized: each aggregation's grouping reads its own rows from the scan (holding
+-- every row with its aggregation first cost more than the groupings themselves)
+long_rows as not materialized (
     select
         r.account_id,
         r.date,
