@@ -13,6 +13,7 @@ import streamlit as st
 from cslib import charts, charts_churn, churn, renewals
 from cslib.labels import label as human_label
 from ui import data, links, sidebar, tables
+from ui import tiles as ui_tiles
 
 PERIOD_KEY = "churn_reasons_period"
 BREAKDOWN_KEY = "churn_reasons_by"
@@ -48,7 +49,7 @@ def _breakdown_table(df, label: str) -> None:
 def _tiles(summary: dict, match: dict) -> None:
     n = summary["churned_accounts"]
     window = match["window_days"]
-    cols = [c for _ in range(2) for c in st.columns(4)]
+    cols = ui_tiles.grid(8, "churn_summary", min_tile="13rem")
     cols[0].metric("Churned accounts", charts.format_count(n), border=True,
                    help="Accounts whose MRR went to zero in the period (an account that churns twice counts twice).")
     cols[1].metric("Churned ARR", charts.format_money(summary["churned_arr"]), border=True,
@@ -79,6 +80,7 @@ def render() -> None:
         format_func=churn.PERIODS.get,
         index=list(churn.PERIODS).index(DEFAULT_PERIOD),
         key=PERIOD_KEY,
+        bind="query-params",
         horizontal=True,
         help="Anchored on the month picked in the sidebar: that month, its calendar quarter, "
         "or the 12 months ending with it (clipped to the data).",
@@ -166,6 +168,7 @@ def _churn_panels(version, filters, month_from: str, month_to: str, selection) -
             options=list(labels),
             format_func=labels.get,
             key=BREAKDOWN_KEY,
+            bind="query-params",
             help="Lifecycle stage is that of the last paid month (onboarding = months 1-3). Contract stage: "
             "'at or before first renewal' when the account had never renewed, else 'after a renewal'.",
         )
@@ -176,7 +179,7 @@ def _churn_panels(version, filters, month_from: str, month_to: str, selection) -
     st.subheader("Trend by month")
     measure = st.radio(
         "Measure", options=list(TREND_MEASURES), format_func=TREND_MEASURES.get, key=TREND_MEASURE_KEY,
-        horizontal=True, label_visibility="collapsed",
+        bind="query-params", horizontal=True, label_visibility="collapsed",
     )
     trend = data.cached(churn.churn_trend, version, filters, trend_from, trend_to)
     st.altair_chart(
@@ -194,13 +197,17 @@ def _churn_panels(version, filters, month_from: str, month_to: str, selection) -
         width="stretch",
         column_config={
             "reason_label": st.column_config.TextColumn("Reason"),
-            "churned_accounts": st.column_config.NumberColumn("Churns", format="localized"),
-            "scored_accounts": st.column_config.NumberColumn("Scored churns", format="localized"),
-            "mean_score": st.column_config.NumberColumn("Mean score", format="%.1f"),
-            "healthy_week_share": st.column_config.NumberColumn("Healthy weeks", format="percent"),
-            "at_risk_week_share": st.column_config.NumberColumn("At-risk weeks", format="percent"),
-            "unhealthy_week_share": st.column_config.NumberColumn("Unhealthy weeks", format="percent"),
-            "healthy_at_churn_share": st.column_config.NumberColumn("Healthy at churn", format="percent"),
+            "churned_accounts": st.column_config.NumberColumn("Churns", format="localized", width=65),
+            "scored_accounts": st.column_config.NumberColumn("Scored", format="localized", width=65,
+                                                             help="Churns with a scored week before the churn"),
+            "mean_score": st.column_config.NumberColumn("Mean score", format="%.1f", width=80),
+            "healthy_week_share": st.column_config.NumberColumn("Healthy", format="percent", width=75,
+                                                                help="Share of scored weeks that were healthy"),
+            "at_risk_week_share": st.column_config.NumberColumn("At risk", format="percent", width=75,
+                                                                help="Share of scored weeks that were at risk"),
+            "unhealthy_week_share": st.column_config.NumberColumn("Unhealthy", format="percent", width=80,
+                                                                  help="Share of scored weeks that were unhealthy"),
+            "healthy_at_churn_share": st.column_config.NumberColumn("Healthy at churn", format="percent", width=110),
             "signal_check": st.column_config.TextColumn("Check against usage"),
         },
     )
@@ -220,27 +227,27 @@ def _risk_flag_panel(version, filters, month_from: str, month_to: str) -> None:
         st.info("No red-light flag was raised in this period for the selected filters.")
         return
     flags = data.cached(churn.risk_flags, version, filters, month_from, month_to, FLAGS_LIMIT)
-    left, right = st.columns([2, 3])
+    left, right = ui_tiles.panels("churn_flags", "18rem", "36rem")
     with left:
-        a, b = st.columns(2)
+        a, b = ui_tiles.grid(2, "churn_flag_counts", group=1, min_tile="9rem")
         a.metric("Open flags", charts.format_count(owners["open"].sum()), border=True)
         b.metric("Resolved flags", charts.format_count(owners["resolved"].sum()), border=True)
         st.altair_chart(charts_churn.flags_by_owner(owners), width="stretch")
     with right:
         tables.dataframe(
-            links.account_links(flags, month_to)[["raised_on", "status", "age_days", "name", "flag_label",
-                                                  "owner_department", "source", "resolved_on", "note"]],
+            # key columns only: the note, source and resolution date are on the Account page
+            links.account_links(flags, month_to)[["name", "status", "age_days", "flag_label", "owner_department"]],
             hide_index=True,
             width="stretch",
             height=420,
             column_config={
                 "raised_on": st.column_config.DateColumn("Raised"),
-                "name": links.account_column(),
-                "flag_label": st.column_config.TextColumn("Flag"),
+                "name": links.account_column(width=150),
+                "flag_label": st.column_config.TextColumn("Flag", width=140),
                 "source": st.column_config.TextColumn("Source"),
-                "owner_department": st.column_config.TextColumn("Routed to"),
-                "status": st.column_config.TextColumn("Status"),
-                "age_days": st.column_config.NumberColumn("Age (days)", format="localized"),
+                "owner_department": st.column_config.TextColumn("Routed to", width=130),
+                "status": st.column_config.TextColumn("Status", width=75),
+                "age_days": st.column_config.NumberColumn("Age (days)", format="localized", width=70),
                 "resolved_on": st.column_config.DateColumn("Resolved"),
                 "note": st.column_config.TextColumn("Note", width="large"),
             },

@@ -16,6 +16,7 @@ import streamlit as st
 from cslib import alerts, appstore, charts, charts_flows, deltas, flows, labels, metrics
 from cslib.errors import UserError
 from ui import auth, data, links, na, problems, sidebar, tables
+from ui import tiles as ui_tiles
 
 TREND_LEVEL_LABELS = {"overall": "All accounts", "csm_team": "CSM team", "csm": "CSM"}
 ALL_CSMS = "All CSMs"
@@ -44,7 +45,7 @@ def _delta_args(change: deltas.TileDelta) -> dict:
 
 def _tiles(trend: pd.DataFrame, month: str, health: metrics.DataStatus) -> None:
     tiles = flows.month_tiles(trend, month, health.ok)
-    for column, tile in zip(st.columns(len(tiles)), tiles.itertuples()):
+    for column, tile in zip(ui_tiles.grid(len(tiles), "flows_tiles"), tiles.itertuples()):
         help_text = tile.help if health.ok else f"n/a: {health.reason}. {tile.help}"
         column.metric(
             tile.label,
@@ -59,7 +60,7 @@ def _tiles(trend: pd.DataFrame, month: str, health: metrics.DataStatus) -> None:
 def _matrix_panel(version, filters, month: str) -> None:
     st.subheader("Transition matrix, last month → this month")
     value = st.radio(
-        "Measure", ["arr", "accounts"], key="flows_matrix_value", horizontal=True,
+        "Measure", ["arr", "accounts"], key="flows_matrix_value", bind="query-params", horizontal=True,
         format_func=lambda v: "ARR" if v == "arr" else "Accounts",
     )
     matrix, _bridges = data.cached(flows.month_flows, version, filters, month)
@@ -102,10 +103,10 @@ def _trend_panel(version, filters, month: str, overall: pd.DataFrame) -> None:
     st.subheader("Health rate, last 12 months")
     left, right = st.columns([1, 1])
     level = left.selectbox(
-        "Lines for", list(TREND_LEVEL_LABELS), key="flows_trend_level", format_func=TREND_LEVEL_LABELS.get
+        "Lines for", list(TREND_LEVEL_LABELS), key="flows_trend_level", bind="query-params", format_func=TREND_LEVEL_LABELS.get
     )
     metric = right.radio(
-        "Metric", ["health_rate_mom", "health_rate"], key="flows_trend_metric", horizontal=True,
+        "Metric", ["health_rate_mom", "health_rate"], key="flows_trend_metric", bind="query-params", horizontal=True,
         format_func=lambda m: "Health-rate MoM" if m == "health_rate_mom" else "Health rate",
     )
     # the tiles' overall trend and the team table's trend serve the chart when they match
@@ -146,7 +147,7 @@ def _alerts_panel(version, filters, month: str) -> None:
     listed = alerts.with_recovery(listed, recovery)
     rate, recovered, decided = alerts.recovery_rate(recovery)
 
-    counts = st.columns(4)
+    counts = ui_tiles.grid(4, "flows_alert_counts")
     counts[0].metric("Alerts this month", charts.format_count(len(listed)), border=True)
     counts[1].metric("Malignant", charts.format_count(int((listed["nature"] == "malignant").sum())), border=True)
     counts[2].metric("Open", charts.format_count(int((listed["status"] == "open").sum())), border=True)

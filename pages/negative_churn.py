@@ -12,6 +12,8 @@ from cslib import charts_revenue as charts
 from cslib import deltas, labels, revenue
 from cslib.charts import TIER_LABELS, format_money
 from ui import data, links, sidebar, tables
+from ui import tiles as ui_tiles
+from ui import benchmarks as ui_benchmarks
 
 PERIOD_CHOICES = (3, 6, 12, 24, 36)
 DEFAULT_PERIOD = 12
@@ -36,8 +38,8 @@ def _chart(spec: dict) -> None:
 
 def _tiles(table, month: str) -> None:
     tiles = revenue.tiles(table, month)
-    for row in (tiles[:4], tiles[4:]):
-        for column, tile in zip(st.columns(len(row)), row):
+    for i, row in enumerate((tiles[:4], tiles[4:])):
+        for column, tile in zip(ui_tiles.grid(len(row), f"negative_churn_{i}"), row):
             change = deltas.tile_delta(tile["delta"], tile["format"], tile["up_is_good"], charts.format_tile_delta)
             column.metric(
                 tile["label"],
@@ -79,7 +81,7 @@ def _period(period: dict) -> None:
     span = f"{sidebar.month_label(period['month_from'])} to {sidebar.month_label(period['month_to'])}"
     st.markdown(f"**Over the period, {span}**")
     nrr, grr = revenue.REVENUE_METRICS["period_nrr"], revenue.REVENUE_METRICS["period_grr"]
-    cols = st.columns(4)
+    cols = ui_tiles.grid(4, "negative_churn_period", min_tile="15rem")
     cols[0].metric(nrr.label, pct("nrr"), border=True, help=f"{nrr.description} Formula: {nrr.formula}.")
     cols[1].metric(grr.label, pct("grr"), border=True, help=f"{grr.description} Formula: {grr.formula}.")
     cols[2].metric("Base accounts", f"{period['base_accounts']:,}", border=True,
@@ -110,7 +112,7 @@ def _accounts_table(frame, month: str) -> None:
         st.caption("None in this period.")
         return
     shown = links.account_links(frame, month)[["name", "segment", "csm", "main_lever", "retained_change_mrr",
-                                                "end_mrr", "health_tier"]].copy()
+                                                "end_mrr", "health_tier"]].copy()  # fits at 1440 px
     shown["segment"] = shown["segment"].map(sidebar.pretty)
     shown["main_lever"] = shown["main_lever"].map(LEVER_LABELS)
     shown["health_tier"] = shown["health_tier"].map(TIER_LABELS).fillna("inactive")
@@ -123,8 +125,8 @@ def _accounts_table(frame, month: str) -> None:
             "segment": st.column_config.TextColumn("Segment"),
             "main_lever": st.column_config.TextColumn("Lever"),
             "csm": st.column_config.TextColumn("CSM"),
-            "retained_change_mrr": st.column_config.NumberColumn("MRR change", format="dollar"),
-            "end_mrr": st.column_config.NumberColumn("MRR now", format="dollar"),
+            "retained_change_mrr": st.column_config.NumberColumn("MRR change", format="dollar", step=1, width=100),
+            "end_mrr": st.column_config.NumberColumn("MRR now", format="dollar", step=1, width=100),
             "health_tier": st.column_config.TextColumn("Health"),
         },
     )
@@ -137,13 +139,13 @@ def render() -> None:
 
     left, middle, right = st.columns([1, 1, 2])
     n_months = left.selectbox(
-        "Period", PERIOD_CHOICES, index=PERIOD_CHOICES.index(DEFAULT_PERIOD), key="negative_churn_months",
+        "Period", PERIOD_CHOICES, index=PERIOD_CHOICES.index(DEFAULT_PERIOD), key="negative_churn_months", bind="query-params",
         format_func=lambda n: f"Last {n} months",
         help="Months shown in the trends, cohorts, breakdown and accounts, and over which NRR and GRR "
              "over the period are measured.",
     )
     scope = middle.radio(
-        "Bridge", ("month", "period"), key="negative_churn_scope", horizontal=True,
+        "Bridge", ("month", "period"), key="negative_churn_scope", bind="query-params", horizontal=True,
         format_func=lambda s: "Month" if s == "month" else "Period",
         help="Opening to closing MRR for the selected month or for the whole period.",
     )
@@ -188,7 +190,7 @@ def render() -> None:
 
     st.subheader("Cohorts")
     grain = st.radio(
-        "Cohort by", ("month", "quarter"), key="negative_churn_cohort_grain", horizontal=True,
+        "Cohort by", ("month", "quarter"), key="negative_churn_cohort_grain", bind="query-params", horizontal=True,
         format_func=str.capitalize,
         help="Accounts grouped by the month (or quarter) of their first revenue.",
     )
@@ -205,7 +207,7 @@ def render() -> None:
 
     st.subheader("Who achieves negative churn")
     by_labels = {**BY_LABELS, **_attribute_labels(version)}  # then the data's own account attributes
-    by = st.selectbox("Break down by", tuple(by_labels), key="negative_churn_by", format_func=by_labels.get)
+    by = st.selectbox("Break down by", tuple(by_labels), key="negative_churn_by", bind="query-params", format_func=by_labels.get)
     breakdown = data.cached(charts.breakdown_panel, version, filters, month_from, month_to, by, by_labels[by])
     groups = breakdown["table"]
     left, right = st.columns(2)
@@ -222,16 +224,19 @@ def render() -> None:
         width="stretch",
         column_config={
             "group_value": st.column_config.TextColumn(by_labels[by]),
-            "active_accounts": st.column_config.NumberColumn("Accounts"),
-            "expansion_mrr": st.column_config.NumberColumn("Expansion", format="dollar"),
-            "contraction_mrr": st.column_config.NumberColumn("Contraction", format="dollar"),
-            "churn_mrr": st.column_config.NumberColumn("Churn", format="dollar"),
+            "active_accounts": st.column_config.NumberColumn("Accounts", width=75),
+            "expansion_mrr": st.column_config.NumberColumn("Expansion", format="dollar", step=1, width=95),
+            "contraction_mrr": st.column_config.NumberColumn("Contraction", format="dollar", step=1, width=95),
+            "churn_mrr": st.column_config.NumberColumn("Churn", format="dollar", step=1, width=95),
             "avg_monthly_net_mrr_churn_rate": st.column_config.NumberColumn(
-                "Avg monthly net MRR churn", format="percent"),
-            "base_accounts": st.column_config.NumberColumn("Base accounts"),
-            "nrr": st.column_config.NumberColumn("NRR over the period", format="percent"),
-            "grr": st.column_config.NumberColumn("GRR over the period", format="percent"),
-            "is_negative_churn": st.column_config.CheckboxColumn("Negative churn"),
+                "Net churn / month", format="percent", width=110, help="Average monthly net MRR churn rate"),
+            "base_accounts": st.column_config.NumberColumn("Base", width=60, help="Accounts paying in the month "
+                                                           "before the period (the base of NRR and GRR)"),
+            "nrr": st.column_config.NumberColumn("NRR (period)", format="percent", width=95,
+                                                 help="NRR over the period"),
+            "grr": st.column_config.NumberColumn("GRR (period)", format="percent", width=95,
+                                                 help="GRR over the period"),
+            "is_negative_churn": st.column_config.CheckboxColumn("Negative churn", width=100),
         },
     )
 
@@ -257,6 +262,8 @@ def render() -> None:
             "of the accounts paying in the month before it; the net and gross MRR churn over the "
             "period are MRR-weighted averages of the monthly rates, labelled as such."
         )
+
+    ui_benchmarks.section(selection, "negative_churn")  # issue 17: published benchmarks per ACV band
 
 
 render()

@@ -20,6 +20,7 @@ import streamlit as st
 from cslib import appstore, charts, charts_ninebox, deltas, metrics, ninebox
 from cslib.errors import UserError
 from ui import auth, data, links, na, problems, sidebar, tables
+from ui import tiles as ui_tiles
 
 GRID_KEY = "ninebox_grid"
 CELL_KEY = "ninebox_cell"
@@ -116,7 +117,7 @@ def _delta_args(change: deltas.TileDelta) -> dict:
 def _cell_summary(summary, cell: str, previous_label: str) -> None:
     row = summary["grid"].set_index("cell_id").loc[cell]
     good = deltas.cell_up_is_good(cell)
-    a, b, c = st.columns(3)
+    a, b, c = ui_tiles.grid(3, "ninebox_cell", group=1, min_tile="9rem")
     a.metric("Accounts", charts.format_count(row["accounts"]), help=f"Change vs {previous_label}",
              **_delta_args(deltas.tile_delta(row["delta_accounts"], "count", good)))
     b.metric("ARR", charts.format_money(row["arr"]), help=f"Change vs {previous_label}",
@@ -156,22 +157,23 @@ def _accounts_panel(selection, cell: str, closed_ids: tuple[str, ...], cell_coun
         links.account_links(accounts, selection.month),
         hide_index=True,
         width="stretch",
-        column_order=(
-            "name", "csm", "csm_team", "arr", "health_score", "score_trend", "score_change_4w",
-            "weakest_indicator_label", "weakest_gap_points", "next_renewal_on",
-            "next_renewal_outcome", "open_alerts", "account_id",
+        column_order=(  # the key columns fit at 1440 px; team, points short and id are in the CSV
+            "name", "csm", "arr", "health_score", "score_trend", "score_change_4w",
+            "weakest_indicator_label", "next_renewal_on", "next_renewal_outcome", "open_alerts",
         ),
         column_config={
             "name": links.account_column(pinned=True),
             "csm": "CSM",
             "csm_team": "Team",
             "arr": st.column_config.NumberColumn("ARR", format="dollar", step=1),
-            "health_score": st.column_config.NumberColumn("Score", format="%.1f", help="Month-end health score (0-100)"),
+            "health_score": st.column_config.NumberColumn("Score", format="%.1f", width=60,
+                                                          help="Month-end health score (0-100)"),
             "score_trend": st.column_config.LineChartColumn(
-                "Last 4 weeks", y_min=0, y_max=100, help="Weekly scores up to the month-end week, oldest first"
+                "Last 4 weeks", y_min=0, y_max=100, width=90, help="Weekly scores up to the month-end week, oldest first"
             ),
             "score_change_4w": st.column_config.NumberColumn(
-                "4-week change", format="%+.1f", help="Month-end week's score minus the score three weeks before"
+                "4-week change", format="%+.1f", width=70,
+                help="Month-end week's score minus the score three weeks before"
             ),
             "weakest_indicator_label": st.column_config.TextColumn(
                 "Hurts most", help="Indicator with the largest gap between its maximum points and its points"
@@ -179,7 +181,8 @@ def _accounts_panel(selection, cell: str, closed_ids: tuple[str, ...], cell_coun
             "weakest_gap_points": st.column_config.NumberColumn("Points short", format="%.1f"),
             "next_renewal_on": st.column_config.DateColumn("Next renewal", help="Earliest renewal due from this month on, or an overdue deferred one"),
             "next_renewal_outcome": "Renewal status",
-            "open_alerts": st.column_config.NumberColumn("Open alerts", help="Alerts of the last 4 weeks not closed"),
+            "open_alerts": st.column_config.NumberColumn("Open alerts", width=60,
+                                                         help="Alerts of the last 4 weeks not closed"),
             "account_id": "Id",
         },
         key="ninebox_accounts",
@@ -240,7 +243,7 @@ def _movement_panel(selection, cell: str, previous_label: str) -> None:
     st.subheader(f"Movement since {previous_label}", anchor=False)
     entered, left, stayed = moves["entered"], moves["left"], moves["stayed"].iloc[0]
     good = deltas.cell_up_is_good(cell)
-    a, b, c = st.columns(3)
+    a, b, c = ui_tiles.grid(3, "ninebox_movement", group=1, min_tile="10rem")
     a.metric("Accounts entered", charts.format_count(entered["accounts"].sum()),
              **_delta_args(deltas.entered_delta(entered["arr"].sum(), len(entered), good)),
              help="Accounts in this cell now but not last month, and their ARR now")
@@ -280,7 +283,7 @@ def _books_panel(selection, measure: str) -> None:
     st.caption("The grid per owner for the month. Narrow to one book with the sidebar's "
                "CSM team or CSM filter; the whole page follows it.")
     by = st.segmented_control("Compare by", options=list(BOOKS_BY_LABELS), format_func=BOOKS_BY_LABELS.get,
-                              key=BOOKS_BY_KEY, default="csm_team", required=True) or "csm_team"
+                              key=BOOKS_BY_KEY, default="csm_team", required=True, bind="query-params") or "csm_team"
     long = data.cached(ninebox.books, selection.version, selection.filters, selection.month, by)
     if long.empty:
         st.info("No books in this slice.")
@@ -294,16 +297,18 @@ def _books_panel(selection, measure: str) -> None:
             st.caption(f"{len(table)} books: too many for small multiples; see the table.")
     share = st.column_config.ProgressColumn
     unit = "ARR" if measure == "arr" else "accounts"
-    tables.dataframe(
+    tables.dataframe(  # narrow share bars: the nine cells and unscored fit at 1440 px
         table, hide_index=True, width="stretch",
+        column_order=("owner", "arr", *ninebox.CELL_IDS, "unscored"),
         column_config={
-            "owner": st.column_config.TextColumn(BOOKS_BY_LABELS[by], pinned=True),
+            "owner": st.column_config.TextColumn(BOOKS_BY_LABELS[by], pinned=True, width=130),
             "accounts": "Accounts",
-            "arr": st.column_config.NumberColumn("ARR", format="dollar", step=1),
-            **{c: share(ninebox.cell_label(c).replace(" value", ""), min_value=0, max_value=1, format="percent",
-                        help=f"Share of the book's {unit}", color=charts_ninebox.share_color(c))
+            "arr": st.column_config.NumberColumn("ARR", format="dollar", step=1, width=90),
+            **{c: share(ninebox.cell_label(c).replace(" value", "").replace(" · ", " "), min_value=0, max_value=1,
+                        format="percent", width=72, help=f"{ninebox.cell_label(c)}: share of the book's {unit}",
+                        color=charts_ninebox.share_color(c))
                for c in ninebox.CELL_IDS},
-            "unscored": share("Unscored", min_value=0, max_value=1, format="percent",
+            "unscored": share("Unscored", min_value=0, max_value=1, format="percent", width=72,
                               color=charts_ninebox.share_color("unscored")),
         },
         key="ninebox_books_table",
@@ -335,14 +340,15 @@ def render() -> None:
         return
 
     cell = _sync_selected_cell()
-    left, right = st.columns([3, 2], gap="large")
+    # side by side when both fit, the cell panel under the grid when not (ui.tiles.panels)
+    left, right = ui_tiles.panels("ninebox_top", f"{charts_ninebox.GRID_WIDTH}px", "18rem")
     with right:
         measure = st.segmented_control(
             "Show", options=list(MEASURE_LABELS), format_func=MEASURE_LABELS.get, key=MEASURE_KEY,
-            default="arr", required=True,
+            default="arr", required=True, bind="query-params",
         ) or "arr"
         st.selectbox("Cell", options=[NO_CELL, *ninebox.CELL_IDS], format_func=_cell_option_label, key=CELL_KEY,
-                     help="Click a cell in the grid, or choose it here.")
+                     bind="query-params", help="Click a cell in the grid, or choose it here.")
         if cell is None:
             st.info("Click a cell of the grid (or choose one above) to see its accounts, playbook and movement.")
         else:
@@ -360,7 +366,7 @@ def render() -> None:
             closed_ids = ()
         cell_count = int(summary["grid"].set_index("cell_id").loc[cell, "accounts"])
         _accounts_panel(selection, cell, closed_ids, cell_count)
-        playbook_col, movement_col = st.columns(2, gap="large")
+        playbook_col, movement_col = ui_tiles.panels("ninebox_detail", "22rem", "22rem")
         with playbook_col:
             _playbook_panel(cell)
         with movement_col:

@@ -13,6 +13,7 @@ import streamlit as st
 from cslib import charts, charts_model, deltas, incentives, metrics, renewal_model, renewals, whatif
 from cslib.errors import UserError
 from ui import data, links, na, problems, sidebar, tables
+from ui import tiles as ui_tiles
 
 
 def _renewals_source_note(version) -> str:
@@ -35,7 +36,7 @@ def _model_section(selection, bundle) -> None:
         return
     m = bundle.metrics.set_index("model")
     split = renewal_model.split_summary(bundle)
-    cols = st.columns(5)
+    cols = ui_tiles.grid(5, "model_metrics")
     auc_vs_baseline = deltas.styled(f"{m.loc['boosted', 'auc'] - m.loc['logistic', 'auc']:+.3f}",
                                     renewal_model.TILE_UP_IS_GOOD["auc"])
     brier_vs_constant = deltas.styled(f"{m.loc['boosted', 'brier'] - m.loc['boosted', 'brier_constant']:+.3f}",
@@ -76,7 +77,7 @@ def _model_section(selection, bundle) -> None:
     upcoming = data.cached(renewal_model.upcoming_renewals, selection.version, selection.filters, month)
     summary = renewal_model.upcoming_summary(upcoming)
     st.markdown(f"**Renewals due in the {renewal_model.UPCOMING_DAYS} days after {sidebar.month_label(month)}**")
-    cols = st.columns(4)
+    cols = ui_tiles.grid(4, "model_upcoming")
     cols[0].metric("Renewals due", charts.format_count(summary["renewals"]), border=True)
     cols[1].metric("ARR due", charts.format_money(summary["due_arr"]), border=True)
     cols[2].metric("Expected ARR renewed", charts.format_money(summary["expected_arr"]), border=True,
@@ -89,8 +90,7 @@ def _model_section(selection, bundle) -> None:
         height=320,
         # the account first (it opens the Account page); the file's outcome of a renewal due after
         # the month is not shown (it was not known at the month end), nor the secondary columns
-        column_order=("name", "segment", "csm", "due_on", "due_arr", "month_end_tier", "p_renewal",
-                      "driver_1", "driver_2"),
+        column_order=("name", "csm", "due_on", "due_arr", "month_end_tier", "p_renewal", "driver_1"),
         key="model_upcoming",
         column_config={
             "account_id": "Id",
@@ -101,7 +101,8 @@ def _model_section(selection, bundle) -> None:
             "due_arr": st.column_config.NumberColumn("ARR due", format="dollar"),
             "outcome": "Outcome",
             "month_end_tier": "Tier before",
-            "p_renewal": st.column_config.ProgressColumn("P(renew)", min_value=0.0, max_value=1.0, format="percent"),
+            "p_renewal": st.column_config.ProgressColumn("P(renew)", min_value=0.0, max_value=1.0, format="percent",
+                                                         width=90),
             "p_baseline": st.column_config.NumberColumn("P (baseline)", format="percent"),
             "driver_1": "Top driver",
             "driver_2": "2nd driver",
@@ -130,7 +131,8 @@ def _indicators_section(selection, bundle) -> None:
         "drop in the model's test AUC when the indicator's features are shuffled (whole book)."
     )
     tables.dataframe(
-        effects[["label", "segment_label", "top_band", "top_rate", "top_n", "bottom_band", "bottom_rate", "bottom_n",
+        # key columns (fit at 1440 px): the band sizes are in the expander below
+        effects[["label", "segment_label", "top_band", "top_rate", "bottom_band", "bottom_rate",
                  "difference", "ci_low", "ci_high", "permutation_importance"]],
         hide_index=True,
         width="stretch",
@@ -226,7 +228,7 @@ def _whatif_section(selection) -> None:
         result = data.cached(whatif.run_whatif, selection.version, edited, selection.filters, selection.month)
     rates = result["rates"].iloc[0]
     bt = result["backtest"].set_index(["version", "tier"])
-    cols = st.columns(4)
+    cols = ui_tiles.grid(4, "model_whatif")
     cols[0].metric("Health rate (current)", charts.format_percent(rates["health_rate_before"]), border=True)
     rate_change = deltas.tile_delta(rates["health_rate_after"] - rates["health_rate_before"], "percent",
                                     renewal_model.TILE_UP_IS_GOOD["whatif_health_rate"])
@@ -293,9 +295,12 @@ def _incentive_section(selection) -> None:
 
     with right:
         st.markdown(f"**Payouts for {sidebar.month_label(selection.month)}**, per team")
-        tables.dataframe(shown(teams), hide_index=True, width="stretch", column_config=labels)
+        # key columns first and only (commission visible at every width); the CLI report has them all
+        tables.dataframe(shown(teams), hide_index=True, width="stretch", column_config=labels,
+                         column_order=("csm_team", "csms", "healthy_mrr", "mom", "commission"))
         st.markdown("Per CSM")
-        tables.dataframe(shown(per_csm), hide_index=True, width="stretch", height=300, column_config=labels)
+        tables.dataframe(shown(per_csm), hide_index=True, width="stretch", height=300, column_config=labels,
+                         column_order=("csm", "healthy_mrr", "mom", "coefficient", "commission", "note"))
         without = per_csm[per_csm["commission"].isna()]
         if len(without):
             st.caption(f"Commission n/a for {len(without)} CSM{'s' if len(without) > 1 else ''} "
@@ -309,7 +314,8 @@ def render() -> None:
     selection = sidebar.current()
     st.title(f"Renewal model & what-if · {sidebar.month_label(selection.month)}")
     bundle = data.cached(renewal_model.stored_bundle, selection.version)  # fitted at build time
-    tabs = st.tabs(["Model", "Indicators", "Score calibration", "Scorecard what-if", "Incentives"])
+    tabs = st.tabs(["Model", "Indicators", "Score calibration", "Scorecard what-if", "Incentives"],
+                   key="model_tab", bind="query-params")
     with tabs[0]:
         _model_section(selection, bundle)
     with tabs[1]:

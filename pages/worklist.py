@@ -87,16 +87,17 @@ def render() -> None:
 
     c1, c2, c3 = st.columns(3)  # two rows: every choice readable at 1024 px
     c4, c5 = st.columns([2, 1])
-    kinds = c1.multiselect("Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key="worklist_kinds",
+    kinds = c1.multiselect("Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key="worklist_kinds", bind="query-params",
                            placeholder="Both")
     statuses = c2.multiselect("Status", list(STATUS_LABELS), default=["open", "acknowledged"],
-                              format_func=STATUS_LABELS.get, key="worklist_statuses", placeholder="Any")
+                              format_func=STATUS_LABELS.get, key="worklist_statuses", bind="query-params", placeholder="Any")
     severities = c3.multiselect("Severity", list(SEVERITY_LABELS), format_func=SEVERITY_LABELS.get,
-                                key="worklist_severities", placeholder="Any", help="Alerts only; flags have none")
+                                key="worklist_severities", bind="query-params", placeholder="Any", help="Alerts only; flags have none")
     owners_all = sorted(frame["owner"].dropna().unique().tolist())
-    owners = c4.multiselect("Owner", owners_all, key="worklist_owners", placeholder="Anyone",
+    owners = c4.multiselect("Owner", owners_all, key="worklist_owners", bind="query-params", placeholder="Anyone",
                             help="Who was given the item, else the account's CSM")
-    age = c5.selectbox("Raised", list(AGE_CHOICES), index=2, format_func=AGE_CHOICES.get, key="worklist_age")
+    age = c5.selectbox("Raised", list(AGE_CHOICES), index=2, format_func=AGE_CHOICES.get, key="worklist_age",
+                       bind="query-params")
     shown = worklist.choose(frame, worklist.Choice(owners=tuple(owners), statuses=tuple(statuses),
                                                    severities=tuple(severities), kinds=tuple(kinds),
                                                    max_age_days=age))
