@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts, deltas, metrics, renewals
+from cslib import charts, deltas, drivers, metrics, renewals
 from cslib.metrics import METRICS
 from ui import data, na, sidebar
 from ui import tiles as ui_tiles
@@ -44,6 +44,74 @@ def _renewals_source_note(version) -> str:
 
 def _caption(*names: str) -> None:
     st.caption("  \n".join(f"**{METRICS[n].label}**: {METRICS[n].description}" for n in names))
+
+
+def _renewal_counts(row) -> None:
+    """How many renewals the renewal-rate tiles rest on."""
+    due, decided = int(row["renewals_due"]), int(row["renewals_decided"])
+    if due == 0:
+        return
+    st.caption(f"Renewal rates rest on {decided:,} renewal{'s' if decided != 1 else ''} decided of the {due:,} "
+               f"due this month ({due - decided:,} still open).")
+
+
+#: the page that shows each contributor, and the page-level choice that opens it on the month
+_ARR_PAGE = ("pages/negative_churn.py", {"negative_churn_scope": "month"})
+_HEALTH_PAGE = ("pages/flows.py", {})
+TOP_DRIVERS = 4
+
+
+def _lines(moves, top: int, with_accounts: bool = False) -> str:
+    shown = moves.head(top)
+    lines = []
+    for r in shown.itertuples():
+        accounts = f" ({int(r.accounts):,} account{'s' if int(r.accounts) != 1 else ''})" if with_accounts else ""
+        label = str(r.label).lstrip("+−- ").strip()
+        lines.append(f"{'+' if r.arr >= 0 else '−'}{charts.format_money(abs(r.arr))} {label.lower()}{accounts}")
+    if len(moves) > top:
+        rest = float(moves["arr"].iloc[top:].sum())
+        lines.append(f"{'+' if rest >= 0 else '−'}{charts.format_money(abs(rest))} the rest")
+    return "  \n".join(lines).replace("$", "\\$")  # a dollar sign is not the start of math
+
+
+def _why(selection, tiles: dict, health_ok: bool) -> None:
+    """The largest contributors to this month's change in ARR (the MRR movements) and in
+    healthy ARR (the Health flows bridge), each with a link to the page that shows it."""
+    arr_delta = tiles.get("arr", {}).get("delta")
+    if arr_delta is None:  # the data's first month: nothing to explain yet
+        return
+    why = data.cached(drivers.month_drivers, selection.version, selection.filters, selection.month,
+                      health_ok, float(arr_delta))
+    st.subheader("What moved this month", anchor=False)
+    params = {k: v for k, v in st.query_params.to_dict().items() if not k.startswith(("ninebox_", "flows_",
+                                                                                       "negative_churn_",
+                                                                                       "churn_reasons_",
+                                                                                       "model_", "worklist_"))}
+    left, right = st.columns(2)
+    with left:
+        sign = "+" if why.arr_change >= 0 else "−"
+        st.markdown(f"**ARR {sign}{charts.format_money(abs(why.arr_change))}**".replace("$", "\\$"))
+        if why.arr_moves.empty:
+            st.caption("No revenue movement this month.")
+        else:
+            st.caption(_lines(why.arr_moves, TOP_DRIVERS))
+        page, extra = _ARR_PAGE
+        st.page_link(page, label="Movements on the Negative churn page", icon=":material/arrow_forward:",
+                     query_params={**params, **extra})
+    with right:
+        if why.healthy_change is None:
+            st.markdown("**Healthy ARR**")
+            st.caption("n/a: no health data for this month.")
+            return
+        sign = "+" if why.healthy_change >= 0 else "−"
+        st.markdown(f"**Healthy ARR {sign}{charts.format_money(abs(why.healthy_change))}**".replace("$", "\\$"))
+        if why.healthy_steps.empty:
+            st.caption("No account moved in or out of healthy this month.")
+        else:
+            st.caption(_lines(why.healthy_steps, TOP_DRIVERS, with_accounts=True))
+        page, extra = _HEALTH_PAGE
+        st.page_link(page, label="Where it came from on the Health flows page", icon=":material/arrow_forward:",
+                     query_params={**params, **extra})
 
 
 def render() -> None:
@@ -83,6 +151,9 @@ def render() -> None:
         + ("included." if filters.include_non_target else "excluded (see the sidebar).")
         + _renewals_source_note(selection.version)
     )
+
+    _renewal_counts(this_month.iloc[0])
+    _why(selection, tiles, health.ok)
 
     st.subheader("Trends, last 12 months")
     if series["health_rate"].isna().all() and not health.ok:

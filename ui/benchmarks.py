@@ -35,8 +35,8 @@ def section(selection, key: str) -> None:
                       "Ask your administrator to correct it.", str(err), level="warning")
         return
     if table.empty or int(table["base_accounts"].sum()) == 0:
-        st.info("No account of this selection was paying at the start of the 12 months, so there is no "
-                "retention to compare.")
+        st.caption("No account of this selection was paying at the start of the 12 months, so there is no "
+                   "retention to compare with the published figures.")
         return
     shown = na.text_table(benchmarks.display_table(table), money=("ARR at start",),
                           percent=("Our NRR", "Our GRR"))  # 'n/a' for a band without a base, never "None"

@@ -423,3 +423,27 @@ def test_the_overview_shows_exactly_what_report_kpis_prints(app_on, small_demo_d
     for label, (value, delta) in printed.items():
         assert shown[label][0] == value, label
         assert (shown[label][1] or None) == (delta or None), label
+
+
+def test_what_moved_the_month_and_the_renewals_behind_the_rates(tiny_db, app_on):
+    # tests_support/book.py, March 2026: ARR +12,000 = cross-sell +12,000, upsell +12,000,
+    # contraction -12,000; healthy ARR +12,000 = a1's expansion. Renewals due in March: a1, a2
+    # (renewed) and a3 (deferred = decided), all three decided.
+    at = app_on(tiny_db).run()
+    assert not at.exception
+    assert "What moved this month" in [s.value for s in at.subheader]
+    markdown = [m.value for m in at.markdown]
+    assert "**ARR +\\$12.0K**" in markdown and "**Healthy ARR +\\$12.0K**" in markdown
+    captions = [c.value for c in at.caption]
+    assert "+\\$12.0K upsell  \n+\\$12.0K cross-sell  \n−\\$12.0K contraction" in captions  # ties: movement order
+    assert "+\\$12.0K expansion of healthy (1 account)" in captions
+    assert "Renewal rates rest on 3 renewals decided of the 3 due this month (0 still open)." in captions
+    links = {link.proto.label: link.proto.page for link in at.get("page_link")}
+    assert links["Movements on the Negative churn page"] == "negative_churn"
+    assert links["Where it came from on the Health flows page"] == "flows"
+
+
+def test_the_first_month_has_nothing_to_explain(tiny_db, app_on):
+    at = app_on(tiny_db, month="2026-01").run()
+    assert not at.exception
+    assert "What moved this month" not in [s.value for s in at.subheader]
