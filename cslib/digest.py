@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,32 +144,21 @@ def _statuses(db_path) -> pd.DataFrame:
 def build_digest(conn, filters: Filters, month: str, db_path=None, scope: str | None = None,
                  statuses: pd.DataFrame | None = None) -> Digest:
     """Every section of the digest for ``month`` and the slice ``filters``."""
-    from .flows import bridges
+    from .drivers import month_drivers
     from .metrics import NO_HEALTH_DATA, health_data_status, kpi_tiles
     from .months import check_month, data_months
     from .ninebox import grid_summary
-    from .revenue import MOVEMENT_LABELS, movements
-    from .metrics import MOVEMENT_COLUMNS
     from .renewal_model import upcoming_renewals, upcoming_summary
 
     first, last = data_months(conn)
     month = check_month(month, first, last)
     tiles = kpi_tiles(conn, filters, month)
 
-    moves = movements(conn, filters, month, month).iloc[0]
-    arr_moves = pd.DataFrame([{"step": c, "label": MOVEMENT_LABELS[c], "arr": float(moves[c]) * 12}
-                              for c in MOVEMENT_COLUMNS])
-    arr_moves = arr_moves[arr_moves["arr"].abs() >= 0.005]  # largest first; ties in movement order
-    arr_moves = arr_moves.sort_values("arr", key=abs, ascending=False, kind="stable").reset_index(drop=True)
     arr_tile = next(t for t in tiles if t["name"] == "arr")
-
     status = health_data_status(conn, filters, month)
-    both = bridges(conn, filters, month)
-    healthy = both[both["bridge"] == "healthy"]
-    steps = healthy[(healthy["kind"] == "step") & (healthy["arr"].abs() >= 0.005)][["step", "label", "arr", "accounts"]]
-    steps = steps.sort_values("arr", key=abs, ascending=False, kind="stable").reset_index(drop=True)
-    start = float(healthy.loc[healthy["kind"] == "start", "arr"].iloc[0])
-    end = float(healthy.loc[healthy["kind"] == "end", "arr"].iloc[0])
+    # what moved ARR and healthy ARR: the Overview's definition (cslib.drivers), largest first
+    why = month_drivers(conn, filters, month, status.ok, arr_tile["delta"])
+    arr_moves, steps = why.arr_moves, why.healthy_steps
     health_note = None if status.ok else f"{NO_HEALTH_DATA}: {status.reason}"
 
     grid = grid_summary(conn, filters, month)["grid"].copy()
@@ -194,8 +182,8 @@ def build_digest(conn, filters: Filters, month: str, db_path=None, scope: str | 
         tiles=tiles,
         arr_moves=arr_moves,
         arr_change=arr_tile["delta"],
-        healthy_moves=steps if status.ok else steps.iloc[0:0],
-        healthy_change=(end - start) if status.ok else None,
+        healthy_moves=steps,
+        healthy_change=why.healthy_change,
         health_note=health_note,
         cells_grew=grew.head(TOP_CELLS)[cols].reset_index(drop=True),
         cells_shrank=shrank.head(TOP_CELLS)[cols].reset_index(drop=True),
@@ -340,8 +328,8 @@ def render_html(d: Digest) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title></head>",
-        f'<body style="margin:0;padding:0;background:#f6f8fa;">',
-        f'<table role="presentation" cellpadding="0" cellspacing="0" style="width:100%;background:#f6f8fa;"><tr><td>',
+        '<body style="margin:0;padding:0;background:#f6f8fa;">',
+        '<table role="presentation" cellpadding="0" cellspacing="0" style="width:100%;background:#f6f8fa;"><tr><td>',
         f'<div style="max-width:680px;margin:0 auto;background:#ffffff;padding:20px 24px;'
         f'font-family:Arial,Helvetica,sans-serif;color:{INK};">',
         f'<h1 style="font-size:22px;margin:0 0 4px 0;color:{INK};">{_e(title)}</h1>',

@@ -8,7 +8,6 @@ above green, within grey.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from cslib import benchmarks, settings
