@@ -119,6 +119,7 @@ def import_dir(
     summary = ImportSummary(warnings=warnings)
     with replace_atomically(db_path) as conn:
         conn.execute("set enable_progress_bar = false")  # the CLI's stderr is for one error line
+        pipeline.bound_memory(conn)
         pipeline.create_raw_tables(conn)
         problems = _load_all(conn, files, summary, mp, allow_empty)
         if problems.total:
