@@ -38,8 +38,10 @@ _TEXT_COLORS: dict[str, str] = {
     cell: ("#ffffff" if cell.startswith(("high|", "mid|")) and not cell == "mid|at_risk" else "#1f2328")
     for cell in CELL_IDS
 }
-CELL_WIDTH = 200  # px per cell of the main grid
+CELL_WIDTH = 160  # px per cell of the main grid: the grid fits a 1024 px wide screen
 CELL_HEIGHT = 112
+#: the whole grid chart's width (cells plus the health-tier labels), for the page layout
+GRID_WIDTH = 3 * CELL_WIDTH + 90
 MEASURES = ("arr", "accounts")
 _VALUE_ORDER = [VALUE_LABELS[v] for v in VALUE_TIERS]
 _HEALTH_ORDER = [HEALTH_LABELS[h] for h in HEALTH_TIERS]

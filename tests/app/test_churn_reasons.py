@@ -110,7 +110,9 @@ def test_notes_with_html_render_as_plain_text(churn_app):
     _clean(at)
     notes = _frame_with(at, "kind")
     assert list(notes["note"]) == [SCRIPT_NOTE]  # the literal text, in a dataframe cell
-    assert not at.get("html")  # no st.html element anywhere
+    # the only st.html elements are the layout's own style rules (ui.tiles), never data text
+    bodies = [h.proto.body for h in at.get("html")]
+    assert all(b.startswith("<style>") and b.endswith("</style>") and "script" not in b.lower() for b in bodies)
     rendered = [m.value for m in at.markdown] + [c.value for c in at.caption]
     assert not any("<script>" in text or "<b>" in text for text in rendered)
 
