@@ -474,11 +474,12 @@ def file_name(month: str, as_user: str | None = None) -> str:
 def write_digest(db_path, month: str, filters: Filters, out_dir, as_user: str | None = None) -> tuple[Path, Digest]:
     """Build the digest from the database at ``db_path`` and write it to ``out_dir``."""
     from .db import open_checked
-    from .filters import check_attributes
+    from .filters import check_attributes, check_values
 
     conn = open_checked(db_path)
     try:
         check_attributes(conn, filters)
+        check_values(conn, filters)
         digest = build_digest(conn, filters, month, db_path=db_path, scope=describe_scope(filters, as_user))
     finally:
         conn.close()

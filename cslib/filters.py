@@ -102,6 +102,22 @@ def breakdown_attribute(conn, by: str | None, choices) -> str | None:
     return name
 
 
+def check_values(conn, filters: "Filters") -> None:
+    """Raise one UserError line when ``filters`` name a value no account has (a typo on the
+    command line, or a team spelled as on screen, would otherwise select nothing,
+    silently): names the dimension, the value and a few values the data has."""
+    chosen = {name: getattr(filters, name) for name in FILTER_COLUMNS if getattr(filters, name)}
+    if not chosen or filters.deny_all:
+        return
+    options = filter_options(conn)
+    for name, values in chosen.items():
+        unknown = [v for v in values if v not in options.get(name, [])]
+        if unknown:
+            have = options.get(name, [])
+            shown = ", ".join(have[:12]) + (f" and {len(have) - 12} more" if len(have) > 12 else "")
+            raise UserError(f"no account has {name} '{unknown[0]}' (the data has: {shown or 'none'})")
+
+
 def check_attributes(conn, filters: "Filters") -> None:
     """Raise one UserError line when ``filters`` name an attribute the data does not have
     (a typo on the command line would otherwise select nothing, silently)."""

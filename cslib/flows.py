@@ -256,12 +256,12 @@ def month_tiles(trend: pd.DataFrame, month: str, health_ok: bool = True) -> pd.D
     row per TILE_SPECS entry (name, label, value, delta, format, help, up_is_good). Without health data
     (``health_ok`` false) every value and delta is None (n/a), never 0."""
     rows = trend.set_index("month")
-    now = rows.loc[month]
     months = list(rows.index)
-    prev = rows.iloc[months.index(month) - 1] if months.index(month) > 0 else None
+    now = rows.loc[month] if month in months else None  # an empty slice: every tile n/a
+    prev = rows.iloc[months.index(month) - 1] if now is not None and months.index(month) > 0 else None
     out = []
     for name, label, fmt, help_text in TILE_SPECS:
-        value = None if pd.isna(now[name]) else float(now[name])
+        value = None if now is None or pd.isna(now[name]) else float(now[name])
         before = None if prev is None or pd.isna(prev[name]) else float(prev[name])
         delta = value - before if value is not None and before is not None else None
         if not health_ok:

@@ -18,7 +18,7 @@ import pandas as pd
 from .db import open_checked
 from .errors import UserError
 from .export import to_csv
-from .filters import Filters, check_attributes
+from .filters import Filters, check_attributes, check_values
 
 
 def _open(db_path: str | os.PathLike):
@@ -96,6 +96,7 @@ def render_report(name: str, db_path, args: ReportArgs, fmt: str) -> str:
     conn = _open(db_path)
     try:
         check_attributes(conn, args.filters)  # an attribute the data lacks: one line, not an empty report
+        check_values(conn, args.filters)  # so is a value no account has (a typo, a label for a code)
         month, tables = _resolve(name)(conn, args)
     finally:
         conn.close()

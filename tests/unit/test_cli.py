@@ -237,3 +237,24 @@ def test_import_and_check_with_the_shipped_billing_mapping(tmp_path):
     proc = _run("import", str(folder), "--mapping", str(tmp_path / "missing.toml"), "--db", str(db))
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: missing.toml: mapping file not found ({tmp_path / 'missing.toml'})"
+
+
+def test_a_filter_value_no_account_has_is_one_line_not_an_empty_report(tmp_path):
+    """`--csm-team Enterprise` on a book whose teams are codes: one line naming the values the
+    data has, exit 2, no traceback (it once ended in a KeyError in report flows)."""
+    import subprocess
+    import sys
+
+    from tests_support.book import build_tiny_book
+
+    db = tmp_path / "tiny.duckdb"
+    build_tiny_book(db)
+    run = subprocess.run([sys.executable, "-m", "cslib", "report", "flows", "--db", str(db), "--csm-team", "Strategic"],
+                         capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stderr.strip() == "error: no account has csm_team 'Strategic' (the data has: Enterprise, Growth)"
+    assert "Traceback" not in run.stderr
+    ok = subprocess.run([sys.executable, "-m", "cslib", "report", "flows", "--db", str(db), "--csm-team", "Enterprise",
+                         "--segment", "smb"], capture_output=True, text=True)  # real values, no account in both
+    assert ok.returncode == 0, ok.stderr
+    assert '"value": null' in ok.stdout
