@@ -228,12 +228,18 @@ def check_period(
 
 
 def period_bounds(conn: duckdb.DuckDBPyConnection, month_to: str, n_months: int) -> tuple[str, str]:
-    """The ``n_months`` months ending with ``month_to``, clipped to the data: (from, to)."""
+    """The ``n_months`` months ending with ``month_to``, clipped to the data: (from, to).
+
+    A period starts at the data's second month at the earliest: the first month has no month
+    before it, so every account in it would count as new (the existing book presented as new
+    business) and a period from it would have no base month for its NRR. Only a month_to
+    that is the data's first month gives (first, first)."""
     if isinstance(n_months, bool) or not isinstance(n_months, (int, np.integer)) or n_months < 1:
         raise UserError(f"the period must be a whole number of months >= 1, got {n_months!r}")
     first, last = data_months(conn)
     month_to = check_month(month_to, first, last, "month")
-    return max(shift_month(month_to, -(int(n_months) - 1)), first), month_to
+    earliest = first if month_to == first else shift_month(first, 1)
+    return max(shift_month(month_to, -(int(n_months) - 1)), earliest), month_to
 
 
 # --------------------------------------------------------------------------- queries

@@ -21,7 +21,8 @@ m7    enterprise  yes     core_suite - 2000 2000 2000 2000 1900         Feb new;
 m8    smb         NO      core_suite 100 100 - - - -                    Jan new; Mar churn -100
 ====  ==========  ======  ============================================  =========================
 
-The first month of the data counts as new for every account paying in it. Target
+The first month of the data counts as new for every account paying in it (so a period
+starts at the data's second month at the earliest: cslib.revenue.period_bounds). Target
 accounts only (the default), per month:
 
 =====  =======  =====  =====  ======  =====  =====  ======  =====  =======

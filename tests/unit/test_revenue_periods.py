@@ -37,7 +37,9 @@ def _table(rows):
     ("month", "n", "expected"),
     [
         ("2026-02", 12, ("2025-03", "2026-02")),
-        ("2026-02", 36, ("2024-11", "2026-02")),  # clipped to the first month of the data
+        # clipped to the data's second month: in its first month every account would be "new"
+        ("2026-02", 36, ("2024-12", "2026-02")),
+        ("2024-11", 3, ("2024-11", "2024-11")),  # only a period ending in the first month starts there
         ("2025-01", 1, ("2025-01", "2025-01")),
         ("2025-01", 2, ("2024-12", "2025-01")),  # across a year end
     ],
