@@ -136,6 +136,8 @@ def render() -> None:
     selection = sidebar.current()
     month, filters, version = selection.month, selection.filters, selection.version
     st.title(f"Negative churn · {sidebar.month_label(month)}")
+    st.caption("This page is about month-to-month movements, so it counts in MRR (monthly recurring "
+               "revenue); every other page speaks ARR, which is MRR x 12.")
 
     left, middle, right = st.columns([1, 1, 2])
     n_months = left.selectbox(
