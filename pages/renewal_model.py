@@ -297,10 +297,10 @@ def _incentive_section(selection) -> None:
         st.markdown(f"**Payouts for {sidebar.month_label(selection.month)}**, per team")
         # key columns first and only (commission visible at every width); the CLI report has them all
         tables.dataframe(shown(teams), hide_index=True, width="stretch", column_config=labels,
-                         column_order=("csm_team", "csms", "healthy_mrr", "mom", "commission"))
+                         column_order=("csm_team", "commission", "healthy_mrr", "mom", "csms"))
         st.markdown("Per CSM")
         tables.dataframe(shown(per_csm), hide_index=True, width="stretch", height=300, column_config=labels,
-                         column_order=("csm", "healthy_mrr", "mom", "coefficient", "commission", "note"))
+                         column_order=("csm", "commission", "healthy_mrr", "mom", "coefficient", "note"))
         without = per_csm[per_csm["commission"].isna()]
         if len(without):
             st.caption(f"Commission n/a for {len(without)} CSM{'s' if len(without) > 1 else ''} "

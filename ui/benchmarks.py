@@ -40,7 +40,9 @@ def section(selection, key: str) -> None:
     shown = na.text_table(benchmarks.display_table(table), money=("ARR at start",),
                           percent=("Our NRR", "Our GRR"))  # 'n/a' for a band without a base, never "None"
     styler = shown.style.map(_flag_style, subset=["NRR vs published", "GRR vs published"])
-    st.dataframe(styler, hide_index=True, width="stretch", key=f"{key}_benchmarks")
+    widths = {"Benchmark": 140, "ACV band": 100, "Accounts": 65, "ARR at start": 90}  # fits 1440 px (issue 16)
+    st.dataframe(styler, hide_index=True, width="stretch", key=f"{key}_benchmarks",
+                 column_config={c: st.column_config.Column(width=widths.get(c, 76)) for c in shown.columns})
     first, last = (sidebar.month_label(table[c].iloc[0]) for c in ("month_from", "month_to"))
     base = sidebar.month_label(table["base_month"].iloc[0])
     below = benchmarks.below(table)
