@@ -20,7 +20,7 @@ import duckdb
 import streamlit as st
 
 from cslib.errors import UserError
-from ui import auth, data, problems, sidebar
+from ui import auth, data, problems, sidebar, views
 
 #: the page icon is served by the app itself (an icon name would make the browser fetch it
 #: from a font CDN on every page load)
@@ -95,6 +95,7 @@ if page is _ALIAS:
 pending = sidebar.pop_pending_page()
 if pending in {path for path, _, _ in _PAGE_SPECS}:  # a deep link before navigation ran
     st.switch_page(pending, query_params=st.query_params.to_dict())
+views.open_pending({path for path, _, _ in _PAGE_SPECS}, sidebar.INIT_KEY)  # a saved view picked last run
 version = _open_database()
 if version is None:
     st.stop()
@@ -127,6 +128,7 @@ if selection is None:
     st.stop()
 selection = sidebar.restrict(grant)
 auth.sidebar_identity(grant)
+views.sidebar(next(path for (path, _, _), p in zip(_PAGE_SPECS, PAGES) if p is page))
 if demo:
     st.sidebar.caption("Demo data: a generated company, not your customers.")
     st.badge("Demo data", icon=":material/science:", color="orange")

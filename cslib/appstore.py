@@ -103,6 +103,17 @@ create table if not exists work_item_history (
     verified integer not null default 0
 );
 create index if not exists work_item_history_by_account on work_item_history (account_id);
+create table if not exists saved_view (
+    view_id integer primary key autoincrement,
+    name text not null,
+    page text not null,
+    query text not null,
+    is_shared integer not null default 1,
+    updated_by text not null,
+    updated_at text not null,
+    author_email text,
+    verified integer not null default 0
+);
 create table if not exists account_note (
     note_id integer primary key autoincrement,
     account_id text not null,
@@ -125,7 +136,7 @@ create table if not exists alert_status_history (
 );
 """
 _TABLES = ("playbook", "playbook_history", "alert_status", "alert_status_history", "account_note", "work_item",
-           "work_item_history")
+           "work_item_history", "saved_view")
 #: columns added after the first release: a store written before them gets them (old rows
 #: were typed names: unverified)
 _ADDED_COLUMNS = (("author_email", "text"), ("verified", "integer not null default 0"))
@@ -538,6 +549,53 @@ class AppStore:
             ).fetchall()
         return _frame(rows, WORK_ITEM_COLUMNS)
 
+
+    # -- saved views: a named page + slice (its URL query), shared or the owner's own ----------
+
+    def save_view(self, name: str, page: str, query: str, author: "Author | str", shared: bool = True) -> int:
+        """Store a view; its view_id. UserError for an empty or too long name or query."""
+        name = _clean_name(name)
+        if not name:
+            raise UserError("give the view a name")
+        page = str(page or "").strip()
+        if not page or len(page) > 200:
+            raise UserError("a view needs its page")
+        query = str(query or "")
+        if len(query) > MAX_TEXT_CHARS:
+            raise UserError(f"the view's address is longer than {MAX_TEXT_CHARS} characters")
+        user, email, verified = _author_fields(author)
+        with self._connect() as conn:
+            cursor = conn.execute(
+                "insert into saved_view (name, page, query, is_shared, updated_by, updated_at, author_email, verified) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, page, query, int(bool(shared)), user, _now(), email, verified),
+            )
+            return int(cursor.lastrowid)
+
+    def saved_views(self, author: "Author | str | None" = None) -> pd.DataFrame:
+        """Views shared with everyone, plus ``author``'s own unshared ones, newest first:
+        view_id, name, page, query, is_shared, updated_by, updated_at, author_email, verified."""
+        label = _author_fields(author)[0] if author is not None else None
+        with self._connect() as conn:
+            rows = conn.execute(
+                "select view_id, name, page, query, is_shared, updated_by, updated_at, author_email, verified "
+                "from saved_view where is_shared = 1 or updated_by = ? order by updated_at desc, view_id desc",
+                (label,),
+            ).fetchall()
+        frame = _frame(rows, VIEW_COLUMNS)
+        frame["is_shared"] = frame["is_shared"].astype(bool)
+        return frame
+
+    def delete_view(self, view_id: int, author: "Author | str") -> bool:
+        """Delete a view its owner saved; False when it is not theirs (or gone)."""
+        label = _author_fields(author)[0]
+        with self._connect() as conn:
+            cursor = conn.execute("delete from saved_view where view_id = ? and updated_by = ?", (int(view_id), label))
+            return cursor.rowcount > 0
+
+
+#: Columns of ``AppStore.saved_views``.
+VIEW_COLUMNS = ["view_id", "name", "page", "query", "is_shared", "updated_by", "updated_at", "author_email", "verified"]
 
 #: Columns of ``AppStore.work_items`` and ``work_history``.
 WORK_ITEM_COLUMNS = ["item_kind", "item_id", "account_id", "status", "owner", "due_on", "comment", "updated_by",

@@ -41,7 +41,7 @@ MONTH_KEY = "hg_month"
 NON_TARGET_KEY = "hg_include_non_target"
 SELECTION_KEY = "hg_selection"
 PENDING_PAGE_KEY = "hg_pending_page"
-_INIT_KEY = "hg_sidebar_initialised"
+INIT_KEY = _INIT_KEY = "hg_sidebar_initialised"  # False again: re-read the URL (a saved view)
 #: the filter the user changed last: its choice wins when two choices exclude each other
 LAST_KEY = "hg_filter_last"
 DROPPED_KEY = "hg_filter_dropped"
