@@ -1054,7 +1054,7 @@ def _stage_direct(conn: duckdb.DuckDBPyConnection, table: contract.Table, select
     except UserError:
         return None  # a bad setting (HEALTHGRID_MAX_MRR): the usual path reports it for the whole import
     named = dict(params)
-    aggregates = ["count(*)"]
+    conditions = []
     for _, _, conds in per_col:
         for cond, cond_params, _ in conds:
             parts = cond.split("?")
@@ -1064,13 +1064,18 @@ def _stage_direct(conn: duckdb.DuckDBPyConnection, table: contract.Table, select
                 name = f"k{len(named)}"
                 named[name] = value
                 text += f"${name}{rest}"
-            aggregates.append(f"count(*) filter (where {text})")
+            conditions.append(f"({text})")
     source = f"(select {select} from {reader})"
+    # only "is any cell bad?" matters here: one condition per row (its parts share their
+    # trims and casts), not one count per check
+    bad = " or ".join(conditions) or "false"
     try:
-        n_rows, *counts = conn.execute(f"select {', '.join(aggregates)} from {source}", named).fetchone()
+        n_rows, n_bad = conn.execute(
+            f"select count(*), count(*) filter (where bad) from (select {bad} as bad from {source})", named
+        ).fetchone()
     except duckdb.Error:
         return None  # an unreadable file: the usual path names the problem
-    if any(counts):
+    if n_bad:
         return None
     cols = ", ".join(table.column_names)
     casts = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in table.columns)
