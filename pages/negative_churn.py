@@ -12,6 +12,7 @@ from cslib import charts_revenue as charts
 from cslib import deltas, labels, revenue
 from cslib.charts import TIER_LABELS, format_money
 from ui import data, links, sidebar, tables
+from ui import compare as ui_compare
 from ui import tiles as ui_tiles
 from ui import benchmarks as ui_benchmarks
 
@@ -169,6 +170,7 @@ def render() -> None:
         return
     _tiles(table, month)
     _verdict(summary)
+    ui_compare.section(selection, "revenue")
 
     st.subheader("MRR movements")
     left, right = st.columns(2)

@@ -11,6 +11,7 @@ import streamlit as st
 from cslib import charts, deltas, drivers, metrics, renewals
 from cslib.metrics import METRICS
 from ui import data, na, sidebar
+from ui import compare as ui_compare
 from ui import tiles as ui_tiles
 from ui import benchmarks as ui_benchmarks
 
@@ -154,6 +155,7 @@ def render() -> None:
 
     _renewal_counts(this_month.iloc[0])
     _why(selection, tiles, health.ok)
+    ui_compare.section(selection, "overview")
 
     st.subheader("Trends, last 12 months")
     if series["health_rate"].isna().all() and not health.ok:
