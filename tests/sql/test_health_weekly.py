@@ -362,8 +362,9 @@ def _random_raw(rng: np.random.Generator, n_accounts: int = 50, n_weeks: int = 2
         {},
         {"weighting": "equal", "window_weeks": 3, "min_weeks": 1},
         {"window_weeks": 6, "min_weeks": 4, "modules_cap_points": 9.5, "module_min_records": 2},
+        {"window_weeks": 1, "min_weeks": 1},  # no window: the generated SQL has no LAG at all
     ],
-    ids=["shipped", "equal-3w", "linear-6w-cap"],
+    ids=["shipped", "equal-3w", "linear-6w-cap", "one-week"],
 )
 def test_random_data_invariants_and_pandas_reference(conn, shipped, edit):
     sc = dataclasses.replace(shipped, **edit)
