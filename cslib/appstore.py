@@ -46,6 +46,8 @@ NOTE_KINDS = ("note", "call", "meeting", "email")
 MAX_TEXT_CHARS = 4000
 MAX_NAME_CHARS = 80
 UNVERIFIED = "(unverified)"
+#: a CSM's forecast call on a renewal (Renewal forecast page, cslib.forecast)
+RENEWAL_CALLS = ("commit", "probable", "at_risk", "lost")
 #: roles that edit company-wide content (the nine-box playbooks); CSMs read them
 PLAYBOOK_EDITORS = ("executive", "director")
 
@@ -129,6 +131,27 @@ create index if not exists account_note_by_account on account_note (account_id, 
 create table if not exists alert_status_history (
     alert_id text not null,
     status text not null,
+    updated_by text not null,
+    updated_at text not null,
+    author_email text,
+    verified integer not null default 0
+);
+create table if not exists renewal_call (
+    account_id text not null,
+    due_on text not null,
+    call text not null check (call in ('commit', 'probable', 'at_risk', 'lost')),
+    note text,
+    updated_by text not null,
+    updated_at text not null,
+    author_email text,
+    verified integer not null default 0,
+    primary key (account_id, due_on)
+);
+create table if not exists renewal_call_history (
+    account_id text not null,
+    due_on text not null,
+    call text not null,
+    note text,
     updated_by text not null,
     updated_at text not null,
     author_email text,
@@ -592,6 +615,65 @@ class AppStore:
         with self._connect() as conn:
             cursor = conn.execute("delete from saved_view where view_id = ? and updated_by = ?", (int(view_id), label))
             return cursor.rowcount > 0
+
+    # -- renewal forecast calls: the CSM's call per renewal (account id + due date) ----------
+
+    def set_renewal_call(self, account_id: str, due_on: "dt.date | str", call: str, note: str | None,
+                         author: "Author | str") -> None:
+        """Store the call (commit, probable, at_risk, lost) and an optional plain-text note
+        on the renewal of ``account_id`` due on ``due_on``, recording who and when (also in
+        ``renewal_call_history``). UserError for an unknown call, a bad date or a too long note."""
+        if call not in RENEWAL_CALLS:
+            raise UserError(f"call {call!r} is not one of {', '.join(RENEWAL_CALLS)}")
+        account_id = str(account_id or "").strip()
+        if not account_id:
+            raise UserError("a call needs an account")
+        try:
+            day = dt.date.fromisoformat(str(due_on)[:10]).isoformat()
+        except ValueError:
+            raise UserError(f"due date {due_on!r} is not a date (YYYY-MM-DD)") from None
+        note = (note or "").replace("\r\n", "\n").strip() or None
+        if note is not None and len(note) > MAX_TEXT_CHARS:
+            raise UserError(f"the note is longer than {MAX_TEXT_CHARS} characters")
+        user, email, verified = _author_fields(author)
+        values = (account_id, day, call, note, user, _now(), email, verified)
+        with self._connect() as conn:
+            conn.execute(
+                "insert into renewal_call (account_id, due_on, call, note, updated_by, updated_at, author_email, "
+                "verified) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (account_id, due_on) do update set "
+                "call = excluded.call, note = excluded.note, updated_by = excluded.updated_by, "
+                "updated_at = excluded.updated_at, author_email = excluded.author_email, verified = excluded.verified",
+                values,
+            )
+            conn.execute(
+                "insert into renewal_call_history (account_id, due_on, call, note, updated_by, updated_at, "
+                "author_email, verified) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+
+    def renewal_calls(self) -> pd.DataFrame:
+        """The current call of every called renewal (RENEWAL_CALL_COLUMNS; due_on as YYYY-MM-DD)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "select account_id, due_on, call, note, updated_by, updated_at, author_email, verified "
+                "from renewal_call order by account_id, due_on"
+            ).fetchall()
+        return _frame(rows, RENEWAL_CALL_COLUMNS)
+
+    def renewal_call_history(self, account_id: str) -> pd.DataFrame:
+        """Every call made on an account's renewals, newest first (RENEWAL_CALL_COLUMNS)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "select account_id, due_on, call, note, updated_by, updated_at, author_email, verified "
+                "from renewal_call_history where account_id = ? order by updated_at desc, rowid desc",
+                (str(account_id),),
+            ).fetchall()
+        return _frame(rows, RENEWAL_CALL_COLUMNS)
+
+
+#: Columns of ``AppStore.renewal_calls`` and ``renewal_call_history``.
+RENEWAL_CALL_COLUMNS = ["account_id", "due_on", "call", "note", "updated_by", "updated_at", "author_email",
+                        "verified"]
 
 
 #: Columns of ``AppStore.saved_views``.

@@ -72,6 +72,7 @@ REPORTS: dict[str, Report | str] = {
     "churn-reasons": "cslib.churn:churn_reasons_report",
     "revenue": "cslib.revenue:revenue_report",
     "model": "cslib.renewal_model:model_report",
+    "forecast": "cslib.forecast:forecast_report",
     "incentives": "cslib.incentives:incentives_report",
     "account": "cslib.account:account_report",
     "benchmarks": "cslib.benchmarks:benchmarks_report",
