@@ -34,6 +34,7 @@ _PAGE_SPECS = [  # (file, title, icon); the first is the default page
     ("pages/churn_reasons.py", "Churn reasons", ":material/report:"),
     ("pages/negative_churn.py", "Negative churn", ":material/trending_up:"),
     ("pages/renewal_model.py", "Renewal model", ":material/model_training:"),
+    ("pages/forecast.py", "Renewal forecast", ":material/event_upcoming:"),
     ("pages/outlook.py", "ARR outlook", ":material/timeline:"),
     ("pages/worklist.py", "Worklist", ":material/checklist:"),
     ("pages/account.py", "Account", ":material/person:"),
