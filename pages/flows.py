@@ -167,9 +167,14 @@ def _alerts_panel(version, filters, month: str) -> None:
         tables.dataframe(data.cached(alerts.rules_table, version).drop(columns="rule"), hide_index=True, width="stretch")
 
     csms = sorted(listed["csm"].dropna().unique().tolist())
+    grant = auth.current_grant()
+    own = grant.csm if grant is not None and grant.role == "csm" and grant.csm in csms else None
+    # a CSM starts on their own alerts, everyone else on all of them (never on whoever sorts first)
+    options = [own, ALL_CSMS, *[c for c in csms if c != own]] if own else [ALL_CSMS, *csms]
     csm = st.selectbox(
-        "CSM", [*csms, ALL_CSMS], key="flows_alert_csm",
-        help="Each CSM works the alerts of their own accounts; 'All CSMs' lists every alert of the slice.",
+        "CSM", options, key="flows_alert_csm",
+        help="Each CSM works the alerts of their own accounts; 'All CSMs' lists every alert of the slice. "
+             "The Worklist page changes many at once.",
     )
     mine = listed if csm == ALL_CSMS else listed[listed["csm"] == csm]
     table = mine[["account_id", "name", "week_start", "csm", "rule", "nature", "severity", "detail", "score", "score_change",

@@ -226,3 +226,10 @@ def test_the_tiles_are_what_report_flows_prints(flows_app, flows_db, month):
     for row in payload["tiles"]:
         value = "n/a" if row["value"] is None else charts.format_value(row["value"], row["format"])
         assert shown[row["label"]] == (value, charts.format_delta(row["delta"], row["format"]) or None), row["label"]
+
+
+def test_the_alert_list_starts_on_every_csm_not_the_first_by_name(flows_app):
+    at = flows_app()
+    _clean(at)
+    picker = at.selectbox(key="flows_alert_csm")
+    assert picker.value == "All CSMs" and picker.options[0] == "All CSMs"
