@@ -175,7 +175,7 @@ def with_calls(frame: pd.DataFrame, calls: pd.DataFrame | None) -> pd.DataFrame:
 def _sums(g: pd.DataFrame) -> dict:
     call = g["call"] if "call" in g else pd.Series([None] * len(g), index=g.index)
     arr = g["due_arr"]
-    fitted = g["p_renewal"].notna().any()
+    fitted = g.empty or g["p_renewal"].notna().any()  # NaN only when the model could not be fitted
     out = {
         "renewals": int(len(g)),
         "due_arr": float(arr.sum()),
