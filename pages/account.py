@@ -21,11 +21,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from cslib import account, appstore, charts, ninebox
+from cslib import account, appstore, charts, labels, ninebox
 from cslib.alerts import RULE_LABELS
 from cslib.errors import UserError
 from cslib.filters import Filters
-from ui import auth, data, problems, sidebar
+from ui import auth, data, problems, sidebar, tables
 
 ID_PARAM = "id"
 SEARCH_KEY = "account_search"
@@ -59,7 +59,7 @@ def _scope() -> Filters:
 def _label(value) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
-    return sidebar.pretty(str(value))
+    return labels.label(str(value))
 
 
 def _text(value) -> str:
@@ -157,7 +157,7 @@ def _score_section(selection, head: account.Header) -> None:
         st.text(f"Score {before:.0f} → {now:.0f} in the {account.CHANGE_WEEKS} weeks to the week of "
                 f"{latest:%d %b %Y} ({now - before:+.0f} points). Points by indicator:")
     shown = changes.rename(columns={"indicator_label": "Indicator"})
-    st.dataframe(
+    tables.dataframe(
         shown, hide_index=True, width="stretch",
         column_order=("Indicator", "points_before", "points_now", "change_points", "max_points"),
         column_config={
@@ -195,7 +195,7 @@ def _revenue_section(selection, head: account.Header) -> None:
         movement=[MOVEMENTS.get(m, _label(m)) for m in rev["movement"]],
     )
     st.caption("Monthly recurring revenue: each month a product's MRR changed, newest first.")
-    st.dataframe(
+    tables.dataframe(
         shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 320),
         column_order=("month", "product", "movement", "prev_mrr", "mrr", "change_mrr"),
         column_config={"month": "Month", "product": "Product", "movement": "Movement",
@@ -220,7 +220,7 @@ def _renewals_section(rows: pd.DataFrame) -> None:
         p_renewal=[f"{p:.0%}" if s in ("upcoming", "overdue") and not pd.isna(p) else ""
                    for p, s in zip(rows["p_renewal"], rows["status"])],
     )
-    st.dataframe(
+    tables.dataframe(
         shown, hide_index=True, width="stretch",
         column_order=("due_on", "due_arr", "status", "renewed_on", "renewed_arr", "p_renewal"),
         column_config={"due_on": st.column_config.DateColumn("Due", format="D MMM YYYY"),
@@ -249,11 +249,12 @@ def _alerts_section(selection, head: account.Header, store: appstore.AppStore | 
         rule=[RULE_LABELS.get(r, _label(r)) for r in alerts["rule"]],
         severity=[SEVERITY.get(s, _label(s)) for s in alerts["severity"]],
         status=[STATUS_LABELS.get(s, _label(s)) for s in alerts["status"]],
+        detail=[labels.label(d) if isinstance(d, str) else "" for d in alerts["detail"]],
     )
     open_count = int((alerts["status"] != "closed").sum())
     st.caption(f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} up to this month, "
                f"{open_count} not closed. Statuses are changed on the Health flows page.")
-    st.dataframe(
+    tables.dataframe(
         shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 320),
         column_order=("week_start", "rule", "severity", "detail", "score", "status"),
         column_config={"week_start": st.column_config.DateColumn("Week of", format="D MMM YYYY"),
@@ -264,12 +265,12 @@ def _alerts_section(selection, head: account.Header, store: appstore.AppStore | 
     )
     _work_history(alerts, store, head)
     if not history.empty:
-        labels = dict(zip(alerts["alert_id"], shown["week_start"].map(lambda w: f"{w:%d %b %Y}") + " · " + shown["rule"]))
-        changes = history.assign(alert=history["alert_id"].map(labels).fillna(history["alert_id"]),
+        alert_names = dict(zip(alerts["alert_id"], shown["week_start"].map(lambda w: f"{w:%d %b %Y}") + " · " + shown["rule"]))
+        changes = history.assign(alert=history["alert_id"].map(alert_names).fillna(history["alert_id"]),
                                  status=[STATUS_LABELS.get(s, _label(s)) for s in history["status"]])
         with st.expander(f"Status history ({len(changes)} change{'s' if len(changes) != 1 else ''})",
                          icon=":material/history:"):
-            st.dataframe(changes, hide_index=True, width="stretch",
+            tables.dataframe(changes, hide_index=True, width="stretch",
                          column_order=("updated_at", "alert", "status", "updated_by"),
                          column_config={"updated_at": "When (UTC)", "alert": "Alert", "status": "Status",
                                         "updated_by": "Who"},
@@ -301,7 +302,7 @@ def _work_history(alerts: pd.DataFrame, store: appstore.AppStore | None, head: a
         "updated_by": changes["updated_by"],
     })
     with st.expander(f"Worklist changes ({len(shown)})", icon=":material/checklist:"):
-        st.dataframe(shown, hide_index=True, width="stretch",
+        tables.dataframe(shown, hide_index=True, width="stretch",
                      column_config={"updated_at": "When (UTC)", "item": "Item", "change": "Change",
                                     "comment": "Comment", "updated_by": "Who"},
                      key="account_work_history")
@@ -317,7 +318,7 @@ def _flags_section(selection, head: account.Header) -> None:
     shown = rows.assign(state=["Open" if pd.isna(r) else f"Resolved {r:%d %b %Y}" for r in rows["resolved_on"]],
                         note=[_text(v) for v in rows["note"]],
                         owner_department=[_text(v) for v in rows["owner_department"]])
-    st.dataframe(
+    tables.dataframe(
         shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 250),
         column_order=("raised_on", "flag_label", "state", "owner_department", "note"),
         column_config={"raised_on": st.column_config.DateColumn("Raised", format="D MMM YYYY", width=95),
@@ -395,7 +396,7 @@ def _timeline_section(selection, head: account.Header, store: appstore.AppStore 
     })
     st.caption("CSM logs and customer events from the imported data, and notes added here, newest first. "
                "Who: the CSM who logged it, or the customer's contact (role) for an event.")
-    st.dataframe(
+    tables.dataframe(
         shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 420),
         column_config={"happened_on": st.column_config.DateColumn("Date", format="D MMM YYYY", width=95),
                        "what": st.column_config.TextColumn("What", width=150),

@@ -180,6 +180,7 @@ def _alerts_panel(version, filters, month: str) -> None:
     table = mine[["account_id", "name", "week_start", "csm", "rule", "nature", "severity", "detail", "score", "score_change",
                   "driver_label", "status", "recovery"]].copy()
     table["rule"] = table["rule"].map(alerts.RULE_LABELS)
+    table["detail"] = [labels.label(d) if isinstance(d, str) else d for d in table["detail"]]  # 'at_risk -> healthy'
     tables.dataframe(
         links.account_links(table, month).drop(columns="account_id"),
         key="flows_alerts_table",

@@ -15,7 +15,7 @@ import hashlib
 
 import streamlit as st
 
-from cslib import appstore, charts, worklist
+from cslib import appstore, charts, labels, worklist
 from cslib.errors import UserError
 from ui import auth, data, links, problems, sidebar
 
@@ -121,7 +121,7 @@ def render() -> None:
         status=shown["status"].map(STATUS_LABELS),
         what=[f"{lbl} · {SEVERITY_LABELS[s]}" if isinstance(s, str) and s in SEVERITY_LABELS else f"{lbl} (flag)"
               for lbl, s in zip(shown["label"], shown["severity"])],
-        detail=[d if isinstance(d, str) else "" for d in shown["detail"]],
+        detail=[labels.label(d) if isinstance(d, str) else "" for d in shown["detail"]],
     )
     select_all = st.checkbox(f"Tick all {len(table)} shown", key="worklist_all")
     table.insert(0, "tick", bool(select_all))
@@ -143,6 +143,7 @@ def render() -> None:
             "detail": "Detail",
         },
         disabled=[c for c in table.columns if c != "tick"],
+        placeholder="–",
         key=f"worklist_editor_{digest}",
     )
     chosen = shown[edited["tick"].to_numpy(dtype=bool)]

@@ -14,7 +14,8 @@ AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie
                  "client_id": "id", "client_secret": "secret",
                  "server_metadata_url": "https://id.example.com/.well-known/openid-configuration"}}
 PAGES = ["pages/overview.py", "pages/ninebox.py", "pages/flows.py", "pages/churn_reasons.py",
-         "pages/negative_churn.py", "pages/renewal_model.py"]
+         "pages/negative_churn.py", "pages/renewal_model.py", "pages/forecast.py", "pages/outlook.py",
+         "pages/worklist.py", "pages/account.py"]
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,8 @@ PAGES = (
     ("churn_reasons", "Churn reasons", None),
     ("negative_churn", "Negative churn", None),
     ("renewal_model", "Renewal", None),
+    ("forecast", "Renewal forecast", None),
+    ("outlook", "ARR outlook", None),
     ("worklist", "Worklist", None),
     ("account", "", "account"),  # the largest account of the demo (its name is the heading)
 )
