@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 
 from .settings import REPO_DIR
 
@@ -52,7 +51,7 @@ def _pattern(name: str) -> re.Pattern:
 def render(text: str) -> str:
     """``text`` with every generated block it holds replaced by its current content."""
     for name, body in blocks().items():
-        text = _pattern(name).sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+        text = _pattern(name).sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 

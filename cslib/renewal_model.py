@@ -590,8 +590,7 @@ def scorecard_bands(conn) -> dict[str, IndicatorBands]:
 def _band_label(bands: tuple[tuple[float, float], ...], i: int) -> str:
     lo = bands[i][0]
     hi = bands[i + 1][0] if i + 1 < len(bands) else None
-    fmt = (lambda v: f"{v:g}")
-    return f"{fmt(lo)}–{fmt(hi)}" if hi is not None else f"≥ {fmt(lo)}"
+    return f"{lo:g}–{hi:g}" if hi is not None else f"≥ {lo:g}"
 
 
 def indicator_bands(features: pd.DataFrame, bands: dict[str, IndicatorBands]) -> pd.DataFrame:

@@ -156,7 +156,7 @@ def raw_code_problems(texts: Iterable[tuple[str, str, str]], codes: Iterable[str
     for where, text, kind in texts:
         stripped = text.strip()
 
-        def bad(why: str) -> None:
+        def bad(why: str, where: str = where, text: str = text) -> None:
             problems.append(f"{where}: {why}: {text[:160]!r}")
 
         if kind in ("cell", "option", "header") and stripped in codes:

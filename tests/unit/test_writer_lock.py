@@ -2,10 +2,8 @@
 cannot get its turn says so in one line, and killed writers' temp files are cleaned up."""
 
 import os
-import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
