@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests_support.book import build_tiny_book
+from tests_support.apptest import assert_clean as _assert_clean
 
 PAGE = "pages/account.py"
 HOSTILE = "<script>alert('x')</script> **not bold** ![img](https://example.com/i.png)"
@@ -27,11 +28,6 @@ def open_account(tiny_db, app_on, monkeypatch, tmp_path):
         return at
 
     return make
-
-
-def _assert_clean(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def _tiles(at) -> dict[str, str]:

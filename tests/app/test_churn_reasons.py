@@ -6,6 +6,7 @@ import pytest
 
 from tests_support.churn_book import SCRIPT_NOTE, build_churn_book
 from tests_support.links import link_names
+from tests_support.apptest import assert_clean as _clean
 
 PAGE = "pages/churn_reasons.py"
 
@@ -27,11 +28,6 @@ def churn_app(app_on, churn_db, tmp_path, monkeypatch):
         return at.run()
 
     return make
-
-
-def _clean(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def _tiles(at) -> dict[str, str]:
@@ -68,7 +64,7 @@ def test_page_shows_hand_computed_numbers(churn_app):
     assert any("1 more than 60 days from the account's nearest churn" in c.value
                and "1 within the window but beaten by a nearer entry, 0 for accounts that never churned" in c.value
                for c in at.caption)
-    assert at.expander[-1].label == "Reason taxonomy · 1 unclassified logs"
+    assert "Reason taxonomy · 1 unclassified logs" in [e.label for e in at.expander]  # the sidebar has its own
 
 
 def test_period_and_filters_change_the_numbers(churn_app):

@@ -32,6 +32,7 @@ from cslib import db
 from cslib.filters import Filters
 from tests_support.book import TINY_EXPECTED, build_tiny_book
 from ui import data
+from tests_support.apptest import assert_clean as _assert_clean
 
 REPO = Path(__file__).resolve().parents[2]
 IMPORT_OK = REPO / "tests" / "fixtures" / "import_ok"
@@ -154,11 +155,6 @@ def test_twenty_sessions_read_while_an_import_replaces_the_file(tmp_path):
 # --------------------------------------------------------------------------- through AppTest
 def _arr_tile(at) -> str:
     return next(m.value for m in at.metric if m.label == "ARR")
-
-
-def _assert_clean(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def test_open_sessions_show_the_new_data_after_an_import(tmp_path, app_on):

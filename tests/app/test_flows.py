@@ -6,6 +6,7 @@ import pytest
 
 from cslib import appstore
 from tests_support.flows_book import build_flows_book
+from tests_support.apptest import assert_clean as _clean
 
 PAGE = "pages/flows.py"
 
@@ -29,11 +30,6 @@ def flows_app(app_on, flows_db, tmp_path, monkeypatch):
 
     make.store = store
     return make
-
-
-def _clean(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def _tiles(at) -> dict[str, str]:

@@ -12,6 +12,7 @@ import pytest
 
 from tests_support.revenue_book import build_movement_book
 from tests_support.links import link_names
+from tests_support.apptest import assert_clean as _assert_clean
 
 PAGE = "pages/negative_churn.py"
 TIMEOUT = 30
@@ -29,11 +30,6 @@ def _open(app_on, db_path, **params):
     at.switch_page(PAGE).run()
     _assert_clean(at)
     return at
-
-
-def _assert_clean(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def _frames(at) -> list:

@@ -14,6 +14,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from tests_support.links import link_name
 from tests_support.ninebox_book import SCRIPT_NAME, build_ninebox_book
+from tests_support.apptest import assert_clean as _assert_clean
 
 PAGE = "pages/ninebox.py"
 HOSTILE = "<script>alert('pb')</script> **not bold** [link](https://example.com) :red[red]"
@@ -38,11 +39,6 @@ def open_page(app_on, monkeypatch, tmp_path):
         return at
 
     return make
-
-
-def _assert_clean(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def _choose(at, cell: str):

@@ -13,6 +13,7 @@ import pytest
 
 from cslib import charts, db
 from tests_support.book import TINY_TIERS
+from tests_support.apptest import assert_clean as _assert_clean
 
 
 TIMEOUT = 30
@@ -34,11 +35,6 @@ def _tiles(at) -> dict[str, str]:
 
 def _deltas(at) -> dict[str, str]:
     return {m.label: m.delta for m in at.metric}
-
-
-def _assert_clean(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 # --------------------------------------------------------------------------- the fixture itself
