@@ -23,10 +23,9 @@ import pandas as pd
 from .appstore import ALERT_STATUSES, AppStore
 from .db import query, sql_file
 from .errors import UserError
-from .filters import Filters
+from .filters import Filters, filtered_sql_file
 from .months import MONTH_RE
 
-_FILTER_MARKER = "/* filter_predicate */ true"
 #: weeks of score history the page draws (about a year)
 SCORE_WEEKS = 52
 #: weeks compared by "what moved the score" (the month-end week vs four weeks before)
@@ -40,14 +39,6 @@ def check_month(month) -> str:
     if not isinstance(month, str) or not MONTH_RE.match(month):
         raise UserError(f"month must be YYYY-MM, got {month!r}")
     return month
-
-
-def _spliced(name: str, filters: Filters, alias: str) -> tuple[str, list]:
-    sql = sql_file(name)
-    if sql.count(_FILTER_MARKER) != 1:
-        raise AssertionError(f"{name}.sql must hold the filter marker exactly once")
-    predicate, params = filters.where(alias)
-    return sql.replace(_FILTER_MARKER, predicate), params
 
 
 def month_end(month: str) -> dt.date:
@@ -99,7 +90,7 @@ def _opt(value):
 def header(conn, account_id: str, month: str, scope: Filters) -> Header | None:
     """The account at ``month``'s end, or None when it does not exist or lies outside ``scope``."""
     check_month(month)
-    sql, params = _spliced("account_header", scope, "m")
+    sql, params = filtered_sql_file("account_header", scope, "m")
     df = query(conn, sql, [str(account_id), month, *params])
     if df.empty:
         return None
@@ -132,7 +123,7 @@ def search(conn, text: str, month: str, scope: Filters, limit: int = SEARCH_LIMI
     text = " ".join(str(text or "").split()).lower()
     if not text:
         return pd.DataFrame(columns=["account_id", "name", "segment", "csm", "arr", "is_active"])
-    sql, params = _spliced("account_search", scope, "m")
+    sql, params = filtered_sql_file("account_search", scope, "m")
     return query(conn, sql, [text, month, *params, int(max(1, min(limit, 200)))])
 
 

@@ -255,6 +255,30 @@ class Filters:
         return (" and ".join(clauses) or "true", params)
 
 
+#: where a query file takes a slice: the comment and the "true" after it are replaced by
+#: ``Filters.where(alias)`` (whitelisted identifiers, values as '?')
+FILTER_MARKER = "/* filter_predicate */ true"
+
+
+def filtered_sql(sql: str, filters: Filters, alias: str = "", name: str = "query") -> tuple[str, list[Any]]:
+    """``sql`` with its one filter marker replaced by ``filters``' predicate for ``alias``,
+    and that predicate's parameters (bind them where the marker stands in the query's
+    parameter order). The one way a query takes a slice; a query without the marker, or
+    with it twice, is a programming error."""
+    count = sql.count(FILTER_MARKER)
+    if count != 1:
+        raise AssertionError(f"{name} must hold the filter marker exactly once (it holds it {count} times)")
+    predicate, params = filters.where(alias)
+    return sql.replace(FILTER_MARKER, predicate), params
+
+
+def filtered_sql_file(name: str, filters: Filters, alias: str = "") -> tuple[str, list[Any]]:
+    """``filtered_sql`` of ``cslib/sql/<name>.sql``."""
+    from .db import sql_file
+
+    return filtered_sql(sql_file(name), filters, alias, f"{name}.sql")
+
+
 def filter_options(conn: duckdb.DuckDBPyConnection, within: Filters | None = None) -> dict[str, list[str]]:
     """Distinct values of every filter dimension, from ``account_month``; with ``within``,
     only those of its rows (a logged-in user's scope, cslib.access.scope, so the sidebar

@@ -31,22 +31,13 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from .db import query, sql_file
+from .db import query
 from .errors import UserError
-from .filters import Filters
+from .filters import Filters, filtered_sql_file
 from .months import check_month, data_months, shift_month
 
-_FILTER_MARKER = "/* filter_predicate */ true"
 HORIZON_MONTHS = 12
 TIERS = ("healthy", "at_risk", "unhealthy", "unscored")
-
-
-def _spliced(name: str, filters: Filters, alias: str) -> tuple[str, list]:
-    sql = sql_file(name)
-    if sql.count(_FILTER_MARKER) != 1:
-        raise AssertionError(f"{name}.sql must hold the filter marker exactly once")
-    predicate, params = filters.where(alias)
-    return sql.replace(_FILTER_MARKER, predicate), params
 
 
 def _month_end(month: str) -> dt.date:
@@ -88,7 +79,7 @@ def inputs(conn, filters: Filters, month: str) -> Inputs:
     month = check_month(month, first, last)
     end = _month_end(month)
     horizon = _month_end(shift_month(month, HORIZON_MONTHS))
-    sql, params = _spliced("outlook_renewals", filters, "n")
+    sql, params = filtered_sql_file("outlook_renewals", filters, "n")
     renewals = query(conn, sql, [month, end, horizon, *params])
     renewals["due_on"] = pd.to_datetime(renewals["due_on"]).dt.date
     renewals["due_arr"] = renewals["due_arr"].astype(float)
@@ -99,7 +90,7 @@ def inputs(conn, filters: Filters, month: str) -> Inputs:
     start_arr = float(arr["arr"].iloc[0])
 
     first_window = max(shift_month(month, -(HORIZON_MONTHS - 1)), first)
-    sql, params = _spliced("outlook_tier_rates", filters, "m")
+    sql, params = filtered_sql_file("outlook_tier_rates", filters, "m")
     evidence = query(conn, sql, [first_window, month, *params])
     evidence["rate"] = [k / d if d else float("nan") for k, d in zip(evidence["kept_arr"], evidence["decided_arr"])]
     overall = evidence.loc[evidence["health_tier"] == "all", "rate"]

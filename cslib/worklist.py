@@ -21,11 +21,10 @@ import pandas as pd
 
 from .alerts import RULE_LABELS
 from .appstore import AppStore, may_set_alert
-from .db import query, sql_file
+from .db import query
 from .errors import UserError
-from .filters import Filters
+from .filters import Filters, filtered_sql_file
 
-_FILTER_MARKER = "/* filter_predicate */ true"
 #: how far back the list reaches from the month's end
 WINDOW_DAYS = 90
 #: statuses that count as done
@@ -45,11 +44,8 @@ def items(conn, filters: Filters, month: str, window_days: int = WINDOW_DAYS) ->
     month's end)."""
     last = _month_end(month)
     first = last - dt.timedelta(days=int(window_days))
-    sql = sql_file("worklist_items")
-    if sql.count(_FILTER_MARKER) != 1:
-        raise AssertionError("worklist_items.sql must hold the filter marker exactly once")
-    predicate, params = filters.where("am")
-    df = query(conn, sql.replace(_FILTER_MARKER, predicate), [month, last, first, *params])
+    sql, params = filtered_sql_file("worklist_items", filters, "am")
+    df = query(conn, sql, [month, last, first, *params])
     df["raised_on"] = pd.to_datetime(df["raised_on"]).dt.date
     is_alert = df["item_kind"] == "alert"
     df["label"] = [RULE_LABELS.get(c, c) if a else lbl for a, c, lbl in zip(is_alert, df["code"], df["label"])]
