@@ -38,17 +38,16 @@ import pandas as pd
 
 from . import settings
 from .charts import format_delta, format_value
-from .db import query, sql_file
+from .db import query
 from .deltas import cell_up_is_good, tile_delta
 from .errors import UserError
-from .filters import Filters
+from .filters import Filters, filtered_sql_file
 from .labels import label
 
 RENEWAL_DAYS = 90
 TOP_RISKS = 10
 TOP_RENEWALS = 10
 TOP_CELLS = 3
-_FILTER_MARKER = "/* filter_predicate */ true"
 
 GREEN, RED, GREY, INK, MUTED, LINE = "#1a7f37", "#cf222e", "#6e7781", "#1f2328", "#57606a", "#d0d7de"
 
@@ -106,12 +105,9 @@ def describe_scope(filters: Filters, as_user: str | None = None) -> str:
 def top_risks(conn, filters: Filters, month: str, limit: int = TOP_RISKS) -> pd.DataFrame:
     """digest_top_risks.sql: account_id, name, segment, csm, csm_team, arr, from_state,
     state, health_score, health_fell, open_flags, oldest_open_flag_on; largest ARR first."""
-    predicate, params = filters.where("f")
-    sql = sql_file("digest_top_risks")
-    if sql.count(_FILTER_MARKER) != 1:
-        raise RuntimeError("digest_top_risks.sql must contain the filter marker exactly once")
+    sql, params = filtered_sql_file("digest_top_risks", filters, "f")
     end = _month_end(month)
-    return query(conn, sql.replace(_FILTER_MARKER, predicate), [month, end, end, *params, int(limit)])
+    return query(conn, sql, [month, end, end, *params, int(limit)])
 
 
 def open_alerts_by_csm(conn, filters: Filters, month: str, statuses: pd.DataFrame) -> pd.DataFrame:

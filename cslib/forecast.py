@@ -46,9 +46,9 @@ import numpy as np
 import pandas as pd
 
 from . import labels
-from .db import query, sql_file
+from .db import query
 from .errors import UserError
-from .filters import Filters
+from .filters import Filters, filtered_sql_file
 from .renewal_model import segment_label, wilson_interval
 
 QUARTERS = 4
@@ -66,7 +66,6 @@ GAP_LOSS_ABOVE = 0.8
 BACKTEST_QUARTERS = 6
 BACKTEST_MIN_TRAIN = 30
 BACKTEST_MIN_DUE = 10
-_FILTER_MARKER = "/* filter_predicate */ true"
 
 
 # --------------------------------------------------------------------------- quarters
@@ -140,8 +139,7 @@ def renewals(conn, filters: Filters, month: str) -> pd.DataFrame:
     due_arr, p_renewal, p_low, p_high (the calibration interval), expected_arr,
     expected_low_arr, expected_high_arr, team_label, segment_label."""
     quarters = forecast_quarters(month)
-    where, params = filters.where("f")
-    sql = sql_file("forecast_renewals").replace(_FILTER_MARKER, where)
+    sql, params = filtered_sql_file("forecast_renewals", filters, "f")
     out = query(conn, sql, [month_end(month), quarters["end_on"].iloc[-1], *params])
     out["due_on"] = pd.to_datetime(out["due_on"]).dt.date
     out["quarter"] = [quarter_of(d) for d in out["due_on"]]
