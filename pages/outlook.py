@@ -40,18 +40,18 @@ def render() -> None:
         for i, tier in enumerate(outlook.TIERS):
             rates[tier] = cols[i % 2].slider(
                 f"Renewal rate, {TIER_LABELS[tier].lower()} accounts", 0.0, 100.0,
-                value=round(base.rate(tier) * 100, 1), step=0.5, format="%.1f%%", key=f"outlook_rate_{tier}",
+                value=round(base.rate(tier) * 100, 1), step=0.5, format="%.1f%%", key=f"outlook_rate_{tier}", bind="query-params",
                 help=f"Base case {_pct(base.rate(tier))}: the tier's renewal rate (ARR) over the last 12 months.")
         left, right = st.columns(2)
         expansion = left.slider("Monthly net expansion", -5.0, 10.0, value=round(base.expansion_rate * 100, 2),
-                                step=0.05, format="%.2f%%", key="outlook_expansion",
+                                step=0.05, format="%.2f%%", key="outlook_expansion", bind="query-params",
                                 help="(Upsell + cross-sell + usage expansion - contraction) / start MRR, per month. "
                                      f"Base case {_pct(base.expansion_rate, 2)}.")
         new_arr = right.number_input("New business ARR per month ($)", min_value=0.0,
-                                     value=float(round(base.new_arr, 0)), step=1000.0, key="outlook_new",
+                                     value=float(round(base.new_arr, 0)), step=1000.0, key="outlook_new", bind="query-params",
                                      help=f"New and won-back ARR per month. Base case {charts.format_money(base.new_arr)}.")
         target = st.slider("Target NRR for the health-rate goal", 80.0, 130.0, value=100.0, step=0.5,
-                           format="%.1f%%", key="outlook_target")
+                           format="%.1f%%", key="outlook_target", bind="query-params")
     # a lever left where the base case put it (rounded for the slider) keeps the base value exactly
     def kept(value: float, base_value: float, digits: int, scale: float = 100.0) -> float:
         return base_value if abs(value - round(base_value * scale, digits)) < 1e-9 else value / scale

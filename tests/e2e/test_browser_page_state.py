@@ -25,6 +25,11 @@ def _checked_radio(page, label: str) -> str:
     return group.locator("label", has=page.locator("input:checked")).inner_text().strip()
 
 
+def _slider_to_end(page, label: str) -> None:
+    """Move a slider to its maximum with the keyboard, as a user can."""
+    page.locator('[data-testid="stSlider"]').filter(has_text=label).get_by_role("slider").press("End")
+
+
 def _select(page, label: str, option: str) -> None:
     page.get_by_role("combobox", name=label, exact=True).click()
     page.get_by_role("option", name=option, exact=True).click()
@@ -47,6 +52,9 @@ CASES = {
                        lambda p: _checked_radio(p, "Bridge"), "Period"),
     "renewal_model": ("model_tab", lambda p: p.get_by_role("tab", name="Incentives").click(),
                       lambda p: p.locator('[role="tab"][aria-selected="true"]').inner_text().strip(), "Incentives"),
+    "outlook": ("outlook_target", lambda p: _slider_to_end(p, "Target NRR for the health-rate goal"),
+                lambda p: p.locator('[data-testid="stSlider"]').filter(has_text="Target NRR").locator(
+                    '[data-testid="stSliderThumbValue"]').inner_text().strip(), "130.0%"),
     "worklist": ("worklist_age", lambda p: _select(p, "Raised", "Last 30 days"),
                  lambda p: _selected(p, "Raised"), "Last 30 days"),
 }
