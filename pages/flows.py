@@ -177,7 +177,8 @@ def _alerts_panel(version, filters, month: str) -> None:
              "The Worklist page changes many at once.",
     )
     mine = listed if csm == ALL_CSMS else listed[listed["csm"] == csm]
-    table = mine[["account_id", "name", "week_start", "csm", "rule", "nature", "severity", "detail", "score", "score_change",
+    # the columns a CSM works by (the alert's nature is in its name and severity; the account page has the rest)
+    table = mine[["account_id", "name", "week_start", "csm", "rule", "severity", "detail", "score", "score_change",
                   "driver_label", "status", "recovery"]].copy()
     table["rule"] = table["rule"].map(alerts.RULE_LABELS)
     table["detail"] = [labels.label(d) if isinstance(d, str) else d for d in table["detail"]]  # 'at_risk -> healthy'
@@ -187,7 +188,7 @@ def _alerts_panel(version, filters, month: str) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "week_start": st.column_config.DateColumn("Week", format="YYYY-MM-DD"),
+            "week_start": st.column_config.DateColumn("Week", format="D MMM"),
             "name": links.account_column(),
             "csm": "CSM",
             "rule": "Alert",
