@@ -1,14 +1,12 @@
 """Shared pieces of the SQL-model tests."""
 
-#: Stand-in for the ``health_weekly`` model (its columns), so the revenue models can be
-#: tested on hand-written health rows without running the scorer. The three lists hold
-#: every indicator's value, week points and window points in cfg_indicators ordinal order
-#: (read health_indicator_weekly instead).
+#: Stand-in for the ``health_weekly`` model (its first eight columns, the ones every model
+#: reads), so the revenue models can be tested on hand-written health rows without running
+#: the scorer; per-indicator values and points are in ``health_indicator_weekly``.
 HEALTH_WEEKLY_DDL = """
 create or replace table health_weekly (
     account_id varchar, week_start date, weeks_in_window integer, score double, tier varchar,
-    modules_points double, modules_used integer, core_modules_used integer,
-    indicator_values double[], indicator_week_points double[], indicator_window_points double[]
+    modules_points double, modules_used integer, core_modules_used integer
 )
 """
 

@@ -1,4 +1,4 @@
-"""The scoring models (stg_usage_weekly.sql, health_indicator_weekly.sql, health_weekly.sql)
+"""The scoring models (stg_usage_weekly.sql, and health_weekly / health_indicator_weekly from cslib.scoring_sql)
 on tiny seeded raw tables: hand-computed rows, edge cases, the missing-week rule, the
 pandas reference (cslib.scorecard.score_usage_pandas) on random data, and the old fixed
 engine (tests/fixtures/scorecard_v1) reproduced exactly on the small demo."""
