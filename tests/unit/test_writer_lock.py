@@ -4,7 +4,6 @@ cannot get its turn says so in one line, and killed writers' temp files are clea
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -51,12 +50,14 @@ def test_score_started_during_an_import_keeps_the_imported_data(tmp_path):
 
     with db.writer_lock(target):
         score = _cli("score", "--db", str(target))
-        time.sleep(2.0)
-        assert score.poll() is None, score.communicate()  # waiting, not writing
+        # the first thing `score` says is that it waits (however long a loaded machine takes
+        # to start it); only then does the import land
+        first = score.stderr.readline()
+        assert "waiting for another writer" in first, first + score.communicate()[1]
+        assert score.poll() is None  # waiting, not writing
         os.replace(staged, target)  # the import lands
     out, err = score.communicate(timeout=120)
     assert score.returncode == 0, err
-    assert "waiting for another writer" in err
     assert _accounts(target) == imported
 
 
