@@ -16,7 +16,6 @@ import dataclasses
 import datetime as dt
 import math
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from .appstore import ALERT_STATUSES, AppStore
 from .db import query, sql_file
 from .errors import UserError
 from .filters import Filters
+from . import tomlfile
 
 NATURES = ("benign", "malignant")
 SEVERITIES = ("high", "medium", "low")
@@ -104,12 +104,7 @@ def load_alert_rules(path: str | os.PathLike | None = None) -> AlertRules:
     number, weeks < 1, or an empty role list.
     """
     where = str(path if path is not None else settings.get("HEALTHGRID_ALERT_RULES"))
-    try:
-        doc = tomllib.loads(Path(where).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise UserError(f"{where}: cannot read alert rules ({err.strerror or err})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{where}: invalid TOML ({err})") from None
+    doc = tomlfile.read(where, "alert rules")
 
     def fail(key: str, problem: str) -> UserError:
         return UserError(f"{where}: {key}: {problem}")

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -34,6 +32,7 @@ from . import settings
 from .db import query, sql_file
 from .errors import UserError
 from .filters import Filters
+from . import tomlfile
 
 METRICS_COMPARED = ("nrr", "grr")
 FLAGS = ("below", "within", "above")
@@ -223,14 +222,7 @@ def load_benchmarks(path: str | os.PathLike | None = None) -> Benchmarks:
     neither a median nor a range, both, or a range whose low end is above its high end.
     """
     where = str(path or settings.get("HEALTHGRID_BENCHMARKS"))
-    try:
-        doc = tomllib.loads(Path(where).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{where}: benchmark file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"{where}: cannot read benchmark file ({err})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{where}: invalid TOML ({err})") from None
+    doc = tomlfile.read(where, "benchmark file")
     _unknown(doc, _TOP_KEYS, where)
 
     raw_sources = doc.get("sources")

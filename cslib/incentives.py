@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import pandas as pd
 from .db import query, sql_file
 from .errors import UserError
 from .filters import Filters
+from . import tomlfile
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "config" / "incentives.toml"
 _FILTER_MARKER = "/* filter_predicate */ true"
@@ -71,12 +71,7 @@ class IncentivePlan:
 def load_incentive_plan(path: str | os.PathLike | None = None) -> IncentivePlan:
     """Read and validate an incentive TOML (default ``cslib/config/incentives.toml``)."""
     path = Path(path) if path is not None else DEFAULT_PATH
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise UserError(f"{path}: cannot read incentive plan ({err.strerror or err})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{path}: invalid TOML ({err})") from None
+    data = tomlfile.read(path, "incentive plan")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise UserError(f"{path}: unknown key {unknown[0]}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from .months import MONTH_RE, check_month, data_months, default_month, shift_mon
 from .errors import UserError
 from .export import to_csv
 from .filters import Filters
+from . import tomlfile
 
 HEALTH_TIERS: tuple[str, ...] = ("healthy", "at_risk", "unhealthy")
 VALUE_TIERS: tuple[str, ...] = ("high", "mid", "low")
@@ -397,12 +397,7 @@ def default_playbooks(path: str | os.PathLike | None = None) -> pd.DataFrame:
     UserError (naming the file) when a cell is missing or unknown, or a key is wrong.
     """
     where = Path(path) if path is not None else PLAYBOOKS_PATH
-    try:
-        doc = tomllib.loads(where.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{where}: playbook file not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{where}: invalid TOML ({err})") from None
+    doc = tomlfile.read(where, "playbook file")
     unknown = sorted(set(doc) - set(CELL_IDS))
     if unknown:
         raise UserError(f"{where}: unknown cell '{unknown[0]}' (cells are <value>|<health>)")

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from dataclasses import astuple, dataclass
-from pathlib import Path
 
 import duckdb
 
 from . import settings
 from .errors import UserError
+from . import tomlfile
 
 METHODS = ("fixed", "quantile")
 
@@ -54,14 +53,7 @@ def load_value_tiers(path: str | os.PathLike | None = None) -> ValueTiers:
     or unknown key, or an out-of-range value.
     """
     where = str(path if path is not None else settings.get("HEALTHGRID_VALUE_TIERS"))
-    try:
-        doc = tomllib.loads(Path(where).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{where}: value-tier file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"{where}: cannot read value-tier file ({err})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{where}: invalid TOML ({err})") from None
+    doc = tomlfile.read(where, "value-tier file")
 
     unknown = sorted(set(doc) - set(_KEYS))
     if unknown:

@@ -329,7 +329,7 @@ def test_bad_rules_file_is_one_line_error(tmp_path, edit, message):
 
 
 def test_missing_rules_file(tmp_path):
-    with pytest.raises(UserError, match="cannot read alert rules"):
+    with pytest.raises(UserError, match="alert rules not found"):
         alerts.load_alert_rules(tmp_path / "nope.toml")
 
 
