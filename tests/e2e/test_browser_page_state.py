@@ -31,8 +31,19 @@ def _slider_to_end(page, label: str) -> None:
 
 
 def _select(page, label: str, option: str) -> None:
-    page.get_by_role("combobox", name=label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Open the select box and pick ``option``; again if a rerun redrew the page while the
+    list was open (the option is then detached from the page before the click lands)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(3):
+        wait_for_idle(page)
+        page.get_by_role("combobox", name=label, exact=True).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"could not pick {option!r} in {label!r}")
 
 
 def _selected(page, label: str) -> str:
@@ -69,6 +80,7 @@ def test_a_shared_url_keeps_the_pages_choice(browser, app_url, path):
     wait_for_idle(author)
     author.goto(f"{app_url}/{path}?month={MONTH}")
     wait_for_idle(author)
+    author.wait_for_timeout(500)  # charts and tables finish drawing before the first click
     change(author)
     author.wait_for_function(f"() => new URL(location.href).searchParams.has('{param}')")
     wait_for_idle(author)
