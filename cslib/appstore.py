@@ -369,34 +369,13 @@ class AppStore:
         if status not in ALERT_STATUSES:
             raise UserError(f"alert status {status!r} is not one of {', '.join(ALERT_STATUSES)}")
         user, email, verified = _author_fields(author)
-        now = _now()
-        acknowledged_at = now if status in ("acknowledged", "closed") else None
         with self._connect() as conn:
-            conn.execute(
-                "insert into alert_status (alert_id, status, updated_by, updated_at, acknowledged_at, "
-                "author_email, verified) values (?, ?, ?, ?, ?, ?, ?) on conflict (alert_id) do update set "
-                "status = excluded.status, updated_by = excluded.updated_by, "
-                "updated_at = excluded.updated_at, author_email = excluded.author_email, "
-                "verified = excluded.verified, "
-                "acknowledged_at = coalesce(alert_status.acknowledged_at, excluded.acknowledged_at)",
-                (alert_id, status, user, now, acknowledged_at, email, verified),
-            )
-            conn.execute(
-                "insert into alert_status_history (alert_id, status, updated_by, updated_at, author_email, "
-                "verified) values (?, ?, ?, ?, ?, ?)",
-                (alert_id, status, user, now, email, verified),
-            )
+            _write_alert_status(conn, alert_id, status, (user, _now(), email, verified))
 
     def alert_status_history(self, alert_id: str) -> pd.DataFrame:
         """Every status change of ``alert_id``, newest first: status, updated_by, updated_at,
         author_email, verified."""
-        with self._connect() as conn:
-            rows = conn.execute(
-                "select status, updated_by, updated_at, author_email, verified from alert_status_history "
-                "where alert_id = ? order by updated_at desc, rowid desc",
-                (alert_id,),
-            ).fetchall()
-        return _frame(rows, ["status", "updated_by", "updated_at", "author_email", "verified"])
+        return self.alert_history([alert_id]).drop(columns="alert_id")
 
     # -- account notes and touchpoints ----------------------------------------------------
 
@@ -411,17 +390,14 @@ class AppStore:
         account_id = str(account_id or "").strip()
         if not account_id:
             raise UserError("a note needs an account")
-        try:
-            day = dt.date.fromisoformat(str(happened_on)[:10])
-        except ValueError:
-            raise UserError(f"note date {happened_on!r} is not a date (YYYY-MM-DD)") from None
+        day = _iso_date(happened_on, "note date")
         body = _clean_text(body, "note")
         user, email, verified = _author_fields(author)
         with self._connect() as conn:
             cursor = conn.execute(
                 "insert into account_note (account_id, kind, happened_on, body, updated_by, updated_at, "
                 "author_email, verified) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                (account_id, kind, day.isoformat(), body, user, _now(), email, verified),
+                (account_id, kind, day, body, user, _now(), email, verified),
             )
             return int(cursor.lastrowid)
 
@@ -440,7 +416,7 @@ class AppStore:
     @staticmethod
     def empty_history() -> pd.DataFrame:
         """The frame of ``alert_history`` with no rows."""
-        return _frame([], ["alert_id", "status", "updated_by", "updated_at", "author_email", "verified"])
+        return _frame([], ALERT_HISTORY_COLUMNS)
 
     def alert_history(self, alert_ids: "list[str] | tuple[str, ...]") -> pd.DataFrame:
         """Every status change of these alerts, newest first: alert_id, status, updated_by,
@@ -455,7 +431,7 @@ class AppStore:
                 "order by updated_at desc, rowid desc",
                 (json.dumps(ids),),
             ).fetchall()
-        return _frame(rows, ["alert_id", "status", "updated_by", "updated_at", "author_email", "verified"])
+        return _frame(rows, ALERT_HISTORY_COLUMNS)
 
 
     # -- worklist: statuses, owners, due dates and comments of alerts and flags -----------
@@ -489,13 +465,8 @@ class AppStore:
         if owner is not None:
             owner = _clean_name(owner)
         if due_on is not None and str(due_on) != "":
-            try:
-                due_on = dt.date.fromisoformat(str(due_on)[:10]).isoformat()
-            except ValueError:
-                raise UserError(f"due date {due_on!r} is not a date (YYYY-MM-DD)") from None
-        comment = (comment or "").replace("\r\n", "\n").strip() or None
-        if comment is not None and len(comment) > MAX_TEXT_CHARS:
-            raise UserError(f"the comment is longer than {MAX_TEXT_CHARS} characters")
+            due_on = _iso_date(due_on, "due date")
+        comment = _optional_text(comment, "comment")
         closing = status in ("closed", "resolved")
         if closing and comment is None:
             raise UserError("say in a comment why the items are closed or resolved")
@@ -510,22 +481,8 @@ class AppStore:
                     item_status = "closed"
                 if kind == "flag" and status in ("acknowledged", "closed"):
                     item_status = "resolved" if status == "closed" else None
-                if kind == "alert" and item_status is not None:
-                    acknowledged_at = now if item_status in ("acknowledged", "closed") else None
-                    conn.execute(
-                        "insert into alert_status (alert_id, status, updated_by, updated_at, acknowledged_at, "
-                        "author_email, verified) values (?, ?, ?, ?, ?, ?, ?) on conflict (alert_id) do update "
-                        "set status = excluded.status, updated_by = excluded.updated_by, "
-                        "updated_at = excluded.updated_at, author_email = excluded.author_email, "
-                        "verified = excluded.verified, "
-                        "acknowledged_at = coalesce(alert_status.acknowledged_at, excluded.acknowledged_at)",
-                        (item_id, item_status, user, now, acknowledged_at, email, verified),
-                    )
-                    conn.execute(
-                        "insert into alert_status_history (alert_id, status, updated_by, updated_at, "
-                        "author_email, verified) values (?, ?, ?, ?, ?, ?)",
-                        (item_id, item_status, user, now, email, verified),
-                    )
+                if kind == "alert" and item_status is not None:  # the status every page reads
+                    _write_alert_status(conn, item_id, item_status, (user, now, email, verified))
                 values = (kind, item_id, account_id, item_status, owner, due_on, comment, user, now, email, verified)
                 conn.execute(
                     "insert into work_item (item_kind, item_id, account_id, status, owner, due_on, comment, "
@@ -628,13 +585,8 @@ class AppStore:
         account_id = str(account_id or "").strip()
         if not account_id:
             raise UserError("a call needs an account")
-        try:
-            day = dt.date.fromisoformat(str(due_on)[:10]).isoformat()
-        except ValueError:
-            raise UserError(f"due date {due_on!r} is not a date (YYYY-MM-DD)") from None
-        note = (note or "").replace("\r\n", "\n").strip() or None
-        if note is not None and len(note) > MAX_TEXT_CHARS:
-            raise UserError(f"the note is longer than {MAX_TEXT_CHARS} characters")
+        day = _iso_date(due_on, "due date")
+        note = _optional_text(note, "note")
         user, email, verified = _author_fields(author)
         values = (account_id, day, call, note, user, _now(), email, verified)
         with self._connect() as conn:
@@ -686,6 +638,9 @@ WORK_ITEM_COLUMNS = ["item_kind", "item_id", "account_id", "status", "owner", "d
 #: Columns of ``AppStore.account_notes``.
 NOTE_COLUMNS = ["note_id", "kind", "happened_on", "body", "updated_by", "updated_at", "author_email", "verified"]
 
+#: Columns of ``AppStore.alert_history``.
+ALERT_HISTORY_COLUMNS = ["alert_id", "status", "updated_by", "updated_at", "author_email", "verified"]
+
 #: Columns of ``AppStore.alert_statuses``.
 ALERT_STATUS_COLUMNS = ["alert_id", "status", "updated_by", "updated_at", "acknowledged_at", "author_email", "verified"]
 
@@ -708,6 +663,44 @@ def _add_columns(conn: sqlite3.Connection) -> None:
                 except sqlite3.OperationalError as err:  # another process added it a moment ago
                     if "duplicate column" not in str(err):
                         raise
+
+
+def _write_alert_status(conn: sqlite3.Connection, alert_id: str, status: str, who: tuple) -> None:
+    """Upsert an alert's status and append it to its history, inside the caller's transaction;
+    ``who`` = (updated_by, updated_at, author_email, verified). The first acknowledgement's
+    time is kept."""
+    user, now, email, verified = who
+    acknowledged_at = now if status in ("acknowledged", "closed") else None
+    conn.execute(
+        "insert into alert_status (alert_id, status, updated_by, updated_at, acknowledged_at, "
+        "author_email, verified) values (?, ?, ?, ?, ?, ?, ?) on conflict (alert_id) do update set "
+        "status = excluded.status, updated_by = excluded.updated_by, "
+        "updated_at = excluded.updated_at, author_email = excluded.author_email, "
+        "verified = excluded.verified, "
+        "acknowledged_at = coalesce(alert_status.acknowledged_at, excluded.acknowledged_at)",
+        (alert_id, status, user, now, acknowledged_at, email, verified),
+    )
+    conn.execute(
+        "insert into alert_status_history (alert_id, status, updated_by, updated_at, author_email, "
+        "verified) values (?, ?, ?, ?, ?, ?)",
+        (alert_id, status, user, now, email, verified),
+    )
+
+
+def _iso_date(value, what: str) -> str:
+    """'YYYY-MM-DD' of a date or a string starting with one; UserError naming ``what``."""
+    try:
+        return dt.date.fromisoformat(str(value)[:10]).isoformat()
+    except ValueError:
+        raise UserError(f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _optional_text(text: str | None, what: str) -> str | None:
+    """Plain text (CRLF to LF, stripped) or None when empty; UserError when too long."""
+    text = (text or "").replace("\r\n", "\n").strip() or None
+    if text is not None and len(text) > MAX_TEXT_CHARS:
+        raise UserError(f"the {what} is longer than {MAX_TEXT_CHARS} characters")
+    return text
 
 
 def _clean_text(text: str, what: str) -> str:

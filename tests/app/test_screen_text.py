@@ -115,7 +115,7 @@ def test_the_check_finds_what_it_looks_for():
     """The checker itself: each kind of raw text is caught, words are not."""
     texts = [("dataframe", "high|at_risk", "cell"), ("markdown", "Went from healthy -> at_risk", "text"),
              ("dataframe", "smb", "cell"), ("dataframe", "arr", "header"), ("caption", "value None", "text"),
-             ("caption", "see cslib/config/value_tiers.toml", "text"), ("caption", "read DOMAIN.md", "text"),
+             ("caption", "see cslib/config/value_tiers.toml", "text"), ("caption", "read docs/method.md", "text"),
              ("caption", "set HEALTHGRID_REASON_WINDOW_DAYS", "text"), ("caption", "run python -m cslib score", "text"),
              ("dataframe", "nan", "cell"), ("caption", "status not_recovered", "text"),
              ("multiselect", "Anz", "option"), ("dataframe", "Mid market", "cell")]
