@@ -48,8 +48,8 @@ import pandas as pd
 from . import labels
 from .db import query
 from .errors import UserError
-from .filters import Filters, filtered_sql_file
-from .renewal_model import segment_label, wilson_interval
+from .filters import Filters
+from .renewal_model import renewals_due_between, segment_label, wilson_interval
 
 QUARTERS = 4
 #: the CSM's calls, most to least confident, and their labels
@@ -139,9 +139,10 @@ def renewals(conn, filters: Filters, month: str) -> pd.DataFrame:
     due_arr, p_renewal, p_low, p_high (the calibration interval), expected_arr,
     expected_low_arr, expected_high_arr, team_label, segment_label."""
     quarters = forecast_quarters(month)
-    sql, params = filtered_sql_file("forecast_renewals", filters, "f")
-    out = query(conn, sql, [month_end(month), quarters["end_on"].iloc[-1], *params])
-    out["due_on"] = pd.to_datetime(out["due_on"]).dt.date
+    due = renewals_due_between(conn, filters, month_end(month), quarters["end_on"].iloc[-1])
+    # oldest due first; the file's outcome of a renewal still to come is not read
+    out = due.sort_values(["due_on", "account_id"], kind="stable").reset_index(drop=True)[
+        ["account_id", "name", "segment", "csm", "csm_team", "due_on", "due_arr", "p_renewal"]].copy()
     out["quarter"] = [quarter_of(d) for d in out["due_on"]]
     out["due_arr"] = out["due_arr"].astype("float64")
     out["p_renewal"] = out["p_renewal"].astype("float64")

@@ -42,7 +42,7 @@ import pandas as pd
 from . import labels
 from .db import query, sql_file
 from .errors import UserError
-from .filters import Filters
+from .filters import Filters, filtered_sql_file
 
 #: statistics of each health series over the 13-week window
 STATS: tuple[str, ...] = ("mean", "last", "slope")
@@ -498,14 +498,21 @@ def upcoming_renewals(conn, filters: Filters, month: str, days: int = UPCOMING_D
     """Renewals of the slice due in the ``days`` after ``month``'s last day, with the stored
     model's probabilities and top drivers (``model_renewal_predictions``), riskiest first.
 
-    Columns: account_id, name, segment, csm, due_on (date), due_arr, outcome,
+    Columns: account_id, name, segment, csm, csm_team, due_on (date), due_arr, outcome,
     month_end_tier, p_renewal (boosted), p_baseline (logistic), driver_1..3; the
     probabilities are NaN when the book was too small to fit a model.
     """
     end = _month_end(month)
-    where, params = filters.where("f")
-    sql = sql_file("model_upcoming").replace(_FILTER_MARKER, where)
-    out = query(conn, sql, [end.date(), (end + pd.Timedelta(days=days)).date(), *params])
+    return renewals_due_between(conn, filters, end.date(), (end + pd.Timedelta(days=days)).date())
+
+
+def renewals_due_between(conn, filters: Filters, after_on, until_on) -> pd.DataFrame:
+    """The slice's renewals due in (``after_on``, ``until_on``] with the stored model's
+    probabilities and drivers, riskiest first (columns of :func:`upcoming_renewals`, plus
+    csm_team). The one query of renewals to come: the upcoming list, the digest and the
+    forecast read it."""
+    sql, params = filtered_sql_file("model_upcoming", filters, "f")
+    out = query(conn, sql, [after_on, until_on, *params])
     out["due_on"] = pd.to_datetime(out["due_on"]).dt.date
     for c in ("p_renewal", "p_baseline"):
         out[c] = out[c].astype("float64")

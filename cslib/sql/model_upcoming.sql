@@ -22,6 +22,7 @@ final as (
         f.name,
         f.segment,
         f.csm,
+        f.csm_team,
         f.due_on,
         f.due_arr,
         f.outcome,
