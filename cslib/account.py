@@ -24,7 +24,7 @@ from .appstore import ALERT_STATUSES, AppStore
 from .db import query, sql_file
 from .errors import UserError
 from .filters import Filters, filtered_sql_file
-from .months import MONTH_RE
+from .months import MONTH_RE, month_end
 
 #: weeks of score history the page draws (about a year)
 SCORE_WEEKS = 52
@@ -39,12 +39,6 @@ def check_month(month) -> str:
     if not isinstance(month, str) or not MONTH_RE.match(month):
         raise UserError(f"month must be YYYY-MM, got {month!r}")
     return month
-
-
-def month_end(month: str) -> dt.date:
-    """The last day of 'YYYY-MM'."""
-    first = dt.date.fromisoformat(f"{month}-01")
-    return (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
 
 
 def month_end_week(month: str) -> dt.date:

@@ -43,6 +43,7 @@ from .deltas import cell_up_is_good, tile_delta
 from .errors import UserError
 from .filters import Filters, filtered_sql_file
 from .labels import label
+from .months import month_end
 
 RENEWAL_DAYS = 90
 TOP_RISKS = 10
@@ -79,11 +80,6 @@ def month_label(month: str) -> str:
     return dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%B %Y")
 
 
-def _month_end(month: str) -> dt.date:
-    first = dt.date(int(month[:4]), int(month[5:7]), 1)
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-
-
 def describe_scope(filters: Filters, as_user: str | None = None) -> str:
     """'Whole book' or the filters in words ('CSM: Ben Okafor; Segment: SMB')."""
     parts = []
@@ -106,7 +102,7 @@ def top_risks(conn, filters: Filters, month: str, limit: int = TOP_RISKS) -> pd.
     """digest_top_risks.sql: account_id, name, segment, csm, csm_team, arr, from_state,
     state, health_score, health_fell, open_flags, oldest_open_flag_on; largest ARR first."""
     sql, params = filtered_sql_file("digest_top_risks", filters, "f")
-    end = _month_end(month)
+    end = month_end(month)
     return query(conn, sql, [month, end, end, *params, int(limit)])
 
 
@@ -168,7 +164,7 @@ def build_digest(conn, filters: Filters, month: str, db_path=None, scope: str | 
     summary = upcoming_summary(upcoming)
     upcoming = upcoming.assign(expected_arr=upcoming["p_renewal"].astype(float) * upcoming["due_arr"].astype(float))
     top = upcoming.sort_values(["due_arr", "due_on", "name"], ascending=[False, True, True]).head(TOP_RENEWALS)
-    month_end = _month_end(month)
+    end_on = month_end(month)
 
     if statuses is None:
         statuses = _statuses(db_path)
@@ -186,7 +182,7 @@ def build_digest(conn, filters: Filters, month: str, db_path=None, scope: str | 
         risks=top_risks(conn, filters, month),
         renewals=top.reset_index(drop=True),
         renewal_summary=summary,
-        renewal_window=(month_end + dt.timedelta(days=1), month_end + dt.timedelta(days=RENEWAL_DAYS)),
+        renewal_window=(end_on + dt.timedelta(days=1), end_on + dt.timedelta(days=RENEWAL_DAYS)),
         alerts_by_csm=open_alerts_by_csm(conn, filters, month, statuses),
     )
 

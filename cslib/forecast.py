@@ -49,6 +49,7 @@ from . import labels
 from .db import query
 from .errors import UserError
 from .filters import Filters
+from .months import month_end
 from .renewal_model import renewals_due_between, segment_label, wilson_interval
 
 QUARTERS = 4
@@ -82,11 +83,6 @@ def quarter_start(day) -> dt.date:
 
 def quarter_end(day) -> dt.date:
     return (pd.Timestamp(quarter_start(day)) + pd.offsets.QuarterEnd(0)).date()
-
-
-def month_end(month: str) -> dt.date:
-    """'2026-10' -> 2026-10-31."""
-    return (pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0)).date()
 
 
 def forecast_quarters(month: str, n: int = QUARTERS) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from typing import Any
@@ -17,6 +18,12 @@ def shift_month(month: str, n: int) -> str:
     """'YYYY-MM' moved by ``n`` calendar months."""
     index = int(month[:4]) * 12 + int(month[5:7]) - 1 + n
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_end(month: str) -> dt.date:
+    """The last day of 'YYYY-MM'."""
+    year, mon = int(month[:4]), int(month[5:7])
+    return dt.date(year + mon // 12, mon % 12 + 1, 1) - dt.timedelta(days=1)
 
 
 def calendar(first: str, last: str) -> list[str]:

@@ -26,7 +26,6 @@ track the renewal rate.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -34,14 +33,10 @@ import pandas as pd
 from .db import query
 from .errors import UserError
 from .filters import Filters, filtered_sql_file
-from .months import check_month, data_months, shift_month
+from .months import check_month, data_months, month_end, shift_month
 
 HORIZON_MONTHS = 12
 TIERS = ("healthy", "at_risk", "unhealthy", "unscored")
-
-
-def _month_end(month: str) -> dt.date:
-    return (pd.Timestamp(f"{month}-01") + pd.offsets.MonthEnd(0)).date()
 
 
 @dataclass(frozen=True)
@@ -77,8 +72,8 @@ def inputs(conn, filters: Filters, month: str) -> Inputs:
     """The start ARR, the renewals due in the next 12 months and the base-case levers."""
     first, last = data_months(conn)
     month = check_month(month, first, last)
-    end = _month_end(month)
-    horizon = _month_end(shift_month(month, HORIZON_MONTHS))
+    end = month_end(month)
+    horizon = month_end(shift_month(month, HORIZON_MONTHS))
     sql, params = filtered_sql_file("outlook_renewals", filters, "n")
     renewals = query(conn, sql, [month, end, horizon, *params])
     renewals["due_on"] = pd.to_datetime(renewals["due_on"]).dt.date

@@ -24,6 +24,7 @@ from .appstore import AppStore, may_set_alert
 from .db import query
 from .errors import UserError
 from .filters import Filters, filtered_sql_file
+from .months import month_end
 
 #: how far back the list reaches from the month's end
 WINDOW_DAYS = 90
@@ -33,16 +34,11 @@ ITEM_COLUMNS = ["item_kind", "item_id", "account_id", "name", "csm", "csm_team",
                 "severity", "detail", "raised_on", "age_days"]
 
 
-def _month_end(month: str) -> dt.date:
-    first = dt.date.fromisoformat(f"{month}-01")
-    return (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
-
-
 def items(conn, filters: Filters, month: str, window_days: int = WINDOW_DAYS) -> pd.DataFrame:
     """Alerts and flags of the slice raised in the ``window_days`` to ``month``'s end,
     oldest first (columns ITEM_COLUMNS; label: the rule's or flag's name; age_days at the
     month's end)."""
-    last = _month_end(month)
+    last = month_end(month)
     first = last - dt.timedelta(days=int(window_days))
     sql, params = filtered_sql_file("worklist_items", filters, "am")
     df = query(conn, sql, [month, last, first, *params])

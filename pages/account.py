@@ -21,7 +21,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from cslib import account, appstore, charts, labels, ninebox
+from cslib import account, appstore, charts, charts_account, labels, ninebox
 from cslib.alerts import RULE_LABELS
 from cslib.errors import UserError
 from cslib.filters import Filters
@@ -48,12 +48,12 @@ def _store() -> appstore.AppStore:
     return appstore.AppStore(appstore.default_path(data.db_path()))
 
 
-def _scope() -> Filters:
-    """What the viewer may see (the role's book), whatever the sidebar filters say."""
+def _scope(grant=None) -> Filters:
+    """What the viewer may see (the role's book), whatever the sidebar filters say; ``grant``
+    defaults to this run's."""
     from cslib.access import scope
 
-    grant = auth.current_grant() or auth.OPEN
-    return scope(Filters(include_non_target=True), grant)
+    return scope(Filters(include_non_target=True), grant or auth.current_grant() or auth.OPEN)
 
 
 def _label(value) -> str:
@@ -147,7 +147,7 @@ def _score_section(selection, head: account.Header) -> None:
     if long.empty or long["score"].isna().all():
         st.info("No health score up to this month: the account has too little usage data.")
         return
-    st.vega_lite_chart(data.chart_spec(_charts().score_history, long), width="stretch")
+    st.vega_lite_chart(data.chart_spec(charts_account.score_history, long), width="stretch")
     now, before = account.score_change(long)
     changes = account.score_changes(long)
     if changes.empty:
@@ -170,17 +170,11 @@ def _score_section(selection, head: account.Header) -> None:
     )
 
 
-def _charts():
-    from cslib import charts_account
-
-    return charts_account
-
-
 def _path_section(selection, head: account.Header) -> None:
     rows = data.cached(account.month_rows, selection.version, head.account_id, selection.month)
     if rows.empty:
         return
-    st.vega_lite_chart(data.chart_spec(_charts().ninebox_path, rows.tail(24)), width="stretch")
+    st.vega_lite_chart(data.chart_spec(charts_account.ninebox_path, rows.tail(24)), width="stretch")
 
 
 def _revenue_section(selection, head: account.Header) -> None:
@@ -339,7 +333,7 @@ def _save_note(store_path: str, account_id: str, month: str) -> None:
         if version is None:
             st.session_state[FLASH_KEY] = ("error", "Not saved: the database is not available.")
             return
-        head = account.header(data.connection(version), account_id, month, _scope_for(grant))
+        head = account.header(data.connection(version), account_id, month, _scope(grant))
         if head is None or not appstore.may_add_note(grant, head.csm, head.csm_team):
             st.session_state[FLASH_KEY] = ("error", "Not saved: notes are added by the account's CSM, "
                                                     "its team's director or an executive.")
@@ -355,12 +349,6 @@ def _save_note(store_path: str, account_id: str, month: str) -> None:
         return
     st.session_state["account_note_body"] = ""
     st.session_state[FLASH_KEY] = ("success", "Note saved.")
-
-
-def _scope_for(grant) -> Filters:
-    from cslib.access import scope
-
-    return scope(Filters(include_non_target=True), grant or auth.OPEN)
 
 
 def _timeline_section(selection, head: account.Header, store: appstore.AppStore | None) -> None:

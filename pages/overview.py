@@ -84,10 +84,7 @@ def _why(selection, tiles: dict, health_ok: bool) -> None:
     why = data.cached(drivers.month_drivers, selection.version, selection.filters, selection.month,
                       health_ok, float(arr_delta))
     st.subheader("What moved this month", anchor=False)
-    params = {k: v for k, v in st.query_params.to_dict().items() if not k.startswith(("ninebox_", "flows_",
-                                                                                       "negative_churn_",
-                                                                                       "churn_reasons_",
-                                                                                       "model_", "worklist_"))}
+    params = sidebar.url_params()  # the same month and slice; no other page's choices
     left, right = st.columns(2)
     with left:
         sign = "+" if why.arr_change >= 0 else "−"

@@ -184,6 +184,18 @@ def _reset() -> None:
     st.session_state[NON_TARGET_KEY] = settings.get("HEALTHGRID_INCLUDE_NON_TARGET").lower() in _TRUE
 
 
+def url_params() -> dict[str, str | list[str]]:
+    """The sidebar's own URL parameters (month, filters, attributes, non-target), for a link
+    to another page with the same month and slice."""
+    own = {MONTH_PARAM, NON_TARGET_PARAM, *FILTER_COLUMNS}
+    out: dict[str, str | list[str]] = {}
+    for key in st.query_params:
+        if key in own or key.startswith(ATTRIBUTE_PREFIX):
+            values = st.query_params.get_all(key)
+            out[key] = values[0] if len(values) == 1 else values
+    return out
+
+
 def _write_url(selection: Selection, attribute_keys: list[str] | None = None) -> None:
     """Mirror the selection into the URL, touching only our own parameters (``attr.*``
     parameters of attributes the data does not have are removed)."""
