@@ -1,4 +1,4 @@
-"""Plausibility rules of the import (issue 14 item 5; README "Plausibility checks"): each rule
+"""Plausibility rules of the import (issue 14 item 5; "Plausibility checks" in docs/data-contract.md): each rule
 on a small hand-made folder with its exact line, `check` listing several in one run, the
 database untouched after a refusal, header-only files and --allow-empty, the default month
 when revenue runs past the usage data, one trimming rule for every text cell."""
