@@ -1,7 +1,7 @@
 """Colours that carry meaning: how a tile's change is coloured, in one place.
 
-Every measure declares whether up is good (``Metric.up_is_good`` in cslib.metrics and
-cslib.revenue; ``TILE_UP_IS_GOOD`` in cslib.flows; the nine-box cells by their health
+Every measure declares whether up is good (``Metric.up_is_good`` in cslib.views.metrics and
+cslib.views.revenue; ``TILE_UP_IS_GOOD`` in cslib.views.flows; the nine-box cells by their health
 tier, :func:`cell_up_is_good`):
 
 - ``True``: a rise is green, a fall red (Streamlit's ``delta_color="normal"``);
@@ -54,10 +54,10 @@ def styled(text: str | None, up_is_good: bool | None) -> TileDelta:
 
 def tile_delta(delta: float | None, fmt: str, up_is_good: bool | None,
                formatter: Callable[[float | None, str], str | None] | None = None) -> TileDelta:
-    """Format ``delta`` (``formatter``, default cslib.charts.format_delta) and colour it by
+    """Format ``delta`` (``formatter``, default cslib.charts.common.format_delta) and colour it by
     the measure's direction; None/NaN -> no delta; a change that rounds to zero is neutral."""
     if formatter is None:
-        from .charts import format_delta as formatter
+        from cslib.charts.common import format_delta as formatter
     return styled(formatter(delta, fmt), up_is_good)
 
 
@@ -69,7 +69,7 @@ def cell_up_is_good(cell: str) -> bool | None:
 
 
 def _money(value: float) -> str:
-    from .charts import format_money
+    from cslib.charts.common import format_money
 
     return format_money(value)
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import duckdb
 
-from .db import query
-from .errors import UserError
+from cslib.store.db import query
+from cslib.errors import UserError
 
 #: filter name -> account_month column (a whitelist; nothing else becomes an identifier)
 FILTER_COLUMNS: dict[str, str] = {
@@ -73,7 +73,7 @@ def attribute_names(conn) -> list[str]:
 
 def attribute_label(name: str) -> str:
     """How a page names an attribute: 'plan_tier' -> 'Plan tier'."""
-    from .labels import column_label
+    from cslib.labels import column_label
 
     return column_label(name) or name
 
@@ -231,28 +231,51 @@ class Filters:
 
         Attribute filters read ``raw_account_attributes`` (``catalog.raw_account_attributes``
         when the query runs in another database with the file attached as ``catalog``)."""
+        values: list[Any] = []
+
+        def bind(value: Any) -> str:
+            values.append(value)
+            return "?"
+
+        return self._predicate(alias, catalog, bind), values
+
+    def where_named(self, alias: str = "", catalog: str = "") -> tuple[str, dict[str, Any]]:
+        """:meth:`where` with named parameters (``$filter_1``, ``$filter_2``, ...), for
+        :func:`cslib.store.queries.render`."""
+        values: dict[str, Any] = {}
+
+        def bind(value: Any) -> str:
+            name = f"{FILTER_PARAM_PREFIX}{len(values) + 1}"
+            values[name] = value
+            return f"${name}"
+
+        return self._predicate(alias, catalog, bind), values
+
+    def _predicate(self, alias: str, catalog: str, bind) -> str:
         prefix = f"{alias}." if alias else ""
         if self.deny_all:
-            return "false", []
+            return "false"
         clauses: list[str] = []
-        params: list[Any] = []
         if not self.include_non_target:
             clauses.append(f"{prefix}is_target")
         for name, column in FILTER_COLUMNS.items():
             values = getattr(self, name)
             if values:
-                clauses.append(f"list_contains(?, {prefix}{column})")
-                params.append(list(values))
+                clauses.append(f"list_contains({bind(list(values))}, {prefix}{column})")
         table = f"{catalog}.{ATTRIBUTE_TABLE}" if catalog else ATTRIBUTE_TABLE
         for name, values in self.attributes:
             if not values:
                 continue
             clauses.append(
                 f"{prefix}account_id in (select hg_attr.account_id from {table} as hg_attr "
-                "where hg_attr.attribute = ? and list_contains(?, hg_attr.value))"
+                f"where hg_attr.attribute = {bind(name)} and list_contains({bind(list(values))}, hg_attr.value))"
             )
-            params.extend([name, list(values)])
-        return (" and ".join(clauses) or "true", params)
+        return " and ".join(clauses) or "true"
+
+
+#: named parameters the filter predicate binds (``$filter_1``, ...); a query's own
+#: parameters may not use this prefix
+FILTER_PARAM_PREFIX = "filter_"
 
 
 #: where a query file takes a slice: the comment and the "true" after it are replaced by
@@ -274,14 +297,14 @@ def filtered_sql(sql: str, filters: Filters, alias: str = "", name: str = "query
 
 def filtered_sql_file(name: str, filters: Filters, alias: str = "") -> tuple[str, list[Any]]:
     """``filtered_sql`` of ``cslib/sql/<name>.sql``."""
-    from .db import sql_file
+    from cslib.store.db import sql_file
 
     return filtered_sql(sql_file(name), filters, alias, f"{name}.sql")
 
 
 def filter_options(conn: duckdb.DuckDBPyConnection, within: Filters | None = None) -> dict[str, list[str]]:
     """Distinct values of every filter dimension, from ``account_month``; with ``within``,
-    only those of its rows (a logged-in user's scope, cslib.access.scope, so the sidebar
+    only those of its rows (a logged-in user's scope, cslib.rules.access.scope, so the sidebar
     never lists teams or CSMs outside it). Default: every row, non-target included.
 
     Then one key ``attr.<name>`` per account attribute in the data (sorted by name): the

@@ -7,9 +7,9 @@ import math
 import re
 from typing import Any
 
-from .db import query
-from .errors import UserError
-from .meta import read_meta, write_meta
+from cslib.store.db import query
+from cslib.errors import UserError
+from cslib.store.meta import read_meta, write_meta
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 

@@ -123,7 +123,7 @@ def max_mrr() -> float:
     """``HEALTHGRID_MAX_MRR`` as a number; UserError (one line) unless it is a positive finite number."""
     import math
 
-    from .errors import UserError
+    from cslib.errors import UserError
 
     text = get("HEALTHGRID_MAX_MRR")
     try:

@@ -21,8 +21,13 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from cslib import account, appstore, charts, charts_account, labels, ninebox
-from cslib.alerts import RULE_LABELS
+from cslib import labels
+from cslib.views import account
+from cslib.store import appstore
+from cslib.charts import common as charts
+from cslib.charts import account as charts_account
+from cslib.views import ninebox
+from cslib.views.alerts import RULE_LABELS
 from cslib.errors import UserError
 from cslib.filters import Filters
 from ui import auth, data, problems, sidebar, tables
@@ -51,7 +56,7 @@ def _store() -> appstore.AppStore:
 def _scope(grant=None) -> Filters:
     """What the viewer may see (the role's book), whatever the sidebar filters say; ``grant``
     defaults to this run's."""
-    from cslib.access import scope
+    from cslib.rules.access import scope
 
     return scope(Filters(include_non_target=True), grant or auth.current_grant() or auth.OPEN)
 

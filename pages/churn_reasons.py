@@ -1,8 +1,8 @@
 """Churn reasons (method sections 4 and 6): why accounts left, held against the score.
 
 A thin shell: the selection comes from the sidebar (ui.sidebar), the period from this
-page's control, numbers from cslib.churn through the cache (ui.data), charts from
-cslib.charts_churn. CSM notes and other data text are shown with st.dataframe only
+page's control, numbers from cslib.views.churn through the cache (ui.data), charts from
+cslib.charts.churn. CSM notes and other data text are shown with st.dataframe only
 (plain text), never as Markdown or HTML.
 """
 
@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts, charts_churn, churn, renewals
+from cslib.charts import common as charts
+from cslib.charts import churn as charts_churn
+from cslib.views import churn
+from cslib.store import renewals
 from cslib.labels import label as human_label
 from ui import data, links, sidebar, tables
 from ui import tiles as ui_tiles

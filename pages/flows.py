@@ -1,10 +1,10 @@
 """Health flows: tier migrations tied to ARR, the healthy / unhealthy ARR bridges, the
 health-rate trend by team and CSM, and the weekly change alerts (method section 3).
 
-A thin shell: numbers from cslib.flows and cslib.alerts through the cache (ui.data),
-charts from cslib.charts_flows, alert statuses in the app store (cslib.appstore).
+A thin shell: numbers from cslib.views.flows and cslib.views.alerts through the cache (ui.data),
+charts from cslib.charts.flows, alert statuses in the app store (cslib.store.appstore).
 Who may change an alert's status: an executive any, a director their teams' accounts',
-a CSM their own accounts' (cslib.appstore.may_set_alert); the author is the signed-in
+a CSM their own accounts' (cslib.store.appstore.may_set_alert); the author is the signed-in
 user (ui.auth.author), or without login the session's name marked "(unverified)".
 """
 
@@ -13,7 +13,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cslib import alerts, appstore, charts, charts_flows, deltas, flows, labels, metrics
+from cslib import deltas, labels
+from cslib.views import alerts
+from cslib.store import appstore
+from cslib.charts import common as charts
+from cslib.charts import flows as charts_flows
+from cslib.views import flows
+from cslib.views import metrics
 from cslib.errors import UserError
 from ui import auth, data, links, na, problems, sidebar, tables
 from ui import tiles as ui_tiles

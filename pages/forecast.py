@@ -2,8 +2,8 @@
 model expects of them (with a range from its calibration), the CSMs' calls and their
 scenarios, where the calls and the model disagree, and how good past forecasts were.
 
-Every number comes from cslib.forecast (the same functions as ``report forecast``); the
-calls go to the app store with the signed-in author and time (cslib.appstore), survive
+Every number comes from cslib.views.forecast (the same functions as ``report forecast``); the
+calls go to the app store with the signed-in author and time (cslib.store.appstore), survive
 re-imports, and are made by the account's CSM, its team's director or an executive.
 Text from the data is shown in tables and plain text only.
 """
@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import appstore, charts, forecast
+from cslib.store import appstore
+from cslib.charts import common as charts
+from cslib.views import forecast
 from cslib.errors import UserError
 from ui import auth, data, links, problems, sidebar, tables
 from ui import tiles as ui_tiles

@@ -1,16 +1,17 @@
 """Negative churn: expansion by lever against churn and contraction (method section 5).
 
 A thin shell: the selection comes from the sidebar (ui.sidebar), numbers from
-cslib.revenue through the cache (ui.data.cached), charts from cslib.charts_revenue.
+cslib.views.revenue through the cache (ui.data.cached), charts from cslib.charts.revenue.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts_revenue as charts
-from cslib import deltas, labels, revenue
-from cslib.charts import TIER_LABELS, format_money
+from cslib.charts import revenue as charts
+from cslib import deltas, labels
+from cslib.views import revenue
+from cslib.charts.common import TIER_LABELS, format_money
 from ui import data, links, sidebar, tables
 from ui import compare as ui_compare
 from ui import tiles as ui_tiles
@@ -33,7 +34,7 @@ def _attribute_labels(version) -> dict[str, str]:
 
 
 def _chart(spec: dict) -> None:
-    # specs come built and cached from cslib.charts_revenue (see its "page panels")
+    # specs come built and cached from cslib.charts.revenue (see its "page panels")
     st.vega_lite_chart(spec=spec, width="stretch")
 
 

@@ -1,10 +1,10 @@
 """Nine-box (CS directors): health tier x value tier, drill-down, playbook, movement.
 
 A thin shell: the selection comes from the sidebar (ui.sidebar), numbers from
-cslib.ninebox through the cache (ui.data), charts from cslib.charts_ninebox, playbook
-edits go to the app store (cslib.appstore). Data text (account names, playbook text,
+cslib.views.ninebox through the cache (ui.data), charts from cslib.charts.ninebox, playbook
+edits go to the app store (cslib.store.appstore). Data text (account names, playbook text,
 who edited it) is shown with st.text / st.dataframe only, never as Markdown or HTML.
-Playbooks are company-wide: executives and directors edit them (cslib.appstore.
+Playbooks are company-wide: executives and directors edit them (cslib.store.appstore.
 may_edit_playbooks), CSMs read them; the author is the signed-in user (ui.auth.author),
 never typed in, or without login the session's name marked "(unverified)".
 
@@ -17,7 +17,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import appstore, charts, charts_ninebox, deltas, metrics, ninebox
+from cslib import deltas
+from cslib.store import appstore
+from cslib.charts import common as charts
+from cslib.charts import ninebox as charts_ninebox
+from cslib.views import metrics
+from cslib.views import ninebox
 from cslib.errors import UserError
 from ui import auth, data, links, na, problems, sidebar, tables
 from ui import tiles as ui_tiles

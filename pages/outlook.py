@@ -1,6 +1,6 @@
 """ARR outlook (executives): the next 12 months of ARR, and the levers that move it.
 
-The base case and the model are cslib.outlook's (stated in full in docs/pages.md); the
+The base case and the model are cslib.views.outlook's (stated in full in docs/pages.md); the
 executive moves the renewal rate per health tier, the monthly net expansion rate and new
 business, and sees each lever's effect against the base case, plus the health-rate goal a
 target NRR needs. Everything starts from what was known at the end of the sidebar's month.
@@ -11,7 +11,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cslib import charts, charts_outlook, outlook
+from cslib.charts import common as charts
+from cslib.charts import outlook as charts_outlook
+from cslib.views import outlook
 from cslib.labels import column_label
 from ui import data, sidebar
 

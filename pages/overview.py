@@ -1,15 +1,19 @@
 """Overview (executives): the month's KPI tiles with deltas, and 12-month trends.
 
 A thin shell: the selection comes from the sidebar (ui.sidebar), numbers from
-cslib.metrics through the cache (ui.data), charts from cslib.charts.
+cslib.views.metrics through the cache (ui.data), charts from cslib.charts.common.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts, deltas, drivers, metrics, renewals
-from cslib.metrics import METRICS
+from cslib import deltas
+from cslib.charts import common as charts
+from cslib.views import drivers
+from cslib.views import metrics
+from cslib.store import renewals
+from cslib.views.metrics import METRICS
 from ui import data, na, sidebar
 from ui import compare as ui_compare
 from ui import tiles as ui_tiles

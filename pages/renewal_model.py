@@ -2,15 +2,22 @@
 scorecard or incentive plan do? (method sections 1 and 7)
 
 A thin shell: the models are fitted when the database is built and stored in it
-(cslib.renewal_model.write_model_tables), so this page only reads; every panel is one
-cslib call through ui.data.cached; charts come from cslib.charts_model.
+(cslib.views.renewal_model.write_model_tables), so this page only reads; every panel is one
+cslib call through ui.data.cached; charts come from cslib.charts.model.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from cslib import charts, charts_model, deltas, incentives, metrics, renewal_model, renewals, whatif
+from cslib import deltas
+from cslib.charts import common as charts
+from cslib.charts import model as charts_model
+from cslib.views import incentives
+from cslib.views import metrics
+from cslib.views import renewal_model
+from cslib.store import renewals
+from cslib.views import whatif
 from cslib.errors import UserError
 from ui import data, links, na, problems, sidebar, tables
 from ui import tiles as ui_tiles

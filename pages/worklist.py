@@ -4,7 +4,7 @@ The list follows the sidebar (month, filters) and the viewer's book: a CSM sees 
 accounts' items, a director their teams', an executive everything. Narrow it by kind,
 status, severity, owner and age; tick rows (or all shown) and change them in one action:
 a status, an owner and a due date, a comment (required to close or resolve). Changes go to
-the app store with the signed-in author and time (cslib.worklist, cslib.appstore), survive
+the app store with the signed-in author and time (cslib.views.worklist, cslib.store.appstore), survive
 re-imports, and show on each account's page. Text from the data is shown in tables only.
 """
 
@@ -15,7 +15,10 @@ import hashlib
 
 import streamlit as st
 
-from cslib import appstore, charts, labels, worklist
+from cslib import labels
+from cslib.store import appstore
+from cslib.charts import common as charts
+from cslib.views import worklist
 from cslib.errors import UserError
 from ui import auth, data, links, problems, sidebar
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import os
 
-from cslib.db import connect
+from cslib.store.db import connect
 from cslib.filters import create_attribute_table
 
-from .book import build_tiny_book
+from tests_support.book import build_tiny_book
 
 ATTRIBUTES = [
     # account_id, attribute, value
@@ -69,7 +69,7 @@ def build_attribute_book(db_path: str | os.PathLike) -> None:
 
 def build_churn_attribute_book(db_path: str | os.PathLike) -> None:
     """tests_support.churn_book with CHURN_PLAN_TIERS as attribute plan_tier."""
-    from .churn_book import build_churn_book
+    from tests_support.churn_book import build_churn_book
 
     build_churn_book(db_path)
     add_attributes(db_path, [(a, "plan_tier", v) for a, v in CHURN_PLAN_TIERS])

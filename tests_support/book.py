@@ -60,8 +60,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from cslib import pipeline
-from cslib.db import replace_atomically
+from cslib.store import pipeline
+from cslib.store.db import replace_atomically
 
 TINY_MONTHS = ("2026-01", "2026-02", "2026-03")
 #: the hand-computed answers (fractions for rates, currency per year for ARR)

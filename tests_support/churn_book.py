@@ -64,8 +64,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from cslib import pipeline
-from cslib.db import replace_atomically
+from cslib.store import pipeline
+from cslib.store.db import replace_atomically
 
 CHURN_MONTHS = tuple(f"{y}-{m:02d}" for y, m in
                      [(2025, 7), (2025, 8), (2025, 9), (2025, 10), (2025, 11), (2025, 12),

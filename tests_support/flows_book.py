@@ -51,8 +51,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from cslib import pipeline
-from cslib.db import replace_atomically
+from cslib.store import pipeline
+from cslib.store.db import replace_atomically
 
 FLOWS_MONTHS = ("2025-12", "2026-01", "2026-02")
 _PROFILES = {  # purchased, activated, logged_in, bi, records, {module: records}

@@ -35,8 +35,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from cslib import db
-from cslib.db import sql_file
+from cslib.store import db
+from cslib.store.db import sql_file
 from tests_support.model_book import build_model_book
 
 INDICATORS = [("modules", "Modules", 0, 30.0), ("weekly_active_share", "Weekly active share", 1, 70.0)]

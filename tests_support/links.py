@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-from cslib.account import LINK_TEXT_RE
+from cslib.views.account import LINK_TEXT_RE
 
 
 def link_name(link: str) -> str:

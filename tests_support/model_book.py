@@ -25,8 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from cslib import pipeline
-from cslib.db import replace_atomically
+from cslib.store import pipeline
+from cslib.store.db import replace_atomically
 
 MODEL_BOOK_MONTHS = ("2026-02", "2026-03")
 _ACCOUNTS = [

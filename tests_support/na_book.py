@@ -1,4 +1,4 @@
-"""Books for "n/a, never a false zero" (cslib.metrics.health_data_status and friends).
+"""Books for "n/a, never a false zero" (cslib.views.metrics.health_data_status and friends).
 
 1. ``mixed_health_conn()``: an in-memory book built from hand-written raw rows and
    ``health_weekly`` rows (no scorer), where each CSM's book lacks health data for a
@@ -8,7 +8,7 @@
 ``write_no_usage_csvs(folder)`` writes the contract CSVs of three accounts over three
 months (2026-01 .. 2026-03), accounts and monthly revenue only (no usage_weekly.csv, no
 renewals.csv); ``build_no_usage_book(path)`` imports them with the real importer
-(``cslib.importer.import_dir``, what ``python -m cslib import`` runs).
+(``cslib.store.importer.import_dir``, what ``python -m cslib import`` runs).
 
 =====  ===========  ==========  =====  =====  =================  ==========
 id     name         segment     CSM    team   MRR Jan/Feb/Mar    March
@@ -22,7 +22,7 @@ Expected in March 2026 (all three are target accounts):
 ARR (1000 + 2500 + 2700) x 12 = 74,400 ($74.4K); ARR Feb 72,000, delta +$2.4K;
 NRR (6000 + 500 - 300) / 6000 = 103.3%; GRR (6000 - 300) / 6000 = 95.0%;
 health rate, health-rate MoM, the nine-box, the bridges and every commission: n/a with
-the reason "no usage data was imported" (cslib.metrics.NO_USAGE_IMPORTED), never 0.
+the reason "no usage data was imported" (cslib.views.metrics.NO_USAGE_IMPORTED), never 0.
 No value shown is 0.0%, so a page that shows "0.0%" shows a false zero.
 """
 
@@ -69,7 +69,7 @@ def write_no_usage_csvs(folder: Path) -> Path:
 
 def build_no_usage_book(path: Path) -> Path:
     """The book imported into the database ``path`` by the real importer."""
-    from cslib.importer import import_dir
+    from cslib.store.importer import import_dir
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,9 +115,9 @@ def mixed_health_conn(with_health: bool = True, with_renewals: bool = True):
     health_weekly rows at all (no usage imported); ``with_renewals=False``: no renewals."""
     import duckdb
 
-    from cslib.db import sql_file
-    from cslib.pipeline import create_raw_tables
-    from cslib.value_tiers import ValueTiers, write_value_tier_table
+    from cslib.store.db import sql_file
+    from cslib.store.pipeline import create_raw_tables
+    from cslib.rules.value_tiers import ValueTiers, write_value_tier_table
     from tests_support.sql import HEALTH_WEEKLY_DDL
 
     con = duckdb.connect()

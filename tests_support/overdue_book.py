@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import os
 
-from cslib import pipeline
-from cslib.db import replace_atomically
+from cslib.store import pipeline
+from cslib.store.db import replace_atomically
 from tests_support.flows_book import _PROFILES, _mondays
 
 OVERDUE_MONTHS = ("2026-07", "2026-08", "2026-09", "2026-10", "2026-11")

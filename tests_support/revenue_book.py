@@ -22,7 +22,7 @@ m8    smb         NO      core_suite 100 100 - - - -                    Jan new;
 ====  ==========  ======  ============================================  =========================
 
 The first month of the data counts as new for every account paying in it (so a period
-starts at the data's second month at the earliest: cslib.revenue.period_bounds). Target
+starts at the data's second month at the earliest: cslib.views.revenue.period_bounds). Target
 accounts only (the default), per month:
 
 =====  =======  =====  =====  ======  =====  =====  ======  =====  =======
@@ -55,8 +55,8 @@ import os
 
 import duckdb
 
-from cslib import pipeline
-from cslib.db import replace_atomically
+from cslib.store import pipeline
+from cslib.store.db import replace_atomically
 
 MOVEMENT_MONTHS = ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06")
 T12M_MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13)) + ("2026-01", "2026-02")

@@ -3,8 +3,8 @@ the app runs open, as on the demo data).
 
 With ``[auth]`` configured (Streamlit's built-in OIDC, ``st.login``), a visitor must log
 in, and their e-mail must be in the role map (``HEALTHGRID_ROLES``); anyone else is
-denied. The grant then narrows the sidebar filters for every page (cslib.access.scope)
-and decides who may edit what (cslib.appstore.may_edit_playbooks / may_set_alert).
+denied. The grant then narrows the sidebar filters for every page (cslib.rules.access.scope)
+and decides who may edit what (cslib.store.appstore.may_edit_playbooks / may_set_alert).
 
 Who made a change is never typed in when login is configured: it is the signed-in user
 (``author()``: the login's e-mail and name). Without login, the app asks for a name once
@@ -20,8 +20,9 @@ import logging
 
 import streamlit as st
 
-from cslib import access, settings
-from cslib.appstore import Author
+from cslib import settings
+from cslib.rules import access
+from cslib.store.appstore import Author
 from cslib.errors import UserError
 
 OPEN = access.Grant("executive")

@@ -2,7 +2,7 @@
 
 Our NRR and GRR over the 12 months ending with the sidebar month, per ACV band, beside the
 published medians and ranges of the benchmark file with their source and year
-(cslib.benchmarks; docs/benchmarks-published.md). Flags are coloured by meaning: below red,
+(cslib.views.benchmarks; docs/benchmarks-published.md). Flags are coloured by meaning: below red,
 above green, within grey.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import benchmarks, settings
+from cslib import settings
+from cslib.views import benchmarks
 from cslib.errors import UserError
 from ui import data, na, problems, sidebar
 

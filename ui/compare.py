@@ -2,7 +2,7 @@
 
 A and B are the sidebar's slice narrowed on one dimension (A: a value; B: another value or
 everything else), B optionally some months earlier; the numbers are the page's own tiles
-(cslib.compare), the difference coloured by whether up is good for that measure
+(cslib.views.compare), the difference coloured by whether up is good for that measure
 (cslib.deltas), zero neutral. The choices are in the URL like every page-level choice.
 """
 
@@ -11,10 +11,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cslib import charts, charts_revenue, compare, deltas
+from cslib import deltas
+from cslib.charts import common as charts
+from cslib.charts import revenue as charts_revenue
+from cslib.views import compare
 from cslib.filters import FILTER_COLUMNS
 
-from . import data, sidebar
+from ui import data, sidebar
 
 _COLOURS = {"good": "color: #1a7f37; font-weight: 600", "bad": "color: #cf222e; font-weight: 600", "": ""}
 

@@ -17,7 +17,10 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from cslib import dataset, db, metrics, settings
+from cslib import settings
+from cslib.store import dataset
+from cslib.store import db
+from cslib.views import metrics
 from cslib import filters as _filters
 from cslib.filters import Filters
 
@@ -52,7 +55,7 @@ class StaleVersion(Exception):
 
 @st.cache_resource(max_entries=4, show_spinner=False, on_release=_close)
 def _connection(version: Version) -> duckdb.DuckDBPyConnection:
-    # One read-only connection per file version, shared by sessions; cslib.db.query opens
+    # One read-only connection per file version, shared by sessions; cslib.store.db.query opens
     # a cursor per query, which is what makes sharing it across threads safe.
     conn = db.connect(version[0], read_only=True)
     # The file is opened by path: if a writer replaced it after `version` was read, this
@@ -138,7 +141,7 @@ def ensure_database(progress: Callable[[str, float], None]) -> bool:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def is_demo(version: Version) -> bool:
-    """True when the file holds the generated demo company (cslib.dataset)."""
+    """True when the file holds the generated demo company (cslib.store.dataset)."""
     return dataset.is_demo(connection(version))
 
 
@@ -162,13 +165,13 @@ def faceted_options(version: Version, selected: Filters, within: Filters | None 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def kpi_series(version: Version, filters: Filters, end_month: str, n_months: int = 13) -> pd.DataFrame:
-    """cslib.metrics.kpi_series for the selection: one row per month up to ``end_month``."""
+    """cslib.views.metrics.kpi_series for the selection: one row per month up to ``end_month``."""
     return metrics.kpi_series(connection(version), filters, end_month=end_month, n_months=n_months)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def kpi_tiles(version: Version, filters: Filters, month: str) -> list[dict]:
-    """cslib.metrics.kpi_tiles for the selection and month (value, previous, delta, format)."""
+    """cslib.views.metrics.kpi_tiles for the selection and month (value, previous, delta, format)."""
     return metrics.kpi_tiles(connection(version), filters, month=month)
 
 
@@ -196,7 +199,7 @@ def _chart_spec(module: str, name: str, frame: pd.DataFrame, kwargs: tuple) -> d
     import importlib
 
     builder = getattr(importlib.import_module(module), name)
-    from cslib.charts import to_spec
+    from cslib.charts.common import to_spec
 
     return to_spec(builder(frame, **dict(kwargs)))
 
@@ -210,6 +213,6 @@ def chart_spec(builder: Callable, frame: pd.DataFrame, **kwargs) -> dict:
 @st.cache_data(max_entries=8, show_spinner=False)
 def missing_models(version: Version) -> list[str]:
     """SQL models the database file lacks (built by an older version of Healthgrid)."""
-    from cslib.pipeline import missing_models as _missing
+    from cslib.store.pipeline import missing_models as _missing
 
     return _missing(connection(version))

@@ -1,7 +1,7 @@
 """Account names that open the Account page, in any table.
 
 A table keeps its ``name`` column but its values become the Account page's address
-(``account?id=...&month=...&name=...``, cslib.account.account_url); the link column shows
+(``account?id=...&month=...&name=...``, cslib.views.account.account_url); the link column shows
 the name (the browser decodes it from the address) and opens the account in a new tab,
 at the month the table was showing.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cslib import account
+from cslib.views import account
 
 
 def account_links(frame: pd.DataFrame, month: str | None, column: str = "name",

@@ -1,6 +1,6 @@
 """n/a messages on the pages: what is missing and why, instead of a false 0%.
 
-The reason always comes from cslib.metrics.health_data_status / renewal_data_status (the
+The reason always comes from cslib.views.metrics.health_data_status / renewal_data_status (the
 one place that decides it); this module only words it for the screen.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib import metrics
+from cslib.views import metrics
 
 #: what a tile shows when its value is undefined (the tile's help says why)
 NA = "n/a"

@@ -12,7 +12,7 @@ import logging
 
 import streamlit as st
 
-from . import auth
+from ui import auth
 
 _log = logging.getLogger("healthgrid.app")
 
@@ -35,7 +35,7 @@ def admin_note(details: str) -> None:
 
 
 def store_unavailable(err, what: str) -> None:
-    """The app store (cslib.appstore.StoreUnavailable) cannot be used: say what is missing."""
+    """The app store (cslib.store.appstore.StoreUnavailable) cannot be used: say what is missing."""
     show(
         f"{what} The app's own store of playbooks and alert statuses cannot be used right now. "
         "Ask your administrator to check it.",

@@ -28,7 +28,7 @@ from cslib import settings
 from cslib import labels
 from cslib.filters import ATTRIBUTE_PREFIX, FILTER_COLUMNS, Filters, attribute_label
 
-from . import data
+from ui import data
 
 #: filter name -> sidebar label (order = display order)
 FILTER_LABELS: dict[str, str] = {
@@ -265,7 +265,7 @@ def _narrow(version: data.Version, within: Filters | None, attribute_keys: list[
 def render(version: data.Version, grant=None) -> Selection | None:
     """Draw the sidebar filters; return (and store for ``current()``) the selection.
 
-    With a logged-in user's ``grant`` (cslib.access) the option lists hold only values
+    With a logged-in user's ``grant`` (cslib.rules.access) the option lists hold only values
     of the accounts the user may see, and URL or session values outside them are dropped.
     Returns None (after showing a warning) when the database has no months.
     """
@@ -275,7 +275,7 @@ def render(version: data.Version, grant=None) -> Selection | None:
         return None
     within = None
     if grant is not None and grant.role != "executive":
-        from cslib.access import scope
+        from cslib.rules.access import scope
 
         within = scope(Filters(include_non_target=True), grant)
     options = data.filter_options(version, within)
@@ -343,10 +343,10 @@ def render(version: data.Version, grant=None) -> Selection | None:
 
 
 def restrict(grant) -> Selection:
-    """Narrow this run's selection to what the logged-in user may see (cslib.access)."""
+    """Narrow this run's selection to what the logged-in user may see (cslib.rules.access)."""
     from dataclasses import replace
 
-    from cslib.access import scope
+    from cslib.rules.access import scope
 
     selection = st.session_state[SELECTION_KEY]
     selection = replace(selection, filters=scope(selection.filters, grant))

@@ -2,7 +2,7 @@
 saves in the sidebar and anyone opens again (or only its owner, when not shared).
 
 A view is the page's file and its query string, kept in the app store with the author from
-the login (cslib.appstore.AppStore.save_view), so it survives re-imports. Opening one goes
+the login (cslib.store.appstore.AppStore.save_view), so it survives re-imports. Opening one goes
 to its page with its query string and lets the sidebar read its selection from the URL
 again, exactly as a shared link does.
 """
@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, urlencode
 
 import streamlit as st
 
-from cslib import appstore
+from cslib.store import appstore
 from cslib.errors import UserError
 
-from . import auth, data
+from ui import auth, data
 
 PENDING_KEY = "hg_open_view"
 PICK_KEY = "hg_view_pick"

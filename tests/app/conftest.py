@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests_support.book import build_tiny_book
-from ui.apptest_mode import keep_navigation_mode
+from tests_support.apptest_mode import keep_navigation_mode
 
 APP_PATH = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 30
@@ -43,7 +43,7 @@ def app_on(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _navigation_mode_sticks():
-    """Every AppTest run behaves like a running server (see ui.apptest_mode)."""
+    """Every AppTest run behaves like a running server (see tests_support.apptest_mode)."""
     undo = keep_navigation_mode()
     yield
     undo()

@@ -192,7 +192,7 @@ def test_a_csm_reads_playbooks_but_cannot_edit_them(signed_in, ninebox_db):
     ("ceo@example.com", None, "ceo@example.com"),
 ])
 def test_directors_and_executives_edit_playbooks_as_their_login(signed_in, ninebox_db, email, name, label):
-    from cslib.appstore import AppStore
+    from cslib.store.appstore import AppStore
     from ui.auth import NAME_KEY
 
     user = {"is_logged_in": True, "email": email, **({"name": name} if name else {})}
@@ -212,7 +212,7 @@ def test_directors_and_executives_edit_playbooks_as_their_login(signed_in, nineb
 
 
 def test_a_csm_sets_the_status_of_their_own_alerts_as_their_login(signed_in, flows_db):
-    from cslib.appstore import AppStore
+    from cslib.store.appstore import AppStore
 
     at = signed_in(flows_db, FLOWS, {"is_logged_in": True, "email": "south@example.com", "name": "The CEO"})
     pick = at.selectbox(key="flows_alert_pick")
@@ -232,7 +232,7 @@ def test_a_csm_sets_the_status_of_their_own_alerts_as_their_login(signed_in, flo
 
 
 def test_a_director_sets_the_status_of_their_teams_alerts(signed_in, flows_db):
-    from cslib.appstore import AppStore
+    from cslib.store.appstore import AppStore
 
     at = signed_in(flows_db, FLOWS, {"is_logged_in": True, "email": "dana@example.com"})
     pick = at.selectbox(key="flows_alert_pick")
@@ -247,7 +247,7 @@ def test_a_director_sets_the_status_of_their_teams_alerts(signed_in, flows_db):
 
 def test_without_login_the_name_is_asked_once_per_session_and_marked_unverified(app_on, ninebox_db, flows_db,
                                                                                monkeypatch, tmp_path):
-    from cslib.appstore import AppStore
+    from cslib.store.appstore import AppStore
 
     monkeypatch.setenv("HEALTHGRID_APP_DB", str(tmp_path / "app.sqlite"))
     at = app_on(flows_db)
@@ -306,7 +306,7 @@ def test_the_sidebar_says_who_is_signed_in(signed_in, ninebox_db):
 def test_a_role_taken_away_before_the_save_is_refused_on_the_server(signed_in, ninebox_db, tmp_path):
     """The editor was drawn for a director; the role map then makes her a CSM; her click on
     Save is checked against the login and the role map at that moment, not the old page."""
-    from cslib.appstore import AppStore
+    from cslib.store.appstore import AppStore
 
     at = _cell(signed_in(ninebox_db, NINEBOX, {"is_logged_in": True, "email": "dana@example.com"}),
                "high|unhealthy")

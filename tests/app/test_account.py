@@ -99,9 +99,9 @@ def test_a_note_is_kept_as_plain_text_and_survives_a_reimport(open_account, tiny
 def test_page_tiles_match_the_account_report(open_account, tiny_db):
     import json
 
-    from cslib import charts
+    from cslib.charts import common as charts
     from cslib.filters import Filters
-    from cslib.reports import ReportArgs, render_report
+    from cslib.cli.reports import ReportArgs, render_report
 
     report = json.loads(render_report("account", tiny_db, ReportArgs(month="2026-03", filters=Filters(),
                                                                      account_id="a2"), "json"))

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from cslib import benchmarks as bm
-from cslib.db import open_checked
+from cslib.views import benchmarks as bm
+from cslib.store.db import open_checked
 from cslib.filters import Filters
 
 PAGES = {"overview": None, "negative_churn": "pages/negative_churn.py"}

@@ -143,7 +143,7 @@ def test_no_churn_shows_na_match_rate(churn_app):
 def test_derived_renewals_are_named_on_the_page(churn_app, churn_db, tmp_path):
     import duckdb
 
-    from cslib.renewals import write_renewals_source
+    from cslib.store.renewals import write_renewals_source
 
     db = tmp_path / "derived.duckdb"
     db.write_bytes(churn_db.read_bytes())
@@ -163,13 +163,14 @@ def test_the_tiles_are_what_report_churn_reasons_prints(churn_app, churn_db, mon
     formatted as the page formats them."""
     import json
 
-    from cslib import charts, churn
+    from cslib.charts import common as charts
+    from cslib.views import churn
     from cslib.filters import Filters
-    from cslib.reports import ReportArgs, render_report
+    from cslib.cli.reports import ReportArgs, render_report
 
     at = churn_app(month=month)
     _clean(at)
-    from cslib import db
+    from cslib.store import db
 
     conn = db.connect(churn_db)
     try:

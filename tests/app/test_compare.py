@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from cslib import compare
+from cslib.views import compare
 
 
 def _table(at):

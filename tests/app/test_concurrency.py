@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from cslib import db
+from cslib.store import db
 from cslib.filters import Filters
 from tests_support.book import TINY_EXPECTED, build_tiny_book
 from ui import data
@@ -183,7 +183,7 @@ def test_a_file_replaced_while_being_opened_is_not_cached_under_the_old_version(
     then the connection is opened. It must not be cached under the old version."""
     import os
 
-    from cslib import db as cslib_db
+    from cslib.store import db as cslib_db
     from tests_support.book import build_tiny_book
     from ui import data
 

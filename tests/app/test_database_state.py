@@ -108,7 +108,7 @@ def test_company_data_does_not_say_demo(tiny_db, app_on):
 def test_the_demo_says_demo_data_on_every_page(small_demo_db, app_on):
     import duckdb
 
-    from cslib import dataset
+    from cslib.store import dataset
 
     conn = duckdb.connect(str(small_demo_db), read_only=True)
     try:
@@ -126,8 +126,9 @@ def test_the_demo_says_demo_data_on_every_page(small_demo_db, app_on):
 def test_a_rescored_demo_is_still_the_demo_and_an_import_is_not(tmp_path, small_demo_db):
     import duckdb
 
-    from cslib import dataset, pipeline
-    from cslib.importer import import_dir
+    from cslib.store import dataset
+    from cslib.store import pipeline
+    from cslib.store.importer import import_dir
 
     demo = tmp_path / "demo.duckdb"
     shutil.copy(small_demo_db, demo)

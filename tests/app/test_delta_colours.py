@@ -13,8 +13,10 @@ import json
 import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 
-from cslib import deltas, flows, revenue
-from cslib.metrics import METRICS
+from cslib import deltas
+from cslib.views import flows
+from cslib.views import revenue
+from cslib.views.metrics import METRICS
 from tests_support.ninebox_book import build_ninebox_book
 
 GREEN = MetricProto.MetricColor.GREEN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cslib import appstore
+from cslib.store import appstore
 from tests_support.flows_book import build_flows_book
 from tests_support.apptest import assert_clean as _clean
 
@@ -115,8 +115,11 @@ def test_chart_builders_produce_valid_vega_lite(flows_db):
     """The page skips Altair's schema validation for speed; validate every builder here."""
     import altair as alt
 
-    from cslib import alerts, charts_flows, db, flows
-    from cslib.charts import to_spec
+    from cslib.views import alerts
+    from cslib.charts import flows as charts_flows
+    from cslib.store import db
+    from cslib.views import flows
+    from cslib.charts.common import to_spec
     from cslib.filters import Filters
 
     conn = db.connect(flows_db)
@@ -151,7 +154,7 @@ def test_alert_waterfall_explains_one_comparable_alert():
     """The page draws the chosen alert from its row (no query): 80 -> 60, all from login."""
     import pandas as pd
 
-    from cslib import charts_flows
+    from cslib.charts import flows as charts_flows
 
     changes = (("modules", "Modules", 0.0), ("instance_ratio", "Instance ratio", 0.0),
                ("activation_rate", "Activation rate", 0.0), ("login_rate", "Login rate", -20.0),
@@ -208,12 +211,12 @@ def test_without_usage_flows_say_no_health_data(app_on, no_usage_db, tmp_path, m
 @pytest.mark.parametrize("month", ["2026-02", "2026-01"])
 def test_the_tiles_are_what_report_flows_prints(flows_app, flows_db, month):
     """The page's four tiles are the `tiles` table of `report flows` for the same month
-    (one function, cslib.flows.month_tiles, serves both)."""
+    (one function, cslib.views.flows.month_tiles, serves both)."""
     import json
 
-    from cslib import charts
+    from cslib.charts import common as charts
     from cslib.filters import Filters
-    from cslib.reports import ReportArgs, render_report
+    from cslib.cli.reports import ReportArgs, render_report
 
     at = flows_app(month=month)
     _clean(at)

@@ -10,9 +10,11 @@ import shutil
 import duckdb
 import pytest
 
-from cslib import appstore, charts, forecast
+from cslib.store import appstore
+from cslib.charts import common as charts
+from cslib.views import forecast
 from cslib.filters import Filters
-from cslib.reports import ReportArgs, render_report
+from cslib.cli.reports import ReportArgs, render_report
 from tests_support.book import build_small_demo
 
 PAGE = "pages/forecast.py"

@@ -179,9 +179,9 @@ def test_the_tiles_are_what_report_revenue_prints(movement_db, app_on, month, pa
     the period row (NRR and GRR over the period, base accounts, average monthly net churn) is
     its `period` table, for the page's default period (the 12 months ending with the month,
     clipped to the data's second month: here from 2026-02)."""
-    from cslib import charts_revenue as charts
+    from cslib.charts import revenue as charts
     from cslib.filters import Filters
-    from cslib.reports import ReportArgs, render_report
+    from cslib.cli.reports import ReportArgs, render_report
 
     at = _open(app_on, movement_db, month=month, **params)
     payload = json.loads(render_report("revenue", movement_db, ReportArgs(

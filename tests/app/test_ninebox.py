@@ -247,12 +247,13 @@ def test_without_usage_the_grid_says_no_health_data(no_usage_db, open_page):
 def test_the_grid_is_what_report_ninebox_prints(open_page, book_db, month):
     """For every cell picked, the page's Accounts / ARR / Share tiles are that cell's row of
     `report ninebox`, and the caption's total and unscored figures are the report's grid sums
-    and its unscored row (one function, cslib.ninebox.grid_summary, serves both)."""
+    and its unscored row (one function, cslib.views.ninebox.grid_summary, serves both)."""
     import json
 
-    from cslib import charts, ninebox
+    from cslib.charts import common as charts
+    from cslib.views import ninebox
     from cslib.filters import Filters
-    from cslib.reports import ReportArgs, render_report
+    from cslib.cli.reports import ReportArgs, render_report
 
     payload = json.loads(render_report("ninebox", book_db, ReportArgs(month=month, filters=Filters()), "json"))
     grid = {row["cell_id"]: row for row in payload["grid"]}

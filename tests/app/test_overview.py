@@ -11,7 +11,8 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from cslib import charts, db
+from cslib.charts import common as charts
+from cslib.store import db
 from tests_support.book import TINY_TIERS
 from tests_support.apptest import assert_clean as _assert_clean
 
@@ -368,7 +369,7 @@ def test_derived_renewals_are_said_on_the_overview(app_on, tmp_path):
     from revenue, and the page says so; with imported renewals it says nothing."""
     from pathlib import Path
 
-    from cslib.importer import import_dir
+    from cslib.store.importer import import_dir
 
     billing = Path(__file__).resolve().parents[2] / "examples" / "billing_export"
     path = tmp_path / "billing.duckdb"
@@ -399,11 +400,11 @@ def test_imported_renewals_need_no_note(app_on, tiny_db):
 def test_the_overview_shows_exactly_what_report_kpis_prints(app_on, small_demo_db, month, params):
     """Every tile on the page, active accounts included, is a row of `report kpis` for the
     same month and slice: same label, same value and delta once formatted (one function,
-    cslib.metrics.kpi_tiles, serves both)."""
+    cslib.views.metrics.kpi_tiles, serves both)."""
     import json
 
     from cslib.filters import Filters
-    from cslib.reports import ReportArgs, render_report
+    from cslib.cli.reports import ReportArgs, render_report
 
     at = app_on(small_demo_db, month=month, **params).run()
     _assert_clean(at)

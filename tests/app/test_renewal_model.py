@@ -89,9 +89,9 @@ def test_the_model_tiles_are_what_report_model_prints(small_demo_db, app_on):
     the page and the report read the same table), and the verdict is the report's."""
     import json
 
-    from cslib import charts
+    from cslib.charts import common as charts
     from cslib.filters import Filters
-    from cslib.reports import ReportArgs, render_report
+    from cslib.cli.reports import ReportArgs, render_report
 
     at = _open(app_on, small_demo_db)
     payload = json.loads(render_report("model", small_demo_db, ReportArgs(month=None, filters=Filters()), "json"))

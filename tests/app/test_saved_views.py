@@ -3,7 +3,7 @@ in another session (the page, month and filters come back), keep a view to onese
 
 from __future__ import annotations
 
-from cslib import appstore
+from cslib.store import appstore
 from ui.sidebar import widget_key
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cslib import appstore
+from cslib.store import appstore
 
 PAGE = "pages/worklist.py"
 

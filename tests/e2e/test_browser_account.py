@@ -17,7 +17,11 @@ import urllib.parse
 
 import pytest
 
-from cslib import account, charts, db, ninebox, renewal_model
+from cslib.views import account
+from cslib.charts import common as charts
+from cslib.store import db
+from cslib.views import ninebox
+from cslib.views import renewal_model
 from cslib.filters import Filters
 from tests_support.book import build_small_demo
 from tests_support.browser import tile_value, wait_for_idle
@@ -170,7 +174,7 @@ def test_a_note_added_on_the_page_survives_a_reimport(page, own_server, conn):
     page.get_by_role("button", name="Save note").click()
     wait_for_idle(page)
     page.get_by_text("Note saved.").wait_for()
-    from cslib.appstore import AppStore
+    from cslib.store.appstore import AppStore
 
     notes = AppStore(store_path).account_notes(listed["account_id"])
     assert notes[["kind", "body", "updated_by"]].values.tolist() == [["note", text, "Kim (unverified)"]]

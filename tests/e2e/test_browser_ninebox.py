@@ -2,7 +2,7 @@
 
 Vega draws the grid on a canvas (or an SVG) that Streamlit may scale to its column, so
 there is no DOM node per cell and no fixed geometry. Every cell has its own fixed fill
-colour (cslib.charts_ninebox.CELL_COLORS), so the test finds a cell by its colour in a
+colour (cslib.charts.ninebox.CELL_COLORS), so the test finds a cell by its colour in a
 screenshot of the chart and clicks the middle of that patch.
 """
 
@@ -14,8 +14,9 @@ import re
 import pytest
 from PIL import Image
 
-from cslib import db, ninebox
-from cslib.charts_ninebox import CELL_COLORS
+from cslib.store import db
+from cslib.views import ninebox
+from cslib.charts.ninebox import CELL_COLORS
 from cslib.filters import Filters
 from cslib.months import data_months
 

@@ -50,7 +50,7 @@ def test_incentive_tab_shows_payouts(page, app_url, artifacts_dir):
 def test_the_edited_scorecard_download_is_a_valid_scorecard(page, app_url, tmp_path):
     """What-if with "Healthy from" 75: the downloaded TOML loads with the real loader and
     carries the edit; everything else is the database's scorecard."""
-    from cslib.scorecard import load_scorecard
+    from cslib.rules.scorecard import load_scorecard
 
     _open(page, app_url)
     page.get_by_role("tab", name="Scorecard what-if").click()

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from cslib import db
+from cslib.store import db
 from cslib.months import data_months
 from tests_support.browser import sidebar_pick, sidebar_widget, wait_for_idle, watch_script_runs
 

@@ -119,7 +119,7 @@ def _screenshot(page, path, width: int) -> None:
 
 @pytest.fixture(scope="module")
 def largest_account(e2e_db) -> str:
-    from cslib import db
+    from cslib.store import db
 
     conn = db.connect(e2e_db)
     try:

@@ -1,4 +1,4 @@
-"""cslib.account on the tiny hand-made book (tests_support/book.py): every section of the
+"""cslib.views.account on the tiny hand-made book (tests_support/book.py): every section of the
 Account page, point in time, with numbers computed by hand from the book's table."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cslib import account
-from cslib.access import Grant, scope
-from cslib.appstore import AppStore, Author, may_add_note
+from cslib.views import account
+from cslib.rules.access import Grant, scope
+from cslib.store.appstore import AppStore, Author, may_add_note
 from cslib.errors import UserError
 from cslib.filters import Filters
 from tests_support.book import build_tiny_book
@@ -214,7 +214,7 @@ def test_account_links_carry_id_month_and_a_readable_name():
 
 
 def test_account_report_is_what_the_page_shows(conn):
-    from cslib.reports import ReportArgs
+    from cslib.cli.reports import ReportArgs
 
     month, tables = account.account_report(conn, ReportArgs(month="2026-03", filters=Filters(), account_id="a4"))
     assert month == "2026-03"

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cslib.db import sql_file
-from cslib.metrics import MOVEMENT_COLUMNS as MOVEMENTS
+from cslib.store.db import sql_file
+from cslib.views.metrics import MOVEMENT_COLUMNS as MOVEMENTS
 from tests_support.sql import HEALTH_WEEKLY_DDL
 from cslib.errors import UserError
-from cslib.pipeline import create_raw_tables
+from cslib.store.pipeline import create_raw_tables
 from cslib.settings import CONFIG_DIR
-from cslib.value_tiers import ValueTiers, load_value_tiers, write_value_tier_table
+from cslib.rules.value_tiers import ValueTiers, load_value_tiers, write_value_tier_table
 
 
 def _months(first: str, n: int) -> list[str]:

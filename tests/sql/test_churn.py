@@ -10,8 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cslib import churn, cli
-from cslib.db import query
+from cslib.views import churn
+from cslib.cli import main as cli
+from cslib.store.db import query
 from cslib.filters import Filters
 from tests_support import churn_book as book
 
@@ -247,7 +248,7 @@ def test_normalise_code_python_and_sql_agree(raw, expected):
     )
     assert duckdb.connect().execute(sql, [raw]).fetchone()[0] == expected
     # the same expression is what the models use
-    from cslib.db import sql_file
+    from cslib.store.db import sql_file
 
     assert "regexp_replace(lower(regexp_replace(reason_code, '^\\s+|\\s+$', '', 'g')), '[\\s-]+', '_', 'g')" in sql_file("churn_logs")
 
@@ -404,7 +405,7 @@ def test_a_bad_window_setting_is_one_line_and_leaves_the_database(db_path, tmp_p
 
 # --------------------------------------------------------------------------- churn events (churn_feedback)
 def test_churn_events_become_churn_reasons_without_touching_the_csm_logs(db_path, tmp_path):
-    from cslib import pipeline
+    from cslib.store import pipeline
 
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(db_path.read_bytes())

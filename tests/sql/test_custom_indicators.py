@@ -9,7 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cslib import alerts, db, ninebox, pandas_reference, renewal_model
+from cslib.views import alerts
+from cslib.store import db
+from cslib.views import ninebox
+from bench import pandas_reference
+from cslib.views import renewal_model
 from cslib.filters import Filters
 from tests_support.indicator_book import apply_indicators, build_indicator_book
 

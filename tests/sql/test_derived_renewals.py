@@ -1,5 +1,5 @@
-"""Renewals derived from revenue (cslib.renewals, cslib/sql/import_derive_renewals.sql) on a
-hand-computed book imported through cslib.importer.import_dir without a renewals.csv.
+"""Renewals derived from revenue (cslib.store.renewals, cslib/sql/import/import_derive_renewals.sql) on a
+hand-computed book imported through cslib.store.importer.import_dir without a renewals.csv.
 
 Data: 2024-01 .. 2026-06 (the last month D = 2026-06). MRR = every product's subscription +
 usage MRR. Default terms: 12 months from the first month of each revenue run; a renewal is
@@ -32,9 +32,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cslib import cli, renewals
+from cslib.cli import main as cli
+from cslib.store import renewals
 from cslib.errors import UserError
-from cslib.importer import import_dir
+from cslib.store.importer import import_dir
 
 D = dt.date
 ACCOUNT_HEADER = "account_id,name,industry,region,segment,source_channel,csm,csm_team,signed_on,is_target\n"
@@ -227,7 +228,7 @@ def test_derivation_invariants_on_a_demo_book():
     first day, renewed ones carry renewed_on = due_on, every derived churn is an account
     churn of mrr_movements in the due month with due_arr = 12 x the churned MRR, and every
     account paying in the last month has exactly one pending renewal."""
-    from cslib.db import sql_file
+    from cslib.store.db import sql_file
     from sample_data import generator as gen
 
     conn = duckdb.connect()

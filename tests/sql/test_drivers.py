@@ -1,4 +1,4 @@
-"""cslib.drivers on the tiny book (tests_support/book.py), March 2026, target accounts:
+"""cslib.views.drivers on the tiny book (tests_support/book.py), March 2026, target accounts:
 ARR 204,000 -> 216,000 (+12,000) = a1's analytics cross-sell (+1,000 MRR) + a5's upsell
 (2,000 -> 3,000 MRR) - a2's contraction (5,000 -> 4,000 MRR), each x 12. Healthy ARR
 108,000 -> 120,000: a1, healthy in both months, grew by 12,000."""
@@ -6,7 +6,7 @@ ARR 204,000 -> 216,000 (+12,000) = a1's analytics cross-sell (+1,000 MRR) + a5's
 import duckdb
 import pytest
 
-from cslib import drivers
+from cslib.views import drivers
 from cslib.filters import Filters
 from tests_support.book import build_tiny_book
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from cslib import db, whatif
-from cslib.importer import import_dir
-from cslib.scorecard import load_scorecard
+from cslib.store import db
+from cslib.views import whatif
+from cslib.store.importer import import_dir
+from cslib.rules.scorecard import load_scorecard
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "event_stream"
 MONDAYS = [dt.date(2025, 1, 6) + dt.timedelta(weeks=n) for n in range(8)]

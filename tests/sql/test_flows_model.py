@@ -10,11 +10,12 @@ import json
 import pandas as pd
 import pytest
 
-from cslib import db, flows
-from cslib.cli import main
+from cslib.store import db
+from cslib.views import flows
+from cslib.cli.main import main
 from cslib.errors import UserError
 from cslib.filters import Filters
-from cslib.reports import ReportArgs
+from cslib.cli.reports import ReportArgs
 from tests_support.flows_book import (
     EXPECTED_FEB,
     EXPECTED_HEALTHY_BRIDGE,

@@ -1,6 +1,6 @@
-"""The scoring models (stg_usage_weekly.sql, and health_weekly / health_indicator_weekly from cslib.scoring_sql)
+"""The scoring models (stg_usage_weekly.sql, and health_weekly / health_indicator_weekly from cslib.rules.scoring_sql)
 on tiny seeded raw tables: hand-computed rows, edge cases, the missing-week rule, the
-pandas reference (cslib.scorecard.score_usage_pandas) on random data, and the old fixed
+pandas reference (cslib.rules.scorecard.score_usage_pandas) on random data, and the old fixed
 engine (tests/fixtures/scorecard_v1) reproduced exactly on the small demo."""
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cslib import db, pipeline, settings
-from cslib.scorecard import (
+from cslib import settings
+from cslib.store import db
+from cslib.store import pipeline
+from cslib.rules.scorecard import (
     HEALTH_WEEKLY_COLUMNS,
     INDICATOR_COLUMNS,
     Scorecard,
@@ -539,7 +541,7 @@ def test_long_usage_rolls_up_to_monday_weeks_per_aggregation(conn, shipped):
 
 
 def test_days_active_min_avg_and_the_long_file_wins_a_name(conn, shipped):
-    from cslib.scorecard import Indicator, Metric
+    from cslib.rules.scorecard import Indicator, Metric
 
     day = lambda n: MON + dt.timedelta(days=n)  # noqa: E731
     sc = dataclasses.replace(
@@ -607,7 +609,7 @@ def test_no_fill_before_an_accounts_first_usage_or_without_any(conn, shipped):
 
 def test_a_scorecard_of_module_points_only(conn, shipped):
     # no indicators: the score is the module points; a week is scored by its one metric
-    from cslib.scorecard import Metric
+    from cslib.rules.scorecard import Metric
 
     sc = dataclasses.replace(shipped, min_weeks=1, metrics=(Metric("records_created"),), indicators=(),
                              ratio_bands=())

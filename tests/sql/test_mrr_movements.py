@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cslib.db import sql_file
-from cslib.metrics import MOVEMENT_COLUMNS as AMOUNTS
-from cslib.pipeline import create_raw_tables
+from cslib.store.db import sql_file
+from cslib.views.metrics import MOVEMENT_COLUMNS as AMOUNTS
+from cslib.store.pipeline import create_raw_tables
 
 # Expected row: (account, month, product, prev_mrr, mrr, movement, *AMOUNTS)
 COLUMNS = ("account_id", "month", "product", "prev_mrr", "mrr", "movement", *AMOUNTS)

@@ -2,12 +2,12 @@
 
 For 8 months x 4 slices (whole book, one segment, one CSM team, one lifecycle stage), each
 through the function its page calls:
-  Overview     cslib.metrics.kpi_tiles            health_rate tile
-  Nine-box     cslib.ninebox.grid_summary         healthy row's share of ARR
-  Health flows cslib.flows.month_flows            healthy bridge's end / ARR of the trend
-               cslib.flows.health_rate_trend      health_rate (the page's tile)
-  What-if      cslib.whatif.run_whatif            health_rate_before ("current")
-  Incentives   cslib.incentives.payout_tables     sum(healthy MRR) x 12 / sum(MRR) x 12
+  Overview     cslib.views.metrics.kpi_tiles            health_rate tile
+  Nine-box     cslib.views.ninebox.grid_summary         healthy row's share of ARR
+  Health flows cslib.views.flows.month_flows            healthy bridge's end / ARR of the trend
+               cslib.views.flows.health_rate_trend      health_rate (the page's tile)
+  What-if      cslib.views.whatif.run_whatif            health_rate_before ("current")
+  Incentives   cslib.views.incentives.payout_tables     sum(healthy MRR) x 12 / sum(MRR) x 12
 and the same for the month-over-month (Overview tile, flows trend, incentive books). Overdue
 accounts (account_month.is_overdue) are unhealthy on all of them.
 """
@@ -18,9 +18,14 @@ import math
 
 import pytest
 
-from cslib import db, flows, incentives, metrics, ninebox, whatif
+from cslib.store import db
+from cslib.views import flows
+from cslib.views import incentives
+from cslib.views import metrics
+from cslib.views import ninebox
+from cslib.views import whatif
 from cslib.filters import Filters
-from cslib.pandas_reference import overdue_flags
+from bench.pandas_reference import overdue_flags
 
 MONTHS = ("2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10")
 SLICES = {
@@ -124,7 +129,7 @@ def test_overdue_accounts_are_unhealthy_everywhere(mid_demo):
 
 
 def test_pandas_recomputes_every_overdue_flag(mid_demo):
-    """cslib.pandas_reference.overdue_flags (pandas, from raw_renewals) = the SQL's
+    """bench.pandas_reference.overdue_flags (pandas, from raw_renewals) = the SQL's
     account_month.is_overdue on every account-month of the demo."""
     rows = db.query(mid_demo, "select account_id, month, is_active, is_overdue from account_month")
     renewals = db.query(mid_demo, "select account_id, due_on, renewed_on from raw_renewals")

@@ -1,4 +1,4 @@
-"""cslib.outlook on the tiny book (tests_support/book.py), from the end of February 2026,
+"""cslib.views.outlook on the tiny book (tests_support/book.py), from the end of February 2026,
 target accounts: ARR 204,000 (a1 108,000 healthy, a2 60,000 at risk, a3 12,000 unhealthy,
 a5 24,000 unscored). Renewals due in the next 12 months: a1 108,000 (15 Mar), a2 60,000
 (20 Mar), a3 12,000 (31 Mar). No renewal was decided before March, so every tier's base
@@ -8,7 +8,7 @@ rate is the fallback 100%; February's only movement is a5's new 2,000 MRR: net e
 import duckdb
 import pytest
 
-from cslib import outlook
+from cslib.views import outlook
 from cslib.errors import UserError
 from cslib.filters import Filters
 from tests_support.book import build_tiny_book

@@ -1,5 +1,5 @@
 """Every Overview tile recomputed from the raw tables in plain pandas, sharing no code with
-the SQL models or cslib.metrics (issue 13): ARR, health rate and its MoM (with the
+the SQL models or cslib.views.metrics (issue 13): ARR, health rate and its MoM (with the
 point-in-time overdue rule), renewal rates, NRR, GRR and active accounts, for 3 months x 3
 slices of the small demo. The month-end health tier is read from health_weekly (the
 scorer has its own pandas reference test); everything else starts from raw_* tables."""
@@ -11,9 +11,9 @@ import math
 import pandas as pd
 import pytest
 
-from cslib import db
+from cslib.store import db
 from cslib.filters import Filters
-from cslib.metrics import kpi_tiles
+from cslib.views.metrics import kpi_tiles
 
 MONTHS = ("2026-10", "2026-05", "2025-12")
 

@@ -1,6 +1,6 @@
 """Derived renewals with terms read from subscription periods (issue 12: "term length from
-the mapping, or from period ends"; cslib.renewals.record_period_terms,
-cslib/sql/import_derive_renewals.sql) on a hand-computed book.
+the mapping, or from period ends"; cslib.store.renewals.record_period_terms,
+cslib/sql/import/import_derive_renewals.sql) on a hand-computed book.
 
 The mapping sets no ``[renewals] term_months``; the export was taken at the end of June
 2026 (``through``), so the data's last month D is 2026-06. A period's term is start to
@@ -31,8 +31,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cslib import renewals
-from cslib.importer import check_dir, import_dir
+from cslib.store import renewals
+from cslib.store.importer import check_dir, import_dir
 
 D = dt.date
 PERIODS = """customer_id,product,start_date,end_date,monthly_amount

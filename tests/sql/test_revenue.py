@@ -1,4 +1,4 @@
-"""cslib.revenue on hand-built books: movements, rates, T12M, cohorts, breakdowns, accounts,
+"""cslib.views.revenue on hand-built books: movements, rates, T12M, cohorts, breakdowns, accounts,
 imports of subscription periods, and the invariants on the small demo.
 
 Expected numbers come from the tables in tests_support/revenue_book.py (worked by hand).
@@ -13,11 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cslib import db, revenue
-from cslib.cli import main as cli_main
+from cslib.store import db
+from cslib.views import revenue
+from cslib.cli.main import main as cli_main
 from cslib.filters import Filters
-from cslib.importer import import_dir
-from cslib.metrics import MOVEMENT_COLUMNS
+from cslib.store.importer import import_dir
+from cslib.views.metrics import MOVEMENT_COLUMNS
 from tests_support.revenue_book import MOVEMENT_EXPECTED, build_movement_book, build_t12m_book
 
 REPO = Path(__file__).resolve().parents[2]
@@ -610,7 +611,7 @@ def test_chart_builders_produce_valid_vega_lite(book):
     builder's output here, and check the June bridge's hand-computed ends (4630 -> 4530)."""
     import altair as alt
 
-    from cslib import charts_revenue
+    from cslib.charts import revenue as charts_revenue
 
     table = revenue.rates(book, Filters(), "2026-01", "2026-06")
     built = [

@@ -10,10 +10,13 @@ import json
 import pandas as pd
 import pytest
 
-from cslib import db, renewal_fit, renewal_model, whatif
+from cslib.store import db
+from cslib.model import renewal_fit
+from cslib.views import renewal_model
+from cslib.views import whatif
 from cslib.filters import Filters
-from cslib.reports import ReportArgs, render_report
-from cslib.scorecard import load_scorecard
+from cslib.cli.reports import ReportArgs, render_report
+from cslib.rules.scorecard import load_scorecard
 from tests_support.book import build_tiny_book
 from tests_support.model_book import build_model_demo
 

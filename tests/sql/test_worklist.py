@@ -1,4 +1,4 @@
-"""cslib.worklist and the app store's work items: what the list holds, who may change it,
+"""cslib.views.worklist and the app store's work items: what the list holds, who may change it,
 and that one action changes many items at once with every change kept."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cslib import account, worklist
-from cslib.access import Grant
-from cslib.appstore import AppStore, Author
+from cslib.views import account
+from cslib.views import worklist
+from cslib.rules.access import Grant
+from cslib.store.appstore import AppStore, Author
 from cslib.errors import UserError
 from cslib.filters import Filters
 from tests_support.book import build_tiny_book

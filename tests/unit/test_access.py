@@ -1,8 +1,8 @@
-"""Role map and scoping (cslib.access)."""
+"""Role map and scoping (cslib.rules.access)."""
 
 import pytest
 
-from cslib.access import Grant, grant_for, load_role_map, scope
+from cslib.rules.access import Grant, grant_for, load_role_map, scope
 from cslib.errors import UserError
 from cslib.filters import Filters
 

@@ -14,11 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cslib import churn, db, revenue
-from cslib.cli import main
+from cslib.views import churn
+from cslib.store import db
+from cslib.views import revenue
+from cslib.cli.main import main
 from cslib.errors import UserError
 from cslib.filters import Filters, attribute_label, filter_options, parse_attribute_args
-from cslib.importer import import_dir
+from cslib.store.importer import import_dir
 from tests_support.attribute_book import build_attribute_book
 
 
@@ -240,7 +242,7 @@ def test_report_churn_reasons_by_attribute(churn_attr_db, capsys):
 
 # --------------------------------------------------------------------------- what-if
 def test_whatif_slices_by_attribute(attr_db):
-    from cslib.whatif import current_scorecard, run_whatif
+    from cslib.views.whatif import current_scorecard, run_whatif
 
     conn = db.connect(attr_db)
     try:
@@ -348,7 +350,7 @@ def test_attributes_only_on_the_accounts_table(crm_dir, tmp_path):
 
 
 def test_attribute_names_and_values_are_never_sql(attr_db):
-    from cslib.metrics import kpi_tiles
+    from cslib.views.metrics import kpi_tiles
 
     evil = "gold') or true or ('x' = 'x"
     conn = db.connect(attr_db)
@@ -365,7 +367,7 @@ def test_attribute_names_and_values_are_never_sql(attr_db):
 
 
 def test_check_reports_the_kept_attributes(crm_dir, tmp_path):
-    from cslib.importer import check_dir
+    from cslib.store.importer import check_dir
 
     report = check_dir(crm_dir, mapping=tmp_path / "mapping.toml")
     assert not report.problems.total

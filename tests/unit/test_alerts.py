@@ -11,13 +11,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cslib import alerts
-from cslib.appstore import AppStore
-from cslib.db import sql_file
+from cslib.views import alerts
+from cslib.store.appstore import AppStore
+from cslib.store.db import sql_file
 from cslib.errors import UserError
 from cslib.filters import Filters
-from cslib.pipeline import create_raw_tables
-from cslib.scorecard import load_scorecard, tier_of
+from cslib.store.pipeline import create_raw_tables
+from cslib.rules.scorecard import load_scorecard, tier_of
 from cslib.settings import CONFIG_DIR
 from tests_support.sql import HEALTH_WEEKLY_DDL
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cslib.appstore import AppStore, default_path
+from cslib.store.appstore import AppStore, default_path
 from cslib.errors import UserError
 
 
@@ -51,7 +51,7 @@ def test_default_path_sits_beside_the_database(monkeypatch, tmp_path):
 def test_a_signed_in_author_is_recorded_with_the_time(tmp_path):
     import datetime as dt
 
-    from cslib.appstore import Author
+    from cslib.store.appstore import Author
 
     store = AppStore(tmp_path / "state.sqlite")
     before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -69,7 +69,7 @@ def test_a_signed_in_author_is_recorded_with_the_time(tmp_path):
 
 
 def test_an_unverified_author_always_says_so(tmp_path):
-    from cslib.appstore import Author
+    from cslib.store.appstore import Author
 
     store = AppStore(tmp_path / "state.sqlite")
     store.set_playbook("low|healthy", "Check in quarterly.", Author.unverified("  Kim\x00 \n Park "))
@@ -105,8 +105,8 @@ def test_a_store_written_before_authors_gets_the_columns(tmp_path):
     ("executive", (), None, True), ("director", ("Growth",), None, True), ("csm", (), "Ben Okafor", False),
 ])
 def test_who_edits_playbooks(role, teams, csm, edits):
-    from cslib.access import Grant
-    from cslib.appstore import may_edit_playbooks
+    from cslib.rules.access import Grant
+    from cslib.store.appstore import may_edit_playbooks
 
     assert may_edit_playbooks(Grant(role, teams, csm)) is edits
     assert may_edit_playbooks(None) is False
@@ -122,15 +122,15 @@ def test_who_edits_playbooks(role, teams, csm, edits):
     (("csm", (), "Ben Okafor"), None, "Growth", False),
 ])
 def test_who_changes_an_alert(grant, csm, team, allowed):
-    from cslib.access import Grant
-    from cslib.appstore import may_set_alert
+    from cslib.rules.access import Grant
+    from cslib.store.appstore import may_set_alert
 
     assert may_set_alert(Grant(*grant), csm, team) is allowed
     assert may_set_alert(None, csm, team) is False
 
 
 def test_a_display_name_dressed_as_an_address_is_not_shown(tmp_path):
-    from cslib.appstore import Author
+    from cslib.store.appstore import Author
 
     # the identity provider's name claim is often set by the user: the e-mail is the identity
     assert Author.from_login("ben@example.com", "ceo@example.com").label == "ben@example.com"
@@ -159,7 +159,7 @@ def _not_sqlite(path):
     (_not_sqlite, "file is not a database"),
 ])
 def test_a_store_that_cannot_be_used_is_one_line(tmp_path, make, reason):
-    from cslib.appstore import StoreUnavailable
+    from cslib.store.appstore import StoreUnavailable
 
     path = make(tmp_path / "state.sqlite")
     for use in (lambda s: s.playbooks(), lambda s: s.alert_statuses(),

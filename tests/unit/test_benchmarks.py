@@ -31,11 +31,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cslib import benchmarks as bm
-from cslib.db import open_checked
+from cslib.views import benchmarks as bm
+from cslib.store.db import open_checked
 from cslib.errors import UserError
 from cslib.filters import Filters
-from cslib.revenue import period_retention
+from cslib.views.revenue import period_retention
 from tests_support.book import build_tiny_book
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -32,10 +32,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cslib import churn, cli, renewals
+from cslib.views import churn
+from cslib.cli import main as cli
+from cslib.store import renewals
 from cslib.errors import UserError
 from cslib.filters import Filters
-from cslib.importer import import_dir
+from cslib.store.importer import import_dir
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "churn_events"
 MAPPING = EXAMPLE / "mapping.toml"

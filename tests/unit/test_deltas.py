@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from cslib import charts, charts_ninebox, deltas, flows, renewal_model, revenue
-from cslib.charts_revenue import format_tile_delta
-from cslib.metrics import METRICS
-from cslib.ninebox import CELL_IDS
+from cslib import deltas
+from cslib.charts import common as charts
+from cslib.charts import ninebox as charts_ninebox
+from cslib.views import flows
+from cslib.views import renewal_model
+from cslib.views import revenue
+from cslib.charts.revenue import format_tile_delta
+from cslib.views.metrics import METRICS
+from cslib.views.ninebox import CELL_IDS
 
 GREEN, RED = "normal", "inverse"  # what st.metric draws for a rise with these delta_colors
 

@@ -29,13 +29,13 @@ from pathlib import Path
 
 import pytest
 
-from cslib import digest as dg
-from cslib import pipeline
-from cslib.charts import format_value
-from cslib.db import open_checked, replace_atomically
+from cslib.views import digest as dg
+from cslib.store import pipeline
+from cslib.charts.common import format_value
+from cslib.store.db import open_checked, replace_atomically
 from cslib.errors import UserError
 from cslib.filters import Filters
-from cslib.reports import ReportArgs, render_report
+from cslib.cli.reports import ReportArgs, render_report
 from tests_support.book import TINY_EXPECTED, build_tiny_book
 
 ROOT = Path(__file__).resolve().parents[2]

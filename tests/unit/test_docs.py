@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from cslib import contract, settings
+from cslib import settings
+from cslib.store import contract
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 CONTRACT = (Path(__file__).resolve().parents[2] / "docs" / "data-contract.md").read_text(encoding="utf-8")
@@ -28,7 +29,7 @@ def test_every_contract_column_is_documented(table, column):
 
 
 def test_every_metric_is_documented():
-    from cslib.metrics import METRICS
+    from cslib.views.metrics import METRICS
 
     for name in METRICS:
         assert f"`{name}`" in README, f"metric {name} is not in the README"
@@ -42,16 +43,16 @@ def test_readme_test_command_is_what_ci_runs():
 
 
 def test_metric_tables_are_the_registries():
-    """The README's metric tables are generated from cslib.metrics.METRICS and
-    cslib.revenue.REVENUE_METRICS: a definition changed in code without its docs fails here."""
-    from cslib import docs_tables
+    """The README's metric tables are generated from cslib.views.metrics.METRICS and
+    cslib.views.revenue.REVENUE_METRICS: a definition changed in code without its docs fails here."""
+    from cslib.cli import docs_tables
 
     assert docs_tables.render(README) == README, (
-        "README metric tables differ from the registries: run python -m cslib.docs_tables"
+        "README metric tables differ from the registries: run python -m cslib.cli.docs_tables"
     )
     pages = docs_tables.PAGES.read_text(encoding="utf-8")
     assert docs_tables.render(pages) == pages, (
-        "docs/pages.md metric tables differ from the registries: run python -m cslib.docs_tables"
+        "docs/pages.md metric tables differ from the registries: run python -m cslib.cli.docs_tables"
     )
     assert docs_tables.missing_blocks() == []
 
@@ -61,7 +62,8 @@ def test_a_changed_definition_is_caught(monkeypatch):
     longer matches."""
     import dataclasses
 
-    from cslib import docs_tables, metrics
+    from cslib.cli import docs_tables
+    from cslib.views import metrics
 
     changed = dict(metrics.METRICS)
     changed["arr"] = dataclasses.replace(changed["arr"], description="Something else.")

@@ -1,4 +1,4 @@
-"""Renewal forecast (cslib.forecast): quarters, expected ARR and its calibration range,
+"""Renewal forecast (cslib.views.forecast): quarters, expected ARR and its calibration range,
 scenarios from stored calls, the gap rule and the report, on a hand-made book.
 
 The book is tests_support/model_book.py (three accounts: c1 Cara / enterprise, c2 and c3
@@ -32,9 +32,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cslib import appstore, forecast
+from cslib.store import appstore
+from cslib.views import forecast
 from cslib.filters import Filters
-from cslib.reports import ReportArgs, render_report
+from cslib.cli.reports import ReportArgs, render_report
 from tests_support.model_book import build_model_book
 
 MONTH = "2026-03"

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cslib import forecast, renewal_fit
+from cslib.views import forecast
+from cslib.model import renewal_fit
 from cslib.filters import Filters
 
 MONTH = "2026-10"

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cslib import contract
+from cslib.store import contract
 from cslib.errors import UserError
 from sample_data import generator as gen
 
@@ -245,7 +245,7 @@ def test_export_csv_writes_importable_files(frames, tmp_path):
 
 
 def test_write_demo_replaces_the_file_and_reports_progress(tmp_path, monkeypatch):
-    from cslib import pipeline
+    from cslib.store import pipeline
 
     monkeypatch.setattr(pipeline, "build_models", lambda conn: None)  # other helpers' models
     seen = []

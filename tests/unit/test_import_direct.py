@@ -1,4 +1,4 @@
-"""The importer's fast path (cslib.importer._stage_direct): a single clean file is checked
+"""The importer's fast path (cslib.store.importer._stage_direct): a single clean file is checked
 in one scan and inserted straight into its raw table. It must store exactly what the
 usual staged path stores (same rows, same order, same types), and a file with a problem
 must still be reported line by line (the fast path then writes nothing and steps aside)."""
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import duckdb
 
-from cslib import contract, importer
-from cslib.importer import check_dir, import_dir
+from cslib.store import contract
+from cslib.store import importer
+from cslib.store.importer import check_dir, import_dir
 
 REPO = Path(__file__).resolve().parents[2]
 IMPORT_OK = REPO / "tests" / "fixtures" / "import_ok"

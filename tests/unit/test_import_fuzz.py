@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from cslib.errors import UserError
-from cslib.importer import import_dir
+from cslib.store.importer import import_dir
 
 IMPORT_OK = Path(__file__).resolve().parents[1] / "fixtures" / "import_ok"
 FILES = sorted(p.name for p in IMPORT_OK.glob("*.csv"))

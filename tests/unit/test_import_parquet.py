@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cslib import contract
+from cslib.store import contract
 from cslib.errors import UserError
-from cslib.importer import import_dir
+from cslib.store.importer import import_dir
 
 IMPORT_OK = Path(__file__).resolve().parents[1] / "fixtures" / "import_ok"
 

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from cslib.errors import UserError
-from cslib.importer import ImportSummary, import_dir
+from cslib.store.importer import ImportSummary, import_dir
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -29,7 +29,7 @@ def _sha256(path: Path) -> str:
 
 
 def _listing(folder: Path) -> list[str]:
-    """The folder's files, without the writers' lock file (``.<db>.lock``, see cslib.db)."""
+    """The folder's files, without the writers' lock file (``.<db>.lock``, see cslib.store.db)."""
     return sorted(p.name for p in folder.iterdir() if not (p.name.startswith(".") and p.name.endswith(".lock")))
 
 

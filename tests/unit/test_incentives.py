@@ -9,11 +9,12 @@ import math
 
 import pytest
 
-from cslib import db, incentives
+from cslib.store import db
+from cslib.views import incentives
 from cslib.errors import UserError
 from cslib.filters import Filters
-from cslib.incentives import IncentivePlan, coefficient, commission
-from cslib.reports import ReportArgs, render_report
+from cslib.views.incentives import IncentivePlan, coefficient, commission
+from cslib.cli.reports import ReportArgs, render_report
 from tests_support.model_book import build_model_book
 
 PLAN = IncentivePlan()
@@ -157,7 +158,7 @@ def test_report_model_on_a_book_without_history_is_a_user_error(model_book_path)
 # --------------------------------------------------------------------------- n/a commissions
 # The MIXED book of tests_support/na_book.py: Ada's s is healthy (1,000 MRR both months),
 # Ben's u has too few weeks, Cy's w no usage, Dee's v is at risk in March (scored, 0 healthy).
-from cslib.metrics import NO_USAGE_IMPORTED, NO_USAGE_THIS_MONTH, too_few_weeks  # noqa: E402
+from cslib.views.metrics import NO_USAGE_IMPORTED, NO_USAGE_THIS_MONTH, too_few_weeks  # noqa: E402
 from tests_support.na_book import mixed_health_conn  # noqa: E402
 
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from cslib import labels
-from cslib.charts_churn import category_label
+from cslib.charts.churn import category_label
 from cslib.filters import attribute_label
-from cslib.renewal_model import segment_label
+from cslib.views.renewal_model import segment_label
 from ui import sidebar, tables
 
 

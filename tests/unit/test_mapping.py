@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cslib.contract import ALL_SHAPES
+from cslib.store.contract import ALL_SHAPES
 from cslib.errors import UserError
-from cslib.importer import import_dir
-from cslib.mapping import load_mapping
+from cslib.store.importer import import_dir
+from cslib.store.mapping import load_mapping
 
 REPO = Path(__file__).resolve().parents[2]
 BILLING = REPO / "examples" / "billing_export"
@@ -320,7 +320,7 @@ def test_errors_name_the_source_file_and_line_after_dropped_rows(crm_dir, tmp_pa
         "crm.csv, line 4, column signed_on: expected a date like '%d/%m/%Y' "
         "(tables.accounts.date_format), got '15.03.2024' (2 problems; run "
         f"`python -m cslib check {crm_dir} --mapping {tmp_path / 'mapping.toml'}` to list them all)")
-    from cslib.importer import check_dir
+    from cslib.store.importer import check_dir
 
     report = check_dir(crm_dir, tmp_path / "mapping.toml")
     assert report.problems.lines() == [
@@ -425,7 +425,7 @@ BAD_LINES = [
 
 
 def test_check_lists_every_problem_in_one_run(tmp_path):
-    from cslib.importer import check_dir
+    from cslib.store.importer import check_dir
 
     src = _bad_folder(tmp_path)
     before = sorted(p.name for p in tmp_path.rglob("*"))
@@ -447,7 +447,7 @@ def test_import_refuses_with_the_first_problem_and_the_count(tmp_path):
 
 
 def test_check_caps_each_file_at_twenty(tmp_path):
-    from cslib.importer import check_dir
+    from cslib.store.importer import check_dir
 
     src = tmp_path / "src"
     shutil.copytree(IMPORT_OK, src)
@@ -463,7 +463,7 @@ def test_check_caps_each_file_at_twenty(tmp_path):
 
 
 def test_check_coverage_of_the_billing_example():
-    from cslib.importer import check_dir
+    from cslib.store.importer import check_dir
 
     report = check_dir(BILLING, BILLING / "mapping.toml")
     assert report.problems.total == 0
@@ -477,7 +477,7 @@ def test_check_coverage_of_the_billing_example():
 
 
 def test_files_of_one_table_need_one_header_and_one_table(crm_dir, tmp_path):
-    from cslib.importer import check_dir
+    from cslib.store.importer import check_dir
 
     _write(crm_dir, "revenue_2.csv", "acct,period,amount\nc-3,2024-03,60\n")
     report = check_dir(crm_dir, tmp_path / "mapping.toml")
@@ -492,7 +492,7 @@ def test_files_of_one_table_need_one_header_and_one_table(crm_dir, tmp_path):
 
 def test_each_file_of_a_glob_gets_its_own_problems_and_cap(crm_dir, tmp_path):
     """25 bad amounts in the first revenue file do not hide the second file's two problems."""
-    from cslib.importer import check_dir
+    from cslib.store.importer import check_dir
 
     bad = "\n".join(f"c-1,2024-{m:02d},x{m},core{k}" for k in range(3) for m in range(1, 10))
     _write(crm_dir, "revenue.csv", "acct,period,amount,sku\n" + bad + "\n")

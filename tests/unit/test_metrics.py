@@ -26,13 +26,13 @@ import duckdb
 import numpy as np
 import pytest
 
-from cslib.db import sql_file
+from cslib.store.db import sql_file
 from tests_support.sql import HEALTH_WEEKLY_DDL
 from cslib.errors import UserError
 from cslib.filters import Filters
-from cslib.metrics import COMPONENTS, METRICS, TILES, kpi_series, kpi_tiles, latest_month
-from cslib.pipeline import create_raw_tables
-from cslib.value_tiers import ValueTiers, write_value_tier_table
+from cslib.views.metrics import COMPONENTS, METRICS, TILES, kpi_series, kpi_tiles, latest_month
+from cslib.store.pipeline import create_raw_tables
+from cslib.rules.value_tiers import ValueTiers, write_value_tier_table
 
 
 ACCOUNTS = [("A", "smb", True), ("B", "mid_market", True), ("C", "smb", True),
@@ -273,7 +273,7 @@ def test_every_metric_is_documented():
 # --------------------------------------------------------------------------- n/a, never a false zero
 # The MIXED book (tests_support/na_book.py): each CSM's book lacks health data for a
 # different reason; numbers computed by hand there.
-from cslib import metrics as _m  # noqa: E402
+from cslib.views import metrics as _m
 from tests_support.na_book import MIXED_MIN_WEEKS, mixed_health_conn  # noqa: E402
 
 
@@ -450,8 +450,8 @@ def test_report_kpis_of_a_company_imported_without_usage_has_a_null_health_rate(
     assert unscored_row["Unscored"] == 3  # the matrix counts accounts: all of them stayed unscored
 
     # the "needs N weeks" reason reads the setting the scorer wrote into the database
-    from cslib import db as _db
-    from cslib.scorecard import load_scorecard
+    from cslib.store import db as _db
+    from cslib.rules.scorecard import load_scorecard
 
     conn = _db.connect(db, read_only=True)
     try:

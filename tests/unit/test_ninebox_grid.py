@@ -1,4 +1,4 @@
-"""cslib.ninebox on the hand-made book of tests_support/ninebox_book.py (see its docstring
+"""cslib.views.ninebox on the hand-made book of tests_support/ninebox_book.py (see its docstring
 for every account's cell, score, renewal and alert), plus the chart helpers and the
 ``report ninebox`` command."""
 
@@ -15,7 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cslib import appstore, charts_ninebox, db, metrics, ninebox
+from cslib.store import appstore
+from cslib.charts import ninebox as charts_ninebox
+from cslib.store import db
+from cslib.views import metrics
+from cslib.views import ninebox
 from cslib.errors import UserError
 from cslib.filters import Filters
 from tests_support.ninebox_book import (
@@ -78,7 +82,7 @@ def test_nine_cells_plus_unscored_sum_to_the_filtered_total(conn, month):
     assert grid["arr"].sum() + unscored["arr"] == pytest.approx(total["arr"])
     assert grid["arr_share"].sum() + unscored["arr_share"] == pytest.approx(1.0)
     assert grid["accounts_share"].sum() + unscored["accounts_share"] == pytest.approx(1.0)
-    # the same total as the Overview's ARR and active accounts (cslib.metrics)
+    # the same total as the Overview's ARR and active accounts (cslib.views.metrics)
     kpis = metrics.kpi_series(conn, Filters(), end_month=month, n_months=1).iloc[-1]
     assert total["arr"] == pytest.approx(kpis["arr"])
     assert total["accounts"] == kpis["active_accounts"]
@@ -361,7 +365,7 @@ def test_bad_playbook_edits_are_user_errors(tmp_path, cell, body):
 
 
 def test_an_edited_playbook_survives_a_reimport(tmp_path, monkeypatch):
-    from cslib.importer import import_dir
+    from cslib.store.importer import import_dir
 
     monkeypatch.delenv("HEALTHGRID_APP_DB", raising=False)
     db_path = tmp_path / "data.duckdb"

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cslib import churn, db, flows, metrics, ninebox, pandas_reference, renewal_model, revenue
+from cslib.views import churn
+from cslib.store import db
+from cslib.views import flows
+from cslib.views import metrics
+from cslib.views import ninebox
+from bench import pandas_reference
+from cslib.views import renewal_model
+from cslib.views import revenue
 from cslib.filters import Filters
 
 SLICES = [Filters(), Filters(segment=("smb",)), Filters(include_non_target=True, lifecycle_stage=("established",))]

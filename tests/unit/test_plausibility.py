@@ -16,7 +16,7 @@ import pytest
 
 from cslib import months
 from cslib.errors import UserError
-from cslib.importer import check_dir, import_dir
+from cslib.store.importer import check_dir, import_dir
 
 REPO = Path(__file__).resolve().parents[2]
 IMPORT_OK = REPO / "tests" / "fixtures" / "import_ok"
@@ -301,7 +301,7 @@ def test_revenue_past_the_usage_data_is_warned_and_the_default_month_is_the_last
     try:
         assert months.data_months(conn) == ("2024-01", "2026-01")  # every month stays selectable
         assert months.default_month(conn) == "2024-01"
-        from cslib.metrics import latest_month
+        from cslib.views.metrics import latest_month
 
         assert latest_month(conn) == "2024-01"
     finally:
@@ -313,7 +313,7 @@ def test_revenue_past_the_usage_data_is_warned_and_the_default_month_is_the_last
     import json
 
     from cslib.filters import Filters
-    from cslib.reports import ReportArgs, render_report
+    from cslib.cli.reports import ReportArgs, render_report
 
     for name in ("kpis", "ninebox", "flows", "alerts", "revenue", "churn-reasons", "incentives"):
         payload = json.loads(render_report(name, db, ReportArgs(month=None, filters=Filters()), "json"))

@@ -9,8 +9,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
-from cslib import renewal_fit as fit
-from cslib import renewal_model as rm
+from cslib.model import renewal_fit as fit
+from cslib.views import renewal_model as rm
 from cslib.errors import UserError
 
 
@@ -251,7 +251,7 @@ def test_an_unseen_segment_is_missing_not_an_error():
 
 
 def test_the_effect_chart_colours_any_segments_in_order():
-    from cslib import charts_model
+    from cslib.charts import model as charts_model
 
     fs = rm.FeatureSet((("weekly_active_share", "Weekly active share"),), ("corporate", "scale_up", "startup"))
     n = 20

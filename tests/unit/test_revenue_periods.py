@@ -1,4 +1,4 @@
-"""Pure parts of cslib.revenue and cslib.charts_revenue: periods, the waterfall, metric
+"""Pure parts of cslib.views.revenue and cslib.charts.revenue: periods, the waterfall, metric
 definitions, tiles, formatting, and that every chart builds on hand-made frames."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cslib import charts_revenue, revenue
+from cslib.charts import revenue as charts_revenue
+from cslib.views import revenue
 from cslib.errors import UserError
-from cslib.metrics import METRICS, MOVEMENT_COLUMNS
+from cslib.views.metrics import METRICS, MOVEMENT_COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from cslib import db, revenue
+from cslib.store import db
+from cslib.views import revenue
 from cslib.filters import Filters
-from cslib.importer import import_dir
-from cslib.metrics import MOVEMENT_COLUMNS
+from cslib.store.importer import import_dir
+from cslib.views.metrics import MOVEMENT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "saas_company"
@@ -85,7 +86,7 @@ def test_derived_renewals_say_churned_exactly_for_the_churns(company):
 
 
 def test_every_churn_has_its_reason_from_the_cancellation_export(company):
-    from cslib import churn
+    from cslib.views import churn
 
     rate = churn.reason_match_rate(company["conn"], ALL, "2024-07", "2026-10")
     assert rate["churned_accounts"] == 14 and rate["matched_accounts"] == 14 and rate["match_rate"] == 1.0

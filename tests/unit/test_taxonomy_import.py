@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cslib import churn
+from cslib.views import churn
 from cslib.errors import UserError
 from cslib.filters import Filters
-from cslib.importer import import_dir
+from cslib.store.importer import import_dir
 
 FOREIGN = Path(__file__).resolve().parents[1] / "fixtures" / "foreign_taxonomy"
 UNCLASSIFIED_WARNING = (

@@ -1,4 +1,4 @@
-"""Writers take turns (cslib.db.writer_lock): nothing a writer did is lost, a writer that
+"""Writers take turns (cslib.store.db.writer_lock): nothing a writer did is lost, a writer that
 cannot get its turn says so in one line, and killed writers' temp files are cleaned up."""
 
 import os
@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cslib import db
+from cslib.store import db
 from cslib.errors import UserError
 from tests_support.book import build_tiny_book
 
@@ -39,7 +39,7 @@ def test_score_started_during_an_import_keeps_the_imported_data(tmp_path):
     one. Reproduced deterministically: the test plays the import (holds the lock, lands the
     imported file with os.replace as replace_atomically does); `score` must wait and then
     re-score the imported book."""
-    from cslib.importer import import_dir
+    from cslib.store.importer import import_dir
 
     target = tmp_path / "book.duckdb"
     build_tiny_book(target)
@@ -94,7 +94,7 @@ def test_the_lock_is_released_when_its_holder_is_killed(tmp_path):
     target = tmp_path / "book.duckdb"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from cslib import db\n"
+         "import sys, time; from cslib.store import db\n"
          "with db.writer_lock(sys.argv[1]):\n print('held', flush=True); time.sleep(600)",
          str(target)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
@@ -131,7 +131,7 @@ def test_a_killed_writer_leaves_the_old_file_and_its_temp_is_cleaned_next_time(t
     before = target.read_bytes()
     writer = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from cslib import db\n"
+         "import sys, time; from cslib.store import db\n"
          "with db.replace_atomically(sys.argv[1], copy_existing=True) as conn:\n"
          " conn.execute('create table filler as select range as x from range(100000)')\n"
          " print('writing', flush=True); time.sleep(600)",

@@ -1,0 +1,377 @@
+"""Plain-pandas implementations of page queries, for the benchmark and as a cross-check.
+
+``python -m bench`` times these against the DuckDB path on the same data (the
+frame loaded once into memory, as a pandas app would hold it); the tests check that
+they give the same numbers as the SQL, so the comparison is of equal work.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cslib.filters import FILTER_COLUMNS, Filters
+
+#: account_month columns the page queries below read
+COLUMNS = (
+    "month", "is_target", *FILTER_COLUMNS.values(), "is_active", "mrr", "arr", "prev_mrr",
+    "health_tier", "is_overdue", "value_tier", "new_mrr", "reactivation_mrr", "upsell_mrr",
+    "cross_sell_mrr", "usage_expansion_mrr", "contraction_mrr", "churn_mrr", "renewals_due",
+    "renewals_decided", "renewals_renewed", "renewal_due_arr", "renewal_decided_arr",
+    "renewal_kept_arr",
+)
+
+
+def _slice(account_month: pd.DataFrame, filters: Filters) -> pd.Series:
+    keep = pd.Series(True, index=account_month.index)
+    if not filters.include_non_target:
+        keep &= account_month["is_target"].astype(bool)
+    for name, column in FILTER_COLUMNS.items():
+        values = getattr(filters, name)
+        if values:
+            keep &= account_month[column].isin(values)
+    return keep
+
+
+def kpi_components(account_month: pd.DataFrame, filters: Filters, first_month: str, last_month: str) -> pd.DataFrame:
+    """What cslib/sql/queries/overview/kpi_monthly.sql computes: per month, the KPI components of the slice."""
+    rows = account_month[
+        _slice(account_month, filters)
+        & (account_month["month"] >= first_month)
+        & (account_month["month"] <= last_month)
+    ].copy()
+    rows["healthy_arr"] = rows["arr"].where(
+        rows["is_active"] & (rows["health_tier"] == "healthy") & ~rows["is_overdue"].astype(bool), 0.0
+    )
+    rows["expansion_mrr"] = rows["upsell_mrr"] + rows["cross_sell_mrr"] + rows["usage_expansion_mrr"]
+    rows["active_accounts"] = rows["is_active"].astype("int64")
+    rows["scored_accounts"] = (rows["is_active"] & (rows["health_tier"] != "unscored")).astype("int64")
+    out = rows.groupby("month", sort=True).agg(
+        active_accounts=("active_accounts", "sum"),
+        scored_accounts=("scored_accounts", "sum"),
+        mrr=("mrr", "sum"),
+        arr=("arr", "sum"),
+        healthy_arr=("healthy_arr", "sum"),
+        start_mrr=("prev_mrr", "sum"),
+        new_mrr=("new_mrr", "sum"),
+        reactivation_mrr=("reactivation_mrr", "sum"),
+        upsell_mrr=("upsell_mrr", "sum"),
+        cross_sell_mrr=("cross_sell_mrr", "sum"),
+        usage_expansion_mrr=("usage_expansion_mrr", "sum"),
+        expansion_mrr=("expansion_mrr", "sum"),
+        contraction_mrr=("contraction_mrr", "sum"),
+        churn_mrr=("churn_mrr", "sum"),
+        renewals_due=("renewals_due", "sum"),
+        renewals_decided=("renewals_decided", "sum"),
+        renewals_renewed=("renewals_renewed", "sum"),
+        renewal_due_arr=("renewal_due_arr", "sum"),
+        renewal_decided_arr=("renewal_decided_arr", "sum"),
+        renewal_kept_arr=("renewal_kept_arr", "sum"),
+    )
+    return out.reset_index()
+
+
+def ninebox_cells(account_month: pd.DataFrame, filters: Filters, month: str) -> pd.DataFrame:
+    """What cslib/sql/queries/ninebox/ninebox_cells.sql counts for one month: accounts and ARR per
+    (health_tier, value_tier) of the active accounts in the slice; an account overdue at
+    the month end is in the unhealthy row (ninebox_account_month.sql)."""
+    rows = account_month[
+        _slice(account_month, filters) & (account_month["month"] == month) & account_month["is_active"]
+    ]
+    rows = rows.assign(health_tier=rows["health_tier"].where(~rows["is_overdue"].astype(bool), "unhealthy"))
+    return (
+        rows.groupby(["health_tier", "value_tier"])
+        .agg(accounts=("arr", "size"), arr=("arr", "sum"))
+        .reset_index()
+    )
+
+
+
+def overdue_flags(account_month: pd.DataFrame, renewals: pd.DataFrame) -> pd.Series:
+    """The overdue rule (account_month.is_overdue), recomputed in pandas from the mart's
+    account_id, month, is_active and raw_renewals' account_id, due_on, renewed_on; a
+    boolean Series aligned with ``account_month``'s index.
+
+    At a month's last day an account is overdue when it is active, its latest renewal due
+    on or before that day has no renewal order dated on or before it (any renewal due that
+    same day without an order counts), and it had revenue every month since that
+    renewal's due month.
+    """
+    rows = account_month[["account_id", "month", "is_active"]].copy()
+    rows["month_start"] = pd.to_datetime(rows["month"] + "-01")
+    rows["month_end"] = rows["month_start"] + pd.offsets.MonthEnd(0)
+    rows = rows.sort_values(["account_id", "month_start"])
+    inactive_start = rows["month_start"].where(~rows["is_active"].astype(bool))
+    rows["last_inactive"] = inactive_start.groupby(rows["account_id"]).ffill()  # months ascending
+    dues = renewals[["account_id", "due_on", "renewed_on"]].copy()
+    dues["due_on"] = pd.to_datetime(dues["due_on"])
+    dues["renewed_on"] = pd.to_datetime(dues["renewed_on"])
+    dues = dues.groupby(["account_id", "due_on"], as_index=False).agg(
+        any_missing=("renewed_on", lambda v: v.isna().any()), last_order_on=("renewed_on", "max")
+    )
+    dues.loc[dues["any_missing"], "last_order_on"] = pd.NaT
+    latest = pd.merge_asof(
+        rows.reset_index().sort_values("month_end"),
+        dues.sort_values("due_on")[["account_id", "due_on", "last_order_on"]],
+        left_on="month_end", right_on="due_on", by="account_id", direction="backward",
+    ).set_index("index")
+    due_month = latest["due_on"].dt.to_period("M").dt.to_timestamp()
+    overdue = (
+        latest["is_active"].astype(bool)
+        & latest["due_on"].notna()
+        & (latest["last_order_on"].isna() | (latest["last_order_on"] > latest["month_end"]))
+        & (latest["last_inactive"].isna() | (latest["last_inactive"] < due_month))
+    )
+    return overdue.reindex(account_month.index).astype(bool)
+
+# --------------------------------------------------------------------------- health flows
+#: flows_account_month columns the Health flows queries below read
+FLOWS_COLUMNS = (
+    "month", "is_target", *FILTER_COLUMNS.values(), "arr", "prev_arr", "from_state", "state",
+    "healthy_step", "healthy_step_arr", "unhealthy_step", "unhealthy_step_arr",
+)
+#: bridge -> the states in its group (deferred counts as unhealthy, method section 3)
+_BRIDGE_GROUPS = {"healthy": ("healthy",), "unhealthy": ("unhealthy", "deferred")}
+
+
+def _month_rows(frame: pd.DataFrame, filters: Filters, month: str) -> pd.DataFrame:
+    return frame[_slice(frame, filters) & (frame["month"] == month)]
+
+
+def _matrix_of(rows: pd.DataFrame) -> pd.DataFrame:
+    from cslib.views.flows import FROM_STATES, TO_STATES
+
+    flow_arr = rows["prev_arr"].where(rows["state"] == "churned", rows["arr"])
+    found = (
+        rows.assign(flow_arr=flow_arr)
+        .groupby(["from_state", "state"])
+        .agg(accounts=("flow_arr", "size"), arr=("flow_arr", "sum"))
+    )
+    found.index = found.index.set_names(["from_state", "to_state"])
+    grid = pd.MultiIndex.from_product([FROM_STATES, TO_STATES], names=["from_state", "to_state"])
+    out = found.reindex(grid, fill_value=0).reset_index()
+    out["accounts"] = out["accounts"].astype("int64")
+    out["arr"] = out["arr"].astype(float)
+    return out
+
+
+def _bridges_of(rows: pd.DataFrame) -> pd.DataFrame:
+    from cslib.views.flows import BRIDGE_STEPS, BRIDGES
+
+    out = []
+    for bridge in BRIDGES:
+        was = rows["from_state"].isin(_BRIDGE_GROUPS[bridge])
+        now = rows["state"].isin(_BRIDGE_GROUPS[bridge])
+        steps = rows.groupby(f"{bridge}_step")[f"{bridge}_step_arr"].agg(["sum", "size"])
+        out.append((bridge, "start", float(rows.loc[was, "prev_arr"].sum()), int(was.sum())))
+        for step, _label, _sign in BRIDGE_STEPS[bridge]:
+            if step in steps.index:
+                out.append((bridge, step, float(steps.at[step, "sum"]), int(steps.at[step, "size"])))
+            else:
+                out.append((bridge, step, 0.0, 0))
+        out.append((bridge, "end", float(rows.loc[now, "arr"].sum()), int(now.sum())))
+    return pd.DataFrame(out, columns=["bridge", "step", "arr", "accounts"])
+
+
+def flows_matrix(flows_account_month: pd.DataFrame, filters: Filters, month: str) -> pd.DataFrame:
+    """What cslib.views.flows.transition_matrix returns: from_state, to_state, accounts, arr for
+    every pair of FROM_STATES x TO_STATES (zeros included); arr is this month's ARR, last
+    month's for to_state 'churned'. Reads FLOWS_COLUMNS."""
+    return _matrix_of(_month_rows(flows_account_month, filters, month))
+
+
+def flows_bridges(flows_account_month: pd.DataFrame, filters: Filters, month: str) -> pd.DataFrame:
+    """What cslib.views.flows.bridges returns: bridge, step, arr (signed ARR), accounts; per
+    bridge 'start', every step of BRIDGE_STEPS in order, 'end'. Start is last month's ARR
+    of the accounts then in the group, end this month's of those in it now."""
+    return _bridges_of(_month_rows(flows_account_month, filters, month))
+
+
+def flows_month(flows_account_month: pd.DataFrame, filters: Filters,
+                month: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(flows_matrix, flows_bridges) of the month from one slice: what cslib.views.flows.month_flows
+    (flows_month.sql, one scan) gives the Health flows page."""
+    rows = _month_rows(flows_account_month, filters, month)
+    return _matrix_of(rows), _bridges_of(rows)
+
+
+# --------------------------------------------------------------------------- churn reasons
+#: churn_events columns the Churn reasons queries below read
+CHURN_COLUMNS = (
+    "churn_month", "is_target", *FILTER_COLUMNS.values(), "churned_arr", "reason_code",
+    "reason_label", "category", "avoidability", "owner_department", "weeks_scored",
+    "weeks_healthy", "weeks_at_risk", "weeks_unhealthy", "score_sum", "last_tier",
+)
+
+
+def _churns(churn_events: pd.DataFrame, filters: Filters, month_from: str, month_to: str) -> pd.DataFrame:
+    return churn_events[
+        _slice(churn_events, filters)
+        & (churn_events["churn_month"] >= month_from)
+        & (churn_events["churn_month"] <= month_to)
+    ]
+
+
+def churn_reason_breakdown(churn_events: pd.DataFrame, filters: Filters, month_from: str,
+                           month_to: str) -> pd.DataFrame:
+    """What cslib.views.churn.churn_breakdown(by='reason') returns (churn_breakdown.sql): per reason
+    of the churns in month_from..month_to: value, label, churned_accounts, churned_arr,
+    account_share, arr_share (fractions of the period, NaN arr_share when no churned ARR),
+    category, avoidability, owner_department; largest churned ARR first. Reads CHURN_COLUMNS."""
+    rows = _churns(churn_events, filters, month_from, month_to)
+    out = rows.groupby("reason_code").agg(
+        churned_accounts=("churned_arr", "size"),
+        churned_arr=("churned_arr", "sum"),
+        label=("reason_label", "first"),
+        category=("category", "first"),
+        avoidability=("avoidability", "first"),
+        owner_department=("owner_department", "first"),
+    ).rename_axis("value").reset_index()
+    total_arr = out["churned_arr"].sum()
+    out["account_share"] = out["churned_accounts"] / out["churned_accounts"].sum()
+    out["arr_share"] = out["churned_arr"] / total_arr if total_arr != 0 else float("nan")
+    out = out.sort_values(["churned_arr", "churned_accounts", "value"], ascending=[False, False, True])
+    return out[["value", "label", "churned_accounts", "churned_arr", "account_share", "arr_share",
+                "category", "avoidability", "owner_department"]].reset_index(drop=True)
+
+
+def _share(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    return numerator / denominator.where(denominator != 0)
+
+
+def churn_reason_health(churn_events: pd.DataFrame, filters: Filters, month_from: str,
+                        month_to: str) -> pd.DataFrame:
+    """What cslib.views.churn.reason_vs_health returns (churn_vs_health.sql): per reason,
+    churned_accounts, churned_arr, scored_accounts, weeks_scored, mean_score (0-100), the
+    healthy / at_risk / unhealthy week shares of scored weeks, healthy_at_churn_share,
+    signal_check and is_flagged; most churns first. Reads CHURN_COLUMNS."""
+    from cslib.views.churn import SIGNAL_CONTRADICTS, SIGNAL_INVISIBLE, signal_check
+
+    rows = _churns(churn_events, filters, month_from, month_to)
+    rows = rows.assign(
+        is_scored=rows["weeks_scored"] > 0, is_healthy_at_churn=rows["last_tier"] == "healthy"
+    )
+    g = rows.groupby("reason_code").agg(
+        reason_label=("reason_label", "first"),
+        category=("category", "first"),
+        churned_accounts=("churned_arr", "size"),
+        churned_arr=("churned_arr", "sum"),
+        scored_accounts=("is_scored", "sum"),
+        weeks_scored=("weeks_scored", "sum"),
+        weeks_healthy=("weeks_healthy", "sum"),
+        weeks_at_risk=("weeks_at_risk", "sum"),
+        weeks_unhealthy=("weeks_unhealthy", "sum"),
+        score_sum=("score_sum", "sum"),
+        healthy_at_churn=("is_healthy_at_churn", "sum"),
+    ).reset_index()
+    out = g[["reason_code", "reason_label", "category", "churned_accounts", "churned_arr",
+             "scored_accounts", "weeks_scored"]].copy()
+    out["mean_score"] = _share(g["score_sum"], g["weeks_scored"])
+    out["healthy_week_share"] = _share(g["weeks_healthy"], g["weeks_scored"])
+    out["at_risk_week_share"] = _share(g["weeks_at_risk"], g["weeks_scored"])
+    out["unhealthy_week_share"] = _share(g["weeks_unhealthy"], g["weeks_scored"])
+    out["healthy_at_churn_share"] = _share(g["healthy_at_churn"], g["scored_accounts"])
+    out = out.sort_values(["churned_accounts", "reason_code"], ascending=[False, True]).reset_index(drop=True)
+    out["signal_check"] = [
+        signal_check(code, int(n), share)
+        for code, n, share in zip(out["reason_code"], out["scored_accounts"], out["healthy_week_share"])
+    ]
+    out["is_flagged"] = out["signal_check"].isin([SIGNAL_CONTRADICTS, SIGNAL_INVISIBLE])
+    return out
+
+
+# --------------------------------------------------------------------------- negative churn
+#: revenue_t12m columns the Negative churn rates read (account_month: COLUMNS)
+T12M_COLUMNS = (
+    "month", "is_target", *FILTER_COLUMNS.values(), "start_mrr", "retained_mrr",
+    "gross_retained_mrr", "window_reactivation_mrr",
+)
+
+
+def revenue_rates(account_month: pd.DataFrame, revenue_t12m: pd.DataFrame, filters: Filters,
+                  month_from: str, month_to: str) -> pd.DataFrame:
+    """What cslib.views.revenue.rates returns (revenue_movements.sql, revenue_t12m_rates.sql):
+    one row per calendar month month_from..month_to with opening_mrr, the seven signed
+    movements, closing_mrr, active_accounts, expansion_mrr, net_new_mrr, start_mrr, the
+    T12M inputs, every revenue.RATE_METRICS rate (fractions, NaN when undefined) and
+    is_negative_churn. Reads COLUMNS of account_month and T12M_COLUMNS of revenue_t12m."""
+    from cslib.views.metrics import MOVEMENT_COLUMNS
+    from cslib.months import calendar
+    from cslib.views.revenue import EXPANSION_COLUMNS, RATE_METRICS
+
+    months = calendar(month_from, month_to)
+    rows = account_month[
+        _slice(account_month, filters)
+        & (account_month["month"] >= month_from)
+        & (account_month["month"] <= month_to)
+    ]
+    frame = rows.groupby("month").agg(
+        opening_mrr=("prev_mrr", "sum"),
+        **{c: (c, "sum") for c in MOVEMENT_COLUMNS},
+        closing_mrr=("mrr", "sum"),
+        active_accounts=("is_active", "sum"),
+    ).reindex(months, fill_value=0).astype(float).rename_axis("month").reset_index()
+    frame["active_accounts"] = frame["active_accounts"].astype("int64")
+    frame["expansion_mrr"] = frame[list(EXPANSION_COLUMNS)].sum(axis=1)
+    frame["net_new_mrr"] = frame["closing_mrr"] - frame["opening_mrr"]
+    frame["start_mrr"] = frame["opening_mrr"]
+
+    windows = revenue_t12m[
+        _slice(revenue_t12m, filters)
+        & (revenue_t12m["month"] >= month_from)
+        & (revenue_t12m["month"] <= month_to)
+    ]
+    t12m = windows.groupby("month").agg(
+        t12m_start_mrr=("start_mrr", "sum"),
+        t12m_retained_mrr=("retained_mrr", "sum"),
+        t12m_gross_retained_mrr=("gross_retained_mrr", "sum"),
+        t12m_reactivation_mrr=("window_reactivation_mrr", "sum"),
+        t12m_accounts=("start_mrr", "size"),
+    ).reindex(months, fill_value=0)
+    for column in t12m.columns:
+        frame[column] = t12m[column].to_numpy().astype("int64" if column == "t12m_accounts" else float)
+    for name, metric in RATE_METRICS.items():
+        frame[name] = metric.compute(frame).astype(float) + 0.0
+    frame["is_negative_churn"] = frame["net_mrr_churn_rate"] < 0
+    return frame
+
+
+# --------------------------------------------------------------------------- renewal model
+#: model_renewal_indicator_features columns the indicator tables read (any indicator set)
+RENEWAL_INDICATOR_COLUMNS = ("account_id", "due_on", "indicator", "points_mean", "value_mean")
+
+
+def renewal_columns() -> tuple[str, ...]:
+    """model_renewal_features columns the score-band and indicator tables read."""
+    return (
+        "account_id", "due_on", "is_target", *FILTER_COLUMNS.values(), "due_arr", "renewed_arr", "is_decided",
+        "is_renewed", "month_end_score",
+    )
+
+
+def renewal_score_bands(model_renewal_features: pd.DataFrame, filters: Filters,
+                        coarse: bool = False) -> pd.DataFrame:
+    """What cslib.views.renewal_model.score_band_table returns: renewal rate by month-end score
+    band of the slice's decided renewals: the frame held in memory, sliced and counted in
+    numpy (renewal_model.score_band_rates) where the page counts in SQL
+    (model_score_bands.sql). Reads ``renewal_columns()``."""
+    from cslib.views.renewal_model import score_band_rates
+
+    return score_band_rates(model_renewal_features[_slice(model_renewal_features, filters)], coarse=coarse)
+
+
+def renewal_indicator_tables(model_renewal_features: pd.DataFrame, model_renewal_indicator_features: pd.DataFrame,
+                             filters: Filters, bands: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What cslib.views.renewal_model.indicator_tables returns: (band rates, effects) of the
+    slice, banded and counted in numpy (renewal_model.indicator_bands) where the page
+    counts in SQL (model_indicator_bands.sql). The frames hold ``renewal_columns()`` and
+    ``RENEWAL_INDICATOR_COLUMNS`` (long: one row per renewal and indicator); ``bands`` is
+    renewal_model.scorecard_bands(conn), read once (its keys are the indicators)."""
+    from cslib.views.renewal_model import indicator_bands, indicator_effects, with_indicator_columns
+
+    sliced = model_renewal_features[_slice(model_renewal_features, filters)]
+    decided = sliced[sliced["is_decided"].astype(bool)]
+    wide = with_indicator_columns(decided, model_renewal_indicator_features, tuple(bands))
+    rates = indicator_bands(wide, bands)
+    if rates.empty:
+        return rates, pd.DataFrame()
+    return rates, indicator_effects(rates)

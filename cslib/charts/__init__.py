@@ -1,0 +1,1 @@
+"""Altair chart builders: DataFrames in, charts out (no queries, no Streamlit)."""

@@ -1,0 +1,1 @@
+"""The command line: ``python -m cslib ...`` and the reports it prints."""

@@ -1,0 +1,1 @@
+"""The renewal model: the only package that imports scikit-learn."""
