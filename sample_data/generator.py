@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cslib import contract
-from cslib.churn import load_taxonomy
+from cslib.store import contract
+from cslib.views.churn import load_taxonomy
 from cslib.errors import UserError
 
 # --- vocabulary ------------------------------------------------------------------
@@ -1156,7 +1156,7 @@ def _select_list(table: contract.Table) -> str:
 
 def populate(conn, frames: dict[str, pd.DataFrame]) -> None:
     """Create the ``raw_*`` tables and insert every contract frame into its table."""
-    from cslib import pipeline
+    from cslib.store import pipeline
 
     pipeline.create_raw_tables(conn)
     for table in contract.TABLES:
@@ -1208,9 +1208,10 @@ def write_demo(
     build the SQL models. All or nothing: on any error the old file stays as it was.
     Returns the raw row count per table.
     """
-    from cslib import db, pipeline
-    from cslib.dataset import mark_demo
-    from cslib.renewals import write_renewals_source
+    from cslib.store import db
+    from cslib.store import pipeline
+    from cslib.store.dataset import mark_demo
+    from cslib.store.renewals import write_renewals_source
 
     def report(message: str, fraction: float) -> None:
         if progress:
