@@ -78,14 +78,16 @@ def attribute_label(name: str) -> str:
     return column_label(name) or name
 
 
-def attribute_value_sql(account_id_ref: str, catalog: str = "") -> str:
-    """A scalar SQL expression: the value of one attribute (its name bound as the one ``?``)
+def attribute_value_sql(account_id_ref: str, catalog: str = "", param: str | None = None) -> str:
+    """A scalar SQL expression: the value of one attribute (its name bound as the one ``?``,
+    or as ``$param`` when ``param`` is given, for :func:`cslib.store.queries.render`)
     for the account ``account_id_ref`` (a column reference written by the caller, never
     from data); NULL when the account has no value. For ``--by attr.<name>`` breakdowns."""
     table = f"{catalog}.{ATTRIBUTE_TABLE}" if catalog else ATTRIBUTE_TABLE
+    placeholder = f"${param}" if param else "?"
     return (
         f"(select hg_attr.value from {table} as hg_attr "
-        f"where hg_attr.account_id = {account_id_ref} and hg_attr.attribute = ?)"
+        f"where hg_attr.account_id = {account_id_ref} and hg_attr.attribute = {placeholder})"
     )
 
 
