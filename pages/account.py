@@ -27,7 +27,7 @@ from cslib.store import appstore
 from cslib.charts import common as charts
 from cslib.charts import account as charts_account
 from cslib.views import ninebox
-from cslib.views.alerts import RULE_LABELS
+from cslib.rules.alert_rules import RULE_LABELS
 from cslib.errors import UserError
 from cslib.filters import Filters
 from ui import auth, data, problems, sidebar, tables

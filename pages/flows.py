@@ -15,6 +15,7 @@ import streamlit as st
 
 from cslib import deltas, labels
 from cslib.views import alerts
+from cslib.rules import alert_rules
 from cslib.store import appstore
 from cslib.charts import common as charts
 from cslib.charts import flows as charts_flows
@@ -186,7 +187,7 @@ def _alerts_panel(version, filters, month: str) -> None:
     # the columns a CSM works by (the alert's nature is in its name and severity; the account page has the rest)
     table = mine[["account_id", "name", "week_start", "csm", "rule", "severity", "detail", "score", "score_change",
                   "driver_label", "status", "recovery"]].copy()
-    table["rule"] = table["rule"].map(alerts.RULE_LABELS)
+    table["rule"] = table["rule"].map(alert_rules.RULE_LABELS)
     table["detail"] = [labels.label(d) if isinstance(d, str) else d for d in table["detail"]]  # 'at_risk -> healthy'
     tables.dataframe(
         links.account_links(table, month).drop(columns="account_id"),

@@ -14,6 +14,7 @@ from cslib import deltas
 from cslib.charts import common as charts
 from cslib.charts import model as charts_model
 from cslib.views import incentives
+from cslib.rules import incentive_plan
 from cslib.views import metrics
 from cslib.views import renewal_model
 from cslib.store import renewals
@@ -267,17 +268,17 @@ def _whatif_section(selection) -> None:
 
 def _incentive_section(selection) -> None:
     st.subheader("CSM incentive calculator")
-    plan = incentives.load_incentive_plan()
+    plan = incentive_plan.load_incentive_plan()
     left, right = st.columns([1, 2])
     rate_pct = left.number_input("Rate (% of healthy MRR)", 0.0, 100.0, plan.rate * 100, 0.1, key=f"{PREFIX}_rate")
     left.caption("Commission = healthy MRR x rate x coefficient of the book's health-rate MoM. Example: 1.2M ARR "
                  "all healthy, 1%, MoM 106% → 100,000 x 1% x 1.1 = 1,100 a month.")
-    table = left.data_editor(incentives.band_table(plan)[["from_mom", "coefficient"]], hide_index=True,
+    table = left.data_editor(incentive_plan.band_table(plan)[["from_mom", "coefficient"]], hide_index=True,
                              num_rows="dynamic", key=f"{PREFIX}_bands_incentive", width="stretch",
                              column_config={"from_mom": st.column_config.NumberColumn("MoM from (inclusive)", format="%.2f"),
                                             "coefficient": st.column_config.NumberColumn("Coefficient", format="%.2f")})
     try:
-        edited = incentives.plan_from_table(table, rate_pct / 100, plan)
+        edited = incentive_plan.plan_from_table(table, rate_pct / 100, plan)
     except UserError as err:
         right.error(str(err))
         return

@@ -1,1 +1,2 @@
-"""Rules a company sets in TOML: the scorecard, value tiers, access, and their one TOML reader."""
+"""Rules a company sets in TOML: the scorecard, value tiers, alert rules, the incentive plan,
+published benchmark figures, access, and their one TOML reader (tomlfile)."""

@@ -2,7 +2,8 @@
 the renewal model's fit (cslib.model.renewal_fit.write_model_tables).
 
 Model order matters: each model reads only raw tables, config tables and models listed
-before it. Every model file in ``cslib/sql`` is a single ``create or replace ...`` statement.
+before it; the staging models (``stg_*``) are the only readers of raw tables (besides the
+importer's own SQL). Every model file in ``cslib/sql`` is a single ``create or replace ...`` statement.
 """
 
 from __future__ import annotations
@@ -15,8 +16,23 @@ import duckdb
 from cslib.store import contract
 from cslib.store.db import replace_atomically
 
+#: Staging views, one per raw table the marts and queries read (cslib/sql/staging): each
+#: table's cleaning written once. Views, not tables (docs/decisions.md): they store nothing
+#: and cannot drift from their raw table; created with the raw tables and again by every
+#: build, so a file from before them gets them on its next re-score.
+STAGING_VIEWS: tuple[str, ...] = (
+    "stg_accounts",  # is_target defaulted
+    "stg_renewals",
+    "stg_csm_logs",  # file_row, normalised reason code
+    "stg_churn_feedback",  # file_row, normalised reason code, feedback trimmed
+    "stg_reason_taxonomy",  # file_row, normalised reason code
+    "stg_events",  # file_row (the events file has no key)
+    "stg_usage_weekly_rows",  # the wide weekly usage file as given
+)
+
 #: SQL models in build order (file names in cslib/sql without .sql).
 MODELS: tuple[str, ...] = (
+    *STAGING_VIEWS,
     "stg_revenue",  # month_start, mrr per account x month x product
     "stg_usage_weekly",  # usage per account x Monday week x metric/feature, missing weeks filled (cfg_metrics, stg_revenue)
     "health_weekly",  # weekly score, tier and every indicator's points (needs cfg_* from the scorecard)
@@ -26,7 +42,7 @@ MODELS: tuple[str, ...] = (
     # models behind single pages
     "revenue_t12m",  # trailing-12-month NRR/GRR inputs per account x month (Negative churn page)
     "flows_account_month",  # health state per account-month + bridge steps (Health flows page)
-    "health_alerts",  # weekly change alerts (needs cfg_alert_* from cslib.views.alerts)
+    "health_alerts",  # weekly change alerts (needs cfg_alert_* from cslib.rules.alert_rules)
     "churn_taxonomy",  # normalised reason taxonomy (needs raw_reason_taxonomy, cfg_churn)
     "churn_logs",  # CSM logs with normalised reason codes + filter columns (Churn reasons page)
     "churn_events",  # one row per churn: matched reason, contract stage, health before churn
@@ -57,6 +73,16 @@ def create_raw_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for table in contract.TABLES:
         conn.execute(contract.raw_table_ddl(table))
     create_attribute_table(conn)
+    create_staging_views(conn)
+
+
+def create_staging_views(conn: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the staging views over the raw tables, so that the importer's checks and
+    a test that runs single models read the same cleaned rows as the build."""
+    from cslib.store.db import sql_file
+
+    for view in STAGING_VIEWS:
+        conn.execute(sql_file(view))
 
 
 def build_models(
@@ -70,7 +96,7 @@ def build_models(
 
     write_config_tables(conn, load_scorecard(scorecard_path))
     write_value_tier_table(conn, load_value_tiers(value_tiers_path))
-    from cslib.views.alerts import load_alert_rules, write_alert_rule_tables
+    from cslib.rules.alert_rules import load_alert_rules, write_alert_rule_tables
 
     write_alert_rule_tables(conn, load_alert_rules())
     from cslib.views.churn import prepare_churn_tables
@@ -122,6 +148,7 @@ def missing_models(conn) -> list[str]:
     from cslib.views.renewal_model import FIT_TABLES
 
     present = set(query(conn, "select table_name from duckdb_tables()")["table_name"])
+    present |= set(query(conn, "select view_name from duckdb_views()")["view_name"])  # STAGING_VIEWS
     missing = [m for m in (*MODELS, *FIT_TABLES) if m not in present]
     columns = set(map(tuple, query(conn, "select table_name, column_name from duckdb_columns()")[
         ["table_name", "column_name"]].itertuples(index=False)))

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cslib.views.alerts import RULE_LABELS
+from cslib.rules.alert_rules import RULE_LABELS
 from cslib.store.appstore import AppStore, may_set_alert
 from cslib.store.db import query
+from cslib.store.queries import render
 from cslib.errors import UserError
-from cslib.filters import Filters, filtered_sql_file
+from cslib.filters import Filters
 from cslib.months import month_end
 
 #: how far back the list reaches from the month's end
@@ -40,8 +41,8 @@ def items(conn, filters: Filters, month: str, window_days: int = WINDOW_DAYS) ->
     month's end)."""
     last = month_end(month)
     first = last - dt.timedelta(days=int(window_days))
-    sql, params = filtered_sql_file("worklist_items", filters, "am")
-    df = query(conn, sql, [month, last, first, *params])
+    sql, params = render("worklist_items", filters, alias="am", month=month, last_on=last, first_on=first)
+    df = query(conn, sql, params)
     df["raised_on"] = pd.to_datetime(df["raised_on"]).dt.date
     is_alert = df["item_kind"] == "alert"
     df["label"] = [RULE_LABELS.get(c, c) if a else lbl for a, c, lbl in zip(is_alert, df["code"], df["label"])]

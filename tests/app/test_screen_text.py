@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cslib.views import alerts
+from cslib.rules import alert_rules
 from cslib.views import churn
 from cslib.views import flows
 from cslib.views import ninebox
@@ -39,7 +39,7 @@ CODES: set[str] = {
     "healthy", "at_risk", "unhealthy", "unscored", "high", "mid", "low", *ninebox.CELL_IDS,
     *flows.FROM_STATES, *flows.TO_STATES, "won_back",
     "open", "acknowledged", "closed", "resolved", "recovered", "not_recovered", "pending", "n/a_",
-    *alerts.RULES, *alerts.NATURES, *alerts.SEVERITIES, "medium",
+    *alert_rules.RULES, *alert_rules.NATURES, *alert_rules.SEVERITIES, "medium",
     *RENEWAL_OUTCOMES, *LOG_KINDS, *EVENT_KINDS, "first_renewal", "later_renewal",
     churn.NO_REASON, churn.UNCLASSIFIED, "unassigned", "unknown", "avoidable", "unavoidable",
     *churn.load_taxonomy()["reason_code"],

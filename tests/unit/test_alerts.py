@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from cslib.views import alerts
+from cslib.rules import alert_rules
 from cslib.store.appstore import AppStore
 from cslib.store.db import sql_file
 from cslib.errors import UserError
@@ -92,7 +93,7 @@ def _health(conn, series: dict, points_of, indicators: list[tuple]) -> None:
     conn.executemany("insert into health_indicator_weekly values (?, ?, ?, ?, ?)", long)
 
 
-def _build(rules: alerts.AlertRules | None = None) -> duckdb.DuckDBPyConnection:
+def _build(rules: alert_rules.AlertRules | None = None) -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect()
     create_raw_tables(conn)
 
@@ -108,7 +109,7 @@ def _build(rules: alerts.AlertRules | None = None) -> duckdb.DuckDBPyConnection:
     ]
     conn.executemany("insert into raw_usage_weekly values (?, ?, ?, ?, ?, ?, ?)", usage)
     conn.executemany("insert into raw_events values (?, ?, ?, ?, ?, null)", EVENTS)
-    alerts.write_alert_rule_tables(conn, rules or alerts.load_alert_rules())
+    alert_rules.write_alert_rule_tables(conn, rules or alert_rules.load_alert_rules())
     conn.execute(sql_file("health_alerts"))
     return conn
 
@@ -204,7 +205,7 @@ def custom():
     _health(conn, series, lambda a, i, score: CUSTOM_POINTS[a][i], CUSTOM_INDICATORS)
     conn.execute("insert into raw_events values ('flat', '2026-01-13', 'admin_changed', null, 'admin', null)")
     conn.execute("insert into raw_events values ('gap', '2026-01-20', 'admin_changed', null, 'admin', null)")
-    alerts.write_alert_rule_tables(conn, alerts.load_alert_rules())
+    alert_rules.write_alert_rule_tables(conn, alert_rules.load_alert_rules())
     conn.execute(sql_file("health_alerts"))
     yield conn
     conn.close()
@@ -254,11 +255,11 @@ def test_custom_indicator_changes_reach_the_alert_list(custom):
 def test_a_loss_drives_a_fall_even_when_another_indicator_gained(custom):
     """mixed: modules +20 and share -25 (total -5): the driver is the loss. No rule fires
     for it, so the rule here is checked on a rebuilt table with a 5-point drop threshold."""
-    rules = alerts.load_alert_rules()
+    rules = alert_rules.load_alert_rules()
     lower = dataclasses.replace(rules, rules=tuple(
         dataclasses.replace(r, params=(("min_drop_points", 5.0),)) if r.rule == "score_drop" else r
         for r in rules.rules))
-    alerts.write_alert_rule_tables(custom, lower)
+    alert_rules.write_alert_rule_tables(custom, lower)
     custom.execute(sql_file("health_alerts"))
     try:
         row = custom.execute(
@@ -267,12 +268,12 @@ def test_a_loss_drives_a_fall_even_when_another_indicator_gained(custom):
         ).fetchone()
         assert row == ("weekly_active_share", -25.0, -5.0)
     finally:
-        alerts.write_alert_rule_tables(custom, rules)
+        alert_rules.write_alert_rule_tables(custom, rules)
         custom.execute(sql_file("health_alerts"))
 
 
 def test_rule_parameters_come_from_the_config():
-    base = alerts.load_alert_rules()
+    base = alert_rules.load_alert_rules()
     stricter = dataclasses.replace(
         base,
         rules=tuple(
@@ -293,8 +294,8 @@ def test_rule_parameters_come_from_the_config():
 
 
 def test_shipped_rules_file():
-    rules = alerts.load_alert_rules(CONFIG_DIR / "alert_rules.toml")
-    assert [r.rule for r in rules.rules] == list(alerts.RULES)
+    rules = alert_rules.load_alert_rules(CONFIG_DIR / "alert_rules.toml")
+    assert [r.rule for r in rules.rules] == list(alert_rules.RULES)
     assert rules.rule("score_drop").param("min_drop_points") == 15
     assert rules.rule("no_login").param("weeks") == 3
     assert rules.rule("nps_detractor").param("max_score") == 6
@@ -323,14 +324,14 @@ def test_bad_rules_file_is_one_line_error(tmp_path, edit, message):
     path = tmp_path / "rules.toml"
     path.write_text(edit(text), encoding="utf-8")
     with pytest.raises(UserError) as err:
-        alerts.load_alert_rules(path)
+        alert_rules.load_alert_rules(path)
     assert message in str(err.value) and str(path) in str(err.value)
     assert "\n" not in str(err.value)
 
 
 def test_missing_rules_file(tmp_path):
     with pytest.raises(UserError, match="alert rules not found"):
-        alerts.load_alert_rules(tmp_path / "nope.toml")
+        alert_rules.load_alert_rules(tmp_path / "nope.toml")
 
 
 # --------------------------------------------------------------------------- statuses
@@ -392,7 +393,7 @@ def recovery_conn():
         "insert into health_weekly (account_id, week_start, score, tier) values (?, ?, ?, 'at_risk')",
         [(a, W[i], float(s)) for a, scores in RECOVERY_SCORES.items() for i, s in enumerate(scores)],
     )
-    alerts.write_alert_rule_tables(conn, alerts.load_alert_rules())
+    alert_rules.write_alert_rule_tables(conn, alert_rules.load_alert_rules())
     yield conn
     conn.close()
 

@@ -32,6 +32,7 @@ import pandas as pd
 import pytest
 
 from cslib.views import benchmarks as bm
+from cslib.rules import benchmark_figures as figures
 from cslib.store.db import open_checked
 from cslib.errors import UserError
 from cslib.filters import Filters
@@ -58,7 +59,7 @@ def conn(tiny):
 
 # --------------------------------------------------------------------------- the file
 def test_shipped_file_cites_a_source_address_and_year_for_every_figure():
-    loaded = bm.load_benchmarks(SHIPPED)
+    loaded = figures.load_benchmarks(SHIPPED)
     assert len(loaded.figures) == 18  # 6 SaaS Capital bands x 2 + 3 Bessemer segments x 2
     for figure in loaded.figures:
         source = loaded.sources[figure.source]
@@ -73,7 +74,7 @@ def test_shipped_file_cites_a_source_address_and_year_for_every_figure():
 
 
 def test_band_edges_belong_to_the_upper_band():
-    sets = {s.id: s for s in bm.load_benchmarks(SHIPPED).band_sets}
+    sets = {s.id: s for s in figures.load_benchmarks(SHIPPED).band_sets}
     saas = sets["saas_capital_acv"]
     assert saas.band_of(0).id == "lt_12k"
     assert saas.band_of(11_999.99).id == "lt_12k"
@@ -128,11 +129,11 @@ year = 2026
 def test_a_figure_without_source_or_year_is_refused(tmp_path):
     no_source = _write(tmp_path, _GOOD.replace('source = "plan"\n', ""))
     with pytest.raises(UserError) as err:
-        bm.load_benchmarks(no_source)
+        figures.load_benchmarks(no_source)
     assert str(err.value) == f"{no_source}: figure 1: missing 'source' (every figure names where it was published)"
     no_year = _write(tmp_path, _GOOD.replace('source = "plan"\nyear = 2026\n', 'source = "plan"\n'))
     with pytest.raises(UserError) as err:
-        bm.load_benchmarks(no_year)
+        figures.load_benchmarks(no_year)
     assert str(err.value) == f"{no_year}: figure 1: missing 'year'"
 
 
@@ -150,20 +151,20 @@ def test_a_figure_without_source_or_year_is_refused(tmp_path):
 def test_a_bad_file_is_one_line_naming_the_entry(tmp_path, change, message):
     path = _write(tmp_path, _GOOD.replace(*change))
     with pytest.raises(UserError) as err:
-        bm.load_benchmarks(path)
+        figures.load_benchmarks(path)
     assert str(err.value) == f"{path}: {message}"
 
 
 def test_missing_and_broken_files_are_one_line(tmp_path):
     with pytest.raises(UserError, match="benchmark file not found"):
-        bm.load_benchmarks(tmp_path / "nope.toml")
+        figures.load_benchmarks(tmp_path / "nope.toml")
     with pytest.raises(UserError, match="invalid TOML"):
-        bm.load_benchmarks(_write(tmp_path, "this = is [ not toml"))
+        figures.load_benchmarks(_write(tmp_path, "this = is [ not toml"))
 
 
 # --------------------------------------------------------------------------- our side
 def test_per_band_nrr_and_grr_by_hand(conn):
-    saas = bm.load_benchmarks(SHIPPED).band_sets[0]
+    saas = figures.load_benchmarks(SHIPPED).band_sets[0]
     table = bm.band_retention(conn, Filters(), saas, "2026-02", "2026-03").set_index("band")
     assert list(table.index) == ["lt_12k", "12k_25k", "25k_50k", "50k_100k", "100k_250k", "gt_250k"]
     assert (table["base_month"] == "2026-01").all()
@@ -181,7 +182,7 @@ def test_per_band_nrr_and_grr_by_hand(conn):
 def test_bands_add_up_to_the_period_retention(conn):
     """The bands partition the base of revenue_period_retention: same accounts, same MRR."""
     whole = period_retention(conn, Filters(), "2026-02", "2026-03").iloc[0]
-    for band_set in bm.load_benchmarks(SHIPPED).band_sets:
+    for band_set in figures.load_benchmarks(SHIPPED).band_sets:
         table = bm.band_retention(conn, Filters(), band_set, "2026-02", "2026-03")
         assert table["base_accounts"].sum() == whole["base_accounts"] == 3
         for column in ("start_mrr", "end_mrr", "gross_retained_mrr"):
@@ -189,14 +190,14 @@ def test_bands_add_up_to_the_period_retention(conn):
 
 
 def test_non_target_account_joins_its_band_when_included(conn):
-    saas = bm.load_benchmarks(SHIPPED).band_sets[0]
+    saas = figures.load_benchmarks(SHIPPED).band_sets[0]
     table = bm.band_retention(conn, Filters(include_non_target=True), saas, "2026-02", "2026-03").set_index("band")
     assert table.loc["12k_25k", "base_accounts"] == 2  # a3 and a4 (24,000)
     assert table.loc["12k_25k", "start_arr"] == 36_000
 
 
 def test_comparison_flags_bands_below_the_published_figure(conn):
-    table = bm.comparison(conn, Filters(), "2026-02", "2026-03", bm.load_benchmarks(SHIPPED))
+    table = bm.comparison(conn, Filters(), "2026-02", "2026-03", figures.load_benchmarks(SHIPPED))
     rows = {(r["band_set"], r["band"]): r for r in table.to_dict(orient="records")}
     big = rows[("saas_capital_acv", "100k_250k")]
     assert (big["nrr_benchmark"], big["nrr_flag"], big["grr_flag"]) == ("median 107%", "above", "above")
@@ -218,10 +219,10 @@ def test_comparison_flags_bands_below_the_published_figure(conn):
 
 
 def test_flag_rules():
-    median = bm.Figure("s", "b", "nrr", 1.02, None, None, "src", 2023)
+    median = figures.Figure("s", "b", "nrr", 1.02, None, None, "src", 2023)
     assert [median.flag(v) for v in (1.0, 1.02, 1.0201, 1.03, None, math.nan)] == [
         "below", "within", "within", "above", None, None]
-    rng = bm.Figure("s", "b", "grr", None, 0.8, 0.9, "src", 2019)
+    rng = figures.Figure("s", "b", "grr", None, 0.8, 0.9, "src", 2019)
     assert [rng.flag(v) for v in (0.79, 0.8, 0.9, 0.91)] == ["below", "within", "within", "above"]
     assert rng.text() == "80% to 90%" and median.text() == "median 102%"
 

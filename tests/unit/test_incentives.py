@@ -13,7 +13,8 @@ from cslib.store import db
 from cslib.views import incentives
 from cslib.errors import UserError
 from cslib.filters import Filters
-from cslib.views.incentives import IncentivePlan, coefficient, commission
+from cslib.rules import incentive_plan
+from cslib.rules.incentive_plan import IncentivePlan, coefficient, commission
 from cslib.cli.reports import ReportArgs, render_report
 from tests_support.model_book import build_model_book
 
@@ -56,7 +57,7 @@ def test_asymmetry_a_drop_costs_more_than_a_climb_earns():
 
 
 def test_shipped_plan_file_is_the_default_plan():
-    plan = incentives.load_incentive_plan()
+    plan = incentive_plan.load_incentive_plan()
     assert (plan.rate, plan.bands, plan.deferred_is_unhealthy, plan.no_history_coefficient) == (
         PLAN.rate, PLAN.bands, PLAN.deferred_is_unhealthy, PLAN.no_history_coefficient)
 
@@ -77,16 +78,16 @@ def test_invalid_plans_are_one_line_errors(kwargs, message):
 
 def test_plan_file_with_unknown_key(tmp_path):
     path = tmp_path / "plan.toml"
-    path.write_text(incentives.DEFAULT_PATH.read_text() + "\nbonus = 2\n")
+    path.write_text(incentive_plan.DEFAULT_PATH.read_text() + "\nbonus = 2\n")
     with pytest.raises(UserError, match="unknown key bonus"):
-        incentives.load_incentive_plan(path)
+        incentive_plan.load_incentive_plan(path)
 
 
 def test_band_table_round_trips_through_the_editor():
-    table = incentives.band_table(PLAN)
+    table = incentive_plan.band_table(PLAN)
     assert list(table["from_mom"]) == [0.0, 0.95, 1.0, 1.06]
     assert math.isnan(table["to_mom"].iloc[-1])
-    edited = incentives.plan_from_table(table.iloc[::-1], 0.02, PLAN)  # order of rows does not matter
+    edited = incentive_plan.plan_from_table(table.iloc[::-1], 0.02, PLAN)  # order of rows does not matter
     assert edited.bands == PLAN.bands and edited.rate == 0.02
 
 

@@ -1,7 +1,7 @@
 -- health_alerts: weekly change alerts, one row per account x week x rule that fired.
 --
 -- Rules and their parameters come from the cfg_alert_* tables written by
--- cslib.views.alerts.write_alert_rule_tables (cslib/config/alert_rules.toml documents them):
+-- cslib.rules.alert_rules.write_alert_rule_tables (cslib/config/alert_rules.toml documents them):
 --   score_drop        previous calendar week's score - this week's >= min_drop_points
 --                     (the drop rounded to 0.1 like the score, so 80 -> 65 fires, 80 -> 65.1 not)
 --   tier_fall         tier rank lower than the previous calendar week's (both scored)
