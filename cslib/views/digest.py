@@ -39,9 +39,10 @@ import pandas as pd
 from cslib import settings
 from cslib.charts.common import format_delta, format_value
 from cslib.store.db import query
+from cslib.store.queries import render
 from cslib.deltas import cell_up_is_good, tile_delta
 from cslib.errors import UserError
-from cslib.filters import Filters, filtered_sql_file
+from cslib.filters import Filters
 from cslib.labels import label
 from cslib.months import month_end
 
@@ -101,9 +102,9 @@ def describe_scope(filters: Filters, as_user: str | None = None) -> str:
 def top_risks(conn, filters: Filters, month: str, limit: int = TOP_RISKS) -> pd.DataFrame:
     """digest_top_risks.sql: account_id, name, segment, csm, csm_team, arr, from_state,
     state, health_score, health_fell, open_flags, oldest_open_flag_on; largest ARR first."""
-    sql, params = filtered_sql_file("digest_top_risks", filters, "f")
-    end = month_end(month)
-    return query(conn, sql, [month, end, end, *params, int(limit)])
+    sql, params = render("digest_top_risks", filters, alias="f", month=month, month_end=month_end(month),
+                         limit=int(limit))
+    return query(conn, sql, params)
 
 
 def open_alerts_by_csm(conn, filters: Filters, month: str, statuses: pd.DataFrame) -> pd.DataFrame:

@@ -1,16 +1,16 @@
 -- digest_top_risks: the month's top risks for the monthly digest (cslib.views.digest; a
 -- parametrised query, not a model): active accounts of the slice whose health state fell
 -- this month or that have an open red-light flag at the month end, largest ARR first.
--- Parameters: 1. the month ('YYYY-MM'), 2. and 3. the month's last day (DATE), then the
--- filter's parameters, then the row limit. The filter_predicate marker is replaced by
--- cslib.views.digest (Filters.where('f'), columns of flows_account_month read on the month's row).
+-- Named parameters: $month ('YYYY-MM'), $month_end (the month's last day, DATE) and $limit
+-- (rows); the filter_predicate marker takes the slice (cslib.store.queries.render with
+-- alias 'f', columns of flows_account_month read on the month's row).
 -- * health fell: the state ranks below last month's (healthy 3 > at_risk 2 > unhealthy 1 =
 --   deferred 1, an overdue account counting as unhealthy as in the Health flows bridges);
 --   new, won-back and unscored accounts have no rank, so they never "fall".
 -- * open flag (churn_risk_flags, the Churn reasons page's red-light flags): raised on or
 --   before the month's last day and not resolved by then.
 with states as (
-    select * from flows_account_month where month = ?
+    select * from flows_account_month where month = $month
 ),
 
 open_flags as (
@@ -19,8 +19,8 @@ open_flags as (
         count(*) as open_flags,
         min(raised_on) as oldest_open_flag_on
     from churn_risk_flags
-    where raised_on <= ?
-        and (resolved_on is null or resolved_on > ?)
+    where raised_on <= $month_end
+        and (resolved_on is null or resolved_on > $month_end)
     group by account_id
 ),
 
@@ -59,4 +59,4 @@ final as (
 
 select * from final
 order by arr desc, name, account_id
-limit ?
+limit $limit

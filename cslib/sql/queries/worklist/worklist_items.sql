@@ -1,8 +1,8 @@
 -- worklist_items: the alerts and red-light flags of a slice that a team works through, as
 -- they stood at a month's end (the Worklist page). A parametrised query (not a model), run
--- by cslib.views.worklist with bound parameters: 1. the month ('YYYY-MM'), 2. the month's last
--- day, 3. the first day an item may have been raised on (the age window), then the
--- filter's parameters (the filter_predicate marker is replaced by Filters.where('am')).
+-- by cslib.views.worklist with named parameters: $month ('YYYY-MM'), $last_on (the month's
+-- last day), $first_on (the first day an item may have been raised on: the age window);
+-- the filter_predicate marker takes the slice (alias 'am').
 -- The slice is each account's account_month row of the month (its CSM, team, segment ...
 -- then), so the list follows the sidebar and the viewer's book like every page.
 -- Grain: one row per item (an alert: account x week x rule; a flag: one raise).
@@ -11,7 +11,7 @@
 --   resolved later is open at the month end).
 -- Statuses, owners and due dates people set live in the app store (cslib.views.worklist).
 with params as (
-    select ?::varchar as month, ?::date as last_on, ?::date as first_on
+    select $month::varchar as month, $last_on::date as last_on, $first_on::date as first_on
 ),
 
 account_months as (
