@@ -21,9 +21,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cslib.store.appstore import ALERT_STATUSES, AppStore
-from cslib.store.db import query, sql_file
+from cslib.store.db import query
+from cslib.store.queries import render
 from cslib.errors import UserError
-from cslib.filters import Filters, filtered_sql_file
+from cslib.filters import Filters
 from cslib.months import MONTH_RE, month_end
 
 #: weeks of score history the page draws (about a year)
@@ -84,8 +85,7 @@ def _opt(value):
 def header(conn, account_id: str, month: str, scope: Filters) -> Header | None:
     """The account at ``month``'s end, or None when it does not exist or lies outside ``scope``."""
     check_month(month)
-    sql, params = filtered_sql_file("account_header", scope, "m")
-    df = query(conn, sql, [str(account_id), month, *params])
+    df = query(conn, *render("account_header", scope, alias="m", account_id=str(account_id), month=month))
     if df.empty:
         return None
     r = {k: _opt(v) for k, v in df.iloc[0].to_dict().items()}
@@ -117,8 +117,8 @@ def search(conn, text: str, month: str, scope: Filters, limit: int = SEARCH_LIMI
     text = " ".join(str(text or "").split()).lower()
     if not text:
         return pd.DataFrame(columns=["account_id", "name", "segment", "csm", "arr", "is_active"])
-    sql, params = filtered_sql_file("account_search", scope, "m")
-    return query(conn, sql, [text, month, *params, int(max(1, min(limit, 200)))])
+    return query(conn, *render("account_search", scope, alias="m", text=text, month=month,
+                               limit=int(max(1, min(limit, 200)))))
 
 
 def scores(conn, account_id: str, month: str, weeks: int = SCORE_WEEKS) -> pd.DataFrame:
@@ -127,7 +127,8 @@ def scores(conn, account_id: str, month: str, weeks: int = SCORE_WEEKS) -> pd.Da
     max_points, value, window_points)."""
     last = month_end_week(month)
     first = last - dt.timedelta(weeks=weeks - 1)
-    df = query(conn, sql_file("account_scores"), [str(account_id), first, last])
+    df = query(conn, *render("account_scores", account_id=str(account_id), first_week_on=first,
+                                    last_week_on=last))
     df["week_start"] = pd.to_datetime(df["week_start"]).dt.date
     return df
 
@@ -171,21 +172,21 @@ def month_rows(conn, account_id: str, month: str) -> pd.DataFrame:
     """The account's months up to ``month``: month, is_active, arr, health_score,
     health_tier, value_tier, is_overdue and the month's MRR movements (new_mrr ... churn_mrr)."""
     check_month(month)
-    return query(conn, sql_file("account_months"), [str(account_id), month])
+    return query(conn, *render("account_months", account_id=str(account_id), month=month))
 
 
 def revenue(conn, account_id: str, month: str) -> pd.DataFrame:
     """MRR changes by product up to ``month``, newest first: month, product, prev_mrr, mrr,
     change_mrr, movement."""
     check_month(month)
-    return query(conn, sql_file("account_revenue"), [str(account_id), month])
+    return query(conn, *render("account_revenue", account_id=str(account_id), month=month))
 
 
 def renewals(conn, account_id: str, month: str) -> pd.DataFrame:
     """Renewals as known at ``month``'s end, latest due first: due_on, due_arr, renewed_on,
     renewed_arr, status (renewed | lapsed | overdue | upcoming), p_renewal, driver_1..3."""
     check_month(month)
-    df = query(conn, sql_file("account_renewals"), [str(account_id), month_end(month)])
+    df = query(conn, *render("account_renewals", account_id=str(account_id), month_end_on=month_end(month)))
     for column in ("due_on", "renewed_on"):
         df[column] = pd.to_datetime(df[column]).dt.date
     df["p_renewal"] = df["p_renewal"].astype("float64")
@@ -209,7 +210,7 @@ def alert_rows(conn, account_id: str, month: str) -> pd.DataFrame:
     """Health alerts raised up to ``month``, newest first: alert_id, week_start, month,
     rule, nature, severity, detail, score, score_change, tier, driver_label."""
     check_month(month)
-    df = query(conn, sql_file("account_alerts"), [str(account_id), month])
+    df = query(conn, *render("account_alerts", account_id=str(account_id), month=month))
     df["week_start"] = pd.to_datetime(df["week_start"]).dt.date
     return df
 
@@ -237,7 +238,7 @@ def flags(conn, account_id: str, month: str) -> pd.DataFrame:
     """Red-light flags raised up to ``month``'s end, as known then (resolved later = open):
     flag_id, raised_on, flag_label, owner_department, raised_by, note, resolved_on, resolved_by."""
     check_month(month)
-    df = query(conn, sql_file("account_flags"), [str(account_id), month_end(month)])
+    df = query(conn, *render("account_flags", account_id=str(account_id), last_on=month_end(month)))
     for column in ("raised_on", "resolved_on"):
         df[column] = pd.to_datetime(df[column]).dt.date
     return df
@@ -247,7 +248,7 @@ def timeline_rows(conn, account_id: str, month: str) -> pd.DataFrame:
     """CSM logs and customer events up to ``month``'s end, newest first: happened_on (date),
     source ('csm_log' | 'event'), kind, who, score, reason, text."""
     check_month(month)
-    df = query(conn, sql_file("account_timeline"), [str(account_id), month_end(month)])
+    df = query(conn, *render("account_timeline", account_id=str(account_id), last_on=month_end(month)))
     df["happened_on"] = pd.to_datetime(df["happened_on"]).dt.date
     return df
 

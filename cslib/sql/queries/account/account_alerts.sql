@@ -1,10 +1,10 @@
 -- account_alerts: one account's health alerts raised up to a month (the Account page). A
--- parametrised query (not a model), run by cslib.views.account with bound parameters:
--- 1. account id, 2. the last month ('YYYY-MM').
+-- parametrised query (not a model), run by cslib.views.account with named parameters:
+-- $account_id and $month (the last month, 'YYYY-MM').
 -- Grain: one row per alert, newest first. Statuses live in the app store and are merged
 -- by cslib.views.account.
 with params as (
-    select ?::varchar as account_id, ?::varchar as month
+    select $account_id::varchar as account_id, $month::varchar as month
 ),
 
 final as (

@@ -1,10 +1,10 @@
 -- account_flags: one account's red-light flags raised up to a day, as known that day (the
--- Account page). A parametrised query (not a model), run by cslib.views.account with bound
--- parameters: 1. account id, 2. the last day (the month's last day).
+-- Account page). A parametrised query (not a model), run by cslib.views.account with named
+-- parameters: $account_id and $last_on (the last day: the month's last day).
 -- Grain: one row per flag, newest first. A flag resolved after the day is still open on it
 -- (resolved_on and resolved_by are NULL then).
 with params as (
-    select ?::varchar as account_id, ?::date as last_on
+    select $account_id::varchar as account_id, $last_on::date as last_on
 ),
 
 final as (

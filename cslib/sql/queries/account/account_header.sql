@@ -1,18 +1,17 @@
 -- account_header: one account as it stood at the end of one month (the Account page's
--- header). A parametrised query (not a model), run by cslib.views.account with bound
--- parameters: 1. account id, 2. month ('YYYY-MM'), then the scope's parameters (the
--- filter_predicate marker is replaced by Filters.where('m'): the account is returned only
--- when some month of it lies in the viewer's scope).
+-- header). A parametrised query (not a model), run by cslib.views.account with named
+-- parameters: $account_id and $month ('YYYY-MM'); the filter_predicate marker takes the
+-- viewer's scope (alias 'm': the account is returned only when some month of it lies in it).
 -- Grain: at most one row. The tiers are the Nine-box's (an account overdue at the month end
 -- is unhealthy whatever its score; score_tier keeps the score's own tier), so the page
 -- shows the same tier as the grid and its drill-down. Columns of a month the account had no
 -- row in (before its first revenue month) are NULL.
 with params as (
-    select ?::varchar as account_id, ?::varchar as month
+    select $account_id::varchar as account_id, $month::varchar as month
 ),
 
 accounts as (
-    select * from raw_accounts
+    select * from stg_accounts
 ),
 
 in_scope as (

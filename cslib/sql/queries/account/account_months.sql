@@ -1,11 +1,11 @@
 -- account_months: one account's months up to a month (the Account page's nine-box path and
--- ARR line). A parametrised query (not a model), run by cslib.views.account with bound
--- parameters: 1. account id, 2. the last month ('YYYY-MM').
+-- ARR line). A parametrised query (not a model), run by cslib.views.account with named
+-- parameters: $account_id and $month (the last month, 'YYYY-MM').
 -- Grain: one row per month the account has in the marts (from its first revenue month),
 -- oldest first. Tiers as on the Nine-box (overdue = unhealthy); movement columns in MRR as
 -- in account_month (one month's change).
 with params as (
-    select ?::varchar as account_id, ?::varchar as month
+    select $account_id::varchar as account_id, $month::varchar as month
 ),
 
 final as (

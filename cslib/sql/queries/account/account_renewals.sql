@@ -1,6 +1,6 @@
 -- account_renewals: one account's renewals as known at a month's end, with the stored
 -- model's probability (the Account page). A parametrised query (not a model), run by
--- cslib.views.account with bound parameters: 1. account id, 2. the month's last day.
+-- cslib.views.account with named parameters: $account_id and $month_end_on (the month's last day).
 -- Grain: one row per renewal (account x due date), latest due first.
 -- * status, point in time (only what was known at the month end): 'renewed' when its
 --   renewal order is dated on or before the month end; 'lapsed' when it fell due by the
@@ -13,12 +13,12 @@
 -- * p_renewal: the boosted model's probability for the renewal (model_renewal_predictions;
 --   NULL when the book was too small to fit a model), as on the Renewal model page.
 with params as (
-    select ?::varchar as account_id, ?::date as month_end_on
+    select $account_id::varchar as account_id, $month_end_on::date as month_end_on
 ),
 
 renewals as (
     select r.*
-    from raw_renewals as r
+    from stg_renewals as r
     cross join params as p
     where r.account_id = p.account_id
 ),

@@ -1,10 +1,10 @@
 -- account_revenue: one account's MRR by product and month with each month's movement
 -- (the Account page's revenue table). A parametrised query (not a model), run by
--- cslib.views.account with bound parameters: 1. account id, 2. the last month ('YYYY-MM').
+-- cslib.views.account with named parameters: $account_id and $month (the last month, 'YYYY-MM').
 -- Grain: one row per product and month in which the product's MRR changed (flat months
 -- are left out), newest first. Money is MRR; movement is mrr_movements' class.
 with params as (
-    select ?::varchar as account_id, ?::varchar as month
+    select $account_id::varchar as account_id, $month::varchar as month
 ),
 
 final as (

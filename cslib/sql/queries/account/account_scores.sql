@@ -1,12 +1,13 @@
 -- account_scores: one account's weekly health score and each indicator's points, for the
--- Account page. A parametrised query (not a model), run by cslib.views.account with bound
--- parameters: 1. account id, 2. the first and 3. the last week start to return.
+-- Account page. A parametrised query (not a model), run by cslib.views.account with named
+-- parameters: $account_id, $first_week_on and $last_week_on (the first and last week start
+-- to return).
 -- Grain: one row per week with a health row x scorecard indicator (cfg_indicators order).
 -- window_points are the indicator's points in the week's score (the weighted window);
 -- max_points its maximum. A week without usage data has no row; an unscored week (too
 -- little history) has a NULL score.
 with params as (
-    select ?::varchar as account_id, ?::date as first_week_on, ?::date as last_week_on
+    select $account_id::varchar as account_id, $first_week_on::date as first_week_on, $last_week_on::date as last_week_on
 ),
 
 weeks as (

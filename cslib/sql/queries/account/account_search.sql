@@ -1,11 +1,11 @@
 -- account_search: accounts whose name, id or CSM contains a text, for the Account page's
--- search. A parametrised query (not a model), run by cslib.views.account with bound parameters:
--- 1. the text in lower case, 2. the month ('YYYY-MM'), then the scope's parameters (the
--- filter_predicate marker is replaced by Filters.where('m')), then 3. the most rows.
+-- search. A parametrised query (not a model), run by cslib.views.account with named parameters:
+-- $text (in lower case), $month ('YYYY-MM') and $limit (the most rows); the filter_predicate
+-- marker takes the viewer's scope (alias 'm').
 -- Grain: one row per account that has a row in the month (active or not), largest ARR
 -- first; an account is found by its name, its id or its CSM's name.
 with params as (
-    select ?::varchar as text, ?::varchar as month
+    select $text::varchar as text, $month::varchar as month
 ),
 
 final as (
@@ -26,7 +26,7 @@ final as (
         )
         and (/* filter_predicate */ true)
     order by m.is_active desc, m.arr desc, m.name, m.account_id
-    limit ?
+    limit $limit
 )
 
 select * from final

@@ -1,12 +1,13 @@
 -- account_timeline: one account's CSM logs and customer events (NPS, satisfaction,
--- complaints, contact changes) up to a day, on one timeline (the Account page). A parametrised query (not a model), run by cslib.views.account with bound
--- parameters: 1. account id, 2. the last day (the month's last day).
+-- complaints, contact changes) up to a day, on one timeline (the Account page). A
+-- parametrised query (not a model), run by cslib.views.account with named parameters:
+-- $account_id and $last_on (the last day: the month's last day).
 -- Grain: one row per log or event, newest first. source: 'csm_log' | 'event'; kind: the
 -- log's or the event's kind; who: the log's author or the event's contact role; reason:
 -- a logged reason code's label; score: an NPS or satisfaction score;
 -- text: the note (text from the data, shown as plain text, never as HTML).
 with params as (
-    select ?::varchar as account_id, ?::date as last_on
+    select $account_id::varchar as account_id, $last_on::date as last_on
 ),
 
 logs as (
@@ -18,9 +19,9 @@ logs as (
         cast(null as double) as score,
         coalesce(t.label, l.reason_code) as reason,
         l.note as text
-    from raw_csm_logs as l
+    from stg_csm_logs as l
     cross join params as p
-    left join raw_reason_taxonomy as t
+    left join stg_reason_taxonomy as t
         on t.reason_code = l.reason_code
     where l.account_id = p.account_id
         and l.logged_on::date <= p.last_on
@@ -35,7 +36,7 @@ events as (
         e.score,
         cast(null as varchar) as reason,
         e.note as text
-    from raw_events as e
+    from stg_events as e
     cross join params as p
     where e.account_id = p.account_id
         and e.occurred_on::date <= p.last_on
