@@ -1,6 +1,7 @@
 """Every setting in one place, with its default and help text.
 
-The README documents each of these; ``tests/unit/test_docs.py`` fails when one is not.
+docs/settings.md documents each of these with its default; ``tests/unit/test_docs.py`` fails
+when one is not.
 """
 
 from __future__ import annotations

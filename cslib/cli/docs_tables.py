@@ -4,8 +4,8 @@ number: a definition changed in code without its docs fails ``tests/unit/test_do
     python -m cslib.cli.docs_tables        # rewrite the generated blocks of the docs in place
 
 A block sits between ``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->`` in
-README.md (the shared metrics) or docs/pages.md (the Negative churn page's); everything else
-is left as written.
+docs/metrics.md (the shared metrics) or docs/pages.md (the Negative churn page's); everything
+else is left as written.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Iterable
 
 from cslib.settings import REPO_DIR
 
-README = REPO_DIR / "README.md"
+METRICS_DOC = REPO_DIR / "docs" / "metrics.md"
 PAGES = REPO_DIR / "docs" / "pages.md"
 #: the files that hold generated blocks
-FILES = (README, PAGES)
+FILES = (METRICS_DOC, PAGES)
 
 
 def _cell(text: str) -> str:

@@ -2,7 +2,8 @@
 
 This module is the single source of truth for the importer (validation), the raw
 schema (``raw_*`` tables), the demo generator (which must emit exactly these columns)
-and the README (a test checks every column here is documented there).
+and docs/data-contract.md (a test checks every column here is documented there, and the
+other way round).
 
 Types are DuckDB types. ``required`` columns must be present in a CSV; optional
 columns default to NULL when absent. Money columns must be >= 0.
