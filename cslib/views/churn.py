@@ -42,7 +42,7 @@ MAX_REASON_WINDOW_DAYS = 365
 WINDOW_SETTING = "HEALTHGRID_REASON_WINDOW_DAYS"
 #: Weeks of health before the churn month that are held against the logged reason.
 HEALTH_WEEKS_BEFORE_CHURN = 13
-#: The qualitative-vs-quantitative flag rule (documented in the README), on the share of
+#: The qualitative-vs-quantitative flag rule (documented in docs/pages.md), on the share of
 #: healthy weeks among the scored weeks before its churns: a reason that means low usage
 #: is contradicted when at least this share was healthy ("mostly healthy") ...
 MOSTLY_HEALTHY_SHARE = 0.5

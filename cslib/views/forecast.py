@@ -1,7 +1,7 @@
 """Renewal forecast (issue 17): the renewals due in the next four calendar quarters, what
 the renewal model expects of them, the CSMs' calls, and how good past forecasts were.
 
-Definitions (README "Renewal forecast" and docs/pages.md "Renewal forecast page"):
+Definitions (docs/pages.md "Renewal forecast page"):
 
 * quarters: calendar quarters of ``due_on``, labelled '2026-Q4'. The forecast covers the
   four quarters starting with the quarter of the month *after* the sidebar month, and the

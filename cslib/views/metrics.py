@@ -33,8 +33,8 @@ from cslib.errors import UserError
 from cslib.filters import Filters
 
 #: Columns of kpi_monthly.sql, in order (plus prev_healthy_arr, added in Python).
-#: The signed MRR movements of ``mrr_movements`` / ``account_month`` (README "Metric
-#: definitions"); on every row they sum to ``mrr - prev_mrr``.
+#: The signed MRR movements of ``mrr_movements`` / ``account_month`` (docs/metrics.md,
+#: "MRR movements"); on every row they sum to ``mrr - prev_mrr``.
 MOVEMENT_COLUMNS: tuple[str, ...] = (
     "new_mrr",
     "reactivation_mrr",

@@ -18,7 +18,7 @@
 --     (a product dropped while others remain is not churn); continuing product:
 --     subscription delta > 0 -> upsell, usage delta > 0 -> usage_expansion, each negative
 --     delta -> contraction.
--- Edge cases (also in the README):
+-- Edge cases (also in docs/metrics.md, "MRR movements"):
 --   * Same-month new and churn: at monthly grain, revenue in one month only is new in
 --     that month and churn in the next month (when that month is inside the data range).
 --   * Pauses: a month at zero is churn; revenue after any gap is reactivation, never new.

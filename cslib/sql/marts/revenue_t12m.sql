@@ -6,8 +6,8 @@
 -- months M-11..M; its cohort is every account active in M-12.
 -- * start_mrr: MRR in month M-12; end_mrr: MRR in month M (0 when not paying then).
 -- * The rates are true retention over the window, as every period rate of the page
---   (revenue_period_retention.sql with the 12 months ending with M; README "Negative
---   churn"): retained_mrr = end_mrr (an account of the cohort that churned and came back
+--   (revenue_period_retention.sql with the 12 months ending with M; docs/pages.md "Negative
+--   churn page"): retained_mrr = end_mrr (an account of the cohort that churned and came back
 --   inside the window counts with its MRR at M; accounts not active in M-12 are never in
 --   the cohort), and gross_retained_mrr = least(greatest(end_mrr, 0), start_mrr): capped
 --   at where it started (expansion ignored) and floored at 0, so no account loses more
