@@ -22,6 +22,7 @@ import pandas as pd
 
 from cslib.store.appstore import ALERT_STATUSES, AppStore
 from cslib.store.db import query, sql_file
+from cslib.store.queries import render, render_sql
 from cslib.errors import UserError
 from cslib.filters import Filters
 from cslib.rules.alert_rules import RULE_LABELS, RULES, SEVERITIES
@@ -80,13 +81,12 @@ def month_alerts(conn, filters: Filters, month: str, alert_id: str | None = None
     tuple, so the frame hashes for caching. driver_* are None when nothing explains it.
     With ``alert_id``, only that alert (no row when it is not in the month or slice).
     """
-    predicate, params = filters.where("am")
-    sql = sql_file("flows_month_alerts").replace("/* filter_predicate */ true", predicate)
-    alert_params: list = []
+    sql = sql_file("flows_month_alerts")
+    one_alert: dict = {}
     if alert_id is not None:
-        sql = sql.replace(_ALERT_MARKER, "a.alert_id = ?")
-        alert_params = [alert_id]
-    df = query(conn, sql, [month, *alert_params, month, *params])
+        sql = sql.replace(_ALERT_MARKER, "a.alert_id = $alert_id")
+        one_alert = {"alert_id": alert_id}
+    df = query(conn, *render_sql(sql, filters, alias="am", name="flows_month_alerts.sql", month=month, **one_alert))
     df["week_start"] = pd.to_datetime(df["week_start"]).dt.date
     df["indicator_changes"] = [_change_tuple(v) for v in df["indicator_changes"]]
     for column in ("driver_indicator", "driver_label"):
@@ -183,11 +183,9 @@ def _recovery(conn, refs: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(invalid="ignore"):
         target = np.where(prev > score, np.minimum(prev, score + points), score + points)
     frame["target_score"] = target  # NaN when the alert week has no score
-    best = query(
-        conn,
-        sql_file("flows_alert_recovery"),
-        [frame["alert_id"].tolist(), frame["account_id"].tolist(), frame["start_on"].tolist(), weeks * 7],
-    )
+    best = query(conn, *render("flows_alert_recovery", alert_ids=frame["alert_id"].tolist(),
+                               account_ids=frame["account_id"].tolist(), start_dates=frame["start_on"].tolist(),
+                               window_days=weeks * 7))
     out = frame.merge(best, on="alert_id", how="left")
     window_end = pd.to_datetime(out["window_end"])
     last_week = pd.to_datetime(out["last_week"])
@@ -323,32 +321,30 @@ def window_tradeoff(
     """
     from cslib.rules.scorecard import load_scorecard, score_weeks, write_config_tables
 
-    predicate, params = filters.where("am")
-    accounts = query(
-        conn,
+    accounts = query(conn, *render_sql(
         "select account_id, count(*) over () as n_slice from account_month as am "
-        f"where am.month = ? and am.is_active and ({predicate}) order by hash(am.account_id), am.account_id limit ?",
-        [month, *params, int(max_accounts)],
-    )
+        "where am.month = $month and am.is_active and (/* filter_predicate */ true) "
+        "order by hash(am.account_id), am.account_id limit $max_accounts",
+        filters, alias="am", name="window_tradeoff accounts", month=month, max_accounts=int(max_accounts),
+    ))
     empty = pd.DataFrame(columns=[*TRADEOFF_COLUMNS, "sampled_from"])
     if accounts.empty:
         return empty
     ids = accounts["account_id"].tolist()
-    last_week = query(
-        conn,
-        "select max(week_start) as w from stg_usage_weekly where strftime(week_start, '%Y-%m') <= ?",
-        [month],
-    )["w"].iloc[0]
+    last_week = query(conn, *render_sql(
+        "select max(week_start) as w from stg_usage_weekly where strftime(week_start, '%Y-%m') <= $month",
+        month=month,
+    ))["w"].iloc[0]
     if last_week is None or pd.isna(last_week):
         return empty
     last_week = pd.Timestamp(last_week).date()
     first_week = last_week - dt.timedelta(days=7 * (n_weeks - 1))
     history_start = first_week - dt.timedelta(days=7 * (max(windows) + 1))
-    usage = query(  # the weekly usage as scored (rolled up, missing weeks filled)
-        conn,
-        "select * from stg_usage_weekly where list_contains(?, account_id) and week_start between ? and ?",
-        [ids, history_start, last_week],
-    )
+    usage = query(conn, *render_sql(  # the weekly usage as scored (rolled up, missing weeks filled)
+        "select * from stg_usage_weekly where list_contains($ids, account_id) "
+        "and week_start between $history_start and $last_week",
+        ids=ids, history_start=history_start, last_week=last_week,
+    ))
     drop = query(conn, "select value from cfg_alert_params where rule = 'score_drop' and param = 'min_drop_points'")
     min_drop = float(drop["value"].iloc[0]) if len(drop) else 15.0
 
@@ -371,15 +367,15 @@ def window_tradeoff(
             card = dataclasses.replace(base, window_weeks=int(w), min_weeks=min(min_weeks, int(w)))
             write_config_tables(private, card)
             score_weeks(private, from_weekly=True)
-            private.execute(
-                "insert into scored_windows select ?, ?, account_id, week_start, score, tier from health_weekly",
-                [int(w), card.min_weeks],
-            )
-        result = private.execute(
-            sql_file("flows_window_tradeoff"),
-            {"min_drop": min_drop, "first_week": first_week, "last_week": last_week,
-             "base_window": int(min(windows))},
-        ).df()
+            private.execute(*render_sql(
+                "insert into scored_windows select $window_weeks, $min_weeks, account_id, week_start, score, tier "
+                "from health_weekly",
+                window_weeks=int(w), min_weeks=card.min_weeks,
+            ))
+        result = private.execute(*render(
+            "flows_window_tradeoff", min_drop=min_drop, first_week=first_week, last_week=last_week,
+            base_window=int(min(windows)),
+        )).df()
     finally:
         private.close()
     result["sampled_from"] = int(accounts["n_slice"].iloc[0])

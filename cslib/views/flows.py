@@ -23,7 +23,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from cslib.store.db import query, sql_file
+from cslib.store.db import query
+from cslib.store.queries import render
 from cslib.errors import UserError
 from cslib.filters import Filters
 
@@ -66,16 +67,7 @@ BRIDGE_STEPS: dict[str, tuple[tuple[str, str, int], ...]] = {
 BRIDGE_TITLES = {"healthy": "Healthy ARR", "unhealthy": "Unhealthy ARR (incl. deferred)"}
 #: group-by levels of the trend -> flows_account_month column (a whitelist)
 TREND_LEVELS: dict[str, str | None] = {"overall": None, "csm_team": "csm_team", "csm": "csm"}
-_FILTER_MARKER = "/* filter_predicate */ true"
 _GROUP_MARKER = "/* group_key */ 'all'"
-
-
-def _filtered_sql(name: str, filters: Filters) -> tuple[str, list]:
-    predicate, params = filters.where("f")
-    sql = sql_file(name)
-    if sql.count(_FILTER_MARKER) != 1:
-        raise RuntimeError(f"{name}.sql must contain the filter marker exactly once")
-    return sql.replace(_FILTER_MARKER, predicate), params
 
 
 def resolve_month(conn, month: str | None) -> str:
@@ -90,8 +82,7 @@ def resolve_month(conn, month: str | None) -> str:
 def _month_parts(conn, filters: Filters, month: str) -> pd.DataFrame:
     """flows_month.sql for the slice and month: part ('matrix' | 'bridge'), key_a, key_b,
     accounts, arr (one scan serves the matrix and both bridges)."""
-    sql, params = _filtered_sql("flows_month", filters)
-    return query(conn, sql, [month, *params])
+    return query(conn, *render("flows_month", filters, alias="f", month=month))
 
 
 def _matrix_from(parts: pd.DataFrame) -> pd.DataFrame:
@@ -195,11 +186,11 @@ def health_rate_trend(
     calendar = [query_start]
     while calendar[-1] < month:
         calendar.append(shift_month(calendar[-1], 1))
-    sql, params = _filtered_sql("flows_health_trend", filters)
+    sql, params = render("flows_health_trend", filters, alias="f", first_month=query_start, last_month=month)
     column = TREND_LEVELS[level]
     if column is not None:
         sql = sql.replace(_GROUP_MARKER, f"f.{column}")
-    raw = query(conn, sql, [query_start, month, *params])
+    raw = query(conn, sql, params)
     columns = ["active_accounts", "arr", "healthy_arr", "unhealthy_arr", "deferred_arr"]
     out_columns = ["month", "group", *columns, "prev_healthy_arr", "health_rate", "health_rate_mom", "scored_accounts"]
     frames = []

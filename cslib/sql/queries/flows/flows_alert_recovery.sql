@@ -1,16 +1,16 @@
 -- flows_alert_recovery: the best score after each alert's start date, for the recovery test.
--- A parametrised query run by cslib.views.alerts.alert_recovery with bound parameters:
---   1. alert ids (list), 2. account ids (list, same order), 3. start dates (list of DATE:
---   acknowledgement date, or the alert's week when never acknowledged), 4. window length
---   in days. The window is the weeks with start_on < week_start <= start_on + days.
+-- A parametrised query run by cslib.views.alerts.alert_recovery with named parameters:
+--   $alert_ids (list), $account_ids (list, same order), $start_dates (list of DATE:
+--   acknowledgement date, or the alert's week when never acknowledged), $window_days
+--   (window length in days). The window is the weeks with start_on < week_start <= start_on + days.
 -- last_week is the last week_start in health_weekly (the window is complete when
 -- last_week >= window_end).
 with refs as (
     select
-        unnest(?::varchar[]) as alert_id,
-        unnest(?::varchar[]) as account_id,
-        unnest(?::date[]) as start_on,
-        ?::integer as window_days
+        unnest($alert_ids::varchar[]) as alert_id,
+        unnest($account_ids::varchar[]) as account_id,
+        unnest($start_dates::date[]) as start_on,
+        $window_days::integer as window_days
 ),
 
 data_end as (

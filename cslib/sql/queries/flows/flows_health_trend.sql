@@ -1,13 +1,13 @@
 -- flows_health_trend: healthy / unhealthy / total ARR per month and group, for the trend.
--- A parametrised query run by cslib.views.flows.health_rate_trend: 1. first month, 2. last month
--- ('YYYY-MM', inclusive), then the filter's parameters (marker replaced by
--- cslib.filters.Filters.where('f')). The group_key marker (with the 'all' after it) is
+-- A parametrised query run by cslib.views.flows.health_rate_trend: named parameters
+-- $first_month and $last_month ('YYYY-MM', inclusive); the filter_predicate marker takes the
+-- slice (cslib.store.queries.render, alias 'f'). The group_key marker (with the 'all' after it) is
 -- replaced by a whitelisted column (f.csm_team or f.csm). Each month is sliced on its own
 -- rows. Healthy ARR excludes deferred accounts; unhealthy ARR includes them.
 with rows as (
     select * from flows_account_month as f
-    where f.month >= ?
-        and f.month <= ?
+    where f.month >= $first_month
+        and f.month <= $last_month
         and (/* filter_predicate */ true)
 ),
 

@@ -1,9 +1,8 @@
 -- flows_month: a month's transition matrix and both ARR bridges, for a filtered slice, in
 -- one scan of flows_account_month (cslib.views.flows.transition_matrix and cslib.views.flows.bridges
 -- read their part; the page's panel gets both from one query).
--- A parametrised query: 1. month ('YYYY-MM'), then the filter's parameters (the
--- filter_predicate marker comment with the "true" after it is replaced by
--- cslib.filters.Filters.where('f')). The slice is this month's row.
+-- A parametrised query: named parameter $month ('YYYY-MM'); the filter_predicate marker
+-- takes the slice (cslib.store.queries.render, alias 'f'). The slice is this month's row.
 -- part 'matrix': key_a = from_state, key_b = to_state; arr is this month's ARR, except
 --   churned flows: last month's ARR.
 -- part 'bridge': key_a = bridge ('healthy' | 'unhealthy'), key_b = step. Steps are defined
@@ -14,7 +13,7 @@
 -- rows), so every output row reads that small table rather than the month's accounts.
 with rows as (
     select * from flows_account_month as f
-    where f.month = ?
+    where f.month = $month
         and (/* filter_predicate */ true)
 ),
 

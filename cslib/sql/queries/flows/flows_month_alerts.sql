@@ -1,21 +1,20 @@
 -- flows_month_alerts: the alerts of the weeks starting in a month, for a filtered slice.
--- A parametrised query (not a model), run by cslib.views.alerts.month_alerts with bound
--- parameters: 1. month ('YYYY-MM') of the alerts, [the alert id, when the alert_predicate
--- marker comment with the "true" after it is replaced by "a.alert_id = ?" to fetch one
--- alert], 2. the same month for the slice, then the filter's parameters. The
--- filter_predicate marker comment (with the "true" after it) is replaced by
--- cslib.filters.Filters.where('am') (whitelisted identifiers and '?').
+-- A parametrised query (not a model), run by cslib.views.alerts.month_alerts with named
+-- parameters: $month ('YYYY-MM') of the alerts and of the slice, and $alert_id when the
+-- alert_predicate marker comment with the "true" after it is replaced by
+-- "a.alert_id = $alert_id" to fetch one alert. The filter_predicate marker takes the slice
+-- (cslib.store.queries.render, alias 'am').
 -- The slice is the account's account_month row of the alert's month.
 with alerts as (
     select * from health_alerts as a
-    where a.month = ?
+    where a.month = $month
         and (/* alert_predicate */ true)
 ),
 
 account_months as (
     select account_id, name, csm, csm_team
     from account_month as am
-    where am.month = ?
+    where am.month = $month
         and (/* filter_predicate */ true)
 ),
 
