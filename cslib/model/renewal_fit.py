@@ -27,6 +27,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from cslib.store.db import sql_file
+from cslib.store.queries import render_sql
 from cslib.errors import UserError
 from cslib.filters import Filters
 from cslib.views.renewal_model import KINDS, MIN_ROWS, MODEL_LABELS, PREDICTION_COLUMNS, SCORE_FEATURES, TARGETS, FeatureSet, ModelBundle, compare_models, feature_set, renewal_features
@@ -408,10 +409,11 @@ def write_model_tables(conn, test_share: float = 0.25, target: str = "renewed", 
     try:
         bundle = model_bundle(conn, test_share=test_share, target=target, random_state=random_state)
     except UserError as err:
-        conn.execute(
-            "insert into model_renewal_fit (is_fitted, message, target, test_share) values (false, ?, ?, ?)",
-            [str(err), target, test_share],
-        )
+        conn.execute(*render_sql(
+            "insert into model_renewal_fit (is_fitted, message, target, test_share) "
+            "values (false, $message, $target, $test_share)",
+            name="model_renewal_fit", message=str(err), target=target, test_share=test_share,
+        ))
         return str(err)
     fit = pd.DataFrame(
         [{

@@ -31,8 +31,9 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from cslib.store.db import query
+from cslib.store.queries import render, render_sql
 from cslib.errors import UserError
-from cslib.filters import Filters, filtered_sql_file
+from cslib.filters import Filters
 from cslib.months import check_month, data_months, month_end, shift_month
 
 HORIZON_MONTHS = 12
@@ -74,19 +75,19 @@ def inputs(conn, filters: Filters, month: str) -> Inputs:
     month = check_month(month, first, last)
     end = month_end(month)
     horizon = month_end(shift_month(month, HORIZON_MONTHS))
-    sql, params = filtered_sql_file("outlook_renewals", filters, "n")
-    renewals = query(conn, sql, [month, end, horizon, *params])
+    renewals = query(conn, *render("outlook_renewals", filters, alias="n",
+                                   month=month, month_end_on=end, horizon_end_on=horizon))
     renewals["due_on"] = pd.to_datetime(renewals["due_on"]).dt.date
     renewals["due_arr"] = renewals["due_arr"].astype(float)
 
-    where, fparams = filters.where("a")
-    arr = query(conn, f"select coalesce(sum(a.arr), 0) as arr from account_month as a "
-                      f"where a.month = ? and a.is_active and {where}", [month, *fparams])
+    arr = query(conn, *render_sql("select coalesce(sum(a.arr), 0) as arr from account_month as a "
+                                  "where a.month = $month and a.is_active and /* filter_predicate */ true",
+                                  filters, alias="a", name="outlook start ARR", month=month))
     start_arr = float(arr["arr"].iloc[0])
 
     first_window = max(shift_month(month, -(HORIZON_MONTHS - 1)), first)
-    sql, params = filtered_sql_file("outlook_tier_rates", filters, "m")
-    evidence = query(conn, sql, [first_window, month, *params])
+    evidence = query(conn, *render("outlook_tier_rates", filters, alias="m",
+                                   first_month=first_window, last_month=month))
     evidence["rate"] = [k / d if d else float("nan") for k, d in zip(evidence["kept_arr"], evidence["decided_arr"])]
     overall = evidence.loc[evidence["health_tier"] == "all", "rate"]
     fallback = float(overall.iloc[0]) if len(overall) and pd.notna(overall.iloc[0]) else 1.0

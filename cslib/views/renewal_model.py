@@ -40,9 +40,10 @@ import numpy as np
 import pandas as pd
 
 from cslib import labels
-from cslib.store.db import query, sql_file
+from cslib.store.db import query
+from cslib.store.queries import render
 from cslib.errors import UserError
-from cslib.filters import Filters, filtered_sql_file
+from cslib.filters import Filters
 
 #: statistics of each health series over the 13-week window
 STATS: tuple[str, ...] = ("mean", "last", "slope")
@@ -75,7 +76,6 @@ UPCOMING_DAYS = 90
 TILE_UP_IS_GOOD: dict[str, bool | None] = {
     "auc": True, "brier": False, "accuracy": True, "whatif_health_rate": None, "whatif_auc": True,
 }
-_FILTER_MARKER = "/* filter_predicate */ true"
 #: indicator names of the scorecard (cfg_indicators); anything else is refused
 INDICATOR_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _OTHER_LABELS = {"weeks_unscored": "Weeks unscored", "tenure_months": "Tenure (months)", "segment": "Segment"}
@@ -201,11 +201,12 @@ def renewal_features(conn, filters: Filters | None = None, due_after=None, due_u
     ``indicator_feature(ind, stat)`` (mean, last, slope of its window points) and
     ``value_column(ind)`` (mean of its value) from model_renewal_indicator_features
     (NaN without health weeks). Dates as datetime64."""
-    where, params = (filters or Filters()).where("f")
-    after = pd.Timestamp(due_after).date() if due_after is not None else dt.date(1900, 1, 1)
-    until = pd.Timestamp(due_until).date() if due_until is not None else dt.date(2999, 12, 31)
-    df = query(conn, sql_file("model_renewals").replace(_FILTER_MARKER, where), [after, until, *params])
-    long = query(conn, sql_file("model_renewal_indicators").replace(_FILTER_MARKER, where), [after, until, *params])
+    dates = {
+        "due_after_on": pd.Timestamp(due_after).date() if due_after is not None else dt.date(1900, 1, 1),
+        "due_until_on": pd.Timestamp(due_until).date() if due_until is not None else dt.date(2999, 12, 31),
+    }
+    df = query(conn, *render("model_renewals", filters or Filters(), alias="f", **dates))
+    long = query(conn, *render("model_renewal_indicators", filters or Filters(), alias="f", **dates))
     for c in ("due_on", "renewed_on", "cutoff_on"):
         df[c] = pd.to_datetime(df[c])
     return with_indicator_columns(df, long, tuple(indicator_table(conn)["indicator"]))
@@ -241,8 +242,7 @@ def with_indicator_columns(renewals: pd.DataFrame, long: pd.DataFrame, indicator
 def score_band_table(conn, filters: Filters, coarse: bool = False) -> pd.DataFrame:
     """:func:`score_band_rates` of the slice's decided renewals, counted in SQL
     (cslib/sql/queries/renewal_model/model_score_bands.sql)."""
-    where, params = filters.where("f")
-    counts = query(conn, sql_file("model_score_bands").replace(_FILTER_MARKER, where), [coarse, *params])
+    counts = query(conn, *render("model_score_bands", filters, alias="f", is_coarse=coarse))
     return _score_band_rates(counts, coarse)
 
 
@@ -257,9 +257,9 @@ def indicator_band_table(conn, filters: Filters) -> pd.DataFrame:
             mins.append(float(low))
             positions.append(position)
             on_points.append(spec.on_points)
-    where, params = filters.where("f")
-    sql = sql_file("model_indicator_bands").replace(_FILTER_MARKER, where)
-    return _indicator_band_rates(query(conn, sql, [names, mins, positions, on_points, *params]), bands)
+    rendered = render("model_indicator_bands", filters, alias="f",
+                      indicators=names, min_values=mins, bands=positions, on_points=on_points)
+    return _indicator_band_rates(query(conn, *rendered), bands)
 
 
 def indicator_tables(conn, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -511,8 +511,7 @@ def renewals_due_between(conn, filters: Filters, after_on, until_on) -> pd.DataF
     probabilities and drivers, riskiest first (columns of :func:`upcoming_renewals`, plus
     csm_team). The one query of renewals to come: the upcoming list, the digest and the
     forecast read it."""
-    sql, params = filtered_sql_file("model_upcoming", filters, "f")
-    out = query(conn, sql, [after_on, until_on, *params])
+    out = query(conn, *render("model_upcoming", filters, alias="f", due_after_on=after_on, due_until_on=until_on))
     out["due_on"] = pd.to_datetime(out["due_on"]).dt.date
     for c in ("p_renewal", "p_baseline"):
         out[c] = out[c].astype("float64")

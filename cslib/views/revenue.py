@@ -2,7 +2,8 @@
 
 The numbers behind the Negative churn page and ``python -m cslib report revenue``.
 Everything reads the ``account_month`` mart (and the ``revenue_t12m`` model for the
-trailing-12-month rates) through bound-parameter SQL in ``cslib/sql/revenue_*.sql``.
+trailing-12-month rates) through ``cslib.store.queries.render`` of
+``cslib/sql/queries/negative_churn/revenue_*.sql`` (named, bound parameters).
 
 NRR, GRR and the net MRR churn rate are the ones defined in ``cslib.views.metrics.METRICS``
 (applied to this module's monthly components); the metrics this page adds are defined
@@ -34,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from cslib.store.db import query, sql_file
+from cslib.store.queries import render, render_sql
 from cslib.months import calendar, check_month, data_months, default_month, shift_month
 from cslib.errors import UserError
 from cslib.filters import Filters
@@ -66,7 +68,6 @@ IDEAL_NRR = 1.10
 #: cohort grains: name -> months per period
 COHORT_GRAINS: dict[str, int] = {"month": 1, "quarter": 3}
 
-_FILTER_MARKER = "/* filter_predicate */ true"
 _GROUP_MARKER = "/* group_column */ segment"
 
 
@@ -243,13 +244,14 @@ def period_bounds(conn: duckdb.DuckDBPyConnection, month_to: str, n_months: int)
 
 
 # --------------------------------------------------------------------------- queries
-def _filtered(name: str, filters: Filters, alias: str = "") -> tuple[str, list[Any]]:
-    """SQL of ``cslib/sql/<name>.sql`` with the filter marker replaced, and its params."""
+def _render_grouped(name: str, filters: Filters, group_sql: str, **params: Any) -> tuple[str, dict[str, Any]]:
+    """``render`` of a query file with a group_column marker: the marker is replaced by
+    ``group_sql`` (a whitelisted column, an attribute look-up or a literal) first, so the
+    renderer checks the look-up's ``$attribute`` like any other placeholder."""
     sql = sql_file(name)
-    if sql.count(_FILTER_MARKER) != 1:
-        raise RuntimeError(f"{name}.sql must contain the filter marker exactly once")
-    predicate, params = filters.where(alias)
-    return sql.replace(_FILTER_MARKER, predicate), params
+    if sql.count(_GROUP_MARKER) != 1:
+        raise RuntimeError(f"{name}.sql must contain the group marker exactly once")
+    return render_sql(sql.replace(_GROUP_MARKER, group_sql), filters, name=f"{name}.sql", **params)
 
 
 def movements(
@@ -265,8 +267,7 @@ def movements(
     Filters apply to each account's row of the month.
     """
     month_from, month_to = check_period(conn, month_from, month_to)
-    sql, params = _filtered("revenue_movements", filters)
-    raw = query(conn, sql, [month_from, month_to, *params])
+    raw = query(conn, *render("revenue_movements", filters, month_from=month_from, month_to=month_to))
     columns = ["opening_mrr", *MOVEMENT_COLUMNS, "closing_mrr", "active_accounts"]
     frame = (
         raw.set_index("month")[columns]
@@ -323,8 +324,7 @@ def waterfall(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _t12m(conn, filters: Filters, month_from: str, month_to: str) -> pd.DataFrame:
-    sql, params = _filtered("revenue_t12m_rates", filters)
-    return query(conn, sql, [month_from, month_to, *params])
+    return query(conn, *render("revenue_t12m_rates", filters, month_from=month_from, month_to=month_to))
 
 
 def rates(
@@ -377,20 +377,19 @@ def period_retention(
 
     month_from, month_to = check_period(conn, month_from, month_to)
     base_month = shift_month(month_from, -1)
-    sql, params = _filtered("revenue_period_retention", filters)
-    if sql.count(_GROUP_MARKER) != 1:
-        raise RuntimeError("revenue_period_retention.sql must contain the group marker exactly once")
     attribute = breakdown_attribute(conn, by, BREAKDOWN_DIMENSIONS) if by else None
+    dates = {"month_to": month_to, "base_month": base_month}
     if by is None:
-        sql, params = sql.replace(_GROUP_MARKER, "'all'"), [month_to, base_month, *params]
-    elif attribute is not None:  # the attribute's name is bound before the base month
-        sql = sql.replace(_GROUP_MARKER, attribute_value_sql("account_month.account_id"))
-        params = [month_to, attribute, base_month, *params]
+        rendered = _render_grouped("revenue_period_retention", filters, "'all'", **dates)
+    elif attribute is not None:  # the attribute's name is bound, never spliced
+        rendered = _render_grouped("revenue_period_retention", filters,
+                                   attribute_value_sql("account_month.account_id", param="attribute"),
+                                   attribute=attribute, **dates)
     elif by in BREAKDOWN_DIMENSIONS:
-        sql, params = sql.replace(_GROUP_MARKER, BREAKDOWN_DIMENSIONS[by]), [month_to, base_month, *params]
+        rendered = _render_grouped("revenue_period_retention", filters, BREAKDOWN_DIMENSIONS[by], **dates)
     else:
         raise UserError(f"cannot break down by '{by}' (choose from {', '.join(BREAKDOWN_DIMENSIONS)})")
-    frame = query(conn, sql, params)
+    frame = query(conn, *rendered)
     if by is None and frame.empty:
         frame = pd.DataFrame([{"group_value": "all", "base_accounts": 0, "retained_accounts": 0,
                                "start_mrr": 0.0, "end_mrr": 0.0, "gross_retained_mrr": 0.0}])
@@ -511,16 +510,14 @@ def breakdown(
     if attribute is None and by not in BREAKDOWN_DIMENSIONS:
         raise UserError(f"cannot break down by '{by}' (choose from {', '.join(BREAKDOWN_DIMENSIONS)})")
     month_from, month_to = check_period(conn, month_from, month_to)
-    sql, params = _filtered("revenue_breakdown", filters)
-    if sql.count(_GROUP_MARKER) != 1:
-        raise RuntimeError("revenue_breakdown.sql must contain the group marker exactly once")
-    if attribute is not None:  # the name is bound (the group column comes before the other parameters)
-        sql = sql.replace(_GROUP_MARKER, attribute_value_sql("account_month.account_id"))
-        params = [attribute, month_from, month_to, *params]
+    dates = {"month_from": month_from, "month_to": month_to}
+    if attribute is not None:  # the attribute's name is bound, never spliced
+        rendered = _render_grouped("revenue_breakdown", filters,
+                                   attribute_value_sql("account_month.account_id", param="attribute"),
+                                   attribute=attribute, **dates)
     else:
-        sql = sql.replace(_GROUP_MARKER, BREAKDOWN_DIMENSIONS[by])
-        params = [month_from, month_to, *params]
-    frame = query(conn, sql, params)
+        rendered = _render_grouped("revenue_breakdown", filters, BREAKDOWN_DIMENSIONS[by], **dates)
+    frame = query(conn, *rendered)
     retention = period_retention(conn, filters, month_from, month_to, by).drop(columns="base_month")
     retention = retention.rename(columns={
         "start_mrr": "base_start_mrr", "end_mrr": "base_end_mrr",
@@ -568,11 +565,11 @@ def cohorts(
         raise UserError(f"cohort grain must be one of {', '.join(COHORT_GRAINS)}, got {grain!r}")
     month_from, month_to = check_period(conn, month_from, month_to)
     cohort_filters = dataclasses.replace(filters, lifecycle_stage=())
-    sql, params = _filtered("revenue_cohorts", cohort_filters)
     first_start = month_from
     if grain == "quarter":
         first_start = f"{month_from[:4]}-{(int(month_from[5:7]) - 1) // 3 * 3 + 1:02d}"
-    frame = query(conn, sql, [COHORT_GRAINS[grain], month_from, month_to, first_start, month_to, *params])
+    frame = query(conn, *render("revenue_cohorts", cohort_filters, period_months=COHORT_GRAINS[grain],
+                                month_from=month_from, month_to=month_to, first_start=first_start))
     starts = pd.to_datetime(frame["cohort_start"])
     frame["cohort_start"] = starts.dt.strftime("%Y-%m")
     if grain == "quarter":
@@ -606,8 +603,8 @@ def top_accounts(
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise UserError(f"n must be a whole number >= 1, got {n!r}")
     month_from, month_to = check_period(conn, month_from, month_to)
-    sql, params = _filtered("revenue_top_accounts", filters, alias="a")
-    frame = query(conn, sql, [month_from, month_to, *params, int(n), month_to, month_to, int(n)])
+    frame = query(conn, *render("revenue_top_accounts", filters, alias="a",
+                                month_from=month_from, month_to=month_to, n=int(n)))
     frame["rank_in_direction"] = frame["rank_in_direction"].astype("int64")
     frame["health_tier"] = frame["health_tier"].astype(object).where(frame["health_tier"].notna(), None)
     return frame

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from cslib.store.db import query, sql_file
+from cslib.store.queries import render, render_sql
 from cslib.errors import UserError
 from cslib.filters import Filters
 from cslib.rules.scorecard import MODULES, Indicator, Metric, Scorecard, score_weeks, write_config_tables
 
-_FILTER_MARKER = "/* filter_predicate */ true"
 TIER_ORDER: tuple[str, ...] = ("healthy", "at_risk", "unhealthy", "unscored")
 VALUE_TIERS: tuple[str, ...] = ("high", "mid", "low")
 
@@ -34,12 +34,10 @@ def current_scorecard(conn) -> Scorecard:
     modules = query(conn, "select module, points, is_core from cfg_module_points order by rowid")
     bands = query(conn, "select indicator, min_value, points from cfg_ratio_bands order by rowid")
     metrics = query(conn, "select metric, aggregation, missing from cfg_metrics order by ordinal")
-    indicators = query(
-        conn,
+    indicators = query(conn, *render_sql(
         "select indicator, label, numerator, denominator, weight from cfg_indicators "
-        "where indicator <> ? order by ordinal",
-        [MODULES],
-    )
+        "where indicator <> $modules order by ordinal", name="cfg_indicators", modules=MODULES,
+    ))
     weights = query(conn, "select lag, weight from cfg_window_weights order by lag")
     weeks = len(weights)
     linear = [float(weeks - lag) for lag in weights["lag"]]
@@ -79,11 +77,10 @@ def _db_path(conn) -> str:
     return str(df["path"].iloc[0])
 
 
-def _with_filter(name: str, filters: Filters, alias: str = "f") -> tuple[str, list]:
-    where, params = filters.where(alias, catalog="src")  # attribute filters read src's table
-    sql = sql_file(name)
-    n = sql.count(_FILTER_MARKER)
-    return sql.replace(_FILTER_MARKER, where), params * n
+def _render(name: str, filters: Filters, **params) -> tuple[str, dict]:
+    """``render`` of a what-if query: it runs in the in-memory database, so the attribute
+    filters read the attached file's table (catalog ``src``)."""
+    return render(name, filters, alias="f", catalog="src", **params)
 
 
 def rescore_book(conn, scorecard: Scorecard, filters: Filters | None = None) -> duckdb.DuckDBPyConnection:
@@ -91,9 +88,8 @@ def rescore_book(conn, scorecard: Scorecard, filters: Filters | None = None) -> 
     ``health_weekly`` re-scored with ``scorecard`` for the slice's accounts."""
     filters = filters or Filters()
     mem = duckdb.connect(":memory:")
-    mem.execute("attach ? as src (read_only)", [_db_path(conn)])
-    sql, params = _with_filter("model_whatif_book", filters)
-    mem.execute(sql, params)
+    mem.execute(*render_sql("attach $path as src (read_only)", name="attach src", path=_db_path(conn)))
+    mem.execute(*_render("model_whatif_book", filters))
     mem.execute(sql_file("model_whatif_usage"))
     write_config_tables(mem, scorecard)
     score_weeks(mem, from_weekly=True)
@@ -112,10 +108,8 @@ def run_whatif(conn, scorecard: Scorecard, filters: Filters, month: str) -> dict
     """
     mem = rescore_book(conn, scorecard, filters)
     try:
-        sql, params = _with_filter("model_whatif_tiers", filters)
-        accounts = mem.execute(sql, [month, *params]).df()
-        sql, params = _with_filter("model_whatif_backtest", filters)
-        renewals = mem.execute(sql, params).df()
+        accounts = mem.execute(*_render("model_whatif_tiers", filters, month=month)).df()
+        renewals = mem.execute(*_render("model_whatif_backtest", filters)).df()
     finally:
         mem.close()
     accounts["tier_before"] = accounts["tier_before"].fillna("unscored")

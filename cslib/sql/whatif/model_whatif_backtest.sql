@@ -2,7 +2,7 @@
 -- renewal of the slice with the month-end score and tier of the month before its
 -- cut-off month (model_renewal_features), stored ("before") and re-scored ("after").
 -- Both versions are NULL when the account was not active in that month.
--- Parameters: the Filters predicate's values (alias f).
+-- The filter_predicate marker takes the sidebar's predicate (alias f; cslib.store.queries.render).
 with renewals as (
     select
         f.account_id,

@@ -5,9 +5,10 @@
 -- the Nine-box's: an account overdue at the month end (account_month.is_overdue) is
 -- 'unhealthy' before and after whatever its score (a scorecard edit cannot change it), so
 -- the "current" health rate is the Overview's.
--- Parameters: the month ('YYYY-MM'), then the Filters predicate's values (alias f).
+-- Parameters: $month ('YYYY-MM'); the filter_predicate marker takes the sidebar's
+-- predicate (alias f; cslib.store.queries.render).
 with params as (
-    select ?::varchar as month
+    select $month::varchar as month
 ),
 
 current_book as (

@@ -1,6 +1,7 @@
 -- revenue_breakdown: a period's MRR movements per group of one dimension
 -- (cslib.views.revenue.breakdown; a parametrised query, not a model).
--- Parameters: 1. first month, 2. last month ('YYYY-MM'), then the filter's parameters.
+-- Parameters: $month_from, $month_to (the first and last month, 'YYYY-MM'); $attribute
+-- when the group is an account attribute.
 -- Markers replaced by cslib.views.revenue: the group_column marker (the comment and the
 -- column after it; a column from cslib.views.revenue.BREAKDOWN_DIMENSIONS only) and the
 -- filter_predicate marker (as in revenue_movements.sql).
@@ -13,8 +14,8 @@ with account_months as (
         /* group_column */ segment as group_value,
         *
     from account_month
-    where month >= ?
-        and month <= ?
+    where month >= $month_from
+        and month <= $month_to
         and (/* filter_predicate */ true)
 ),
 

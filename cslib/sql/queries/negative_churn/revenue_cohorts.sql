@@ -1,10 +1,9 @@
 -- revenue_cohorts: net MRR retention by signing cohort (cslib.views.revenue.cohorts; a
 -- parametrised query, not a model).
--- Parameters: 1. months per period (1 = month cohorts, 3 = quarter cohorts),
--- 2. first month of the window, 3. last month of the window ('YYYY-MM'), 4. the first
--- month of the first cohort period (the window's first month, or its quarter's first
--- month), 5. the window's last month again, then the filter's parameters (the
--- filter_predicate marker is replaced as in revenue_movements.sql).
+-- Parameters: $period_months (1 = month cohorts, 3 = quarter cohorts), $month_from and
+-- $month_to (the window's first and last month, 'YYYY-MM'), $first_start (the first
+-- month of the first cohort period: the window's first month, or its quarter's first
+-- month); the filter_predicate marker is replaced as in revenue_movements.sql.
 -- * An account's cohort is the period (month or calendar quarter) of its first revenue
 --   month (tenure_months = 1). Cohorts that start inside the window are shown.
 -- * base_mrr: the cohort's starting MRR, the sum of each account's MRR in its first
@@ -15,9 +14,9 @@
 --   Cells whose measuring month is after the window's last month are left out.
 with params as (
     select
-        cast(? as integer) as period_months,
-        cast(strptime(? || '-01', '%Y-%m-%d') as date) as window_first_start,
-        cast(strptime(? || '-01', '%Y-%m-%d') as date) as window_last_start
+        cast($period_months as integer) as period_months,
+        cast(strptime($month_from || '-01', '%Y-%m-%d') as date) as window_first_start,
+        cast(strptime($month_to || '-01', '%Y-%m-%d') as date) as window_last_start
 ),
 
 account_months as (
@@ -28,8 +27,8 @@ account_months as (
         tenure_months,
         cast(month_start - to_months(tenure_months - 1) as date) as first_month_start
     from account_month
-    where month >= ?  -- no cohort can be measured before its own start
-        and month <= ?
+    where month >= $first_start  -- no cohort can be measured before its own start
+        and month <= $month_to
         and (/* filter_predicate */ true)
 ),
 

@@ -1,15 +1,16 @@
 -- revenue_movements: the MRR movements of each month for a filtered slice
 -- (cslib.views.revenue.movements; a parametrised query, not a model).
--- Parameters: 1. first month, 2. last month ('YYYY-MM'), then the filter's parameters.
+-- Parameters: $month_from, $month_to (the first and last month, 'YYYY-MM').
 -- The filter_predicate marker below (the comment and the "true" after it) is replaced by
--- cslib.filters.Filters.where() (whitelisted identifiers and '?' only).
+-- cslib.store.queries.render with the filters' predicate (whitelisted identifiers and
+-- $filter_N parameters only).
 -- Grain: one row per month with rows in the slice. opening_mrr is the previous month's
 -- MRR of the slice's accounts of the month (start MRR), closing_mrr their MRR this
 -- month; the seven signed movements sum to closing_mrr - opening_mrr.
 with account_months as (
     select * from account_month
-    where month >= ?
-        and month <= ?
+    where month >= $month_from
+        and month <= $month_to
         and (/* filter_predicate */ true)
 ),
 

@@ -1,8 +1,9 @@
 -- revenue_period_retention: true period retention (NRR and GRR over n months) for a
 -- filtered slice, per group of one dimension (cslib.views.revenue.period_retention; a
 -- parametrised query, not a model).
--- Parameters: 1. the period's last month, 2. the base month (the month before the
--- period's first month), then the filter's parameters ('YYYY-MM'). Markers replaced by
+-- Parameters: $month_to (the period's last month), $base_month (the month before the
+-- period's first month), both 'YYYY-MM'; $attribute when the group is an account
+-- attribute. Markers replaced by
 -- cslib.views.revenue: the group_column marker (the comment and the column after it: a column of
 -- cslib.views.revenue.BREAKDOWN_DIMENSIONS, an attribute look-up, or 'all') and the
 -- filter_predicate marker (as in revenue_movements.sql).
@@ -22,7 +23,7 @@
 with ends as (
     select account_id, mrr as end_mrr
     from account_month
-    where month = ?
+    where month = $month_to
 ),
 
 base as (
@@ -31,7 +32,7 @@ base as (
         account_id,
         mrr as start_mrr
     from account_month
-    where month = ?
+    where month = $base_month
         and mrr > 0
         and (/* filter_predicate */ true)
 ),

@@ -1,12 +1,12 @@
 -- revenue_t12m_rates: trailing-12-month NRR / GRR inputs per month for a filtered slice
 -- (cslib.views.revenue.rates; a parametrised query over the revenue_t12m model).
--- Parameters: 1. first month, 2. last month ('YYYY-MM'), then the filter's parameters
--- (the filter_predicate marker below is replaced as in revenue_movements.sql).
+-- Parameters: $month_from, $month_to (the first and last month, 'YYYY-MM'); the
+-- filter_predicate marker below is replaced as in revenue_movements.sql.
 -- Grain: one row per month M with a non-empty cohort (accounts active in M-12).
 with windows as (
     select * from revenue_t12m
-    where month >= ?
-        and month <= ?
+    where month >= $month_from
+        and month <= $month_to
         and (/* filter_predicate */ true)
 ),
 

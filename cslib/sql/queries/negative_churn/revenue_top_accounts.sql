@@ -1,8 +1,8 @@
 -- revenue_top_accounts: the accounts whose existing business grew or shrank most over a
 -- period (cslib.views.revenue.top_accounts; a parametrised query, not a model).
--- Parameters: 1. first month, 2. last month ('YYYY-MM'), then the filter's parameters
--- (the filter_predicate marker is replaced as in revenue_movements.sql), then 3. how
--- many per direction, 4. and 5. the last month again, 6. how many per direction again.
+-- Parameters: $month_from, $month_to (the first and last month, 'YYYY-MM'), $n (how
+-- many per direction); the filter_predicate marker is replaced as in
+-- revenue_movements.sql.
 -- * retained_change_mrr = expansion + contraction + churn of the period (signed): the
 --   account's contribution to NRR's numerator; new and reactivation are left out.
 -- * main_lever: for growth, the expansion lever with the largest sum (upsell,
@@ -17,8 +17,8 @@
 with account_months as not materialized (
     select *
     from account_month as a
-    where a.month >= ?
-        and a.month <= ?
+    where a.month >= $month_from
+        and a.month <= $month_to
         and (/* filter_predicate */ true)
 ),
 
@@ -60,7 +60,7 @@ labelled as (
 candidates as (
     select *
     from labelled
-    qualify rank() over (partition by direction order by abs(retained_change_mrr) desc) <= ?
+    qualify rank() over (partition by direction order by abs(retained_change_mrr) desc) <= $n
 ),
 
 named as (
@@ -69,8 +69,8 @@ named as (
         any_value(m.name) as name,
         any_value(m.segment) as segment,
         any_value(m.csm) as csm,
-        coalesce(max(m.mrr) filter (where m.month = ?), 0) as end_mrr,
-        max(m.health_tier) filter (where m.month = ?) as health_tier
+        coalesce(max(m.mrr) filter (where m.month = $month_to), 0) as end_mrr,
+        max(m.health_tier) filter (where m.month = $month_to) as health_tier
     from candidates as c
     inner join account_months as m on m.account_id = c.account_id
     group by c.account_id
@@ -110,7 +110,7 @@ final as (
         end_mrr,
         health_tier
     from ranked
-    where rank_in_direction <= ?
+    where rank_in_direction <= $n
 )
 
 select * from final

@@ -1,13 +1,14 @@
 -- outlook_renewals: the renewals of a slice's active accounts that fall due in the 12 months
 -- after a month, with the account's health tier at that month's end (the ARR outlook). A
--- parametrised query (not a model), run by cslib.views.outlook with bound parameters: 1. the
--- month ('YYYY-MM'), 2. its last day, 3. the last day of the 12th month after it, then the
--- filter's parameters (the filter_predicate marker is replaced by Filters.where('n')).
+-- parametrised query (not a model), run by cslib.views.outlook with bound parameters: $month
+-- ('YYYY-MM'), $month_end_on (its last day), $horizon_end_on (the last day of the 12th month
+-- after it); the filter_predicate marker takes the sidebar's predicate for alias n
+-- (cslib.store.queries.render).
 -- Grain: one row per renewal (account x due date). Only contract dates known at the month's
 -- end are read (due_on, due_arr); no outcome. health_tier is the Nine-box's (overdue =
 -- unhealthy; 'unscored' without a score).
 with params as (
-    select ?::varchar as month, ?::date as month_end_on, ?::date as horizon_end_on
+    select $month::varchar as month, $month_end_on::date as month_end_on, $horizon_end_on::date as horizon_end_on
 ),
 
 accounts as (
@@ -26,7 +27,7 @@ final as (
         strftime(r.due_on, '%Y-%m') as due_month,
         r.due_arr,
         coalesce(a.health_tier, 'unscored') as health_tier
-    from raw_renewals as r
+    from stg_renewals as r
     cross join params as p
     inner join accounts as a
         on a.account_id = r.account_id

@@ -1,13 +1,13 @@
 -- outlook_tier_rates: the renewal rate (ARR) of a slice per health tier over the 12 months
 -- up to a month (the ARR outlook's base case). A parametrised query (not a model), run by
--- cslib.views.outlook with bound parameters: 1. the first month ('YYYY-MM'), 2. the last month,
--- then the filter's parameters (the filter_predicate marker is replaced by
--- Filters.where('m')).
+-- cslib.views.outlook with bound parameters: $first_month and $last_month ('YYYY-MM'); the
+-- filter_predicate marker takes the sidebar's predicate for alias m
+-- (cslib.store.queries.render).
 -- Grain: one row per health tier (the Nine-box's tier in the renewal's due month) with
 -- decided renewals, plus 'all'. The rate is the renewal-rate metric's: ARR kept (capped at
 -- the ARR due) over ARR due of decided renewals (account_month's renewal columns).
 with params as (
-    select ?::varchar as first_month, ?::varchar as last_month
+    select $first_month::varchar as first_month, $last_month::varchar as last_month
 ),
 
 rows as (

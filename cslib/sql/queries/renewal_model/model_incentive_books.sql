@@ -1,14 +1,14 @@
 -- Incentive books (query, not a model): per CSM, the book's MRR and healthy MRR in a
--- month and in the month before. Parameters, in order: the month's first day (DATE),
--- deferred_is_unhealthy (BOOLEAN), then the Filters predicate's values (spliced in by
--- cslib.views.incentives from Filters.where('a'); the slice applies to each month's rows).
+-- month and in the month before. Parameters: $month_start (the month's first day, DATE),
+-- $deferred_is_unhealthy (BOOLEAN); the filter_predicate marker takes the sidebar's
+-- predicate for alias a (cslib.store.queries.render; the slice applies to each month's rows).
 -- "Overdue" is account_month.is_overdue: at the month end, the latest renewal due by then
 -- had no renewal order by then, whatever its later outcome (method section 3), the one
 -- definition every page uses.
 with params as (
     select
-        ?::date as month_start,
-        ?::boolean as deferred_is_unhealthy
+        $month_start::date as month_start,
+        $deferred_is_unhealthy::boolean as deferred_is_unhealthy
 ),
 
 book as (

@@ -1,19 +1,19 @@
 -- Decided renewals of a slice counted per indicator band, overall and per segment (query,
 -- not a model; cslib.views.renewal_model.indicator_band_table adds labels, rates, intervals).
 -- Any set of indicators: the banded ones and their bands are bound as four parallel lists
--- (indicator VARCHAR[], min_value DOUBLE[], band INTEGER[], on_points BOOLEAN[]; one
--- element per band, the band is its position, 0 = lowest). Each indicator's 13-week mean
+-- ($indicators VARCHAR[], $min_values DOUBLE[], $bands INTEGER[], $on_points BOOLEAN[];
+-- one element per band, the band is its position, 0 = lowest). Each indicator's 13-week mean
 -- (model_renewal_indicator_features: value_mean, or points_mean when on_points, e.g. the
 -- modules, which have no value bands) takes the band with the largest min_value <= it;
 -- no value (or one below every band) is band -1, 'no data'. segment_group is 'all' for
--- the whole slice. The sidebar predicate is spliced in from Filters.where('f'), its
--- values bound after the four lists.
+-- the whole slice. The filter_predicate marker takes the sidebar's predicate for alias f
+-- (cslib.store.queries.render).
 with band_params as (
     select
-        unnest(?::varchar[]) as indicator,
-        unnest(?::double[]) as min_value,
-        unnest(?::integer[]) as band,
-        unnest(?::boolean[]) as on_points
+        unnest($indicators::varchar[]) as indicator,
+        unnest($min_values::double[]) as min_value,
+        unnest($bands::integer[]) as band,
+        unnest($on_points::boolean[]) as on_points
 ),
 
 band_ranges as (

@@ -1,12 +1,11 @@
 -- The per-indicator features (model_renewal_indicator_features rows) of the renewals of a
--- slice due in (?, ?] (two DATE parameters; query, not a model): the same renewals as
--- model_renewals.sql, whose predicate is spliced in the same way by cslib.views.renewal_model
--- (Filters.where('f'), its values bound after the dates). cslib.views.renewal_model pivots them
--- into one column per indicator and statistic.
+-- slice due in ($due_after_on, $due_until_on] (DATE parameters; query, not a model): the
+-- same renewals as model_renewals.sql, with the same filter_predicate marker (alias f).
+-- cslib.views.renewal_model pivots them into one column per indicator and statistic.
 with params as (
     select
-        ?::date as due_after_on,
-        ?::date as due_until_on
+        $due_after_on::date as due_after_on,
+        $due_until_on::date as due_until_on
 ),
 
 renewals as (

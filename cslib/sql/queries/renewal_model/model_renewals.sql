@@ -1,11 +1,11 @@
 -- Renewals of a slice with their health features (query, not a model): every column of
--- model_renewal_features for the renewals due in (?, ?] (two DATE parameters) that match
--- the sidebar filters (predicate spliced in by cslib.views.renewal_model from Filters.where('f'),
--- its values bound after the dates), oldest due first.
+-- model_renewal_features for the renewals due in ($due_after_on, $due_until_on] (DATE
+-- parameters) that match the sidebar filters (the filter_predicate marker, alias f, filled
+-- by cslib.store.queries.render), oldest due first.
 with params as (
     select
-        ?::date as due_after_on,
-        ?::date as due_until_on
+        $due_after_on::date as due_after_on,
+        $due_until_on::date as due_until_on
 ),
 
 renewals as (

@@ -1,11 +1,11 @@
 -- Decided renewals of a slice counted by band of the month-end score before the due month
 -- (query, not a model; cslib.views.renewal_model.score_band_table adds rates and intervals).
--- Parameter: is_coarse BOOLEAN. Fine bands '0-10' .. '90-100' (lower bound inclusive, 100
+-- Parameter: $is_coarse BOOLEAN. Fine bands '0-10' .. '90-100' (lower bound inclusive, 100
 -- in '90-100'); coarse '<30', '30-70', '>=70'; no score: 'unscored'. kept_arr = the renewed
--- ARR capped at the ARR due. The sidebar predicate is spliced in from Filters.where('f'),
--- its values bound after is_coarse.
+-- ARR capped at the ARR due. The filter_predicate marker takes the sidebar's predicate
+-- for alias f (cslib.store.queries.render).
 with params as (
-    select ?::boolean as is_coarse
+    select $is_coarse::boolean as is_coarse
 ),
 
 renewals as (

@@ -1,11 +1,11 @@
--- Renewals of a slice due in (?, ?] (two DATE parameters) with the stored model's
--- probabilities and drivers (query, not a model), riskiest first. The sidebar predicate
--- is spliced in by cslib.views.renewal_model from Filters.where('f'), its values bound after
--- the dates.
+-- Renewals of a slice due in ($due_after_on, $due_until_on] (DATE parameters) with the
+-- stored model's probabilities and drivers (query, not a model), riskiest first. The
+-- filter_predicate marker takes the sidebar's predicate for alias f
+-- (cslib.store.queries.render).
 with params as (
     select
-        ?::date as due_after_on,
-        ?::date as due_until_on
+        $due_after_on::date as due_after_on,
+        $due_until_on::date as due_until_on
 ),
 
 renewals as (
