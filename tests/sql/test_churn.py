@@ -247,10 +247,11 @@ def test_normalise_code_python_and_sql_agree(raw, expected):
         "select nullif(regexp_replace(lower(regexp_replace(?, '^\\s+|\\s+$', '', 'g')), '[\\s-]+', '_', 'g'), '')"
     )
     assert duckdb.connect().execute(sql, [raw]).fetchone()[0] == expected
-    # the same expression is what the models use
+    # the same expression is what the staging views use
     from cslib.store.db import sql_file
 
-    assert "regexp_replace(lower(regexp_replace(reason_code, '^\\s+|\\s+$', '', 'g')), '[\\s-]+', '_', 'g')" in sql_file("churn_logs")
+    for view in ("stg_csm_logs", "stg_churn_feedback", "stg_reason_taxonomy"):  # churn_logs, churn_taxonomy read them
+        assert "regexp_replace(lower(regexp_replace(reason_code, '^\\s+|\\s+$', '', 'g')), '[\\s-]+', '_', 'g')" in sql_file(view)
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ movements as (
 ),
 
 accounts as (
-    select * from raw_accounts
+    select * from stg_accounts
 ),
 
 health as (
@@ -41,7 +41,7 @@ health as (
 ),
 
 renewals as (
-    select * from raw_renewals
+    select * from stg_renewals
 ),
 
 value_tier_rule as (

@@ -41,7 +41,7 @@ health as (
 
 renewed as (
     select account_id, due_on, renewed_on
-    from raw_renewals
+    from stg_renewals
     where outcome = 'renewed' and renewed_on is not null
 ),
 

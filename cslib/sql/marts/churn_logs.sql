@@ -4,7 +4,7 @@
 -- from an imported churn_feedback.csv): log_id 'churn-event:<account_id>:<churned_on>',
 -- logged_on = churned_on, author 'churn event', kind 'churn_reason', note = feedback.
 -- raw_csm_logs is never changed. source: 'csm_log' or 'churn_event'.
--- * reason_code: normalised (surrounding whitespace removed, lower case, runs of
+-- * reason_code: normalised by the staging views (surrounding whitespace removed, lower case, runs of
 --   whitespace/hyphens -> '_'; empty -> NULL), as in churn_taxonomy; reason_code_as_logged
 --   is the trimmed original.
 -- * is_classified (churn_reason and risk_flag logs only; NULL for touchpoints and notes):
@@ -14,8 +14,8 @@
 -- Stored in logged_on order so period scans skip row groups (zone maps).
 create or replace table churn_logs as
 with logs as (
-    select 'csm_log' as source, log_id, account_id, logged_on, author, kind, reason_code, note
-    from raw_csm_logs
+    select 'csm_log' as source, log_id, account_id, logged_on, author, kind, reason_code, reason_code_normalised, note
+    from stg_csm_logs
     union all
     select
         'churn_event' as source,
@@ -25,8 +25,9 @@ with logs as (
         'churn event' as author,
         'churn_reason' as kind,
         reason_code,
-        nullif(trim(feedback), '') as note
-    from raw_churn_feedback
+        reason_code_normalised,
+        feedback as note
+    from stg_churn_feedback
 ),
 
 taxonomy as (
@@ -34,7 +35,7 @@ taxonomy as (
 ),
 
 accounts as (
-    select * from raw_accounts
+    select * from stg_accounts
 ),
 
 account_months as (
@@ -51,9 +52,7 @@ normalised as (
         author,
         kind,
         nullif(trim(reason_code), '') as reason_code_as_logged,
-        nullif(
-            regexp_replace(lower(regexp_replace(reason_code, '^\s+|\s+$', '', 'g')), '[\s-]+', '_', 'g'), ''
-        ) as reason_code,
+        reason_code_normalised as reason_code,
         note
     from logs
 ),

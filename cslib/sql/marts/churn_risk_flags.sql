@@ -19,7 +19,7 @@ with logs as (
 ),
 
 events as (
-    select rowid as event_row, * from raw_events
+    select file_row as event_row, * exclude (file_row) from stg_events
 ),
 
 taxonomy as (
@@ -27,7 +27,7 @@ taxonomy as (
 ),
 
 accounts as (
-    select * from raw_accounts
+    select * from stg_accounts
 ),
 
 account_months as (
@@ -83,7 +83,7 @@ follow_ups as (
 
 renewed as (
     select account_id, renewed_on
-    from raw_renewals
+    from stg_renewals
     where outcome = 'renewed' and renewed_on is not null
 ),
 

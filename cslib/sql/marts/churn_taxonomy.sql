@@ -10,15 +10,13 @@
 --   first row in file order wins. sort_order keeps the file order for display.
 create or replace table churn_taxonomy as
 with taxonomy as (
-    select rowid as file_row, * from raw_reason_taxonomy
+    select * from stg_reason_taxonomy
 ),
 
 normalised as (
     select
         file_row,
-        nullif(
-            regexp_replace(lower(regexp_replace(reason_code, '^\s+|\s+$', '', 'g')), '[\s-]+', '_', 'g'), ''
-        ) as reason_code,
+        reason_code_normalised as reason_code,
         nullif(trim(label), '') as label,
         nullif(
             regexp_replace(lower(regexp_replace(category, '^\s+|\s+$', '', 'g')), '[\s-]+', '_', 'g'), ''

@@ -38,12 +38,12 @@ with health as (
 
 usage as (
     select account_id, week_start, users_logged_in
-    from raw_usage_weekly
+    from stg_usage_weekly_rows
 ),
 
 events as (
     select account_id, occurred_on, kind, score, role
-    from raw_events
+    from stg_events
 ),
 
 rules as (

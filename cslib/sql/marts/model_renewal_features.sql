@@ -22,7 +22,7 @@
 create or replace table model_renewal_features as
 with renewals as (
     select account_id, due_on, due_arr, renewed_on, renewed_arr, outcome
-    from raw_renewals
+    from stg_renewals
 ),
 
 accounts as (
@@ -35,8 +35,8 @@ accounts as (
         source_channel,
         csm,
         csm_team,
-        coalesce(is_target, false) as is_target
-    from raw_accounts
+        is_target
+    from stg_accounts
 ),
 
 health as (

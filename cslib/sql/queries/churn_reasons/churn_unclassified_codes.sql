@@ -1,16 +1,16 @@
 -- churn_unclassified_codes: churn_reason / risk_flag logs and churn events whose reason code
--- is not in the taxonomy, straight from the raw tables (used by the importer before any
--- model exists). Codes are compared normalised (as in churn_taxonomy.sql); an empty code
+-- is not in the taxonomy, from the staging views (which exist with the raw tables: the importer
+-- runs this before any model is built). Codes are compared normalised (as in churn_taxonomy.sql); an empty code
 -- counts too.
 -- Grain: one row per source file and code as logged (trimmed; '' for empty); csm_logs.csv
 -- first, then churn_feedback.csv, each in order of first appearance.
 with logged as (
-    select 'csm_logs.csv' as file, 1 as file_order, rowid as file_row, reason_code
-    from raw_csm_logs
+    select 'csm_logs.csv' as file, 1 as file_order, file_row, reason_code, reason_code_normalised
+    from stg_csm_logs
     where kind in ('churn_reason', 'risk_flag')
     union all
-    select 'churn_feedback.csv' as file, 2 as file_order, rowid as file_row, reason_code
-    from raw_churn_feedback
+    select 'churn_feedback.csv' as file, 2 as file_order, file_row, reason_code, reason_code_normalised
+    from stg_churn_feedback
 ),
 
 logs as (
@@ -19,17 +19,13 @@ logs as (
         file_order,
         file_row,
         coalesce(trim(reason_code), '') as code_as_logged,
-        nullif(
-            regexp_replace(lower(regexp_replace(reason_code, '^\s+|\s+$', '', 'g')), '[\s-]+', '_', 'g'), ''
-        ) as reason_code
+        reason_code_normalised as reason_code
     from logged
 ),
 
 taxonomy as (
-    select
-        regexp_replace(lower(regexp_replace(reason_code, '^\s+|\s+$', '', 'g')), '[\s-]+', '_', 'g')
-            as reason_code
-    from raw_reason_taxonomy
+    select reason_code_normalised as reason_code
+    from stg_reason_taxonomy
 ),
 
 unmatched as (

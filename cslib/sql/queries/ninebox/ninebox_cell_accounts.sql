@@ -27,7 +27,7 @@ with params as (
 ),
 
 renewals as (
-    select account_id, due_on, due_arr, outcome from raw_renewals
+    select account_id, due_on, due_arr, outcome from stg_renewals
 ),
 
 members as (
