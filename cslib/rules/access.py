@@ -10,11 +10,11 @@ e-mail that is not in the map gets nothing (deny by default).
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cslib.errors import UserError
+from cslib.rules import tomlfile
 from cslib.filters import Filters
 
 ROLES = ("executive", "director", "csm")
@@ -30,18 +30,7 @@ class Grant:
 def load_role_map(path: str | os.PathLike) -> dict[str, Grant]:
     """``{email (lower case): Grant}`` from ``[users."email"]`` tables; UserError on bad input."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: role map not found") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a folder; the role map is a TOML file") from None
-    except UnicodeDecodeError as err:
-        raise UserError(f"{path}: not UTF-8 text (byte {err.start}); save the role map as UTF-8") from None
-    except OSError as err:
-        raise UserError(f"{path}: cannot read the role map ({err.strerror})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{path}: not valid TOML ({err})") from None
+    data = tomlfile.read(path, "role map")
     users = data.get("users", {})
     if not isinstance(users, dict):
         raise UserError(f"{path}: users: must be a table of e-mail addresses")

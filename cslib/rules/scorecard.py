@@ -41,7 +41,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -52,6 +51,7 @@ import pandas as pd
 
 from cslib import settings
 from cslib.errors import UserError
+from cslib.rules import tomlfile
 
 #: How a metric's rows of one week become its weekly value.
 AGGREGATIONS: tuple[str, ...] = ("sum", "max", "min", "avg", "last", "days_active")
@@ -234,14 +234,7 @@ def load_scorecard(path: str | os.PathLike | None = None) -> Scorecard:
     weeks < 1, min_weeks outside 1..weeks or an unknown weighting.
     """
     path = Path(path if path is not None else settings.get("HEALTHGRID_SCORECARD"))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise UserError(f"{path}: cannot read scorecard ({err.strerror or err})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{path}: invalid TOML ({err})") from None
+    data = tomlfile.read(path, "scorecard")
     return _from_dict(data, str(path))
 
 

@@ -33,12 +33,12 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cslib.store import contract
 from cslib.errors import UserError
+from cslib.rules import tomlfile
 
 TABLE_KEYS = ("file", "columns", "defaults", "values", "date_format", "drop", "attributes")
 TOP_KEYS = ("tables", "subscriptions", "renewals")
@@ -110,12 +110,7 @@ def load_mapping(path: str | os.PathLike) -> Mapping:
     name = p.name
     if not p.is_file():
         raise UserError(f"{name}: mapping file not found ({p})")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise UserError(f"{name}: not valid UTF-8") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{name}: not valid TOML ({err})") from None
+    data = tomlfile.read(p, "mapping file", name=name)
 
     def fail(key: str, message: str) -> UserError:
         return UserError(f"{name}: {key}: {message}")

@@ -356,7 +356,7 @@ def test_a_bad_mapping_is_one_line_naming_the_key(tmp_path, text, message):
     with pytest.raises(UserError) as err:
         load_mapping(path)
     if message is None:
-        assert str(err.value).startswith("mapping.toml: not valid TOML (")
+        assert str(err.value).startswith("mapping.toml: invalid TOML (")
     else:
         assert str(err.value) == message
     assert "\n" not in str(err.value)

@@ -217,7 +217,7 @@ def test_the_unmodified_template_is_valid(tmp_path):
 
 def test_missing_file_and_bad_toml_are_user_errors(tmp_path):
     missing = tmp_path / "nope.toml"
-    with pytest.raises(UserError, match=r"nope\.toml: cannot read scorecard"):
+    with pytest.raises(UserError, match=r"nope\.toml: scorecard not found"):
         load_scorecard(missing)
     with pytest.raises(UserError, match=r"scorecard\.toml: invalid TOML"):
         load_scorecard(_write(tmp_path, "[tiers\nhealthy_min = 70"))
