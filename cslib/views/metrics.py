@@ -27,7 +27,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cslib.store.db import query, sql_file
+from cslib.store.db import query
+from cslib.store.queries import render
 from cslib.months import check_month, data_months, default_month, shift_month
 from cslib.errors import UserError
 from cslib.filters import Filters
@@ -67,8 +68,6 @@ COMPONENTS: tuple[str, ...] = (
     "renewal_decided_arr",
     "renewal_kept_arr",
 )
-
-_FILTER_MARKER = "/* filter_predicate */ true"
 
 #: The metrics that need a month-end health score: n/a when nothing in the slice is scored.
 HEALTH_METRICS: tuple[str, ...] = ("healthy_arr", "health_rate", "health_rate_mom")
@@ -250,21 +249,11 @@ def latest_month(conn: duckdb.DuckDBPyConnection) -> str:
     return default_month(conn)
 
 
-def _filtered(name: str, filters: Filters, alias: str = "") -> tuple[str, list[Any]]:
-    """cslib/sql/<name>.sql with the slice's predicate in place of the filter marker."""
-    predicate, params = filters.where(alias)
-    sql = sql_file(name)
-    if sql.count(_FILTER_MARKER) != 1:
-        raise RuntimeError(f"{name}.sql must contain the filter marker exactly once")
-    return sql.replace(_FILTER_MARKER, predicate), params
-
-
 def _components(
     conn: duckdb.DuckDBPyConnection, filters: Filters, first: str, last: str
 ) -> pd.DataFrame:
     """kpi_monthly.sql for months first..last (inclusive) over the filtered slice."""
-    sql, params = _filtered("kpi_monthly", filters)
-    return query(conn, sql, [first, last, *params])
+    return query(conn, *render("kpi_monthly", filters, first_month=first, last_month=last))
 
 
 def min_weeks(conn: duckdb.DuckDBPyConnection) -> int | None:
@@ -280,8 +269,7 @@ def min_weeks(conn: duckdb.DuckDBPyConnection) -> int | None:
 
 
 def _status_row(conn: duckdb.DuckDBPyConnection, filters: Filters, month: str) -> dict[str, int]:
-    sql, params = _filtered("kpi_data_status", filters, "a")
-    row = query(conn, sql, [month, *params]).iloc[0]
+    row = query(conn, *render("kpi_data_status", filters, alias="a", month=month)).iloc[0]
     return {k: int(row[k]) for k in row.index}
 
 
@@ -310,8 +298,8 @@ def health_data_status(
         return DataStatus(False, NO_USAGE_IMPORTED)
     if row["active_accounts"] == 0:
         return DataStatus(False, NO_ACTIVE_ACCOUNTS)
-    sql, params = _filtered("kpi_usage_in_month", filters, "a")
-    if int(query(conn, sql, [month, *params])["usage_accounts"].iloc[0]) == 0:
+    usage = query(conn, *render("kpi_usage_in_month", filters, alias="a", month=month))
+    if int(usage["usage_accounts"].iloc[0]) == 0:
         return DataStatus(False, NO_USAGE_THIS_MONTH)
     return DataStatus(False, too_few_weeks(min_weeks(conn)))
 

@@ -1,8 +1,7 @@
 -- kpi_data_status: is there health data and are there renewals in a slice's month?
 -- A parametrised query (not a model), run by cslib.views.metrics.health_data_status and
--- renewal_data_status with bound parameters: 1. month ('YYYY-MM'), then the filter's
--- parameters (the filter_predicate marker comment with the "true" after it is replaced by
--- cslib.filters.Filters.where('a')).
+-- renewal_data_status with the named parameter $month ('YYYY-MM'); the filter_predicate
+-- marker takes the slice (cslib.store.queries.render, alias 'a').
 -- One row: active accounts of the slice in the month, those with a month-end score
 -- (health_tier not 'unscored'), the renewals due / decided in the month; then, for the
 -- whole data (any month, any account): whether health_weekly has any row and how many
@@ -10,7 +9,7 @@
 with slice as (
     select a.is_active, a.health_tier, a.renewals_due, a.renewals_decided
     from account_month as a
-    where a.month = ?
+    where a.month = $month
         and (/* filter_predicate */ true)
 ),
 

@@ -1,16 +1,14 @@
 -- kpi_monthly: the components of every KPI in cslib.views.metrics, per month.
--- A parametrised query (not a model), run by cslib.views.metrics with bound parameters:
---   1. first month ('YYYY-MM'), 2. last month ('YYYY-MM'), then the filter's parameters.
--- The filter_predicate marker comment (with the "true" after it) below is replaced by the
--- predicate of cslib.filters.Filters.where() (whitelisted identifiers and '?' only); as
--- written the query runs unfiltered.
+-- A parametrised query (not a model), run by cslib.views.metrics with named parameters:
+--   $first_month and $last_month ('YYYY-MM', inclusive). The filter_predicate marker
+-- below takes the slice (cslib.store.queries.render, no alias).
 -- Grain: one row per month that has rows in the filtered slice. Money per month (MRR)
 -- or per year (ARR); movements signed (contraction and churn <= 0). scored_accounts counts
 -- the active accounts with a month-end health score (cslib.views.metrics: none -> health n/a).
 with account_months as (
     select * from account_month
-    where month >= ?
-        and month <= ?
+    where month >= $first_month
+        and month <= $last_month
         and (/* filter_predicate */ true)
 ),
 
