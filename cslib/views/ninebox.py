@@ -24,6 +24,7 @@ import pandas as pd
 
 from cslib import settings
 from cslib.store.db import query, sql_file
+from cslib.store.queries import render, render_sql
 from cslib.months import MONTH_RE, check_month, data_months, default_month, shift_month
 from cslib.errors import UserError
 from cslib.export import to_csv
@@ -61,7 +62,6 @@ GRID_COLUMNS: tuple[str, ...] = (
     "delta_accounts",
     "delta_arr",
 )
-_FILTER_MARKER = "/* filter_predicate */ true"
 _OWNER_MARKER = "/* owner_column */ csm_team"
 
 
@@ -87,14 +87,6 @@ def cell_label(cell: str) -> str:
     return f"{VALUE_LABELS[value_tier]} · {HEALTH_LABELS[health_tier]}"
 
 
-def _with_filter(sql: str, filters: Filters, alias: str = "a") -> tuple[str, list[Any]]:
-    """The query with the filter predicate filled in."""
-    predicate, params = filters.where(alias)
-    if sql.count(_FILTER_MARKER) != 1:
-        raise RuntimeError("a nine-box query must contain the filter marker exactly once")
-    return sql.replace(_FILTER_MARKER, predicate), params
-
-
 def _check_month(conn, month: Any) -> tuple[str, str | None]:
     """(month, previous month or None when it is before the data); UserError if bad."""
     if not isinstance(month, str) or not MONTH_RE.match(month):
@@ -117,8 +109,7 @@ def _check_tiers(health_tier: str, value_tier: str, allow_unscored: bool = True)
 def _cells(conn, filters: Filters, month: str) -> tuple[pd.DataFrame, bool]:
     """The 12 rows of ninebox_cells.sql and whether a previous month exists."""
     month, previous = _check_month(conn, month)
-    sql, params = _with_filter(sql_file("ninebox_cells"), filters)
-    df = query(conn, sql, [month, previous, month, previous, *params])
+    df = query(conn, *render("ninebox_cells", filters, alias="a", this_month=month, prev_month=previous))
     return df, previous is not None
 
 
@@ -183,7 +174,8 @@ def _open_alerts(conn, month: str, account_ids: list[str], closed_alert_ids: tup
     """account_id, open_alerts over the 4 weeks before the month's end, for ``account_ids``."""
     if not account_ids:
         return pd.DataFrame({"account_id": pd.Series(dtype=str), "open_alerts": pd.Series(dtype="int64")})
-    return query(conn, sql_file("ninebox_open_alerts"), [month, list(account_ids), [str(a) for a in closed_alert_ids]])
+    return query(conn, *render("ninebox_open_alerts", month=month, account_ids=list(account_ids),
+                               closed_alert_ids=[str(a) for a in closed_alert_ids]))
 
 
 def cell_accounts(
@@ -215,15 +207,13 @@ def cell_accounts(
     _check_tiers(health_tier, value_tier)
     month, _ = _check_month(conn, month)
     needle = (search or "").strip().lower()
-    sql, params = _with_filter(sql_file("ninebox_cell_accounts"), filters)
     month_start = dt.date(int(month[:4]), int(month[5:7]), 1)
     month_end = dt.date(int(shift_month(month, 1)[:4]), int(shift_month(month, 1)[5:7]), 1) - dt.timedelta(days=1)
-    df = query(
-        conn,
-        sql,
-        [needle, month, health_tier, value_tier, *params, _limit(limit), month_start - dt.timedelta(days=21),
-         month_end, month_start, month_end],
-    )
+    df = query(conn, *render(
+        "ninebox_cell_accounts", filters, alias="a", search=needle, month=month, health_tier=health_tier,
+        value_tier=value_tier, limit=_limit(limit), first_week_on=month_start - dt.timedelta(days=21),
+        month_start=month_start, month_end=month_end,
+    ))
     df["score_trend"] = [_trend_list(trend) for trend in df["score_trend"]]
     for column in ("arr", "health_score", "score_change_4w", "weakest_gap_points", "next_renewal_arr"):
         df[column] = pd.to_numeric(df[column], errors="coerce").astype(float)
@@ -300,9 +290,8 @@ def cell_movement(conn, filters: Filters, month: str, health_tier: str, value_ti
     _check_tiers(health_tier, value_tier, allow_unscored=False)
     month, previous = _check_month(conn, month)
     cell = cell_id(value_tier, health_tier)
-    sql, params = _with_filter(sql_file("ninebox_movement"), filters)
-    rows = query(conn, sql, [month, previous, cell, month, previous, health_tier, value_tier, *params,
-                             month, previous])
+    rows = query(conn, *render("ninebox_movement", filters, alias="a", this_month=month, prev_month=previous,
+                               cell_id=cell, health_tier=health_tier, value_tier=value_tier))
     # a few thousand rows at most: plain Python is faster here than pandas' groupby
     records = rows.to_dict("records")
     entered = [r for r in records if r["this_state"] == cell and r["prev_state"] != cell]
@@ -362,8 +351,9 @@ def books(conn, filters: Filters, month: str, by: str = "csm_team") -> pd.DataFr
     sql = sql_file("ninebox_books")
     if sql.count(_OWNER_MARKER) != 1:
         raise RuntimeError("ninebox_books.sql must contain the owner marker exactly once")
-    sql, params = _with_filter(sql.replace(_OWNER_MARKER, BOOK_OWNERS[by]), filters)
-    df = query(conn, sql, [month, *params])
+    sql, params = render_sql(sql.replace(_OWNER_MARKER, BOOK_OWNERS[by]), filters, alias="a",
+                             name="ninebox_books.sql", month=month)
+    df = query(conn, sql, params)
     df["cell_id"] = [
         "unscored" if h == "unscored" else cell_id(v, h) for h, v in zip(df["health_tier"], df["value_tier"])
     ]

@@ -1,14 +1,14 @@
 -- ninebox_books: the nine-box grid of one month per owner (CSM team or CSM), to compare
 -- books side by side.
--- A parametrised query (not a model), run by cslib.views.ninebox with bound parameters:
---   1. month ('YYYY-MM'), then the filter's parameters (the filter_predicate marker
---   comment and the "true" after it are replaced by Filters.where('a')).
+-- A parametrised query (not a model), run by cslib.views.ninebox with the named parameter
+--   $month ('YYYY-MM'); the filter_predicate marker takes the slice
+--   (cslib.store.queries.render, alias 'a').
 -- The owner_column marker comment and the column name after it are replaced by a
 -- column from cslib.views.ninebox.BOOK_OWNERS (a whitelist).
 -- Grain: one row per owner x cell (health tier incl. unscored x value tier), 12 per
 -- owner; shares are of the owner's own total (all 12 rows).
 with params as (
-    select ?::varchar as month
+    select $month::varchar as month
 ),
 
 sliced as (

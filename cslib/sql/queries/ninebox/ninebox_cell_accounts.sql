@@ -1,14 +1,13 @@
 -- ninebox_cell_accounts: the accounts of one nine-box cell in one month, with what a
 -- CSM needs to act on them.
--- A parametrised query (not a model), run by cslib.views.ninebox with bound parameters, in
--- this order: 1. search text (lower case; '' = everything), 2. month ('YYYY-MM'),
--- 3. health tier, 4. value tier, then the filter's parameters (the filter_predicate
--- marker comment and the "true" after it are replaced by Filters.where('a'); the mart
--- marker as in ninebox_cells.sql), then 5. the most accounts to return (largest ARR
--- first), 6. the first and 7. the last day whose week can matter (month start - 21
--- days, month end), 8. the month's first and 9. last day (the month-end week's
--- indicators). Months, tiers and weeks are compared with constants so the scans can
--- skip row groups.
+-- A parametrised query (not a model), run by cslib.views.ninebox with named parameters:
+-- $search (lower case; '' = everything), $month ('YYYY-MM'), $health_tier, $value_tier,
+-- $limit (the most accounts to return, largest ARR first), $first_week_on (the first day
+-- whose week can matter: month start - 21 days), $month_start and $month_end (the month's
+-- first and last day: the last day whose week can matter, and the month-end week's
+-- indicators). The filter_predicate marker takes the slice (cslib.store.queries.render,
+-- alias 'a'). Months, tiers and weeks are compared with constants so the scans can skip
+-- row groups.
 -- Grain: one row per active account of the slice in the cell.
 -- * score_trend: the scores of the four calendar weeks ending with the account's
 --   month-end week (the last week starting inside the month), oldest first; a week
@@ -23,7 +22,7 @@
 --   open renewal that makes it overdue (its latest one due by the month end), whatever its
 --   due date; outcome as of the data's end.
 with params as (
-    select ?::varchar as search
+    select $search::varchar as search
 ),
 
 renewals as (
@@ -43,10 +42,10 @@ members as (
         a.month_start
     from ninebox_account_month as a
     cross join params as p
-    where a.month = ?
+    where a.month = $month
         and a.is_active
-        and a.health_tier = ?
-        and a.value_tier = ?
+        and a.health_tier = $health_tier
+        and a.value_tier = $value_tier
         and (
             p.search = ''
             or contains(lower(a.name), p.search)
@@ -55,7 +54,7 @@ members as (
         )
         and (/* filter_predicate */ true)
     order by a.arr desc, a.name, a.account_id
-    limit ?
+    limit $limit
 ),
 
 recent_health as materialized (
@@ -66,7 +65,7 @@ recent_health as materialized (
         m.month_start
     from health_weekly as h
     inner join members as m on m.account_id = h.account_id
-    where h.week_start between ? and ?
+    where h.week_start between $first_week_on and $month_end
 ),
 
 anchors as (
@@ -102,7 +101,7 @@ month_indicators as (
     select i.account_id, i.week_start, i.indicator, i.window_points
     from health_indicator_weekly as i
     inner join members as m on m.account_id = i.account_id
-    where i.week_start between ? and ?
+    where i.week_start between $month_start and $month_end
 ),
 
 gaps as (

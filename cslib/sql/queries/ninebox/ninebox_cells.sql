@@ -1,10 +1,8 @@
 -- ninebox_cells: the nine-box grid of one month and the month before, for a slice.
--- A parametrised query (not a model), run by cslib.views.ninebox with bound parameters:
---   1. this month ('YYYY-MM'), 2. the previous month ('YYYY-MM'), 3.-4. the same two
---   again (compared with constants in the scan, so DuckDB skips other months' row
---   groups), then the filter's parameters. The filter_predicate marker comment (with
---   the "true" after it) is replaced by cslib.filters.Filters.where('a') (whitelisted
---   identifiers and '?' only).
+-- A parametrised query (not a model), run by cslib.views.ninebox with named parameters:
+--   $this_month and $prev_month ('YYYY-MM'; also compared with constants in the scan, so
+--   DuckDB skips other months' row groups). The filter_predicate marker takes the slice
+--   (cslib.store.queries.render, alias 'a').
 -- Grain: one row per cell, always 12 rows: health tier (healthy, at_risk, unhealthy,
 -- unscored) x value tier (high, mid, low). Active accounts only (mrr > 0); the filter
 -- applies to the account's row of each month (so the previous month's counts are that
@@ -12,8 +10,8 @@
 -- so the nine scored cells plus the three unscored rows sum to the slice's total.
 with params as (
     select
-        ?::varchar as this_month,
-        ?::varchar as prev_month
+        $this_month::varchar as this_month,
+        $prev_month::varchar as prev_month
 ),
 
 sliced as (
@@ -23,7 +21,7 @@ sliced as (
         a.value_tier,
         a.arr
     from ninebox_account_month as a
-    where a.month in (?, ?)
+    where a.month in ($this_month, $prev_month)
         and a.is_active
         and (/* filter_predicate */ true)
 ),

@@ -1,11 +1,9 @@
 -- ninebox_movement: how accounts moved into and out of one nine-box cell between the
 -- previous month and this month, per account.
--- A parametrised query (not a model), run by cslib.views.ninebox with bound parameters, in
--- this order: 1. this month, 2. previous month ('YYYY-MM'), 3. the cell id
--- '<value>|<health>'; 4.-5. the two months, 6. health tier, 7. value tier (constants in
--- the scan for the candidates); then the filter's parameters (the filter_predicate
--- marker comment and the "true" after it are replaced by Filters.where('a')); then
--- 8.-9. the two months again.
+-- A parametrised query (not a model), run by cslib.views.ninebox with named parameters:
+-- $this_month and $prev_month ('YYYY-MM'), $cell_id ('<value>|<health>'), $health_tier and
+-- $value_tier (constants in the scan for the candidates, as are the months). The
+-- filter_predicate marker takes the slice (cslib.store.queries.render, alias 'a').
 -- The filter is evaluated on each month's own row, as the grid does.
 -- Grain: one row per account whose state either month is the cell.
 -- An account's state in a month is, in this order:
@@ -17,9 +15,9 @@
 -- arr is this month's ARR, prev_arr last month's (0 when not active).
 with params as (
     select
-        ?::varchar as this_month,
-        ?::varchar as prev_month,
-        ?::varchar as cell_id
+        $this_month::varchar as this_month,
+        $prev_month::varchar as prev_month,
+        $cell_id::varchar as cell_id
 ),
 
 -- accounts in the cell in either month (whatever the filter): the only ones that can
@@ -27,9 +25,9 @@ with params as (
 candidates as (
     select distinct a.account_id
     from ninebox_account_month as a
-    where a.month in (?, ?)
-        and a.health_tier = ?
-        and a.value_tier = ?
+    where a.month in ($this_month, $prev_month)
+        and a.health_tier = $health_tier
+        and a.value_tier = $value_tier
 ),
 
 account_rows as (
@@ -44,7 +42,7 @@ account_rows as (
         (/* filter_predicate */ true) as is_in_slice
     from ninebox_account_month as a
     semi join candidates as c on c.account_id = a.account_id
-    where a.month in (?, ?)
+    where a.month in ($this_month, $prev_month)
 ),
 
 states as (
