@@ -1,4 +1,4 @@
-"""The importer's fast path (cslib.store.importer._stage_direct): a single clean file is checked
+"""The importer's fast path (cslib.store.reading._stage_direct): a single clean file is checked
 in one scan and inserted straight into its raw table. It must store exactly what the
 usual staged path stores (same rows, same order, same types), and a file with a problem
 must still be reported line by line (the fast path then writes nothing and steps aside)."""
@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from cslib.store import contract
-from cslib.store import importer
+from cslib.store import reading
 from cslib.store.importer import check_dir, import_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,14 +41,14 @@ def _folder(root: Path) -> Path:
 def test_the_fast_path_stores_what_the_staged_path_stores(tmp_path, monkeypatch):
     src = _folder(tmp_path)
     fast = tmp_path / "fast.duckdb"
-    direct, original = [], importer._stage_direct
+    direct, original = [], reading._stage_direct
 
     def spy(conn, table, *args):
         n = original(conn, table, *args)
         direct.append((table.name, n))
         return n
 
-    monkeypatch.setattr(importer, "_stage_direct", spy)
+    monkeypatch.setattr(reading, "_stage_direct", spy)
     import_dir(src, fast, build=False)
     assert ("usage_metrics", 5) in direct and ("usage_weekly", 9) in direct  # the fast path was taken
     monkeypatch.undo()
