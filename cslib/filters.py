@@ -54,12 +54,13 @@ def create_attribute_table(conn) -> None:
 def has_attribute_table(conn) -> bool:
     """Whether the database has ``raw_account_attributes`` (a file built before attributes
     existed has not; it then simply has no attributes)."""
-    df = query(
-        conn,
+    from cslib.store.queries import render_sql  # it imports this module
+
+    df = query(conn, *render_sql(
         "select count(*) as n from duckdb_tables() where database_name = current_database() "
-        "and schema_name = current_schema() and table_name = ?",
-        [ATTRIBUTE_TABLE],
-    )
+        "and schema_name = current_schema() and table_name = $table",
+        name="has_attribute_table", table=ATTRIBUTE_TABLE,
+    ))
     return bool(df["n"].iloc[0])
 
 
@@ -311,15 +312,16 @@ def filter_options(conn: duckdb.DuckDBPyConnection, within: Filters | None = Non
 
     Then one key ``attr.<name>`` per account attribute in the data (sorted by name): the
     values of the accounts in that scope."""
-    where, params = (within or Filters(include_non_target=True)).where("a")
+    from cslib.store.queries import render_sql  # it imports this module
+
+    scope = within or Filters(include_non_target=True)
     out: dict[str, list[str]] = {}
     for name, column in FILTER_COLUMNS.items():  # column names from the whitelist only
-        df = query(
-            conn,
+        df = query(conn, *render_sql(
             f"select distinct a.{column} as v from account_month as a "
-            f"where a.{column} is not null and {where} order by 1",
-            params,
-        )
+            f"where a.{column} is not null and {FILTER_MARKER} order by 1",
+            scope, alias="a", name="filter_options",
+        ))
         out[name] = df["v"].astype(str).tolist()
     out.update(filter_options_attributes(conn, within or Filters(include_non_target=True)))
     return out
@@ -335,21 +337,22 @@ def faceted_options(conn: duckdb.DuckDBPyConnection, selected: Filters,
     ``filter_options`` (not narrowed). One query of the distinct combinations, then sets."""
     import pandas as pd
 
+    from cslib.store.queries import render_sql  # it imports this module
+
     base = within or Filters(include_non_target=True)
-    where, params = base.where("a")
     table = f"{ATTRIBUTE_TABLE}"
-    attr_clauses, attr_params = [], []
+    attr_clauses, attr_params = [], {}
     if selected.attributes and has_attribute_table(conn):
-        for name, values in selected.attributes:
+        for i, (name, values) in enumerate(selected.attributes, start=1):
             attr_clauses.append(
                 f"a.account_id in (select hg_attr.account_id from {table} as hg_attr "
-                "where hg_attr.attribute = ? and list_contains(?, hg_attr.value))"
+                f"where hg_attr.attribute = $attribute_{i} and list_contains($attribute_values_{i}, hg_attr.value))"
             )
-            attr_params.extend([name, list(values)])
+            attr_params.update({f"attribute_{i}": name, f"attribute_values_{i}": list(values)})
     columns = ", ".join(f"a.{column}" for column in FILTER_COLUMNS.values())  # whitelist only
-    sql = (f"select distinct {columns} from account_month as a where {where}"
+    sql = (f"select distinct {columns} from account_month as a where {FILTER_MARKER}"
            + "".join(f" and {c}" for c in attr_clauses))
-    combos = query(conn, sql, [*params, *attr_params])
+    combos = query(conn, *render_sql(sql, base, alias="a", name="faceted_options", **attr_params))
     masks = {
         name: combos[column].isin(list(getattr(selected, name))) if getattr(selected, name) else None
         for name, column in FILTER_COLUMNS.items()
@@ -371,14 +374,14 @@ def filter_options_attributes(conn: duckdb.DuckDBPyConnection, within: Filters) 
     """``attr.<name>`` -> the values of the accounts in ``within`` (sorted)."""
     if not has_attribute_table(conn):
         return {}
-    where, params = within.where("a")
-    df = query(
-        conn,
+    from cslib.store.queries import render_sql  # it imports this module
+
+    df = query(conn, *render_sql(
         f"select x.attribute, x.value from {ATTRIBUTE_TABLE} as x "
-        f"where x.account_id in (select a.account_id from account_month as a where {where}) "
+        f"where x.account_id in (select a.account_id from account_month as a where {FILTER_MARKER}) "
         "group by all order by 1, 2",
-        params,
-    )
+        within, alias="a", name="filter_options_attributes",
+    ))
     return {f"{ATTRIBUTE_PREFIX}{name}": group["value"].astype(str).tolist()
             for name, group in df.groupby("attribute", sort=True)}
 
