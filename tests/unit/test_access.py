@@ -40,10 +40,10 @@ def test_scope_narrows_filters():
     assert scope(Filters(), director).csm_team == ("Growth", "Scale")
     assert scope(Filters(csm_team=("Growth",)), director).csm_team == ("Growth",)
     denied = scope(Filters(csm_team=("Enterprise",)), director)
-    assert denied.deny_all and denied.where() == ("false", [])
+    assert denied.deny_all and denied.where_named() == ("false", {})
     csm = Grant("csm", (), "Ben Okafor")
     assert scope(Filters(segment=("smb",)), csm) == Filters(segment=("smb",), csm=("Ben Okafor",))
-    assert scope(Filters(csm=("Ana Lima",)), csm).where("a") == ("false", [])
+    assert scope(Filters(csm=("Ana Lima",)), csm).where_named("a") == ("false", {})
     assert scope(Filters(segment=("smb",)), Grant("executive")) == Filters(segment=("smb",))
 
 
@@ -68,7 +68,7 @@ def test_an_empty_scope_is_no_rows_not_a_magic_value():
     account can ever match it, whatever its team or CSM is called."""
     denied = scope(Filters(csm_team=("Enterprise",)), Grant("director", ("Growth",)))
     assert denied.csm_team == ("Enterprise",)  # the user's own choice is kept as it was
-    assert denied.where("a") == ("false", [])
+    assert denied.where_named("a") == ("false", {})
     assert "deny_all" in denied.as_dict() and "deny_all" not in Filters().as_dict()
 
 

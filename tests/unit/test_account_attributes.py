@@ -62,14 +62,15 @@ def test_from_mapping_reads_url_keys_and_attr_arguments():
 
 def test_where_binds_the_attribute_name_and_values():
     f = Filters(segment=("smb",)).with_attributes({"plan_tier": ["gold"], "country": []})
-    sql, params = f.where("a")
+    sql, params = f.where_named("a")
     assert sql == (
-        "a.is_target and list_contains(?, a.segment) and a.account_id in (select hg_attr.account_id "
-        "from raw_account_attributes as hg_attr where hg_attr.attribute = ? and list_contains(?, hg_attr.value))"
+        "a.is_target and list_contains($filter_1, a.segment) and a.account_id in (select hg_attr.account_id "
+        "from raw_account_attributes as hg_attr where hg_attr.attribute = $filter_2 "
+        "and list_contains($filter_3, hg_attr.value))"
     )
-    assert params == [["smb"], "plan_tier", ["gold"]]
+    assert params == {"filter_1": ["smb"], "filter_2": "plan_tier", "filter_3": ["gold"]}
     assert "plan_tier" not in sql
-    sql, _ = f.where("f", catalog="src")
+    sql, _ = f.where_named("f", catalog="src")
     assert "from src.raw_account_attributes as hg_attr" in sql
 
 
