@@ -62,6 +62,7 @@ import os
 
 from cslib.store import pipeline
 from cslib.store.db import replace_atomically
+from tests_support.book_cache import cached
 
 TINY_MONTHS = ("2026-01", "2026-02", "2026-03")
 #: the hand-computed answers (fractions for rates, currency per year for ARR)
@@ -123,6 +124,7 @@ def _weeks() -> list[dt.date]:
     return out
 
 
+@cached
 def build_tiny_book(db_path: str | os.PathLike) -> None:
     """Write the hand-made book described in the module docstring to ``db_path``."""
     with replace_atomically(db_path) as conn:
@@ -150,6 +152,7 @@ def build_tiny_book(db_path: str | os.PathLike) -> None:
 SMALL_DEMO = {"n_accounts": 150, "n_months": 15, "seed": 7, "end_month": "2026-10"}
 
 
+@cached
 def build_small_demo(db_path: str | os.PathLike) -> None:
     """The generator's demo, small: 150 accounts x 15 months ending 2026-10."""
     from sample_data.generator import write_demo

@@ -66,6 +66,7 @@ import os
 
 from cslib.store import pipeline
 from cslib.store.db import replace_atomically
+from tests_support.book_cache import cached
 
 CHURN_MONTHS = tuple(f"{y}-{m:02d}" for y, m in
                      [(2025, 7), (2025, 8), (2025, 9), (2025, 10), (2025, 11), (2025, 12),
@@ -160,6 +161,7 @@ def _months(first: str, last: str) -> list[str]:
     return [m for m in CHURN_MONTHS if first <= m <= last]
 
 
+@cached
 def build_churn_book(db_path: str | os.PathLike) -> None:
     """Write the book described in the module docstring to ``db_path``."""
     with replace_atomically(db_path) as conn:

@@ -53,6 +53,7 @@ import os
 
 from cslib.store import pipeline
 from cslib.store.db import replace_atomically
+from tests_support.book_cache import cached
 
 FLOWS_MONTHS = ("2025-12", "2026-01", "2026-02")
 _PROFILES = {  # purchased, activated, logged_in, bi, records, {module: records}
@@ -128,6 +129,7 @@ def _mondays(month: str) -> list[dt.date]:
     return out
 
 
+@cached
 def build_flows_book(db_path: str | os.PathLike) -> None:
     """Write the book of the module docstring to ``db_path`` (raw tables -> models)."""
     with replace_atomically(db_path) as conn:

@@ -27,6 +27,7 @@ import os
 
 from cslib.store import pipeline
 from cslib.store.db import replace_atomically
+from tests_support.book_cache import cached
 
 MODEL_BOOK_MONTHS = ("2026-02", "2026-03")
 _ACCOUNTS = [
@@ -44,6 +45,7 @@ _FIRST_WEEK = dt.date(2026, 1, 5)
 _LAST_WEEK = dt.date(2026, 3, 30)
 
 
+@cached
 def build_model_book(db_path: str | os.PathLike) -> None:
     """Write the book described in the module docstring to ``db_path``."""
     with replace_atomically(db_path) as conn:
@@ -70,6 +72,7 @@ def build_model_book(db_path: str | os.PathLike) -> None:
 MODEL_DEMO = {"n_accounts": 400, "n_months": 24, "seed": 7, "end_month": "2026-10"}
 
 
+@cached
 def build_model_demo(db_path: str | os.PathLike) -> None:
     """The generator's demo with MODEL_DEMO settings."""
     from sample_data.generator import write_demo

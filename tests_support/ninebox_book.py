@@ -59,6 +59,7 @@ import os
 
 from cslib.store import pipeline
 from cslib.store.db import replace_atomically
+from tests_support.book_cache import cached
 
 NINEBOX_MONTHS = ("2025-12", "2026-01", "2026-02", "2026-03")
 SCRIPT_NAME = "<script>alert('x')</script> **Bold** Ltd"
@@ -165,6 +166,7 @@ def _weeks() -> list[dt.date]:
     return out
 
 
+@cached
 def build_ninebox_book(db_path: str | os.PathLike, with_alerts: bool = True) -> None:
     """Write the book described in the module docstring to ``db_path`` (atomically).
 

@@ -34,6 +34,7 @@ import os
 from cslib.store import pipeline
 from cslib.store.db import replace_atomically
 from tests_support.flows_book import _PROFILES, _mondays
+from tests_support.book_cache import cached
 
 OVERDUE_MONTHS = ("2026-07", "2026-08", "2026-09", "2026-10", "2026-11")
 #: account -> (CSM, MRR per month, None = no revenue)
@@ -54,6 +55,7 @@ RENEWALS = [
 EXPECTED_OVERDUE = {"o_churn": ["2026-09"], "o_late": ["2026-08", "2026-09"]}
 
 
+@cached
 def build_overdue_book(db_path: str | os.PathLike) -> None:
     """Write the book of the module docstring to ``db_path`` (raw tables -> models)."""
     with replace_atomically(db_path) as conn:

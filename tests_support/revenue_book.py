@@ -57,6 +57,7 @@ import duckdb
 
 from cslib.store import pipeline
 from cslib.store.db import replace_atomically
+from tests_support.book_cache import cached
 
 MOVEMENT_MONTHS = ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06")
 T12M_MONTHS = tuple(f"2025-{m:02d}" for m in range(1, 13)) + ("2026-01", "2026-02")
@@ -146,12 +147,14 @@ def _build(target, writer) -> duckdb.DuckDBPyConnection | None:
     return None
 
 
+@cached
 def build_movement_book(target: str | os.PathLike | None = None):
     """The movement book (module docstring) in memory (returned) or at ``target``."""
     revenue, usage, modules = _movement_rows()
     return _build(target, lambda conn: _write(conn, _ACCOUNTS, revenue, usage, modules))
 
 
+@cached
 def build_t12m_book(target: str | os.PathLike | None = None):
     """The trailing-12-month book (module docstring) in memory (returned) or at ``target``."""
     accounts = [

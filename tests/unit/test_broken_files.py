@@ -3,22 +3,21 @@ DuckDB never tries to fetch an extension for it (issue 14)."""
 
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests_support.book import build_tiny_book
+from tests_support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 IMPORT_OK = ROOT / "tests" / "fixtures" / "import_ok"
 
 
 def _run(*args):
-    proc = subprocess.run([sys.executable, "-m", "cslib", *args], cwd=ROOT, capture_output=True, text=True)
-    return proc
+    """The CLI in this process (tests_support.cli: same status, stdout and stderr)."""
+    return run_cli(*args)
 
 
 def _one_line(proc) -> str:

@@ -1,21 +1,24 @@
-"""The command line: one-line errors with exit status 2, never a traceback."""
+"""The command line: one-line errors with exit status 2, never a traceback.
+
+Most tests call the CLI's main() in this process (tests_support.cli.run_cli: the same exit
+status, stdout and stderr, without a new interpreter per call); the first test runs the
+real ``python -m cslib`` in a subprocess, so the entry point and its exit status stay tested.
+"""
 
 import subprocess
 import sys
 from pathlib import Path
 
+from tests_support.cli import run_cli as _run
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "cslib", *args], cwd=ROOT, capture_output=True, text=True, env=env
-    )
-
-
 def test_report_on_missing_database_is_one_line(tmp_path):
+    """The real entry point: ``python -m cslib`` in a new process exits with status 2."""
     missing = tmp_path / "nope.duckdb"
-    proc = _run("report", "kpis", "--db", str(missing))
+    proc = subprocess.run([sys.executable, "-m", "cslib", "report", "kpis", "--db", str(missing)],
+                          cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip() == (f"error: {missing}: database not found "
                                    "(build it with 'python -m cslib demo' or import your data)")
@@ -242,19 +245,15 @@ def test_import_and_check_with_the_shipped_billing_mapping(tmp_path):
 def test_a_filter_value_no_account_has_is_one_line_not_an_empty_report(tmp_path):
     """`--csm-team Enterprise` on a book whose teams are codes: one line naming the values the
     data has, exit 2, no traceback (it once ended in a KeyError in report flows)."""
-    import subprocess
-    import sys
-
     from tests_support.book import build_tiny_book
 
     db = tmp_path / "tiny.duckdb"
     build_tiny_book(db)
-    run = subprocess.run([sys.executable, "-m", "cslib", "report", "flows", "--db", str(db), "--csm-team", "Strategic"],
-                         capture_output=True, text=True)
+    run = _run("report", "flows", "--db", str(db), "--csm-team", "Strategic")
     assert run.returncode == 2
     assert run.stderr.strip() == "error: no account has csm_team 'Strategic' (the data has: Enterprise, Growth)"
     assert "Traceback" not in run.stderr
-    ok = subprocess.run([sys.executable, "-m", "cslib", "report", "flows", "--db", str(db), "--csm-team", "Enterprise",
-                         "--segment", "smb"], capture_output=True, text=True)  # real values, no account in both
+    ok = _run("report", "flows", "--db", str(db), "--csm-team", "Enterprise",
+              "--segment", "smb")  # real values, no account in both
     assert ok.returncode == 0, ok.stderr
     assert '"value": null' in ok.stdout

@@ -401,14 +401,13 @@ def test_the_demo_shaped_book_is_unchanged_by_the_rule(conn):
 
 # --------------------------------------------------------------------------- the command line
 def _cli(*args):
+    """The CLI in this process (tests_support.cli: same status, stdout and stderr)."""
     import os
-    import subprocess
-    import sys
-    from pathlib import Path
+
+    from tests_support.cli import run_cli
 
     env = {k: v for k, v in os.environ.items() if k != "HEALTHGRID_INCLUDE_NON_TARGET"}
-    return subprocess.run([sys.executable, "-m", "cslib", *args], cwd=Path(__file__).resolve().parents[2],
-                          env=env, capture_output=True, text=True, timeout=120)
+    return run_cli(*args, env=env)
 
 
 def test_report_kpis_of_a_company_imported_without_usage_has_a_null_health_rate(tmp_path):

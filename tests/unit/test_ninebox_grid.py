@@ -9,7 +9,6 @@ import json
 import math
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +21,7 @@ from cslib.views import metrics
 from cslib.views import ninebox
 from cslib.errors import UserError
 from cslib.filters import Filters
+from ui import ninebox_grid
 from tests_support.ninebox_book import (
     FEBRUARY_GRID,
     MARCH_GRID,
@@ -403,7 +403,7 @@ def test_closed_alert_ids_come_from_the_store(tmp_path):
     ],
 )
 def test_selected_cell_from_the_chart_state(selection, expected):
-    assert charts_ninebox.selected_cell(selection) == expected
+    assert ninebox_grid.selected_cell(selection) == expected
 
 
 def test_grid_chart_labels_and_selection(conn):
@@ -428,11 +428,11 @@ def test_grid_chart_labels_and_selection(conn):
 
 # --------------------------------------------------------------------------- report
 def _report(book_path, *args) -> subprocess.CompletedProcess:
+    """The CLI in this process (tests_support.cli: same status, stdout and stderr)."""
+    from tests_support.cli import run_cli
+
     env = {k: v for k, v in os.environ.items() if k != "HEALTHGRID_INCLUDE_NON_TARGET"}
-    return subprocess.run(
-        [sys.executable, "-m", "cslib", "report", "ninebox", "--db", str(book_path), *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
-    )
+    return run_cli("report", "ninebox", "--db", str(book_path), *args, env=env, cwd=REPO)
 
 
 def test_report_json_prints_the_hand_computed_grid(book_path):

@@ -333,8 +333,10 @@ def test_usage_through_the_last_revenue_month_keeps_the_last_month(src, tmp_path
 # --------------------------------------------------------------------------- the command line
 
 def _cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cslib", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=300)
+    """The CLI in this process (tests_support.cli: same status, stdout and stderr)."""
+    from tests_support.cli import run_cli
+
+    return run_cli(*args, cwd=REPO)
 
 
 def test_check_lists_several_rules_in_one_run(src, tmp_path):
