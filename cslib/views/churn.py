@@ -25,6 +25,7 @@ import pandas as pd
 from cslib import labels, settings
 from cslib.store import contract
 from cslib.store.db import query, sql_file
+from cslib.store.queries import render, render_sql
 from cslib.months import check_month
 from cslib.errors import UserError
 from cslib.filters import Filters
@@ -90,7 +91,6 @@ BREAKDOWN_LABELS: dict[str, str] = {
 #: period kinds for the page control and their labels
 PERIODS: dict[str, str] = {"month": "Month", "quarter": "Quarter", "t12m": "Trailing 12 months"}
 
-_FILTER_MARKER = "/* filter_predicate */ true"
 _GROUP_MARKER = "/* group_column */ reason_code"
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _TAXONOMY_BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -204,11 +204,11 @@ def prepare_churn_tables(conn: duckdb.DuckDBPyConnection, window_days: int | Non
         finally:
             conn.unregister("_default_taxonomy")
         loaded = True
-    conn.execute(
-        "create or replace table cfg_churn as select cast(? as integer) as reason_window_days, "
-        "cast(? as integer) as health_weeks",
-        [window, HEALTH_WEEKS_BEFORE_CHURN],
-    )
+    conn.execute(*render_sql(
+        "create or replace table cfg_churn as select cast($reason_window_days as integer) as reason_window_days, "
+        "cast($health_weeks as integer) as health_weeks",
+        reason_window_days=window, health_weeks=HEALTH_WEEKS_BEFORE_CHURN,
+    ))
     return loaded
 
 
@@ -216,7 +216,7 @@ def unclassified_codes(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """churn_reason / risk_flag logs in ``raw_csm_logs`` and churn events in
     ``raw_churn_feedback`` whose code is not in ``raw_reason_taxonomy`` (or empty): file,
     code_as_logged, n_logs; csm_logs.csv first, each file in order of first appearance."""
-    return query(conn, sql_file("churn_unclassified_codes"))
+    return query(conn, *render("churn_unclassified_codes"))
 
 
 def unclassified_warning(codes: pd.DataFrame, shown: int = 5) -> str | None:
@@ -302,24 +302,20 @@ def _months_between(month_from: str, month_to: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- queries
-def _run(conn, name: str, filters: Filters, before: list, after: list | None = None,
-         group_column: str | None = None) -> pd.DataFrame:
-    """Run cslib/sql/<name>.sql with the filter predicate (and group column) filled in."""
-    predicate, params = filters.where()
+def _run(conn, name: str, filters: Filters, group_column: str | None = None, **params) -> pd.DataFrame:
+    """Run the query file <name>.sql for the slice (cslib.store.queries.render), with the
+    breakdown's group column (a whitelisted expression) in place of its marker."""
     sql = sql_file(name)
-    if sql.count(_FILTER_MARKER) != 1:
-        raise RuntimeError(f"{name}.sql must contain the filter marker exactly once")
-    sql = sql.replace(_FILTER_MARKER, predicate)
     if group_column is not None:
         sql = sql.replace(_GROUP_MARKER, group_column)
-    return query(conn, sql, [*before, *params, *(after or [])])
+    return query(conn, *render_sql(sql, filters, name=f"{name}.sql", **params))
 
 
 def churn_summary(conn, filters: Filters, month_from: str, month_to: str) -> dict:
     """The period's totals: churned_accounts, churned_arr, avoidable_accounts/_arr,
     no_reason_accounts, unclassified_accounts, onboarding_accounts, scored_accounts,
     healthy_at_churn_accounts, and avoidable_arr_share (NaN when no churned ARR)."""
-    row = _run(conn, "churn_summary", filters, [month_from, month_to]).iloc[0].to_dict()
+    row = _run(conn, "churn_summary", filters, month_from=month_from, month_to=month_to).iloc[0].to_dict()
     out = {k: (float(v) if k.endswith("_arr") else int(v)) for k, v in row.items()}
     out["avoidable_arr_share"] = out["avoidable_arr"] / out["churned_arr"] if out["churned_arr"] else float("nan")
     return out
@@ -365,7 +361,7 @@ def unmatched_reasons(conn, filters: Filters, month_from: str, month_to: str) ->
     logged), nearest_churn_month, days_from_nearest_churn (NULL when the account has no
     churn), note, log_id. Oldest first.
     """
-    return _run(conn, "churn_unmatched_reasons", filters, [month_from, month_to])
+    return _run(conn, "churn_unmatched_reasons", filters, month_from=month_from, month_to=month_to)
 
 
 def churn_breakdown(conn, filters: Filters, month_from: str, month_to: str, by: str = "reason") -> pd.DataFrame:
@@ -379,13 +375,15 @@ def churn_breakdown(conn, filters: Filters, month_from: str, month_to: str, by: 
     from cslib.filters import attribute_value_sql, breakdown_attribute
 
     attribute = breakdown_attribute(conn, by, BREAKDOWNS)  # attr.<name>: an account attribute
-    if attribute is not None:  # its name is bound after the filter's parameters
-        df = _run(conn, "churn_breakdown", filters, [month_from, month_to], [attribute],
-                  group_column=attribute_value_sql("churns.account_id"))
+    if attribute is not None:  # its name is bound as $attribute
+        value_sql = attribute_value_sql("churns.account_id", param="attribute")
+        df = _run(conn, "churn_breakdown", filters, group_column=value_sql, month_from=month_from, month_to=month_to,
+                  attribute=attribute)
     elif by not in BREAKDOWNS:
         raise UserError(f"unknown breakdown '{by}' (choose from {', '.join(BREAKDOWNS)})")
     else:
-        df = _run(conn, "churn_breakdown", filters, [month_from, month_to], group_column=BREAKDOWNS[by])
+        df = _run(conn, "churn_breakdown", filters, group_column=BREAKDOWNS[by], month_from=month_from,
+                  month_to=month_to)
     df["value"] = df["value"].astype("str").where(df["value"].notna(), "unknown")
     df["churned_accounts"] = df["churned_accounts"].astype(int)
     if by == "reason":
@@ -402,7 +400,7 @@ def churn_trend(conn, filters: Filters, month_from: str, month_to: str) -> pd.Da
     Columns: month, category, churned_accounts, churned_arr; months without churn appear
     once with category None and zeros, so the axis has every month.
     """
-    df = _run(conn, "churn_trend", filters, [month_from, month_to])
+    df = _run(conn, "churn_trend", filters, month_from=month_from, month_to=month_to)
     empty = [m for m in _months_between(month_from, month_to) if m not in set(df["month"])]
     if empty:
         fill = pd.DataFrame({"month": empty, "category": None, "churned_accounts": 0, "churned_arr": 0.0})
@@ -430,7 +428,7 @@ def reason_vs_health(conn, filters: Filters, month_from: str, month_to: str) -> 
     """Per logged reason: churned_accounts, churned_arr, scored_accounts, mean_score (0-100),
     healthy/at_risk/unhealthy_week_share (of scored weeks in the HEALTH_WEEKS_BEFORE_CHURN
     weeks before churn), healthy_at_churn_share, signal_check and is_flagged."""
-    df = _run(conn, "churn_vs_health", filters, [month_from, month_to])
+    df = _run(conn, "churn_vs_health", filters, month_from=month_from, month_to=month_to)
     for col in ("churned_accounts", "scored_accounts", "weeks_scored"):
         df[col] = df[col].fillna(0).astype(int)
     df["signal_check"] = [
@@ -456,7 +454,7 @@ def risk_flags(conn, filters: Filters, month_from: str, month_to: str, limit: in
     """
     as_of = _as_of(month_to)
     first_day = dt.date(int(month_from[:4]), int(month_from[5:7]), 1)
-    return _run(conn, "churn_flags", filters, [as_of, first_day, as_of], [int(limit)])
+    return _run(conn, "churn_flags", filters, as_of=as_of, first_day=first_day, limit=int(limit))
 
 
 def risk_flag_owners(conn, filters: Filters, month_from: str, month_to: str) -> pd.DataFrame:
@@ -465,7 +463,7 @@ def risk_flag_owners(conn, filters: Filters, month_from: str, month_to: str) -> 
     Sorted by open flags, most first."""
     as_of = _as_of(month_to)
     first_day = dt.date(int(month_from[:4]), int(month_from[5:7]), 1)
-    return _run(conn, "churn_flag_owners", filters, [as_of, first_day, as_of])
+    return _run(conn, "churn_flag_owners", filters, as_of=as_of, first_day=first_day)
 
 
 def search_notes(conn, filters: Filters, month_from: str, month_to: str, text: str = "",
@@ -477,7 +475,8 @@ def search_notes(conn, filters: Filters, month_from: str, month_to: str, text: s
     Columns: logged_on, account_id, name, author, kind, reason_code, note, log_id. Notes are
     returned as stored: show them as plain text.
     """
-    return _run(conn, "churn_notes", filters, [month_from, month_to, text.strip()], [int(limit)])
+    return _run(conn, "churn_notes", filters, month_from=month_from, month_to=month_to, text=text.strip(),
+                limit=int(limit))
 
 
 def _pretty(value) -> str:

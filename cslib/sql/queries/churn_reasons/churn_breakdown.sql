@@ -1,14 +1,15 @@
 -- churn_breakdown: churned accounts and churned ARR of a period, grouped by one dimension.
--- A parametrised query (not a model), run by cslib.views.churn.churn_breakdown:
---   1. first month, 2. last month ('YYYY-MM', churn month inclusive), then the filter's
---   parameters. The group_column marker (with the column after it) is replaced by a
---   column from cslib.views.churn.BREAKDOWNS (a whitelist); the filter_predicate marker by
---   cslib.filters.Filters.where(). Shares are of the period's total, so they add to 1.
+-- A parametrised query (not a model), run by cslib.views.churn.churn_breakdown: named
+--   parameters $month_from and $month_to ('YYYY-MM', churn month inclusive). The
+--   group_column marker (with the column after it) is replaced by a column from
+--   cslib.views.churn.BREAKDOWNS (a whitelist) or an account attribute's value (its name
+--   bound as $attribute); the filter_predicate marker takes the slice
+--   (cslib.store.queries.render, no alias). Shares are of the period's total, so they add to 1.
 -- Grain: one row per value of the dimension with at least one churn.
 with churns as (
     select * from churn_events
-    where churn_month >= ?
-        and churn_month <= ?
+    where churn_month >= $month_from
+        and churn_month <= $month_to
         and (/* filter_predicate */ true)
 ),
 

@@ -1,15 +1,15 @@
 -- churn_flag_owners: the period's red-light flags per routing owner (open / resolved).
 -- A parametrised query (not a model) with the parameters and definitions of
--- churn_flags.sql (as-of date, first day, as-of date, then the filter's parameters):
+-- churn_flags.sql ($as_of and $first_day; the filter_predicate marker takes the slice):
 -- resolved when resolved_on <= the as-of date; age_days counts to the as-of date.
 with params as (
-    select cast(? as date) as as_of
+    select cast($as_of as date) as as_of
 ),
 
 flags as (
     select * from churn_risk_flags
-    where raised_on >= cast(? as date)
-        and raised_on <= cast(? as date)
+    where raised_on >= cast($first_day as date)
+        and raised_on <= cast($as_of as date)
         and (/* filter_predicate */ true)
 ),
 

@@ -1,20 +1,20 @@
 -- churn_flags: the red-light board of a period: flags raised in it, status as of its end.
--- A parametrised query (not a model): 1. as-of date (last day of the period), 2. first
--- day of the period, 3. as-of date again, then the filter's parameters (filter_predicate
--- marker as in churn_breakdown.sql), then the row limit.
+-- A parametrised query (not a model) with named parameters: $as_of (last day of the
+-- period), $first_day (of the period) and $limit (rows); the filter_predicate marker takes
+-- the slice as in churn_breakdown.sql.
 -- status: 'resolved' when resolved_on <= as-of date, else 'open'; age_days = as-of date
 -- minus raised_on; days_to_resolve = resolved_on - raised_on for resolved flags.
 -- Open flags first, oldest first. The board is chosen on narrow columns, then the wide
 -- ones (names, notes) are fetched for those rows only.
 with params as (
-    select cast(? as date) as as_of
+    select cast($as_of as date) as as_of
 ),
 
 flags as (
     select flag_id, raised_on, resolved_on
     from churn_risk_flags
-    where raised_on >= cast(? as date)
-        and raised_on <= cast(? as date)
+    where raised_on >= cast($first_day as date)
+        and raised_on <= cast($as_of as date)
         and (/* filter_predicate */ true)
 ),
 
@@ -27,7 +27,7 @@ board as (
     from flags as f
     cross join params as p
     order by is_resolved, f.raised_on, f.flag_id
-    limit ?
+    limit $limit
 ),
 
 final as (

@@ -1,10 +1,10 @@
 -- churn_summary: the period's churn totals (one row), for the page's tiles.
--- A parametrised query (not a model): 1. first month, 2. last month, then the filter's
--- parameters (filter_predicate marker as in churn_breakdown.sql).
+-- A parametrised query (not a model) with named parameters $month_from and $month_to; the
+-- filter_predicate marker takes the slice as in churn_breakdown.sql.
 with churns as (
     select * from churn_events
-    where churn_month >= ?
-        and churn_month <= ?
+    where churn_month >= $month_from
+        and churn_month <= $month_to
         and (/* filter_predicate */ true)
 ),
 

@@ -2,8 +2,8 @@
 -- the filtered accounts logged in a period that are the reason of no churn, with the churn
 -- of the same account nearest to them (any distance) to tell whether a wider matching
 -- window would help.
--- A parametrised query (not a model): 1. first month, 2. last month (of logged_on), then the
--- filter's parameters (filter_predicate marker as in churn_breakdown.sql).
+-- A parametrised query (not a model) with named parameters $month_from and $month_to (of
+-- logged_on); the filter_predicate marker takes the slice as in churn_breakdown.sql.
 -- days_from_nearest_churn: 0 inside the churn month, else days to the nearer edge of the
 -- month (the distance churn_events uses); NULL when the account has no churn. An entry can
 -- be within the window and still unmatched when another entry was nearer to that churn.
@@ -11,8 +11,8 @@ with entries as (
     select log_id, source, account_id, name, logged_on, reason_code_as_logged, note
     from churn_logs
     where kind = 'churn_reason'
-        and month >= ?
-        and month <= ?
+        and month >= $month_from
+        and month <= $month_to
         and (/* filter_predicate */ true)
 ),
 

@@ -1,13 +1,13 @@
 -- churn_vs_health: per logged reason, what the health score said in the weeks before churn.
--- A parametrised query (not a model): 1. first month, 2. last month, then the filter's
--- parameters (filter_predicate marker as in churn_breakdown.sql).
+-- A parametrised query (not a model) with named parameters $month_from and $month_to; the
+-- filter_predicate marker takes the slice as in churn_breakdown.sql.
 -- Week shares pool every scored week of the reason's churns (weeks_* / weeks_scored);
 -- mean_score is the mean of those weekly scores; healthy_at_churn_share is the share of
 -- scored churns whose last scored week before churn was healthy.
 with churns as (
     select * from churn_events
-    where churn_month >= ?
-        and churn_month <= ?
+    where churn_month >= $month_from
+        and churn_month <= $month_to
         and (/* filter_predicate */ true)
 ),
 
