@@ -16,6 +16,7 @@ from ui import data, links, sidebar, tables
 from ui import compare as ui_compare
 from ui import tiles as ui_tiles
 from ui import benchmarks as ui_benchmarks
+from ui import revenue_panels
 
 PERIOD_CHOICES = (3, 6, 12, 24, 36)
 DEFAULT_PERIOD = 12
@@ -34,7 +35,7 @@ def _attribute_labels(version) -> dict[str, str]:
 
 
 def _chart(spec: dict) -> None:
-    # specs come built and cached from cslib.charts.revenue (see its "page panels")
+    # specs come built and cached with their frames (ui.revenue_panels)
     st.vega_lite_chart(spec=spec, width="stretch")
 
 
@@ -160,7 +161,7 @@ def render() -> None:
         "The tiles are the selected month's; the period's NRR and GRR are under Retention rates."
     )
 
-    panel = data.cached(charts.rates_panel, version, filters, month_from, month_to)
+    panel = data.cached(revenue_panels.rates_panel, version, filters, month_from, month_to)
     table, specs, period = panel["table"], panel["specs"], panel["period"]
     summary = revenue.month_summary(table, month)
     if int(table.loc[table["month"] == month, "active_accounts"].iloc[0]) == 0 and not summary["has_start"]:
@@ -199,7 +200,7 @@ def render() -> None:
         format_func=str.capitalize,
         help="Accounts grouped by the month (or quarter) of their first revenue.",
     )
-    cohort = data.cached(charts.cohort_panel, version, filters, month_from, month_to, grain)
+    cohort = data.cached(revenue_panels.cohort_panel, version, filters, month_from, month_to, grain)
     if cohort["spec"] is None:
         st.caption("No account started paying in this period.")
     else:
@@ -213,7 +214,7 @@ def render() -> None:
     st.subheader("Who achieves negative churn")
     by_labels = {**BY_LABELS, **_attribute_labels(version)}  # then the data's own account attributes
     by = st.selectbox("Break down by", tuple(by_labels), key="negative_churn_by", bind="query-params", format_func=by_labels.get)
-    breakdown = data.cached(charts.breakdown_panel, version, filters, month_from, month_to, by, by_labels[by])
+    breakdown = data.cached(revenue_panels.breakdown_panel, version, filters, month_from, month_to, by, by_labels[by])
     groups = breakdown["table"]
     left, right = st.columns(2)
     with left:

@@ -25,6 +25,7 @@ from cslib.views import metrics
 from cslib.views import ninebox
 from cslib.errors import UserError
 from ui import auth, data, links, na, problems, sidebar, tables
+from ui import ninebox_grid
 from ui import tiles as ui_tiles
 
 GRID_KEY = "ninebox_grid"
@@ -61,7 +62,7 @@ def _sync_selected_cell() -> str | None:
         selection = state.get("selection") if state is not None else None
     except AttributeError:
         selection = None
-    chart_cell = charts_ninebox.selected_cell(selection)
+    chart_cell = ninebox_grid.selected_cell(selection)
     if chart_cell != st.session_state.get(LAST_CHART_CELL_KEY):
         st.session_state[LAST_CHART_CELL_KEY] = chart_cell
         if chart_cell is not None:
@@ -96,8 +97,8 @@ def _save_playbook(store_path: str, cell: str, body_key: str) -> None:
 
 
 def _grid_panel(summary, measure: str, previous_label: str, cell: str | None) -> None:
-    st.altair_chart(
-        charts_ninebox.grid_chart(summary["grid"], measure, previous_label, cell),
+    st.vega_lite_chart(
+        charts.to_spec(charts_ninebox.grid_chart(summary["grid"], measure, previous_label, cell)),
         on_select="rerun",
         selection_mode=charts_ninebox.SELECTION,
         key=GRID_KEY,

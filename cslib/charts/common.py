@@ -294,22 +294,23 @@ def health_rate_mom_trend(df: pd.DataFrame, title: str = "Health-rate month-over
     return _finish(bars + _rule(1.0, "100%"), title)
 
 
-def to_spec(chart) -> dict:
-    """The chart's Vega-Lite spec without Altair's schema validation, for
-    ``st.vega_lite_chart``: validating on every rerun cost more than the queries. The
-    builders are validated in the tests instead."""
-    with debug_mode(False):
-        return chart.to_dict(validate=False)
+def unvalidated(fn: Callable) -> Callable:
+    """The one way charts skip Altair's JSON-schema validation: run ``fn`` with Altair's
+    debug mode off. As a decorator on a builder it stops each channel and mark from
+    validating itself as it is made (which costs more than the query behind it); ``to_spec``
+    uses it to serialise. The tests validate every builder's output instead
+    (``chart.to_dict()``)."""
 
-
-def unvalidated(builder: Callable) -> Callable:
-    """Decorator: build the chart without Altair's per-object schema validation (each
-    channel and mark validates itself as it is made, which costs more than the query
-    behind it); the tests validate every builder's output instead."""
-
-    @functools.wraps(builder)
+    @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         with debug_mode(False):
-            return builder(*args, **kwargs)
+            return fn(*args, **kwargs)
 
     return wrapper
+
+
+@unvalidated
+def to_spec(chart) -> dict:
+    """The chart's Vega-Lite spec, unvalidated, for ``st.vega_lite_chart``: validating on
+    every rerun cost more than the queries."""
+    return chart.to_dict(validate=False)

@@ -8,14 +8,11 @@ value), so "high value, unhealthy" is the deepest red wherever it appears.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 
 import altair as alt
 import pandas as pd
-from altair.utils.schemapi import debug_mode
 
-from cslib.charts.common import TIER_COLORS, format_count, format_money, format_percent
+from cslib.charts.common import TIER_COLORS, format_count, format_money, format_percent, unvalidated
 from cslib.views.ninebox import CELL_IDS, HEALTH_LABELS, HEALTH_TIERS, VALUE_LABELS, VALUE_TIERS
 
 #: name of the grid's point selection (``st.altair_chart(..., selection_mode=...)``)
@@ -47,15 +44,7 @@ _VALUE_ORDER = [VALUE_LABELS[v] for v in VALUE_TIERS]
 _HEALTH_ORDER = [HEALTH_LABELS[h] for h in HEALTH_TIERS]
 
 
-class PrevalidatedLayerChart(alt.LayerChart):
-    """A LayerChart whose ``to_dict()`` skips Altair's JSON-schema validation by default.
-
-    Streamlit calls ``to_dict()`` on every rerun; validating this spec costs ~50 ms of
-    CPU each time for a shape that never changes. The builders here are validated by the
-    tests instead (``to_dict(validate=True)``).
-    """
-
-    def to_dict(self, validate: bool = False, **kwargs) -> dict:  # type: ignore[override]
+def to_dict(self, validate: bool = False, **kwargs) -> dict:  # type: ignore[override]
         return super().to_dict(validate=validate, **kwargs)
 
 
@@ -112,8 +101,9 @@ def grid_frame(grid: pd.DataFrame, measure: str = "arr", previous_label: str = "
     return out
 
 
+@unvalidated
 def grid_chart(grid: pd.DataFrame, measure: str = "arr", previous_label: str = "last month",
-               selected_cell: str | None = None) -> PrevalidatedLayerChart:
+               selected_cell: str | None = None) -> alt.LayerChart:
     """The 3x3 heat grid: rows health tier (healthy on top), columns value tier (high
     left). Each cell: the measure ('arr' or 'accounts') large, its share and the other
     measure, and the change vs the previous month. Clicking a cell sets the point
@@ -125,12 +115,12 @@ def grid_chart(grid: pd.DataFrame, measure: str = "arr", previous_label: str = "
                  "primary", "details", "is_selected", "accounts", "arr_text", "share_text",
                  "delta_arr_text", "delta_accounts_text"]]
     # built from constructors, not chained methods (each chained call deep-copies the
-    # chart), with construction-time validation off: both cost milliseconds per rerun
-    with debug_mode(False):
-        return _grid_layers(data, previous_label)
+    # chart), with construction-time validation off (@unvalidated): both cost milliseconds
+    # per rerun; the page draws ``common.to_spec`` of it
+    return _grid_layers(data, previous_label)
 
 
-def _grid_layers(data: pd.DataFrame, previous_label: str) -> PrevalidatedLayerChart:
+def _grid_layers(data: pd.DataFrame, previous_label: str) -> alt.LayerChart:
     x = alt.X(
         "value_label:N",
         sort=_VALUE_ORDER,
@@ -174,31 +164,13 @@ def _grid_layers(data: pd.DataFrame, previous_label: str) -> PrevalidatedLayerCh
         mark=alt.MarkDef(type="text", fontSize=12, dy=8, lineBreak="\n", lineHeight=17),
         encoding=alt.FacetedEncoding(x=x, y=y, text=alt.Text("details:N"), color=text_color),
     )
-    return PrevalidatedLayerChart(
+    return alt.LayerChart(
         data=data,
         layer=[cells, primary, details],
         width=CELL_WIDTH * 3,
         height=CELL_HEIGHT * 3,
         config=alt.Config(view=alt.ViewConfig(stroke=None), axis=alt.AxisConfig(grid=False)),
     )
-
-
-def selected_cell(selection: Mapping[str, Any] | None) -> str | None:
-    """The cell id chosen in the grid chart, from ``event.selection`` of st.altair_chart.
-
-    Anything else (no selection, several points, a stale or malformed state, values
-    that are not tiers) gives None, so a page can fall back to its own selection.
-    """
-    try:
-        points = (selection or {}).get(SELECTION)
-    except AttributeError:
-        return None
-    if not isinstance(points, (list, tuple)) or len(points) != 1 or not isinstance(points[0], Mapping):
-        return None
-    health_tier, value_tier = points[0].get("health_tier"), points[0].get("value_tier")
-    if health_tier not in HEALTH_TIERS or value_tier not in VALUE_TIERS:
-        return None
-    return f"{value_tier}|{health_tier}"
 
 
 def books_chart(books: pd.DataFrame, measure: str = "arr", columns: int = 4) -> alt.FacetChart:

@@ -17,8 +17,7 @@ import altair as alt
 import pandas as pd
 
 from cslib.charts.common import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, format_money, format_percent, to_spec, unvalidated
-from cslib import labels
-from cslib.views.revenue import IDEAL_NRR, MOVEMENT_LABELS
+from cslib.views.revenue import IDEAL_NRR, MOVEMENT_LABELS, waterfall
 
 #: movement column -> colour: acquisition blues, expansion greens, losses warm
 MOVEMENT_COLORS: dict[str, str] = {
@@ -450,29 +449,22 @@ def breakdown_levers_chart(table: pd.DataFrame, label: str, title: str | None = 
 
 
 # --------------------------------------------------------------------------- page panels
-# Query + chart specs in one call, so the page can cache a panel's table and its charts
-# together (ui.data.cached): a rerun with a known selection builds no chart at all.
+# Every chart of a panel as Vega-Lite dicts from the panel's frames (no query here: the
+# frames come from cslib.views.revenue; ui.revenue_panels caches frames and specs together,
+# so a rerun with a known selection builds no chart at all).
 def _month_label(month: str) -> str:
     return pd.Timestamp(f"{month}-01").strftime("%b %Y")
 
 
-def rates_panel(conn, filters, month_from: str, month_to: str) -> dict:
-    """``revenue.rates`` for the period, its ``revenue.period_summary`` and the specs of
-    its charts.
-
-    Returns {"table": the rates() frame, "period": the period summary (true period NRR
-    and GRR, average monthly rates), "specs": {name: Vega-Lite dict}} with names
-    bridge_month (the last month's waterfall), bridge_period (the whole period's),
-    movements, retention, net_churn, quick_ratio, levers.
-    """
-    from cslib.views import revenue
-
-    table = revenue.rates(conn, filters, month_from, month_to)
+def rates_specs(table: pd.DataFrame) -> dict[str, dict]:
+    """The specs of the charts of ``revenue.rates`` for a period: {name: Vega-Lite dict}
+    with names bridge_month (the last month's waterfall), bridge_period (the whole
+    period's), movements, retention, net_churn, quick_ratio, levers."""
     last = table["month"].iloc[-1]
     charts = {
-        "bridge_month": waterfall_chart(revenue.waterfall(table.iloc[[-1]]), title=f"MRR bridge, {_month_label(last)}"),
+        "bridge_month": waterfall_chart(waterfall(table.iloc[[-1]]), title=f"MRR bridge, {_month_label(last)}"),
         "bridge_period": waterfall_chart(
-            revenue.waterfall(table),
+            waterfall(table),
             title=f"MRR bridge, {_month_label(table['month'].iloc[0])} to {_month_label(last)}",
         ),
         "movements": movements_chart(table),
@@ -481,36 +473,18 @@ def rates_panel(conn, filters, month_from: str, month_to: str) -> dict:
         "quick_ratio": quick_ratio_chart(table),
         "levers": lever_share_chart(table),
     }
-    return {"table": table, "period": revenue.period_summary(conn, filters, table),
-            "specs": {name: to_spec(chart) for name, chart in charts.items()}}
+    return {name: to_spec(chart) for name, chart in charts.items()}
 
 
-def cohort_panel(conn, filters, month_from: str, month_to: str, grain: str) -> dict:
-    """``revenue.cohorts`` plus the heat table's spec (None when there is no cohort)."""
-    from cslib.views import revenue
-
-    table = revenue.cohorts(conn, filters, month_from, month_to, grain)
-    return {"table": table, "spec": None if table.empty else to_spec(cohort_heatmap(table))}
+def cohort_spec(table: pd.DataFrame) -> dict | None:
+    """The heat table's spec of ``revenue.cohorts`` (None when there is no cohort)."""
+    return None if table.empty else to_spec(cohort_heatmap(table))
 
 
-def breakdown_panel(conn, filters, month_from: str, month_to: str, by: str, label: str) -> dict:
-    """``revenue.breakdown`` (group values as display labels) plus its two charts' specs.
-
-    ``label`` names the dimension on the charts. Returns {"table", "specs": {"rate", "levers"}}.
-    """
-    from cslib.views import revenue
-
-    table = revenue.breakdown(conn, filters, month_from, month_to, by)
-    table["group_value"] = [_pretty(v) for v in table["group_value"]]
+def breakdown_specs(table: pd.DataFrame, label: str) -> dict[str, dict]:
+    """{"rate", "levers"}: the two charts' specs of a ``revenue.breakdown`` table (group
+    values already display labels); ``label`` names the dimension on the charts."""
     return {
-        "table": table,
-        "specs": {
-            "rate": to_spec(breakdown_rate_chart(table, label)),
-            "levers": to_spec(breakdown_levers_chart(table, label)),
-        },
+        "rate": to_spec(breakdown_rate_chart(table, label)),
+        "levers": to_spec(breakdown_levers_chart(table, label)),
     }
-
-
-def _pretty(value: str) -> str:
-    """'mid_market' -> 'Mid-market' (cslib.labels, as the sidebar shows codes)."""
-    return labels.label(value)
