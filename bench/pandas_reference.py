@@ -7,9 +7,22 @@ they give the same numbers as the SQL, so the comparison is of equal work.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import numpy as np
 import pandas as pd
 
 from cslib.filters import FILTER_COLUMNS, Filters
+from cslib.rules.scorecard import HEALTH_WEEKLY_COLUMNS, MODULES, Bands, Scorecard
+from cslib.views.renewal_model import (
+    IndicatorBands,
+    _indicator_band_rates,
+    _score_band_order,
+    _score_band_rates,
+    indicator_feature,
+    order_segments,
+    value_column,
+)
 
 #: account_month columns the page queries below read
 COLUMNS = (
@@ -352,21 +365,19 @@ def renewal_score_bands(model_renewal_features: pd.DataFrame, filters: Filters,
                         coarse: bool = False) -> pd.DataFrame:
     """What cslib.views.renewal_model.score_band_table returns: renewal rate by month-end score
     band of the slice's decided renewals: the frame held in memory, sliced and counted in
-    numpy (renewal_model.score_band_rates) where the page counts in SQL
+    numpy (score_band_rates, below) where the page counts in SQL
     (model_score_bands.sql). Reads ``renewal_columns()``."""
-    from cslib.views.renewal_model import score_band_rates
-
     return score_band_rates(model_renewal_features[_slice(model_renewal_features, filters)], coarse=coarse)
 
 
 def renewal_indicator_tables(model_renewal_features: pd.DataFrame, model_renewal_indicator_features: pd.DataFrame,
                              filters: Filters, bands: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What cslib.views.renewal_model.indicator_tables returns: (band rates, effects) of the
-    slice, banded and counted in numpy (renewal_model.indicator_bands) where the page
+    slice, banded and counted in numpy (indicator_bands, below) where the page
     counts in SQL (model_indicator_bands.sql). The frames hold ``renewal_columns()`` and
     ``RENEWAL_INDICATOR_COLUMNS`` (long: one row per renewal and indicator); ``bands`` is
     renewal_model.scorecard_bands(conn), read once (its keys are the indicators)."""
-    from cslib.views.renewal_model import indicator_bands, indicator_effects, with_indicator_columns
+    from cslib.views.renewal_model import indicator_effects, with_indicator_columns
 
     sliced = model_renewal_features[_slice(model_renewal_features, filters)]
     decided = sliced[sliced["is_decided"].astype(bool)]
@@ -375,3 +386,232 @@ def renewal_indicator_tables(model_renewal_features: pd.DataFrame, model_renewal
     if rates.empty:
         return rates, pd.DataFrame()
     return rates, indicator_effects(rates)
+
+
+# --------------------------------------------------------------------------- renewal bands in numpy
+def indicator_bands(features: pd.DataFrame, bands: dict[str, IndicatorBands]) -> pd.DataFrame:
+    """Renewal rate per indicator band (of the indicator's mean over the 13-week window),
+    overall (segment 'all') and per segment, over decided renewals (in memory; the page
+    counts in SQL with cslib.views.renewal_model.indicator_band_table, same result). ``features``: the
+    columns of cslib.views.renewal_model.renewal_features (value_column / the points mean of each banded
+    indicator, segment, is_decided, is_renewed).
+
+    Columns: indicator, label, segment, segment_label, band (ordinal), band_label,
+    min_value, points, renewals, renewed, renewal_rate, ci_low, ci_high (Wilson 95%). A
+    window without data is band 'no data' (band -1).
+    """
+    decided = features[features["is_decided"].astype(bool)]
+    renewed = decided["is_renewed"].astype(bool).to_numpy()
+    segment = decided["segment"].to_numpy()
+    groups = [("all", np.ones(len(decided), dtype=bool)),
+              *((seg, segment == seg) for seg in order_segments(decided["segment"]))]
+    counts = []
+    for indicator, spec in bands.items():
+        column = indicator_feature(indicator, "mean") if spec.on_points else value_column(indicator)
+        mins = np.array([lo for lo, _ in spec.bands])
+        values = decided[column].to_numpy(dtype="float64", na_value=np.nan)
+        idx = np.searchsorted(mins, np.nan_to_num(values, nan=-np.inf), side="right") - 1
+        slot = np.where(np.isnan(values), -1, idx) + 1  # 0 = no data, i + 1 = band i
+        for group, mask in groups:
+            sizes = np.bincount(slot[mask], minlength=len(mins) + 1)
+            hits = np.bincount(slot[mask & renewed], minlength=len(mins) + 1)
+            for s_i in np.flatnonzero(sizes):
+                counts.append((indicator, group, int(s_i) - 1, int(sizes[s_i]), int(hits[s_i])))
+    return _indicator_band_rates(
+        pd.DataFrame(counts, columns=["indicator", "segment_group", "band", "renewals", "renewed"]), bands
+    )
+
+
+def score_band_rates(features: pd.DataFrame, coarse: bool = False) -> pd.DataFrame:
+    """Renewal rate (count and ARR) by band of the month-end score of the month before the
+    due month, over decided renewals (in memory; the page counts in SQL with
+    cslib.views.renewal_model.score_band_table, same result); an unscored month-end is band 'unscored'.
+
+    Fine bands: 0-10 .. 90-100 (lower bound inclusive; 100 in 90-100). Coarse: <30,
+    30-70, >=70 (the default tier thresholds). Columns: band, renewals, renewed,
+    due_arr, kept_arr (kept = min(renewed, due)), renewal_rate, renewal_rate_arr, ci_low, ci_high.
+    """
+    decided = features[features["is_decided"].astype(bool)]
+    score = decided["month_end_score"].to_numpy(dtype="float64", na_value=np.nan)
+    order = _score_band_order(coarse)
+    if coarse:
+        slot = np.select([score < 30, score < 70, score >= 70], [0, 1, 2], 3)
+    else:
+        slot = np.where(np.isnan(score), 10, np.floor(np.minimum(np.nan_to_num(score), 99.999) / 10)).astype(int)
+    renewed = decided["is_renewed"].astype(bool).to_numpy()
+    due_arr = decided["due_arr"].to_numpy(dtype="float64", na_value=np.nan)
+    renewed_arr = decided["renewed_arr"].to_numpy(dtype="float64", na_value=np.nan)
+    kept_arr = np.where(renewed, np.minimum(np.nan_to_num(renewed_arr), due_arr), 0.0)
+    width = len(order)
+    counts = pd.DataFrame(
+        {
+            "band": order,
+            "renewals": np.bincount(slot, minlength=width),
+            "renewed": np.bincount(slot[renewed], minlength=width),
+            "due_arr": np.bincount(slot, weights=due_arr, minlength=width),
+            "kept_arr": np.bincount(slot, weights=kept_arr, minlength=width),
+        }
+    )
+    return _score_band_rates(counts, coarse)
+
+
+# --------------------------------------------------------------------------- the scorecard in pandas
+# The health_weekly and health_indicator_weekly models scored in plain pandas from the
+# weekly long frame: the tests compare the SQL with it on random data, ``python -m bench``
+# times it against the SQL.
+class Scored(NamedTuple):
+    """score_usage_pandas's result: ``weekly`` (HEALTH_WEEKLY_COLUMNS, one row per scored
+    account-week) and ``indicators`` (INDICATOR_COLUMNS, one row per scored week and
+    indicator, 'modules' first)."""
+
+    weekly: pd.DataFrame
+    indicators: pd.DataFrame
+
+
+def score_usage_pandas(usage: pd.DataFrame, scorecard: Scorecard) -> Scored:
+    """Plain-pandas reference of the health_weekly and health_indicator_weekly models.
+
+    usage: the weekly long frame of stg_usage_weekly: account_id, week_start (Monday;
+    date or datetime), metric, value; at most one row per account, week and metric (rolled
+    up and missing weeks filled). Names declared under [metrics] are metrics, every other
+    name is a feature. Rows sorted by account_id, week_start (and the indicators' ordinal);
+    week_start as datetime64[us]; score in 0..100 or NaN.
+    """
+    sc = scorecard
+    u = usage[["account_id", "week_start", "metric", "value"]].copy()
+    u["week_start"] = _as_week_start(u["week_start"])
+    declared = set(sc.metric_names())
+    is_metric = u["metric"].isin(declared).to_numpy()
+    m = u[is_metric]
+    wide = m.set_index(["account_id", "week_start", "metric"])["value"].astype("float64").unstack("metric")
+    wide = wide.sort_index()
+    index = wide.index  # the scored weeks
+    n = len(index)
+
+    names = [MODULES, *(i.name for i in sc.indicators)]
+    values = np.full((n, len(names)), np.nan)
+    points = np.zeros((n, len(names)))
+    for k, ind in enumerate(sc.indicators, start=1):
+        num = wide[ind.numerator] if ind.numerator in wide else pd.Series(np.nan, index=index)
+        if ind.denominator is None:
+            value = num.astype("float64")
+        else:
+            den = wide[ind.denominator] if ind.denominator in wide else pd.Series(np.nan, index=index)
+            value = _ratio(num, den)
+        values[:, k] = value.to_numpy()
+        points[:, k] = ind.weight * _band_points(value, sc.bands_for(ind.name))
+
+    f = u[~is_metric]
+    f = f[f["value"] >= sc.module_min_records]
+    listed = dict(sc.module_points)
+    f = f.assign(
+        points=f["metric"].map(listed).fillna(sc.module_default_points).astype("float64"),
+        is_core=f["metric"].isin(sc.core_modules),
+    )
+    per_week = f.groupby(["account_id", "week_start"]).agg(
+        modules_used=("metric", "size"), core_modules_used=("is_core", "sum"), points=("points", "sum")
+    )
+    per_week = per_week.reindex(index)
+    modules_used = per_week["modules_used"].fillna(0).to_numpy().astype("int32")
+    values[:, 0] = modules_used
+    points[:, 0] = np.minimum(per_week["points"].fillna(0.0).to_numpy(), sc.modules_cap_points)
+
+    # Window: a source week contributes to the week lag*7 days later, if that week exists.
+    frame = pd.DataFrame(points, index=index)
+    weighted = np.zeros_like(points)
+    weight_sum = np.zeros(n)
+    weeks_in_window = np.zeros(n, dtype="int64")
+    for lag, weight in sc.window_weights():
+        source = frame.copy()
+        source.index = source.index.set_levels(source.index.levels[1] + pd.Timedelta(days=7 * lag), level=1)
+        aligned = source.reindex(index)
+        present = aligned[0].notna().to_numpy()
+        weighted += weight * aligned.fillna(0.0).to_numpy()
+        weight_sum += weight * present
+        weeks_in_window += present
+    window_points = weighted / weight_sum[:, None]  # lag 0 is always present: no 0/0
+
+    total = window_points[:, 0].copy()
+    for k in range(1, len(names)):
+        total += window_points[:, k]
+    total = np.minimum(100.0, total)
+    score = np.where(weeks_in_window >= sc.min_weeks, _round_score(total), np.nan)
+
+    keys = index.to_frame(index=False)
+    weekly = keys.copy()
+    weekly["weeks_in_window"] = weeks_in_window.astype("int32")
+    weekly["score"] = score
+    weekly["tier"] = np.select(
+        [np.isnan(score), score >= sc.healthy_min, score < sc.unhealthy_below],
+        ["unscored", "healthy", "unhealthy"],
+        "at_risk",
+    )
+    weekly["modules_points"] = window_points[:, 0]
+    weekly["modules_used"] = modules_used
+    weekly["core_modules_used"] = per_week["core_modules_used"].fillna(0).to_numpy().astype("int32")
+
+    k = len(names)
+    long = pd.DataFrame(
+        {
+            "account_id": np.repeat(keys["account_id"].to_numpy(), k),
+            "week_start": np.repeat(keys["week_start"].to_numpy(), k),
+            "indicator": np.tile(np.array(names, dtype=object), n),
+            "value": values.reshape(-1),
+            "window_points": window_points.reshape(-1),
+            "week_points": points.reshape(-1),
+        }
+    )
+    return Scored(weekly[list(HEALTH_WEEKLY_COLUMNS)].reset_index(drop=True), long)
+
+
+def _as_week_start(values: pd.Series) -> pd.Series:
+    """Dates as datetime64[us], the type DuckDB's .df() gives a DATE column."""
+    return pd.to_datetime(values).astype("datetime64[us]")
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    num = numerator.astype("float64")
+    den = denominator.astype("float64")
+    return (num / den.where(den != 0)).astype("float64")
+
+
+def _band_points(values: pd.Series, bands: Bands) -> np.ndarray:
+    """Points of the highest band with min_value <= value; 0 below the first band or for NaN."""
+    mins = np.array([lo for lo, _ in bands])
+    pts = np.array([p for _, p in bands])
+    v = values.to_numpy(dtype="float64")
+    idx = np.searchsorted(mins, np.nan_to_num(v, nan=-np.inf), side="right") - 1
+    return np.where((idx >= 0) & ~np.isnan(v), pts[np.clip(idx, 0, None)], 0.0)
+
+
+def _round_score(total: np.ndarray) -> np.ndarray:
+    """As the SQL's round(round(x, 9)::decimal(18, 9), 1)::double: snap to 9 decimals
+    (drops floating-point noise), then round to 1 decimal, exact ties away from zero."""
+    nanos = _scaled_round(total, 1e9)  # integer count of 1e-9
+    tenths = np.sign(nanos) * ((np.abs(nanos) + 50_000_000) // 100_000_000)
+    return tenths / 10.0
+
+
+def _scaled_round(x: np.ndarray, scale: float) -> np.ndarray:
+    """x * scale rounded to an integer (int64) by its exact value, ties away from zero.
+
+    This is how DuckDB's round(double, n) behaves. The product x * scale is split into
+    its rounded value p and exact error e (Dekker's two-product), so a tie is judged on
+    the exact product, not on p.
+    """
+    a = np.abs(np.asarray(x, dtype="float64"))
+    p = a * scale
+    a_hi, a_lo = _split(a)
+    s_hi, s_lo = _split(np.float64(scale))
+    e = ((a_hi * s_hi - p) + a_hi * s_lo + a_lo * s_hi) + a_lo * s_lo
+    whole = np.floor(p)
+    above_half = (p - whole) - 0.5  # exact: both are multiples of p's last bit
+    up = (above_half > 0) | ((above_half == 0) & (e >= 0))
+    return (np.sign(x) * (whole + up)).astype("int64")
+
+
+def _split(a):
+    """Veltkamp split of a double into two halves of 26 bits each (a == hi + lo)."""
+    c = 134217729.0 * a  # 2**27 + 1
+    hi = c - (c - a)
+    return hi, a - hi

@@ -151,7 +151,8 @@ def _step_score_pandas(work: str) -> dict:
     (loaded before the clock starts)."""
     import duckdb
 
-    from cslib.rules.scorecard import load_scorecard, score_usage_pandas
+    from bench.pandas_reference import score_usage_pandas
+    from cslib.rules.scorecard import load_scorecard
 
     conn = duckdb.connect(str(Path(work) / "demo.duckdb"), read_only=True)
     weekly = conn.execute("select account_id, week_start, metric, value from stg_usage_weekly").df()

@@ -13,7 +13,7 @@ filled), then ``health_weekly`` (per scored week the score, the tier and every i
 value, weekly and window points as columns) and ``health_indicator_weekly`` (those columns
 as one row per week and indicator), whose SQL cslib.rules.scoring_sql generates from the cfg
 tables (:func:`model_sql`): one column per indicator, band points as CASE expressions, the
-window as LAG over each account's weeks. :func:`score_usage_pandas` is a plain
+window as LAG over each account's weeks. ``bench.pandas_reference.score_usage_pandas`` (outside the product) is a plain
 pandas reference of the same scoring rules from the weekly long frame: tests compare the
 two on every column and the benchmark compares their speed. :func:`tier_of` mirrors the
 SQL tier rule.
@@ -46,8 +46,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import duckdb
-import numpy as np
-import pandas as pd
 
 from cslib import settings
 from cslib.errors import UserError
@@ -365,168 +363,7 @@ def query_default_points(conn) -> float:
     return float(df.iloc[0, 0]) if len(df) else 0.0
 
 
-# --- the pandas reference ------------------------------------------------------------
-
-
-class Scored(NamedTuple):
-    """score_usage_pandas's result: ``weekly`` (HEALTH_WEEKLY_COLUMNS, one row per scored
-    account-week) and ``indicators`` (INDICATOR_COLUMNS, one row per scored week and
-    indicator, 'modules' first)."""
-
-    weekly: pd.DataFrame
-    indicators: pd.DataFrame
-
-
-def score_usage_pandas(usage: pd.DataFrame, scorecard: Scorecard) -> Scored:
-    """Plain-pandas reference of the health_weekly and health_indicator_weekly models.
-
-    usage: the weekly long frame of stg_usage_weekly: account_id, week_start (Monday;
-    date or datetime), metric, value; at most one row per account, week and metric (rolled
-    up and missing weeks filled). Names declared under [metrics] are metrics, every other
-    name is a feature. Rows sorted by account_id, week_start (and the indicators' ordinal);
-    week_start as datetime64[us]; score in 0..100 or NaN.
-    """
-    sc = scorecard
-    u = usage[["account_id", "week_start", "metric", "value"]].copy()
-    u["week_start"] = _as_week_start(u["week_start"])
-    declared = set(sc.metric_names())
-    is_metric = u["metric"].isin(declared).to_numpy()
-    m = u[is_metric]
-    wide = m.set_index(["account_id", "week_start", "metric"])["value"].astype("float64").unstack("metric")
-    wide = wide.sort_index()
-    index = wide.index  # the scored weeks
-    n = len(index)
-
-    names = [MODULES, *(i.name for i in sc.indicators)]
-    values = np.full((n, len(names)), np.nan)
-    points = np.zeros((n, len(names)))
-    for k, ind in enumerate(sc.indicators, start=1):
-        num = wide[ind.numerator] if ind.numerator in wide else pd.Series(np.nan, index=index)
-        if ind.denominator is None:
-            value = num.astype("float64")
-        else:
-            den = wide[ind.denominator] if ind.denominator in wide else pd.Series(np.nan, index=index)
-            value = _ratio(num, den)
-        values[:, k] = value.to_numpy()
-        points[:, k] = ind.weight * _band_points(value, sc.bands_for(ind.name))
-
-    f = u[~is_metric]
-    f = f[f["value"] >= sc.module_min_records]
-    listed = dict(sc.module_points)
-    f = f.assign(
-        points=f["metric"].map(listed).fillna(sc.module_default_points).astype("float64"),
-        is_core=f["metric"].isin(sc.core_modules),
-    )
-    per_week = f.groupby(["account_id", "week_start"]).agg(
-        modules_used=("metric", "size"), core_modules_used=("is_core", "sum"), points=("points", "sum")
-    )
-    per_week = per_week.reindex(index)
-    modules_used = per_week["modules_used"].fillna(0).to_numpy().astype("int32")
-    values[:, 0] = modules_used
-    points[:, 0] = np.minimum(per_week["points"].fillna(0.0).to_numpy(), sc.modules_cap_points)
-
-    # Window: a source week contributes to the week lag*7 days later, if that week exists.
-    frame = pd.DataFrame(points, index=index)
-    weighted = np.zeros_like(points)
-    weight_sum = np.zeros(n)
-    weeks_in_window = np.zeros(n, dtype="int64")
-    for lag, weight in sc.window_weights():
-        source = frame.copy()
-        source.index = source.index.set_levels(source.index.levels[1] + pd.Timedelta(days=7 * lag), level=1)
-        aligned = source.reindex(index)
-        present = aligned[0].notna().to_numpy()
-        weighted += weight * aligned.fillna(0.0).to_numpy()
-        weight_sum += weight * present
-        weeks_in_window += present
-    window_points = weighted / weight_sum[:, None]  # lag 0 is always present: no 0/0
-
-    total = window_points[:, 0].copy()
-    for k in range(1, len(names)):
-        total += window_points[:, k]
-    total = np.minimum(100.0, total)
-    score = np.where(weeks_in_window >= sc.min_weeks, _round_score(total), np.nan)
-
-    keys = index.to_frame(index=False)
-    weekly = keys.copy()
-    weekly["weeks_in_window"] = weeks_in_window.astype("int32")
-    weekly["score"] = score
-    weekly["tier"] = np.select(
-        [np.isnan(score), score >= sc.healthy_min, score < sc.unhealthy_below],
-        ["unscored", "healthy", "unhealthy"],
-        "at_risk",
-    )
-    weekly["modules_points"] = window_points[:, 0]
-    weekly["modules_used"] = modules_used
-    weekly["core_modules_used"] = per_week["core_modules_used"].fillna(0).to_numpy().astype("int32")
-
-    k = len(names)
-    long = pd.DataFrame(
-        {
-            "account_id": np.repeat(keys["account_id"].to_numpy(), k),
-            "week_start": np.repeat(keys["week_start"].to_numpy(), k),
-            "indicator": np.tile(np.array(names, dtype=object), n),
-            "value": values.reshape(-1),
-            "window_points": window_points.reshape(-1),
-            "week_points": points.reshape(-1),
-        }
-    )
-    return Scored(weekly[list(HEALTH_WEEKLY_COLUMNS)].reset_index(drop=True), long)
-
-
 # --- helpers -------------------------------------------------------------------------
-
-
-def _as_week_start(values: pd.Series) -> pd.Series:
-    """Dates as datetime64[us], the type DuckDB's .df() gives a DATE column."""
-    return pd.to_datetime(values).astype("datetime64[us]")
-
-
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    num = numerator.astype("float64")
-    den = denominator.astype("float64")
-    return (num / den.where(den != 0)).astype("float64")
-
-
-def _band_points(values: pd.Series, bands: Bands) -> np.ndarray:
-    """Points of the highest band with min_value <= value; 0 below the first band or for NaN."""
-    mins = np.array([lo for lo, _ in bands])
-    pts = np.array([p for _, p in bands])
-    v = values.to_numpy(dtype="float64")
-    idx = np.searchsorted(mins, np.nan_to_num(v, nan=-np.inf), side="right") - 1
-    return np.where((idx >= 0) & ~np.isnan(v), pts[np.clip(idx, 0, None)], 0.0)
-
-
-def _round_score(total: np.ndarray) -> np.ndarray:
-    """As the SQL's round(round(x, 9)::decimal(18, 9), 1)::double: snap to 9 decimals
-    (drops floating-point noise), then round to 1 decimal, exact ties away from zero."""
-    nanos = _scaled_round(total, 1e9)  # integer count of 1e-9
-    tenths = np.sign(nanos) * ((np.abs(nanos) + 50_000_000) // 100_000_000)
-    return tenths / 10.0
-
-
-def _scaled_round(x: np.ndarray, scale: float) -> np.ndarray:
-    """x * scale rounded to an integer (int64) by its exact value, ties away from zero.
-
-    This is how DuckDB's round(double, n) behaves. The product x * scale is split into
-    its rounded value p and exact error e (Dekker's two-product), so a tie is judged on
-    the exact product, not on p.
-    """
-    a = np.abs(np.asarray(x, dtype="float64"))
-    p = a * scale
-    a_hi, a_lo = _split(a)
-    s_hi, s_lo = _split(np.float64(scale))
-    e = ((a_hi * s_hi - p) + a_hi * s_lo + a_lo * s_hi) + a_lo * s_lo
-    whole = np.floor(p)
-    above_half = (p - whole) - 0.5  # exact: both are multiples of p's last bit
-    up = (above_half > 0) | ((above_half == 0) & (e >= 0))
-    return (np.sign(x) * (whole + up)).astype("int64")
-
-
-def _split(a):
-    """Veltkamp split of a double into two halves of 26 bits each (a == hi + lo)."""
-    c = 134217729.0 * a  # 2**27 + 1
-    hi = c - (c - a)
-    return hi, a - hi
 
 
 def _insert_many(conn: duckdb.DuckDBPyConnection, sql: str, rows: list[tuple]) -> None:

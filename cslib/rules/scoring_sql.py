@@ -10,7 +10,7 @@ ordinal (``m_<cfg_metrics ordinal>``, ``value_<cfg_indicators ordinal>``, ...) a
 (metric names, band bounds and points, weights, thresholds) is a bound parameter.
 
 The rules are those of cslib.rules.scorecard (module docstring) and its pandas reference
-``score_usage_pandas``; the arithmetic is done in the reference's order (window weights lag
+``bench.pandas_reference.score_usage_pandas``; the arithmetic is done in the reference's order (window weights lag
 0 first; the score sums the indicators' window points modules first), so both give the
 same doubles.
 

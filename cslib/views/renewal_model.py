@@ -599,39 +599,6 @@ def _band_label(bands: tuple[tuple[float, float], ...], i: int) -> str:
     return f"{lo:g}–{hi:g}" if hi is not None else f"≥ {lo:g}"
 
 
-def indicator_bands(features: pd.DataFrame, bands: dict[str, IndicatorBands]) -> pd.DataFrame:
-    """Renewal rate per indicator band (of the indicator's mean over the 13-week window),
-    overall (segment 'all') and per segment, over decided renewals (in memory; the page
-    counts in SQL with :func:`indicator_band_table`, same result). ``features``: the
-    columns of :func:`renewal_features` (value_column / the points mean of each banded
-    indicator, segment, is_decided, is_renewed).
-
-    Columns: indicator, label, segment, segment_label, band (ordinal), band_label,
-    min_value, points, renewals, renewed, renewal_rate, ci_low, ci_high (Wilson 95%). A
-    window without data is band 'no data' (band -1).
-    """
-    decided = features[features["is_decided"].astype(bool)]
-    renewed = decided["is_renewed"].astype(bool).to_numpy()
-    segment = decided["segment"].to_numpy()
-    groups = [("all", np.ones(len(decided), dtype=bool)),
-              *((seg, segment == seg) for seg in order_segments(decided["segment"]))]
-    counts = []
-    for indicator, spec in bands.items():
-        column = indicator_feature(indicator, "mean") if spec.on_points else value_column(indicator)
-        mins = np.array([lo for lo, _ in spec.bands])
-        values = decided[column].to_numpy(dtype="float64", na_value=np.nan)
-        idx = np.searchsorted(mins, np.nan_to_num(values, nan=-np.inf), side="right") - 1
-        slot = np.where(np.isnan(values), -1, idx) + 1  # 0 = no data, i + 1 = band i
-        for group, mask in groups:
-            sizes = np.bincount(slot[mask], minlength=len(mins) + 1)
-            hits = np.bincount(slot[mask & renewed], minlength=len(mins) + 1)
-            for s_i in np.flatnonzero(sizes):
-                counts.append((indicator, group, int(s_i) - 1, int(sizes[s_i]), int(hits[s_i])))
-    return _indicator_band_rates(
-        pd.DataFrame(counts, columns=["indicator", "segment_group", "band", "renewals", "renewed"]), bands
-    )
-
-
 def _indicator_band_rates(counts: pd.DataFrame, bands: dict[str, IndicatorBands]) -> pd.DataFrame:
     """The :func:`indicator_bands` table from per (indicator, segment_group, band) counts
     (renewals, renewed): labels, rates and Wilson intervals, in ``bands`` order, then
@@ -708,39 +675,6 @@ def indicator_effects(band_rates: pd.DataFrame, importance: pd.DataFrame | None 
 
 SCORE_BANDS: tuple[str, ...] = tuple(f"{lo}-{lo + 10}" for lo in range(0, 100, 10))
 COARSE_BANDS: tuple[str, ...] = ("<30", "30-70", ">=70")
-
-
-def score_band_rates(features: pd.DataFrame, coarse: bool = False) -> pd.DataFrame:
-    """Renewal rate (count and ARR) by band of the month-end score of the month before the
-    due month, over decided renewals (in memory; the page counts in SQL with
-    :func:`score_band_table`, same result); an unscored month-end is band 'unscored'.
-
-    Fine bands: 0-10 .. 90-100 (lower bound inclusive; 100 in 90-100). Coarse: <30,
-    30-70, >=70 (the default tier thresholds). Columns: band, renewals, renewed,
-    due_arr, kept_arr (kept = min(renewed, due)), renewal_rate, renewal_rate_arr, ci_low, ci_high.
-    """
-    decided = features[features["is_decided"].astype(bool)]
-    score = decided["month_end_score"].to_numpy(dtype="float64", na_value=np.nan)
-    order = _score_band_order(coarse)
-    if coarse:
-        slot = np.select([score < 30, score < 70, score >= 70], [0, 1, 2], 3)
-    else:
-        slot = np.where(np.isnan(score), 10, np.floor(np.minimum(np.nan_to_num(score), 99.999) / 10)).astype(int)
-    renewed = decided["is_renewed"].astype(bool).to_numpy()
-    due_arr = decided["due_arr"].to_numpy(dtype="float64", na_value=np.nan)
-    renewed_arr = decided["renewed_arr"].to_numpy(dtype="float64", na_value=np.nan)
-    kept_arr = np.where(renewed, np.minimum(np.nan_to_num(renewed_arr), due_arr), 0.0)
-    width = len(order)
-    counts = pd.DataFrame(
-        {
-            "band": order,
-            "renewals": np.bincount(slot, minlength=width),
-            "renewed": np.bincount(slot[renewed], minlength=width),
-            "due_arr": np.bincount(slot, weights=due_arr, minlength=width),
-            "kept_arr": np.bincount(slot, weights=kept_arr, minlength=width),
-        }
-    )
-    return _score_band_rates(counts, coarse)
 
 
 def _score_band_order(coarse: bool) -> list[str]:

