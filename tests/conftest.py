@@ -1,4 +1,4 @@
-"""Fixtures shared by every test tier."""
+"""Fixtures shared by every test tier, and how the tiers share out over xdist workers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,18 @@ from pathlib import Path
 import pytest
 
 from tests_support.book import build_small_demo
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(config, items):
+    """Give each test an ``xdist_group`` (``--dist loadgroup`` in pytest.ini): the whole
+    browser tier is one group, so one worker starts its Streamlit server and Chromium; every
+    other test file is its own group, so a module fixture (a book, an app run) is built on
+    one worker only. Without xdist (``-n 0`` or ``-p no:xdist``) the marks do nothing."""
+    for item in items:
+        parts = Path(str(item.path)).parts
+        group = "e2e" if "e2e" in parts else str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

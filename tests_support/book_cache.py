@@ -4,7 +4,8 @@ Building a book runs the whole pipeline (raw tables, scorecard, every model): th
 book takes about 1.5 s, the small demo about 5 s on a 2-core machine, and the suite asks
 for the same books dozens of times (a module fixture per test file, some tests per test).
 ``cached_build(builder, target)`` runs ``builder`` once per process (per pytest-xdist
-worker) into a private folder and then only copies that file to ``target``.
+worker) and per set of HEALTHGRID_* settings (a build reads some of them) into a private
+folder and then only copies that file to ``target``.
 
 A copy, not a shared file: every caller still owns its database (it may re-score it,
 import over it, or let the app write its app store beside it) exactly as when it built
@@ -40,7 +41,9 @@ def _cache_dir() -> Path:
 
 def _built(builder: Callable[..., object], args: tuple, kwargs: dict) -> Path:
     """The file ``builder`` wrote for these arguments, building it on the first call."""
-    key = (builder.__module__, builder.__qualname__, args, tuple(sorted(kwargs.items())))
+    # a build reads settings (the reason window, the scorecard ...): they are part of the key
+    settings = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("HEALTHGRID_")))
+    key = (builder.__module__, builder.__qualname__, args, tuple(sorted(kwargs.items())), settings)
     if key not in _BUILT:
         folder = _cache_dir() / str(len(_BUILT))
         folder.mkdir()
