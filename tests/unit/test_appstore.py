@@ -173,8 +173,6 @@ def test_a_store_that_cannot_be_used_is_one_line(tmp_path, make, reason):
 
 def test_report_alerts_with_a_store_that_cannot_be_used_is_one_line(tmp_path):
     import os
-    import subprocess
-    import sys
     from pathlib import Path
 
     from tests_support.flows_book import build_flows_book
@@ -183,8 +181,9 @@ def test_report_alerts_with_a_store_that_cannot_be_used_is_one_line(tmp_path):
     build_flows_book(db_path)
     (tmp_path / "store").mkdir()
     env = {**os.environ, "HEALTHGRID_APP_DB": str(tmp_path / "store")}
-    done = subprocess.run([sys.executable, "-m", "cslib", "report", "alerts", "--db", str(db_path)],
-                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[2])
+    from tests_support.cli import run_cli  # the CLI in this process: same status and output
+
+    done = run_cli("report", "alerts", "--db", str(db_path), env=env, cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'store'}: the app store (playbooks, alert statuses) cannot be used: is a directory"]

@@ -24,8 +24,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -229,8 +227,10 @@ def test_flag_rules():
 
 # --------------------------------------------------------------------------- command line
 def _run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "cslib", *args], cwd=ROOT, capture_output=True, text=True,
-                          env=env)
+    """The CLI in this process (tests_support.cli: same status, stdout and stderr)."""
+    from tests_support.cli import run_cli
+
+    return run_cli(*args, env=env, cwd=ROOT)
 
 
 def test_report_benchmarks_prints_the_table_and_takes_the_users_file(tiny, tmp_path):

@@ -21,8 +21,6 @@ import json
 import os
 import re
 import socketserver
-import subprocess
-import sys
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -37,6 +35,7 @@ from cslib.errors import UserError
 from cslib.filters import Filters
 from cslib.cli.reports import ReportArgs, render_report
 from tests_support.book import TINY_EXPECTED, build_tiny_book
+from tests_support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE_NAME = '<script>alert("x")</script> Birch & <b>Retail</b>'
@@ -256,9 +255,8 @@ def test_digest_command_scoped_by_the_role_map(small_demo_db, tmp_path):
     roles.write_text(f'[users."csm@example.com"]\nrole = "csm"\ncsm = "{csm}"\n', encoding="utf-8")
     env = {**os.environ, "HEALTHGRID_ROLES": str(roles)}
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "cslib", "digest", "--db", str(small_demo_db), "--month", "2026-10",
-                           "--as", "csm@example.com", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                          env=env)
+    proc = run_cli("digest", "--db", str(small_demo_db), "--month", "2026-10",
+                   "--as", "csm@example.com", "--out", str(out), cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stderr
     path = out / "digest-2026-10-csm-example-com.html"
     assert proc.stdout == f"digest written: {path}\n"
@@ -268,13 +266,11 @@ def test_digest_command_scoped_by_the_role_map(small_demo_db, tmp_path):
     assert {r[2] for r in parsed.sections.get("risks", [[], ])[1:]} <= {csm}
     assert {r[0] for r in parsed.sections.get("alerts", [[]])[1:]} <= {csm}
 
-    proc = subprocess.run([sys.executable, "-m", "cslib", "digest", "--db", str(small_demo_db), "--month", "2026-10",
-                           "--as", "eve@example.com", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                          env=env)
+    proc = run_cli("digest", "--db", str(small_demo_db), "--month", "2026-10",
+                   "--as", "eve@example.com", "--out", str(out), cwd=ROOT, env=env)
     assert proc.returncode == 2
     assert proc.stderr == f"error: eve@example.com: not in the role map {roles}: no access\n"
-    proc = subprocess.run([sys.executable, "-m", "cslib", "digest", "--db", str(small_demo_db), "--month", "2026-13",
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    proc = run_cli("digest", "--db", str(small_demo_db), "--month", "2026-13", "--out", str(out), cwd=ROOT)
     assert proc.returncode == 2 and proc.stderr.startswith("error: month must be YYYY-MM")
     assert len(proc.stderr.strip().splitlines()) == 1
 

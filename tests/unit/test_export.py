@@ -2,8 +2,6 @@
 
 import csv
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -66,11 +64,9 @@ def test_report_csv_neutralises_a_hostile_csm_name(tmp_path):
     con.execute("update raw_accounts set csm = ? where account_id = 'a1'", ['=HYPERLINK("http://evil","x")'])
     con.execute("update account_month set csm = ? where account_id = 'a1'", ['=HYPERLINK("http://evil","x")'])
     con.close()
-    proc = subprocess.run(
-        [sys.executable, "-m", "cslib", "report", "incentives", "--db", str(db), "--month", "2026-03",
-         "--format", "csv"],
-        cwd=ROOT, capture_output=True, text=True,
-    )
+    from tests_support.cli import run_cli  # the CLI in this process: same status and output
+
+    proc = run_cli("report", "incentives", "--db", str(db), "--month", "2026-03", "--format", "csv", cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert '=HYPERLINK' in proc.stdout  # the name is there ...
     for row in csv.reader(io.StringIO(proc.stdout)):
