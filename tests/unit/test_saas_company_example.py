@@ -5,7 +5,6 @@ put there: who churned when and why, silent accounts unhealthy before they left,
 ones healthy, every month's movements reconciling."""
 
 import importlib.util
-import subprocess
 import sys
 from pathlib import Path
 
@@ -43,10 +42,9 @@ def company(tmp_path_factory):
 
 
 def test_check_finds_no_problem_in_the_exports(company):
-    proc = subprocess.run(
-        [sys.executable, "-m", "cslib", "check", str(company["folder"]), "--mapping", str(EXAMPLE / "mapping.toml")],
-        cwd=ROOT, capture_output=True, text=True,
-    )
+    from tests_support.cli import run_cli  # the CLI in this process: same status and output
+
+    proc = run_cli("check", str(company["folder"]), "--mapping", str(EXAMPLE / "mapping.toml"), cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "no problems found" in proc.stdout
     assert "accounts with revenue but no usage: 0" in proc.stdout
