@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cslib.filters import FILTER_COLUMNS, Filters
+from cslib.ratios import ratio
 from cslib.rules.scorecard import HEALTH_WEEKLY_COLUMNS, MODULES, Bands, Scorecard
 from cslib.views.renewal_model import (
     IndicatorBands,
@@ -247,10 +248,6 @@ def churn_reason_breakdown(churn_events: pd.DataFrame, filters: Filters, month_f
                 "category", "avoidability", "owner_department"]].reset_index(drop=True)
 
 
-def _share(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    return numerator / denominator.where(denominator != 0)
-
-
 def churn_reason_health(churn_events: pd.DataFrame, filters: Filters, month_from: str,
                         month_to: str) -> pd.DataFrame:
     """What cslib.views.churn.reason_vs_health returns (churn_vs_health.sql): per reason,
@@ -278,11 +275,11 @@ def churn_reason_health(churn_events: pd.DataFrame, filters: Filters, month_from
     ).reset_index()
     out = g[["reason_code", "reason_label", "category", "churned_accounts", "churned_arr",
              "scored_accounts", "weeks_scored"]].copy()
-    out["mean_score"] = _share(g["score_sum"], g["weeks_scored"])
-    out["healthy_week_share"] = _share(g["weeks_healthy"], g["weeks_scored"])
-    out["at_risk_week_share"] = _share(g["weeks_at_risk"], g["weeks_scored"])
-    out["unhealthy_week_share"] = _share(g["weeks_unhealthy"], g["weeks_scored"])
-    out["healthy_at_churn_share"] = _share(g["healthy_at_churn"], g["scored_accounts"])
+    out["mean_score"] = ratio(g["score_sum"], g["weeks_scored"])
+    out["healthy_week_share"] = ratio(g["weeks_healthy"], g["weeks_scored"])
+    out["at_risk_week_share"] = ratio(g["weeks_at_risk"], g["weeks_scored"])
+    out["unhealthy_week_share"] = ratio(g["weeks_unhealthy"], g["weeks_scored"])
+    out["healthy_at_churn_share"] = ratio(g["healthy_at_churn"], g["scored_accounts"])
     out = out.sort_values(["churned_accounts", "reason_code"], ascending=[False, True]).reset_index(drop=True)
     out["signal_check"] = [
         signal_check(code, int(n), share)
@@ -497,7 +494,7 @@ def score_usage_pandas(usage: pd.DataFrame, scorecard: Scorecard) -> Scored:
             value = num.astype("float64")
         else:
             den = wide[ind.denominator] if ind.denominator in wide else pd.Series(np.nan, index=index)
-            value = _ratio(num, den)
+            value = ratio(num, den)
         values[:, k] = value.to_numpy()
         points[:, k] = ind.weight * _band_points(value, sc.bands_for(ind.name))
 
@@ -567,12 +564,6 @@ def score_usage_pandas(usage: pd.DataFrame, scorecard: Scorecard) -> Scored:
 def _as_week_start(values: pd.Series) -> pd.Series:
     """Dates as datetime64[us], the type DuckDB's .df() gives a DATE column."""
     return pd.to_datetime(values).astype("datetime64[us]")
-
-
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    num = numerator.astype("float64")
-    den = denominator.astype("float64")
-    return (num / den.where(den != 0)).astype("float64")
 
 
 def _band_points(values: pd.Series, bands: Bands) -> np.ndarray:

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cslib.settings import DEMO_MONTHS
+
 
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -39,7 +41,9 @@ def _step_demo(work: str, accounts: int, months: int) -> dict:
     from cslib.store.pipeline import bound_memory, build_models
 
     t0 = time.perf_counter()
-    frames = generate(n_accounts=accounts, n_months=months, seed=7)
+    from cslib.settings import DEMO_SEED
+
+    frames = generate(n_accounts=accounts, n_months=months, seed=DEMO_SEED)
     t1 = time.perf_counter()
     with replace_atomically(Path(work) / "demo.duckdb") as conn:
         bound_memory(conn)  # as an import: the 100k build otherwise takes whatever memory is free
@@ -279,7 +283,7 @@ def _child_main() -> None:
     print(json.dumps(fn(*typed)))
 
 
-def run_bench(sizes: list[int], months: int = 36, out=sys.stdout) -> list[dict]:
+def run_bench(sizes: list[int], months: int = DEMO_MONTHS, out=sys.stdout) -> list[dict]:
     """Run every step for every size; print a table; return the rows."""
     results = []
     for accounts in sizes:

@@ -15,6 +15,13 @@ REPO_DIR = PACKAGE_DIR.parent
 CONFIG_DIR = PACKAGE_DIR / "config"
 SQL_DIR = PACKAGE_DIR / "sql"
 
+#: The demo company's defaults, in one place: ``python -m cslib demo``, the app's first start,
+#: sample_data.generator and ``python -m bench`` all build this demo unless told otherwise.
+DEMO_ACCOUNTS = 3000
+DEMO_MONTHS = 36
+DEMO_SEED = 7
+DEMO_END_MONTH = "2026-10"
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -58,7 +65,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "HEALTHGRID_DEMO_ACCOUNTS",
-        "3000",
+        str(DEMO_ACCOUNTS),
         "Accounts in the demo the app builds on first start when the database is missing.",
     ),
     Setting(

@@ -116,7 +116,7 @@ def _accounts_table(frame, month: str) -> None:
         return
     shown = links.account_links(frame, month)[["name", "segment", "csm", "main_lever", "retained_change_mrr",
                                                 "end_mrr", "health_tier"]].copy()  # fits at 1440 px
-    shown["segment"] = shown["segment"].map(sidebar.pretty)
+    shown["segment"] = shown["segment"].map(labels.label)
     shown["main_lever"] = shown["main_lever"].map(LEVER_LABELS)
     shown["health_tier"] = shown["health_tier"].map(TIER_LABELS).fillna("inactive")
     tables.dataframe(

@@ -39,7 +39,7 @@ def _book_caption(grant) -> str:
     if grant is None or grant.role == "executive":
         return "Every account of the selected slice."
     if grant.role == "director":
-        return f"The accounts of your teams ({', '.join(sidebar.pretty(t) for t in grant.teams)})."
+        return f"The accounts of your teams ({', '.join(labels.label(t) for t in grant.teams)})."
     return "Your accounts."
 
 

@@ -39,6 +39,7 @@ import pyarrow as pa
 from cslib.store import contract
 from cslib.views.churn import load_taxonomy
 from cslib.errors import UserError
+from cslib.settings import DEMO_ACCOUNTS, DEMO_END_MONTH, DEMO_MONTHS, DEMO_SEED
 
 # --- vocabulary ------------------------------------------------------------------
 
@@ -1099,10 +1100,10 @@ def _frames(book: Book, history: History, calendar: Calendar) -> dict[str, pd.Da
 
 
 def generate(
-    n_accounts: int = 3000,
-    n_months: int = 36,
-    seed: int = 7,
-    end_month: str = "2026-10",
+    n_accounts: int = DEMO_ACCOUNTS,
+    n_months: int = DEMO_MONTHS,
+    seed: int = DEMO_SEED,
+    end_month: str = DEMO_END_MONTH,
     progress: ProgressFn | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The demo company's seven contract tables, keyed by contract table name.
@@ -1195,10 +1196,10 @@ def export_csv(frames: dict[str, pd.DataFrame], out_dir: str | os.PathLike) -> l
 
 def write_demo(
     db_path: str | os.PathLike,
-    n_accounts: int = 3000,
-    n_months: int = 36,
-    seed: int = 7,
-    end_month: str = "2026-10",
+    n_accounts: int = DEMO_ACCOUNTS,
+    n_months: int = DEMO_MONTHS,
+    seed: int = DEMO_SEED,
+    end_month: str = DEMO_END_MONTH,
     export_dir: str | os.PathLike | None = None,
     progress: ProgressFn | None = None,
 ) -> dict[str, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cslib import deltas
+from cslib import deltas, labels
 from cslib.charts import common as charts
 from cslib.charts import revenue as charts_revenue
 from cslib.views import compare
@@ -42,18 +42,18 @@ def section(selection, kind: str) -> None:
         if not options:
             st.caption("No values of this dimension in the slice.")
             return
-        a = c2.selectbox("A", options, format_func=sidebar.pretty, key=f"{kind}_compare_a", bind="query-params")
+        a = c2.selectbox("A", options, format_func=labels.label, key=f"{kind}_compare_a", bind="query-params")
         b_options = [compare.OTHERS, *[o for o in options if o != a]]
         b = c3.selectbox("B", b_options, key=f"{kind}_compare_b", bind="query-params",
-                         format_func=lambda v: "Everything else" if v == compare.OTHERS else sidebar.pretty(v))
+                         format_func=lambda v: "Everything else" if v == compare.OTHERS else labels.label(v))
         offset = c4.selectbox("B's month", list(compare.MONTH_OFFSETS), format_func=compare.MONTH_OFFSETS.get,
                               key=f"{kind}_compare_month", bind="query-params")
         fn = compare.overview if kind == "overview" else compare.revenue
         table = data.cached(fn, selection.version, selection.filters, by, a, b, selection.month, int(offset))
         fmt_value = charts.format_value if kind == "overview" else charts_revenue.format_tile
         fmt_delta = charts.format_delta if kind == "overview" else charts_revenue.format_tile_delta
-        label_a = sidebar.pretty(a)
-        label_b = "Everything else" if b == compare.OTHERS else sidebar.pretty(b)
+        label_a = labels.label(a)
+        label_b = "Everything else" if b == compare.OTHERS else labels.label(b)
         if offset:
             label_b += f" · {compare.MONTH_OFFSETS[int(offset)].lower()}"
         diffs = [fmt_delta(d, f) if d is not None and not pd.isna(d) else None

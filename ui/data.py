@@ -26,10 +26,6 @@ from cslib.filters import Filters
 
 Version = tuple[str, int, int]
 
-#: The demo the app builds on first start (same defaults as ``python -m cslib demo``).
-DEMO_MONTHS = 36
-DEMO_SEED = 7
-DEMO_END_MONTH = "2026-10"
 
 
 def db_path() -> Path:
@@ -131,9 +127,9 @@ def ensure_database(progress: Callable[[str, float], None]) -> bool:
         write_demo(
             path,
             n_accounts=n_accounts,
-            n_months=DEMO_MONTHS,
-            seed=DEMO_SEED,
-            end_month=DEMO_END_MONTH,
+            n_months=settings.DEMO_MONTHS,
+            seed=settings.DEMO_SEED,
+            end_month=settings.DEMO_END_MONTH,
             progress=progress,
         )
     return True

@@ -110,11 +110,6 @@ def pop_pending_page() -> str | None:
     return st.session_state.pop(PENDING_PAGE_KEY, None)
 
 
-def pretty(value: str) -> str:
-    """Display label for a code like 'mid_market' (cslib.labels, the one place for labels)."""
-    return labels.label(value)
-
-
 def month_label(month: str) -> str:
     """'2026-10' -> 'Oct 2026' (anything unparsable is returned as is)."""
     try:
@@ -300,7 +295,7 @@ def render(version: data.Version, grant=None) -> Selection | None:
                 label,
                 options=options.get(name, []),
                 key=widget_key(name),
-                format_func=pretty,
+                format_func=labels.label,
                 placeholder="All",
                 on_change=_mark_last,
                 args=(name,),
@@ -310,7 +305,7 @@ def render(version: data.Version, grant=None) -> Selection | None:
                 attribute_label(key[len(ATTRIBUTE_PREFIX):]),
                 options=options[key],
                 key=widget_key(key),
-                format_func=pretty,
+                format_func=labels.label,
                 placeholder="All",
             )
         st.checkbox(
@@ -322,7 +317,7 @@ def render(version: data.Version, grant=None) -> Selection | None:
         dropped = st.session_state.pop(DROPPED_KEY, None)
         if dropped:
             st.caption("Not in the other choices, so dropped: " + "; ".join(
-                f"{FILTER_LABELS[name]} {', '.join(pretty(v) for v in values)}" for name, values in dropped))
+                f"{FILTER_LABELS[name]} {', '.join(labels.label(v) for v in values)}" for name, values in dropped))
         st.button("Reset filters", on_click=_reset, width="stretch")
 
     filters = Filters(

@@ -17,6 +17,7 @@ import altair as alt
 import pandas as pd
 
 from cslib.charts.common import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, format_money, format_percent, to_spec, unvalidated
+from cslib.ratios import ratio
 from cslib.views.revenue import IDEAL_NRR, MOVEMENT_LABELS, waterfall
 
 #: movement column -> colour: acquisition blues, expansion greens, losses warm
@@ -336,7 +337,7 @@ def lever_share_chart(rates: pd.DataFrame, title: str = "Expansion MRR by lever"
     long["label"] = long["lever"].map(MOVEMENT_LABELS)
     long["order"] = long["lever"].map({c: i for i, c in enumerate(LEVER_COLUMNS)})
     total = long.groupby("month")["mrr"].transform("sum")
-    long["share"] = long["mrr"] / total.where(total != 0)
+    long["share"] = ratio(long["mrr"], total)
     labels = [MOVEMENT_LABELS[c] for c in LEVER_COLUMNS]
     bars = (
         alt.Chart()

@@ -45,10 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="build the demo database")
     _add_db(p)
-    p.add_argument("--accounts", type=int, default=3000)
-    p.add_argument("--months", type=int, default=36)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--end-month", default="2026-10", help="last month of the demo (YYYY-MM)")
+    p.add_argument("--accounts", type=int, default=settings.DEMO_ACCOUNTS)
+    p.add_argument("--months", type=int, default=settings.DEMO_MONTHS)
+    p.add_argument("--seed", type=int, default=settings.DEMO_SEED)
+    p.add_argument("--end-month", default=settings.DEMO_END_MONTH, help="last month of the demo (YYYY-MM)")
     p.add_argument("--export", metavar="DIR", help="also write the contract CSVs to DIR")
 
     p = sub.add_parser("import", help="validate and load a folder of contract CSVs (all or nothing)")

@@ -47,7 +47,7 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from cslib import settings
+from cslib import labels, settings
 from cslib.errors import UserError
 from cslib.rules import tomlfile
 
@@ -456,10 +456,6 @@ class _Reader:
         return tuple(pairs)
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
-
-
 def _from_dict(data: dict, source: str) -> Scorecard:
     r = _Reader(source)
     for k in data:
@@ -489,7 +485,7 @@ def _from_dict(data: dict, source: str) -> Scorecard:
         denominator = spec.get("denominator")
         indicators.append(Indicator(
             name,
-            r.string(spec, "label", f"{path}.label", default=_label(name)),
+            r.string(spec, "label", f"{path}.label", default=labels.label(name)),
             r.string(spec, "numerator", f"{path}.numerator"),
             None if denominator is None else r.string(spec, "denominator", f"{path}.denominator"),
             r.number(spec, "weight", f"{path}.weight", default=1.0),

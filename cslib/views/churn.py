@@ -390,7 +390,7 @@ def churn_breakdown(conn, filters: Filters, month_from: str, month_to: str, by: 
         df["label"] = df["reason_label"]
         return df[["value", "label", "churned_accounts", "churned_arr", "account_share", "arr_share",
                    "category", "avoidability", "owner_department"]]
-    df["label"] = df["value"].map(_pretty)
+    df["label"] = df["value"].map(labels.label)
     return df[["value", "label", "churned_accounts", "churned_arr", "account_share", "arr_share"]]
 
 
@@ -477,11 +477,6 @@ def search_notes(conn, filters: Filters, month_from: str, month_to: str, text: s
     """
     return _run(conn, "churn_notes", filters, month_from=month_from, month_to=month_to, text=text.strip(),
                 limit=int(limit))
-
-
-def _pretty(value) -> str:
-    """A breakdown value's label (cslib.labels); None -> 'Unknown'."""
-    return labels.label(value)
 
 
 # --------------------------------------------------------------------------- report

@@ -27,6 +27,7 @@ from cslib.store.db import query
 from cslib.store.queries import render
 from cslib.errors import UserError
 from cslib.filters import Filters
+from cslib.ratios import ratio
 
 FROM_STATES: tuple[str, ...] = ("new", "won_back", "healthy", "at_risk", "unhealthy", "unscored", "deferred")
 TO_STATES: tuple[str, ...] = ("healthy", "at_risk", "unhealthy", "unscored", "deferred", "churned")
@@ -210,8 +211,8 @@ def health_rate_trend(
     out = out[out["month"] >= start].reset_index(drop=True)
     out["active_accounts"] = out["active_accounts"].astype("int64")
     out["scored_accounts"] = out["scored_accounts"].astype("int64")
-    out["health_rate"] = out["healthy_arr"] / out["arr"].where(out["arr"] != 0)
-    out["health_rate_mom"] = out["healthy_arr"] / out["prev_healthy_arr"].where(out["prev_healthy_arr"] != 0)
+    out["health_rate"] = ratio(out["healthy_arr"], out["arr"])
+    out["health_rate_mom"] = ratio(out["healthy_arr"], out["prev_healthy_arr"])
     return out[out_columns]
 
 

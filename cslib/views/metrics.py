@@ -32,6 +32,7 @@ from cslib.store.queries import render
 from cslib.months import check_month, data_months, default_month, shift_month
 from cslib.errors import UserError
 from cslib.filters import Filters
+from cslib.ratios import ratio
 
 #: Columns of kpi_monthly.sql, in order (plus prev_healthy_arr, added in Python).
 #: The signed MRR movements of ``mrr_movements`` / ``account_month`` (docs/metrics.md,
@@ -105,12 +106,6 @@ class DataStatus(NamedTuple):
     reason: str | None
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """numerator / denominator, NaN where the denominator is 0 or NaN."""
-    den = denominator.astype(float)
-    return numerator.astype(float) / den.where(den != 0)
-
-
 @dataclass(frozen=True)
 class Metric:
     """One KPI. ``compute`` maps the monthly components frame to a Series."""
@@ -154,7 +149,7 @@ _METRIC_LIST: tuple[Metric, ...] = (
         "the incentive books give the same share.",
         "healthy_arr / arr (active accounts)",
         "percent",
-        lambda c: _ratio(c["healthy_arr"], c["arr"]),
+        lambda c: ratio(c["healthy_arr"], c["arr"]),
     ),
     Metric(
         "health_rate_mom",
@@ -163,7 +158,7 @@ _METRIC_LIST: tuple[Metric, ...] = (
         "book climbs, below 100% is alarming.",
         "healthy_arr / healthy_arr of the previous month",
         "percent",
-        lambda c: _ratio(c["healthy_arr"], c["prev_healthy_arr"]),
+        lambda c: ratio(c["healthy_arr"], c["prev_healthy_arr"]),
     ),
     Metric(
         "renewal_rate_arr",
@@ -172,7 +167,7 @@ _METRIC_LIST: tuple[Metric, ...] = (
         "pending); each renewal is capped at its due ARR (uplift is expansion).",
         "renewal_kept_arr / renewal_decided_arr",
         "percent",
-        lambda c: _ratio(c["renewal_kept_arr"], c["renewal_decided_arr"]),
+        lambda c: ratio(c["renewal_kept_arr"], c["renewal_decided_arr"]),
     ),
     Metric(
         "renewal_rate_count",
@@ -180,7 +175,7 @@ _METRIC_LIST: tuple[Metric, ...] = (
         "Renewed renewals over decided renewals due in the month.",
         "renewals_renewed / renewals_decided",
         "percent",
-        lambda c: _ratio(c["renewals_renewed"], c["renewals_decided"]),
+        lambda c: ratio(c["renewals_renewed"], c["renewals_decided"]),
     ),
     Metric(
         "nrr",
@@ -190,7 +185,7 @@ _METRIC_LIST: tuple[Metric, ...] = (
         "(start_mrr + expansion_mrr + contraction_mrr + churn_mrr) / start_mrr "
         "(contraction and churn signed <= 0)",
         "percent",
-        lambda c: _ratio(
+        lambda c: ratio(
             c["start_mrr"] + c["expansion_mrr"] + c["contraction_mrr"] + c["churn_mrr"],
             c["start_mrr"],
         ),
@@ -201,7 +196,7 @@ _METRIC_LIST: tuple[Metric, ...] = (
         "Gross revenue retention: MRR kept from last month's customers, ignoring expansion.",
         "(start_mrr + contraction_mrr + churn_mrr) / start_mrr (signed <= 0)",
         "percent",
-        lambda c: _ratio(c["start_mrr"] + c["contraction_mrr"] + c["churn_mrr"], c["start_mrr"]),
+        lambda c: ratio(c["start_mrr"] + c["contraction_mrr"] + c["churn_mrr"], c["start_mrr"]),
     ),
     Metric(
         "net_mrr_churn_rate",
@@ -210,7 +205,7 @@ _METRIC_LIST: tuple[Metric, ...] = (
         "MRR; below 0 is negative churn (expansion beats losses).",
         "-(contraction_mrr + churn_mrr + expansion_mrr + reactivation_mrr) / start_mrr",
         "percent",
-        lambda c: _ratio(
+        lambda c: ratio(
             -(c["contraction_mrr"] + c["churn_mrr"] + c["expansion_mrr"] + c["reactivation_mrr"]),
             c["start_mrr"],
         ),

@@ -117,10 +117,6 @@ def segment_label(segment: str) -> str:
     return labels.label(segment)
 
 
-def _pretty(name: str) -> str:
-    return labels.label(name)
-
-
 @dataclass(frozen=True)
 class FeatureSet:
     """The renewal model's features for one scorecard and book.
@@ -156,14 +152,14 @@ class FeatureSet:
     def label(self, name: str) -> str:
         """'login_rate_points_slope' -> 'Login rate (slope)' (the indicator's label from
         cfg_indicators); 'score_mean' -> 'Health score (mean)'; others prettified."""
-        labels = dict(self.indicators)
+        indicator_labels = dict(self.indicators)
         for stat in STATS:
             if name == f"score_{stat}":
                 return f"Health score ({stat})"
         indicator = indicator_of_feature(name)
-        if indicator is not None and indicator in labels:
-            return f"{labels[indicator]} ({name.rsplit('_', 1)[1]})"
-        return _OTHER_LABELS.get(name, _pretty(name))
+        if indicator is not None and indicator in indicator_labels:
+            return f"{indicator_labels[indicator]} ({name.rsplit('_', 1)[1]})"
+        return _OTHER_LABELS.get(name, labels.label(name))
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> "FeatureSet":
@@ -174,7 +170,7 @@ class FeatureSet:
         for column in frame.columns:
             ind = indicator_of_feature(str(column))
             if ind is not None and str(column).endswith("_points_mean"):
-                indicators.append((ind, _pretty(ind)))
+                indicators.append((ind, labels.label(ind)))
         return cls(tuple(indicators), order_segments(frame["segment"]) if "segment" in frame else ())
 
 

@@ -39,6 +39,7 @@ from cslib.store.queries import render, render_sql
 from cslib.months import calendar, check_month, data_months, default_month, shift_month
 from cslib.errors import UserError
 from cslib.filters import Filters
+from cslib.ratios import ratio
 from cslib.views.metrics import METRICS, MOVEMENT_COLUMNS, Metric
 
 #: the three expansion levers of method section 5 (account_month columns)
@@ -72,12 +73,6 @@ _GROUP_MARKER = "/* group_column */ segment"
 
 
 # --------------------------------------------------------------------------- metrics
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """numerator / denominator, NaN where the denominator is 0 or NaN (as cslib.views.metrics)."""
-    den = denominator.astype(float)
-    return numerator.astype(float) / den.where(den != 0)
-
-
 def _expansion(c: pd.DataFrame) -> pd.Series:
     return c["upsell_mrr"] + c["cross_sell_mrr"] + c["usage_expansion_mrr"]
 
@@ -90,7 +85,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "(1 - GRR).",
         "-(contraction_mrr + churn_mrr) / start_mrr (contraction and churn signed <= 0)",
         "percent",
-        lambda c: _ratio(-(c["contraction_mrr"] + c["churn_mrr"]), c["start_mrr"]),
+        lambda c: ratio(-(c["contraction_mrr"] + c["churn_mrr"]), c["start_mrr"]),
         up_is_good=False,
     ),
     Metric(
@@ -100,7 +95,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "contraction); above 1 the book grows, n/a in a month with no losses.",
         "(new_mrr + reactivation_mrr + expansion_mrr) / -(contraction_mrr + churn_mrr)",
         "ratio",
-        lambda c: _ratio(
+        lambda c: ratio(
             c["new_mrr"] + c["reactivation_mrr"] + _expansion(c),
             -(c["contraction_mrr"] + c["churn_mrr"]),
         ),
@@ -116,7 +111,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "sum(end_mrr) / sum(start_mrr) over accounts with mrr > 0 in the month before the "
         "period (end_mrr: MRR in the period's last month, 0 when not paying)",
         "percent",
-        lambda c: _ratio(c["end_mrr"], c["start_mrr"]),
+        lambda c: ratio(c["end_mrr"], c["start_mrr"]),
     ),
     Metric(
         "period_grr",
@@ -127,7 +122,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "sum(least(greatest(end_mrr, 0), start_mrr)) / sum(start_mrr) over accounts with "
         "mrr > 0 in the month before the period",
         "percent",
-        lambda c: _ratio(c["gross_retained_mrr"], c["start_mrr"]),
+        lambda c: ratio(c["gross_retained_mrr"], c["start_mrr"]),
     ),
     Metric(
         "nrr_t12m",
@@ -138,7 +133,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "sum(end_mrr) / sum(start_mrr) over accounts with mrr > 0 in month M-12 "
         "(end_mrr: MRR in M)",
         "percent",
-        lambda c: _ratio(c["t12m_retained_mrr"], c["t12m_start_mrr"]),
+        lambda c: ratio(c["t12m_retained_mrr"], c["t12m_start_mrr"]),
     ),
     Metric(
         "grr_t12m",
@@ -149,7 +144,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "sum(least(greatest(end_mrr, 0), start_mrr)) / sum(start_mrr) over accounts with "
         "mrr > 0 in month M-12",
         "percent",
-        lambda c: _ratio(c["t12m_gross_retained_mrr"], c["t12m_start_mrr"]),
+        lambda c: ratio(c["t12m_gross_retained_mrr"], c["t12m_start_mrr"]),
     ),
     Metric(
         "upsell_share",
@@ -158,7 +153,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "the account has).",
         "upsell_mrr / expansion_mrr",
         "percent",
-        lambda c: _ratio(c["upsell_mrr"], _expansion(c)),
+        lambda c: ratio(c["upsell_mrr"], _expansion(c)),
         up_is_good=None,  # a mix, neither good nor bad
     ),
     Metric(
@@ -167,7 +162,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "Share of expansion MRR from cross-sell (a product new to the account).",
         "cross_sell_mrr / expansion_mrr",
         "percent",
-        lambda c: _ratio(c["cross_sell_mrr"], _expansion(c)),
+        lambda c: ratio(c["cross_sell_mrr"], _expansion(c)),
         up_is_good=None,  # a mix, neither good nor bad
     ),
     Metric(
@@ -176,7 +171,7 @@ _REVENUE_METRIC_LIST: tuple[Metric, ...] = (
         "Share of expansion MRR from usage-based pricing (usage MRR up on a product).",
         "usage_expansion_mrr / expansion_mrr",
         "percent",
-        lambda c: _ratio(c["usage_expansion_mrr"], _expansion(c)),
+        lambda c: ratio(c["usage_expansion_mrr"], _expansion(c)),
         up_is_good=None,  # a mix, neither good nor bad
     ),
 )
@@ -579,7 +574,7 @@ def cohorts(
     frame["age"] = frame["age"].astype("int64")
     frame["accounts"] = frame["accounts"].astype("int64")
     frame["active_accounts"] = frame["active_accounts"].astype("int64")
-    frame["retention"] = _ratio(frame["cohort_mrr"], frame["base_mrr"])
+    frame["retention"] = ratio(frame["cohort_mrr"], frame["base_mrr"])
     return frame
 
 
