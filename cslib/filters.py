@@ -7,8 +7,8 @@ column names), so each page and report slices the same way.
 Account attributes (extra account columns an import keeps: plan tier, country, ...) are
 stored long in ``raw_account_attributes`` (account_id, attribute, value), so a name from
 the data never becomes an SQL identifier: an attribute filter is
-``account_id in (select ... where attribute = ? and list_contains(?, value))`` with the
-attribute's name and values bound. In URLs and on the command line an attribute is
+``account_id in (select ... where attribute = $filter_i and list_contains($filter_j, value))``
+with the attribute's name and values bound. In URLs and on the command line an attribute is
 ``attr.<name>`` (``?attr.plan_tier=gold,silver``, ``--attr plan_tier=gold,silver``).
 """
 
@@ -79,16 +79,15 @@ def attribute_label(name: str) -> str:
     return column_label(name) or name
 
 
-def attribute_value_sql(account_id_ref: str, catalog: str = "", param: str | None = None) -> str:
-    """A scalar SQL expression: the value of one attribute (its name bound as the one ``?``,
-    or as ``$param`` when ``param`` is given, for :func:`cslib.store.queries.render`)
-    for the account ``account_id_ref`` (a column reference written by the caller, never
-    from data); NULL when the account has no value. For ``--by attr.<name>`` breakdowns."""
+def attribute_value_sql(account_id_ref: str, catalog: str = "", param: str = "attribute") -> str:
+    """A scalar SQL expression: the value of one attribute (its name bound as ``$param``,
+    for :func:`cslib.store.queries.render`) for the account ``account_id_ref`` (a column
+    reference written by the caller, never from data); NULL when the account has no
+    value. For ``--by attr.<name>`` breakdowns."""
     table = f"{catalog}.{ATTRIBUTE_TABLE}" if catalog else ATTRIBUTE_TABLE
-    placeholder = f"${param}" if param else "?"
     return (
         f"(select hg_attr.value from {table} as hg_attr "
-        f"where hg_attr.account_id = {account_id_ref} and hg_attr.attribute = {placeholder})"
+        f"where hg_attr.account_id = {account_id_ref} and hg_attr.attribute = ${param})"
     )
 
 
@@ -229,22 +228,13 @@ class Filters:
             kwargs["attributes"] = tuple(sorted((n, tuple(sorted(v))) for n, v in attrs.items()))
         return cls(**kwargs)
 
-    def where(self, alias: str = "", catalog: str = "") -> tuple[str, list[Any]]:
-        """SQL predicate (no leading WHERE/AND) and its parameters, for ``alias.column``.
+    def where_named(self, alias: str = "", catalog: str = "") -> tuple[str, dict[str, Any]]:
+        """SQL predicate (no leading WHERE/AND) for ``alias.column`` and its named parameters
+        (``$filter_1``, ``$filter_2``, ...), for :func:`cslib.store.queries.render`, which
+        puts it in place of a query's filter marker.
 
         Attribute filters read ``raw_account_attributes`` (``catalog.raw_account_attributes``
         when the query runs in another database with the file attached as ``catalog``)."""
-        values: list[Any] = []
-
-        def bind(value: Any) -> str:
-            values.append(value)
-            return "?"
-
-        return self._predicate(alias, catalog, bind), values
-
-    def where_named(self, alias: str = "", catalog: str = "") -> tuple[str, dict[str, Any]]:
-        """:meth:`where` with named parameters (``$filter_1``, ``$filter_2``, ...), for
-        :func:`cslib.store.queries.render`."""
         values: dict[str, Any] = {}
 
         def bind(value: Any) -> str:
@@ -281,28 +271,10 @@ class Filters:
 FILTER_PARAM_PREFIX = "filter_"
 
 
-#: where a query file takes a slice: the comment and the "true" after it are replaced by
-#: ``Filters.where(alias)`` (whitelisted identifiers, values as '?')
+#: where a query takes a slice: :func:`cslib.store.queries.render` replaces the comment and
+#: the "true" after it by ``Filters.where_named(alias)`` (whitelisted identifiers, values
+#: as ``$filter_N``)
 FILTER_MARKER = "/* filter_predicate */ true"
-
-
-def filtered_sql(sql: str, filters: Filters, alias: str = "", name: str = "query") -> tuple[str, list[Any]]:
-    """``sql`` with its one filter marker replaced by ``filters``' predicate for ``alias``,
-    and that predicate's parameters (bind them where the marker stands in the query's
-    parameter order). The one way a query takes a slice; a query without the marker, or
-    with it twice, is a programming error."""
-    count = sql.count(FILTER_MARKER)
-    if count != 1:
-        raise AssertionError(f"{name} must hold the filter marker exactly once (it holds it {count} times)")
-    predicate, params = filters.where(alias)
-    return sql.replace(FILTER_MARKER, predicate), params
-
-
-def filtered_sql_file(name: str, filters: Filters, alias: str = "") -> tuple[str, list[Any]]:
-    """``filtered_sql`` of ``cslib/sql/<name>.sql``."""
-    from cslib.store.db import sql_file
-
-    return filtered_sql(sql_file(name), filters, alias, f"{name}.sql")
 
 
 def filter_options(conn: duckdb.DuckDBPyConnection, within: Filters | None = None) -> dict[str, list[str]]:

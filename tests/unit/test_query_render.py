@@ -159,3 +159,23 @@ def test_every_query_file_has_named_placeholders_and_renders(path):
     filters = Filters(segment=("smb",)) if FILTER_MARKER in text else None
     sql, params = render(path.stem, filters, **{n: None for n in names})
     assert placeholders(sql) == set(params) >= names
+
+
+# --------------------------------------------------------------------------- no positional '?' left
+SQL_DIR = QUERIES_DIR.parent
+NAMED_ONLY_FILES = sorted([*QUERIES_DIR.rglob("*.sql"), *(SQL_DIR / "whatif").rglob("*.sql")])
+
+
+def test_the_whatif_files_are_checked_too():
+    assert any(p.parent.name == "whatif" for p in NAMED_ONLY_FILES)
+
+
+@pytest.mark.parametrize("path", NAMED_ONLY_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_no_query_or_whatif_file_has_a_positional_placeholder(path):
+    """Every value a page's query or the what-if takes is named ($name): a positional '?'
+    (outside comments and string literals) would bind by order, the mistake the renderer
+    exists to rule out."""
+    try:
+        placeholders(path.read_text(encoding="utf-8"))
+    except AssertionError as err:
+        pytest.fail(f"{path.relative_to(SQL_DIR)}: {err}")

@@ -4,7 +4,7 @@
 -- accounts x 36 months this turns a scan of the whole mart into a scan of one month.
 -- Grain and values exactly as account_month (one row per account per month, dense,
 -- inactive months included: the movement query needs them); the filter columns of
--- cslib.filters.FILTER_COLUMNS and is_target are kept so Filters.where() applies.
+-- cslib.filters.FILTER_COLUMNS and is_target are kept so Filters.where_named() applies.
 -- One exception: health_tier is the grid's tier, and an account overdue at the month end
 -- (account_month.is_overdue, method section 3) is 'unhealthy' whatever its score's tier,
 -- so the healthy row's share of ARR is the Overview's health rate. score_tier keeps the
