@@ -222,6 +222,10 @@ def test_the_code_map_names_every_top_level_folder():
     paths = set(_code_map())
     folders = ("pages", "ui", "bench", "tests", "tests_support", "sample_data", "docs")
     assert [f for f in folders if f"{f}/" not in paths] == []
+    block = README.split("## How it fits together", 1)[1].split("```", 2)[1]
+    tiers_line = next(line for line in block.splitlines() if line.startswith("tests/"))
+    tiers = [p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and p.name not in ("fixtures", "__pycache__")]
+    assert [t for t in tiers if f"{t}/" not in tiers_line] == [], "the README's code map misses a test tier"
 
 
 @pytest.mark.parametrize("path", MARKDOWN, ids=lambda p: p.relative_to(ROOT).as_posix())
