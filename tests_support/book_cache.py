@@ -72,7 +72,7 @@ def cached(builder: Callable[..., None]) -> Callable[..., None]:
     built once per process (``target=None``, an in-memory book, is passed through)."""
 
     @functools.wraps(builder)
-    def build(target, *args, **kwargs):
+    def build(target=None, *args, **kwargs):
         if target is None:
             return builder(target, *args, **kwargs)
         cached_build(builder, target, *args, **kwargs)
