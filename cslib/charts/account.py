@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from cslib.charts.common import CHART_HEIGHT, TIER_COLORS, TIER_LABELS, _MONEY_AXIS_EXPR, unvalidated
+from cslib.charts.common import MONEY_AXIS_EXPR, TIER_COLORS, TIER_LABELS, finish, unvalidated
 
 #: a categorical palette for indicators (colour-blind friendly, none of them a tier colour)
 INDICATOR_PALETTE = ("#4c78a8", "#72b7b2", "#b279a2", "#9d755d", "#bab0ac", "#54a24b", "#ff9da6", "#79706e")
@@ -18,10 +18,6 @@ HEALTHY_MIN = 70.0
 UNHEALTHY_BELOW = 30.0
 
 
-def _finish(chart, title: str, height: int = CHART_HEIGHT):
-    return chart.properties(title=title, height=height).configure_axis(
-        labelFontSize=11, titleFontSize=11
-    ).configure_title(anchor="start", fontSize=14)
 
 
 @unvalidated
@@ -81,7 +77,7 @@ def score_history(long_scores: pd.DataFrame, healthy_min: float = HEALTHY_MIN,
         .mark_rule(strokeDash=[4, 4])
         .encode(y="y:Q", color=alt.Color("color:N", scale=None), tooltip=[alt.Tooltip("label:N", title="Threshold")])
     )
-    return _finish(alt.layer(areas, line, thresholds), title)
+    return finish(alt.layer(areas, line, thresholds), title)
 
 
 @unvalidated
@@ -106,7 +102,7 @@ def ninebox_path(month_rows: pd.DataFrame, title: str = "ARR and nine-box cell b
         .mark_bar()
         .encode(
             x=alt.X("month_start:T", axis=alt.Axis(title=None, format="%b %y", grid=False)),
-            y=alt.Y("arr:Q", axis=alt.Axis(title=None, labelExpr=_MONEY_AXIS_EXPR, tickCount=4)),
+            y=alt.Y("arr:Q", axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR, tickCount=4)),
             color=alt.Color("tier_label:N", sort=domain,
                             scale=alt.Scale(domain=domain, range=[TIER_COLORS[t] for t in
                                                                   ("healthy", "at_risk", "unhealthy", "unscored")]),
@@ -119,5 +115,5 @@ def ninebox_path(month_rows: pd.DataFrame, title: str = "ARR and nine-box cell b
             ],
         )
     )
-    return _finish(alt.layer(bars), title, height=240)
+    return finish(alt.layer(bars), title, height=240)
 

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 
 from cslib import labels
-from cslib.charts.common import CHART_HEIGHT, TIER_COLORS, TIER_LABELS, _MONEY_AXIS_EXPR
+from cslib.charts.common import CHART_HEIGHT, LEGEND_TOP, MONEY_AXIS_EXPR, TIER_COLORS, TIER_LABELS, finish
 
 #: reason category -> colour (the pseudo categories in greys)
 CATEGORY_COLORS: dict[str, str] = {
@@ -41,10 +41,6 @@ def category_scale(categories) -> alt.Scale:
     return alt.Scale(domain=[category_label(c) for c in cats], range=colors)
 
 
-def _finish(chart, title: str, height: int = CHART_HEIGHT):
-    return chart.properties(title=title, height=height).configure_axis(
-        labelFontSize=11, titleFontSize=11
-    ).configure_title(anchor="start", fontSize=14).configure_legend(orient="top", title=None, labelLimit=0)
 
 
 def share_bars(df: pd.DataFrame, title: str) -> alt.Chart:
@@ -81,7 +77,7 @@ def share_bars(df: pd.DataFrame, title: str) -> alt.Chart:
         )
     )
     height = max(220, min(CHART_HEIGHT * 2, 38 * len(order) + 110))
-    return _finish(chart, title, height)
+    return finish(chart, title, height, legend=LEGEND_TOP)
 
 
 def trend_bars(df: pd.DataFrame, measure: str = "churned_arr", title: str = "Churned ARR by month") -> alt.Chart:
@@ -103,7 +99,7 @@ def trend_bars(df: pd.DataFrame, measure: str = "churned_arr", title: str = "Chu
             x=alt.X("month_label:O", sort=months, axis=alt.Axis(title=None, labelAngle=0)),
             y=alt.Y(
                 f"sum({measure}):Q",
-                axis=alt.Axis(title=None, labelExpr=_MONEY_AXIS_EXPR, tickCount=5) if is_money
+                axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR, tickCount=5) if is_money
                 else alt.Axis(title=None, tickMinStep=1, format="d"),
             ),
             color=alt.Color("category_label:N", scale=category_scale(data["category"].dropna())),
@@ -115,7 +111,7 @@ def trend_bars(df: pd.DataFrame, measure: str = "churned_arr", title: str = "Chu
             ],
         )
     )
-    return _finish(chart, title)
+    return finish(chart, title, legend=LEGEND_TOP)
 
 
 def health_before_churn(df: pd.DataFrame, title: str = "Health in the 13 weeks before churn") -> alt.Chart:
@@ -162,7 +158,7 @@ def health_before_churn(df: pd.DataFrame, title: str = "Health in the 13 weeks b
         )
     )
     height = max(200, min(CHART_HEIGHT * 2, 30 * len(order) + 110))
-    return _finish(chart, title, height)
+    return finish(chart, title, height, legend=LEGEND_TOP)
 
 
 def flags_by_owner(df: pd.DataFrame, title: str = "Red-light flags by owner") -> alt.Chart:
@@ -192,4 +188,4 @@ def flags_by_owner(df: pd.DataFrame, title: str = "Red-light flags by owner") ->
         )
     )
     height = max(200, min(CHART_HEIGHT, 34 * len(order) + 110))
-    return _finish(chart, title, height)
+    return finish(chart, title, height, legend=LEGEND_TOP)

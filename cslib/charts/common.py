@@ -51,7 +51,7 @@ SERIES_LABELS: dict[str, str] = {
     "health_rate_mom": "Health-rate MoM",
 }
 CHART_HEIGHT = 320  # the whole chart (title, legend, axes), as Streamlit sizes it
-_MONEY_AXIS_EXPR = (
+MONEY_AXIS_EXPR = (
     "abs(datum.value) >= 1e6 ? '$' + format(datum.value / 1e6, '.1f') + 'M'"
     " : abs(datum.value) >= 1e3 ? '$' + format(datum.value / 1e3, '.0f') + 'K'"
     " : '$' + format(datum.value, '.0f')"
@@ -173,10 +173,31 @@ def _rule(y: float, label: str) -> alt.Chart:
     )
 
 
-def _finish(chart, title: str):
-    return chart.properties(title=title, height=CHART_HEIGHT).configure_axis(
-        labelFontSize=11, titleFontSize=11
-    ).configure_title(anchor="start", fontSize=14)
+#: the house style every chart gets from :func:`finish`: small axis text, titles on the left
+_AXIS = alt.AxisConfig(labelFontSize=11, titleFontSize=11)
+_TITLE = alt.TitleConfig(anchor="start", fontSize=14)
+#: ``finish(frame=...)``: no border around the plot (``FRAMELESS``) or no stroke (``NO_STROKE``)
+FRAMELESS = alt.ViewConfig(strokeWidth=0)
+NO_STROKE = alt.ViewConfig(stroke=None)
+#: ``finish(legend=LEGEND_TOP)``: the legend above the plot, untitled, labels never cut
+LEGEND_TOP = alt.LegendConfig(orient="top", title=None, labelLimit=0)
+
+
+def finish(chart, title: str, height=CHART_HEIGHT, data: pd.DataFrame | None = None,
+           frame: alt.ViewConfig | None = None, legend: alt.LegendConfig | None = None):
+    """Title, height and the house style, in one step: the one way every chart is finished.
+
+    ``chart`` is one chart or a list of layers. Each Altair ``.properties`` /
+    ``.configure_*`` call deep-copies the whole chart (and re-merges a layer's data), which
+    made a page of nine charts cost seconds, so the config is built once here. Layers that
+    share one frame are built without data and get it here (``data``); Altair would
+    otherwise hoist it itself, hashing the frame's repr."""
+    extra = {k: v for k, v in (("view", frame), ("legend", legend)) if v is not None}
+    config = alt.Config(axis=_AXIS, title=_TITLE, **extra)
+    if isinstance(chart, list):
+        more = {} if data is None else {"data": data}
+        return alt.LayerChart(layer=chart, title=title, height=height, config=config, **more)
+    return chart.properties(title=title, height=height, config=config)
 
 
 def arr_trend(df: pd.DataFrame, title: str = "ARR and healthy ARR") -> alt.LayerChart:
@@ -195,7 +216,7 @@ def arr_trend(df: pd.DataFrame, title: str = "ARR and healthy ARR") -> alt.Layer
             y=alt.Y(
                 "value:Q",
                 stack=None,
-                axis=alt.Axis(title=None, labelExpr=_MONEY_AXIS_EXPR, tickCount=5),
+                axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR, tickCount=5),
             ),
             color=_series_color(columns),
             order=alt.Order("order:Q"),
@@ -206,7 +227,7 @@ def arr_trend(df: pd.DataFrame, title: str = "ARR and healthy ARR") -> alt.Layer
             ],
         )
     )
-    return _finish(alt.layer(bars), title)
+    return finish(alt.layer(bars), title)
 
 
 def _rate_lines(
@@ -246,7 +267,7 @@ def health_vs_renewal(df: pd.DataFrame, title: str = "Health rate vs renewal rat
     """
     columns = ["health_rate", "renewal_rate_arr", "renewal_rate_count"]
     chart = _rate_lines(df, columns, dashed=["renewal_rate_count"], scale=alt.Scale(domain=[0, 1]))
-    return _finish(chart, title)
+    return finish(chart, title)
 
 
 def retention_trend(df: pd.DataFrame, title: str = "NRR and GRR") -> alt.LayerChart:
@@ -255,7 +276,7 @@ def retention_trend(df: pd.DataFrame, title: str = "NRR and GRR") -> alt.LayerCh
     Requires month, nrr, grr.
     """
     chart = _rate_lines(df, ["nrr", "grr"], scale=alt.Scale(zero=False), axis_format=".1%") + _rule(1.0, "100%")
-    return _finish(chart, title)
+    return finish(chart, title)
 
 
 def health_rate_mom_trend(df: pd.DataFrame, title: str = "Health-rate month-over-month") -> alt.LayerChart:
@@ -291,7 +312,7 @@ def health_rate_mom_trend(df: pd.DataFrame, title: str = "Health-rate month-over
             ],
         )
     )
-    return _finish(bars + _rule(1.0, "100%"), title)
+    return finish(bars + _rule(1.0, "100%"), title)
 
 
 def unvalidated(fn: Callable) -> Callable:

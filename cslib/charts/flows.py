@@ -18,7 +18,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from cslib.charts.common import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, _MONEY_AXIS_EXPR, format_money, unvalidated
+from cslib.charts.common import CHART_HEIGHT, MONEY_AXIS_EXPR, NO_STROKE, SERIES_COLORS, TIER_COLORS, finish, format_money, unvalidated
 from cslib.views.flows import FROM_STATES, STATE_LABELS, TO_STATES
 
 STATE_COLORS: dict[str, str] = {
@@ -31,20 +31,6 @@ STATE_COLORS: dict[str, str] = {
 _UP, _DOWN, _TOTAL = TIER_COLORS["healthy"], TIER_COLORS["unhealthy"], "#4c78a8"
 
 
-def _finish(chart, title: str, height: int = CHART_HEIGHT, data: pd.DataFrame | None = None):
-    """Title, height and the shared config in one step: each ``.properties`` /
-    ``.configure_*`` call deep-copies the chart (and re-merges a layer's data). ``chart``
-    is one chart or a list of layers; layers sharing one frame are built without data and
-    get it here (``data``), else Altair hoists it itself, hashing the frame's repr."""
-    config = alt.Config(
-        axis=alt.AxisConfig(labelFontSize=11, titleFontSize=11),
-        title=alt.TitleConfig(anchor="start", fontSize=14),
-        view=alt.ViewConfig(stroke=None),
-    )
-    if isinstance(chart, list):
-        extra = {} if data is None else {"data": data}
-        return alt.LayerChart(layer=chart, title=title, height=height, config=config, **extra)
-    return chart.properties(title=title, height=height, config=config)
 
 
 @unvalidated
@@ -61,7 +47,7 @@ def flow_bars(matrix: pd.DataFrame, value: str = "arr", title: str | None = None
     data["shown"] = data[value].map(format_money) if value == "arr" else data[value].map(lambda v: f"{v:,.0f}")
     from_order = [STATE_LABELS[s] for s in FROM_STATES if s in set(data["from_state"])]
     to_present = [s for s in TO_STATES]
-    axis = alt.Axis(title=None, labelExpr=_MONEY_AXIS_EXPR) if value == "arr" else alt.Axis(title="Accounts")
+    axis = alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR) if value == "arr" else alt.Axis(title="Accounts")
     chart = (
         alt.Chart(data)
         .mark_bar()
@@ -86,7 +72,7 @@ def flow_bars(matrix: pd.DataFrame, value: str = "arr", title: str | None = None
         )
     )
     default = "Where last month's accounts went (ARR)" if value == "arr" else "Where last month's accounts went"
-    return _finish(chart, title or default)
+    return finish(chart, title or default, frame=NO_STROKE)
 
 
 @unvalidated
@@ -120,7 +106,7 @@ def waterfall(steps: pd.DataFrame, title: str) -> alt.LayerChart:
         y=alt.Y("label:N", sort=order, axis=alt.Axis(title=None, labelLimit=220, labelFontSize=11)),
     )
     bars = base.mark_bar(size=20).encode(
-        x=alt.X("low:Q", axis=alt.Axis(title=None, labelExpr=_MONEY_AXIS_EXPR, tickCount=5)),
+        x=alt.X("low:Q", axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR, tickCount=5)),
         x2=alt.X2("high:Q"),
         color=alt.Color(
             "direction:N",
@@ -134,7 +120,7 @@ def waterfall(steps: pd.DataFrame, title: str) -> alt.LayerChart:
         ],
     )
     text = base.mark_text(align="left", dx=4, fontSize=11, color="#333333").encode(x=alt.X("high:Q"), text=alt.Text("shown:N"))
-    return _finish([bars, text], title, height=CHART_HEIGHT, data=data)
+    return finish([bars, text], title, height=CHART_HEIGHT, data=data, frame=NO_STROKE)
 
 
 def bridge_waterfall(bridges: pd.DataFrame, bridge: str = "healthy") -> alt.LayerChart:
@@ -179,7 +165,7 @@ def health_rate_lines(trend: pd.DataFrame, metric: str = "health_rate_mom", titl
         .encode(y=alt.Y("y:Q"), tooltip=[alt.Tooltip("label:N", title="Reference")])
     )
     default = "Health-rate MoM (healthy ARR vs last month)" if metric == "health_rate_mom" else "Health rate"
-    return _finish([lines, rule], title or default)
+    return finish([lines, rule], title or default, frame=NO_STROKE)
 
 
 @unvalidated
@@ -218,7 +204,7 @@ def indicator_waterfall(changes: pd.DataFrame, prev_score: float, score: float, 
         tooltip=[alt.Tooltip("label:N", title="Part"), alt.Tooltip("shown:N", title="Points")],
     )
     text = base.mark_text(dy=-6, fontSize=11).encode(y=alt.Y("high:Q"), text=alt.Text("shown:N"))
-    return _finish([bars, text], title, height=280, data=data)
+    return finish([bars, text], title, height=280, data=data, frame=NO_STROKE)
 
 
 @unvalidated
@@ -241,7 +227,7 @@ def tradeoff_chart(tradeoff: pd.DataFrame, title: str = "Alerts per 100 accounts
         ],
     )
     text = base.mark_text(dy=-8, fontSize=11).encode(y=alt.Y("alerts_per_100_accounts:Q"), text=alt.Text("lag:N"))
-    return _finish([bars, text], title, height=260, data=data)
+    return finish([bars, text], title, height=260, data=data, frame=NO_STROKE)
 
 
 # --------------------------------------------------------------------------- one alert

@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from cslib.charts.common import SERIES_COLORS, TIER_COLORS, TIER_LABELS, _finish
+from cslib.charts.common import SERIES_COLORS, TIER_COLORS, TIER_LABELS, finish
 
 MODEL_COLORS = {"Gradient boosting": "#4c78a8", "Logistic baseline": "#f58518"}
 VERSION_COLORS = {"Current": "#9aa0a6", "What-if": "#4c78a8"}
@@ -43,7 +43,7 @@ def calibration_chart(calibration: pd.DataFrame, title: str = "Calibration on th
     chart = diagonal + base.mark_line(strokeWidth=2) + base.mark_circle(opacity=0.9).encode(
         size=alt.Size("n:Q", legend=None, scale=alt.Scale(range=[20, 300]))
     )
-    return _finish(chart, title)
+    return finish(chart, title)
 
 
 def rate_band_chart(bands: pd.DataFrame, title: str, x_title: str = "Month-end score before the due month") -> alt.LayerChart:
@@ -62,7 +62,7 @@ def rate_band_chart(bands: pd.DataFrame, title: str, x_title: str = "Month-end s
         ],
     )
     errors = base.mark_rule(color="#333333").encode(y="ci_low:Q", y2="ci_high:Q")
-    return _finish(bars + errors, title)
+    return finish(bars + errors, title)
 
 
 def importance_chart(importance: pd.DataFrame, top: int = 8, title: str = "Permutation importance (test set)") -> alt.Chart:
@@ -78,7 +78,7 @@ def importance_chart(importance: pd.DataFrame, top: int = 8, title: str = "Permu
             alt.Tooltip("importance_std:Q", title="Std over shuffles", format=".4f"),
         ],
     )
-    return _finish(chart, title)
+    return finish(chart, title)
 
 
 def effect_chart(effects: pd.DataFrame, title: str = "Renewal rate, top band minus bottom band (95% CI)") -> alt.LayerChart:
@@ -116,7 +116,7 @@ def effect_chart(effects: pd.DataFrame, title: str = "Renewal rate, top band min
         ],
     )
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color=SERIES_COLORS["reference"], strokeDash=[4, 4]).encode(x="x:Q")
-    return _finish(zero + rules + points, title)
+    return finish(zero + rules + points, title)
 
 
 def _versions_long(frame: pd.DataFrame, before: str, after: str, value: str) -> pd.DataFrame:
@@ -140,7 +140,7 @@ def tier_compare_chart(tiers: pd.DataFrame, title: str = "Accounts per tier: cur
         tooltip=[alt.Tooltip("tier_label:N", title="Tier"), alt.Tooltip("version:N", title="Version"),
                  alt.Tooltip("accounts:Q", title="Accounts")],
     )
-    return _finish(chart, title)
+    return finish(chart, title)
 
 
 def backtest_chart(backtest: pd.DataFrame, title: str = "Renewal rate per tier: current vs what-if") -> alt.Chart:
@@ -161,4 +161,4 @@ def backtest_chart(backtest: pd.DataFrame, title: str = "Renewal rate per tier: 
                  alt.Tooltip("renewal_rate:Q", title="Renewal rate", format=".1%"),
                  alt.Tooltip("renewals:Q", title="Renewals")],
     )
-    return _finish(chart, title)
+    return finish(chart, title)

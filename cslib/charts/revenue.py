@@ -16,7 +16,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from cslib.charts.common import CHART_HEIGHT, SERIES_COLORS, TIER_COLORS, format_money, format_percent, to_spec, unvalidated
+from cslib.charts.common import FRAMELESS, SERIES_COLORS, TIER_COLORS, finish, format_money, format_percent, to_spec, unvalidated
 from cslib.ratios import ratio
 from cslib.views.revenue import IDEAL_NRR, MOVEMENT_LABELS, waterfall
 
@@ -33,7 +33,7 @@ MOVEMENT_COLORS: dict[str, str] = {
 LEVER_COLUMNS: tuple[str, ...] = ("upsell_mrr", "cross_sell_mrr", "usage_expansion_mrr")
 _TOTAL_COLOR = "#6b7a8f"
 _TRANSFER_COLOR = "#bbbbbb"
-_MONEY_AXIS_EXPR = (
+MONEY_AXIS_EXPR = (
     "abs(datum.value) >= 1e6 ? format(datum.value / 1e6, '$.1f') + 'M'"
     " : abs(datum.value) >= 1e3 ? format(datum.value / 1e3, '$.0f') + 'K'"
     " : format(datum.value, '$.0f')"
@@ -82,23 +82,6 @@ def _month_x(data: pd.DataFrame) -> alt.X:
     return alt.X("month_label:O", sort=order, axis=alt.Axis(labelAngle=0, title=None, grid=False, labelOverlap=True))
 
 
-def _finish(layers: list, title: str, height=CHART_HEIGHT, data: pd.DataFrame | None = None) -> alt.LayerChart:
-    # One LayerChart built with its title, height and config: each Altair "+" /
-    # .properties / configure_* deep-copies the whole chart, which made a page of nine
-    # charts cost seconds. Layers that share a frame get it here (``data``) and are built
-    # without data: Altair would otherwise hoist it itself, hashing the frame's repr.
-    extra = {} if data is None else {"data": data}
-    return alt.LayerChart(
-        layer=layers,
-        **extra,
-        title=title,
-        height=height,
-        config=alt.Config(
-            axis=alt.AxisConfig(labelFontSize=11, titleFontSize=11),
-            title=alt.TitleConfig(anchor="start", fontSize=14),
-            view=alt.ViewConfig(strokeWidth=0),
-        ),
-    )
 
 
 def _rule(y: float, label: str, color: str = SERIES_COLORS["reference"]) -> alt.Chart:
@@ -159,7 +142,7 @@ def waterfall_chart(steps: pd.DataFrame, title: str = "MRR bridge") -> alt.Layer
     bars = alt.Chart().mark_bar(size=34).encode(
         x=x,
         y=alt.Y("start_mrr:Q", scale=alt.Scale(zero=floor == 0),
-                axis=alt.Axis(title=None, labelExpr=_MONEY_AXIS_EXPR, tickCount=5)),
+                axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR, tickCount=5)),
         y2=alt.Y2("end_mrr"),
         color=alt.Color("color:N", scale=None),
         tooltip=[
@@ -175,7 +158,7 @@ def waterfall_chart(steps: pd.DataFrame, title: str = "MRR bridge") -> alt.Layer
     )
     if floor > 0:
         title = f"{title} (axis from {format_money(floor)})"
-    return _finish([bars, text], title, data=data)
+    return finish([bars, text], title, data=data, frame=FRAMELESS)
 
 
 @unvalidated
@@ -193,7 +176,7 @@ def movements_chart(movements: pd.DataFrame, title: str = "MRR movements per mon
         .mark_bar()
         .encode(
             x=_month_x(long),
-            y=alt.Y("sum(mrr):Q", stack="zero", axis=alt.Axis(title=None, labelExpr=_MONEY_AXIS_EXPR, tickCount=6)),
+            y=alt.Y("sum(mrr):Q", stack="zero", axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR, tickCount=6)),
             color=alt.Color(
                 "label:N",
                 scale=alt.Scale(domain=labels, range=[MOVEMENT_COLORS[c] for c in columns]),
@@ -219,7 +202,7 @@ def movements_chart(movements: pd.DataFrame, title: str = "MRR movements per mon
         )
     )
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#888888").encode(y=alt.Y("y:Q"))
-    return _finish([bars, zero, net], title)
+    return finish([bars, zero, net], title, frame=FRAMELESS)
 
 
 @unvalidated
@@ -258,7 +241,7 @@ def retention_chart(rates: pd.DataFrame, title: str = "NRR and GRR: monthly and 
         .mark_text(align="left", dx=4, dy=-6, fontSize=10, color=TIER_COLORS["healthy"])
         .encode(y=alt.Y("y:Q"), x=alt.XValue(0), text=alt.Text("text:N"))
     )
-    return _finish([lines, _rule(1.0, "100%"), ideal, ideal_text], title)
+    return finish([lines, _rule(1.0, "100%"), ideal, ideal_text], title, frame=FRAMELESS)
 
 
 @unvalidated
@@ -293,7 +276,7 @@ def net_churn_chart(rates: pd.DataFrame, title: str = "Net MRR churn rate (below
                          alt.Tooltip("gross_mrr_churn_rate:Q", title="Gross MRR churn", format=".2%")])
     )
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#888888").encode(y=alt.Y("y:Q"))
-    return _finish([bars, zero, gross], title)
+    return finish([bars, zero, gross], title, frame=FRAMELESS)
 
 
 #: the quick ratio axis stops here (a month with almost no losses would flatten the rest)
@@ -323,7 +306,7 @@ def quick_ratio_chart(rates: pd.DataFrame, title: str = "Quick ratio (gains / lo
     )
     if clipped:
         title = f"{title}, axis capped at {QUICK_RATIO_AXIS_MAX:.0f}"
-    return _finish([line, _rule(1.0, "1.0: gains = losses")], title)
+    return finish([line, _rule(1.0, "1.0: gains = losses")], title, frame=FRAMELESS)
 
 
 @unvalidated
@@ -344,7 +327,7 @@ def lever_share_chart(rates: pd.DataFrame, title: str = "Expansion MRR by lever"
         .mark_bar()
         .encode(
             x=_month_x(long),
-            y=alt.Y("mrr:Q", stack="zero", axis=alt.Axis(title=None, labelExpr=_MONEY_AXIS_EXPR, tickCount=5)),
+            y=alt.Y("mrr:Q", stack="zero", axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR, tickCount=5)),
             color=alt.Color("label:N", scale=alt.Scale(domain=labels, range=[MOVEMENT_COLORS[c] for c in LEVER_COLUMNS]),
                             legend=alt.Legend(title=None, orient="top"), sort=labels),
             order=alt.Order("order:Q"),
@@ -353,7 +336,7 @@ def lever_share_chart(rates: pd.DataFrame, title: str = "Expansion MRR by lever"
                      alt.Tooltip("share:Q", title="Share of expansion", format=".1%")],
         )
     )
-    return _finish([bars], title, data=long)
+    return finish([bars], title, data=long, frame=FRAMELESS)
 
 
 @unvalidated
@@ -386,7 +369,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, title: str = "Net MRR retention by sig
                  alt.Tooltip("retention:Q", title="Net MRR retention", format=".1%")],
     )
     text = base.mark_text(fontSize=10, color="#222222").encode(text=alt.Text("text:N"))
-    return _finish([rect, text], title, height=alt.Step(24), data=data)
+    return finish([rect, text], title, height=alt.Step(24), data=data, frame=FRAMELESS)
 
 
 @unvalidated
@@ -419,7 +402,7 @@ def breakdown_rate_chart(table: pd.DataFrame, label: str, title: str | None = No
         )
     )
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#888888").encode(x=alt.X("x:Q"))
-    return _finish([bars, zero], title or f"Average monthly net MRR churn by {label.lower()}", height=alt.Step(26))
+    return finish([bars, zero], title or f"Average monthly net MRR churn by {label.lower()}", height=alt.Step(26), frame=FRAMELESS)
 
 
 @unvalidated
@@ -438,7 +421,7 @@ def breakdown_levers_chart(table: pd.DataFrame, label: str, title: str | None = 
         .mark_bar()
         .encode(
             y=alt.Y("group_value:N", sort=order, axis=alt.Axis(title=None, labelLimit=160)),
-            x=alt.X("mrr:Q", stack="zero", axis=alt.Axis(title="Expansion MRR over the period", labelExpr=_MONEY_AXIS_EXPR)),
+            x=alt.X("mrr:Q", stack="zero", axis=alt.Axis(title="Expansion MRR over the period", labelExpr=MONEY_AXIS_EXPR)),
             color=alt.Color("label:N", scale=alt.Scale(domain=labels, range=[MOVEMENT_COLORS[c] for c in LEVER_COLUMNS]),
                             legend=alt.Legend(title=None, orient="top"), sort=labels),
             order=alt.Order("order:Q"),
@@ -446,7 +429,7 @@ def breakdown_levers_chart(table: pd.DataFrame, label: str, title: str | None = 
                      alt.Tooltip("mrr:Q", title="MRR", format="$,.0f")],
         )
     )
-    return _finish([bars], title or f"Expansion by lever and {label.lower()}", height=alt.Step(26), data=long)
+    return finish([bars], title or f"Expansion by lever and {label.lower()}", height=alt.Step(26), data=long, frame=FRAMELESS)
 
 
 # --------------------------------------------------------------------------- page panels
