@@ -480,6 +480,31 @@ def _checked_columns(table: contract.Table, plan: _HeaderPlan, tmap: TableMappin
 _NOT_DIRECT = frozenset({"subscription_periods", "accounts"})
 
 
+def _clean_cell(col: contract.Column) -> tuple[str, list] | None:
+    """(SQL condition, bound ``?`` params) true only for a cell that passes every check of
+    ``_cell_checks`` in its plain form, or None: a number or a date whose typed value
+    prints back as exactly the cell (digits, no spaces, no sign, no time), within range.
+    Such a test is a cast and a comparison where the checks run regular expressions on
+    every cell; the fast path runs the checks only on the cells it does not clear, so a
+    file is refused exactly when the checks find a problem."""
+    c = col.name
+    if col.enum or col.is_month:
+        return None
+    if col.type == "INTEGER":
+        return f"try_cast({c} as integer) >= 0 and cast(try_cast({c} as integer) as varchar) = {c}", []
+    if col.type == "DOUBLE":
+        value = f"try_cast({c} as double)"
+        if col.is_money:
+            return f"isfinite({value}) and {value} >= 0 and {value} <= ?", [_money_ceiling(col)]
+        return f"isfinite({value})" + (f" and {value} >= 0" if col.non_negative else ""), []
+    if col.type == "DATE":
+        day = f"try_cast({c} as date)"
+        monday = f" and isodow({day}) = 1" if col.is_monday else ""
+        return (f"{day} between cast(? as date) and cast(? as date) and cast({day} as varchar) = {c}{monday}",
+                [MIN_DATE, MAX_DATE])
+    return None
+
+
 def _stage_direct(conn: duckdb.DuckDBPyConnection, table: contract.Table, select: str, reader: str,
                   params: dict, plan: _HeaderPlan, tmap: TableMapping | None) -> int | None:
     """The fast path for one file without drop rules (the big usage exports): one scan of
@@ -498,17 +523,24 @@ def _stage_direct(conn: duckdb.DuckDBPyConnection, table: contract.Table, select
     except UserError:
         return None  # a bad setting (HEALTHGRID_MAX_MRR): the usual path reports it for the whole import
     named = dict(params)
+
+    def bind(cond: str, cond_params: list) -> str:
+        parts = cond.split("?")
+        assert len(parts) == len(cond_params) + 1
+        text = parts[0]
+        for value, rest in zip(cond_params, parts[1:]):
+            name = f"k{len(named)}"
+            named[name] = value
+            text += f"${name}{rest}"
+        return f"({text})"
+
     conditions = []
-    for _, _, conds in per_col:
-        for cond, cond_params, _ in conds:
-            parts = cond.split("?")
-            assert len(parts) == len(cond_params) + 1
-            text = parts[0]
-            for value, rest in zip(cond_params, parts[1:]):
-                name = f"k{len(named)}"
-                named[name] = value
-                text += f"${name}{rest}"
-            conditions.append(f"({text})")
+    for _, col, conds in per_col:
+        checks = " or ".join(bind(cond, cond_params) for cond, cond_params, _ in conds)
+        ok = _clean_cell(col)
+        # a cell in its plain form skips the checks (a CASE evaluates its ELSE only for
+        # the rows its WHEN did not select); any other cell gets every check
+        conditions.append(f"(case when {bind(*ok)} then false else {checks} end)" if ok else f"({checks})")
     source = f"(select {select} from {reader})"
     # only "is any cell bad?" matters here: one condition per row (its parts share their
     # trims and casts), not one count per check
