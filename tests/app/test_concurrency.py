@@ -46,7 +46,7 @@ DEADLINE_S = 30.0
 # A: five accounts a1..a5; MRR 9000*3 + 5000*2 + 4000 + 1000*3 + 2000*3 + 2000 + 3000 +
 # the 1000 cross-sell = 56,000; ARR Mar 2026 from TINY_EXPECTED.
 OLD = (5, 56_000.0, "2026-03", TINY_EXPECTED["2026-03"]["arr"])
-# B: four accounts A-1..A-4 (tests/unit/test_importer.py checks the 6230.0); ARR Mar 2024,
+# B: four accounts A-1..A-4 (tests/sql/test_importer.py checks the 6230.0); ARR Mar 2024,
 # target accounts only: (A-1 150 + A-2 400 + 30.25 usage) * 12 = 6963 (A-3 has no March row).
 NEW = (4, 6_230.0, "2024-03", 6_963.0)
 

@@ -1,0 +1,1 @@
+"""AppTest tier: the pages run headless by streamlit.testing, no browser."""

@@ -1,0 +1,1 @@
+"""Browser tier: a real Streamlit server driven by headless Chromium through Playwright."""
