@@ -566,6 +566,42 @@ def test_days_active_min_avg_and_the_long_file_wins_a_name(conn, shipped):
     assert unlisted_features(conn) == ["seats_activated", "seats_purchased", "users_bi", "users_logged_in"]
 
 
+def test_already_weekly_long_rows_give_what_the_grouping_gives(conn, shipped):
+    # one row per account, Monday and name: stg_usage_weekly passes the rows through
+    # without grouping; a repeated row anywhere makes it group. Both give the same rows,
+    # -0.0 included (sum and avg turn it into 0.0, max keeps it).
+    from cslib.rules.scorecard import Indicator, Metric
+
+    sc = dataclasses.replace(
+        shipped, min_weeks=1,
+        metrics=(Metric("total", "sum"), Metric("high", "max"), Metric("low", "min"), Metric("mean", "avg"),
+                 Metric("latest", "last"), Metric("active", "days_active"), Metric("kept", "sum", "carry")),
+        indicators=(Indicator("active_days", "Active days", "active"),),
+        ratio_bands=(("active_days", ((0.0, 0.0), (3.0, 30.0))),),
+    )
+    rows = [(a, week(w), name, value) for a in ("w", "x") for w in (0, 1, 3)
+            for name, value in (("total", -0.0), ("high", -0.0), ("low", 2.5), ("mean", -0.0),
+                                ("latest", 7.0), ("active", 0.0 if w else 3.0), ("feature", w + 0.5))]
+    rows.append(("w", week(2), "kept", 4.0))
+    seed(conn, [], [], [("w", "2024-04", 100.0)], rows)
+    columns = "account_id, week_start, metric, is_feature, value::varchar as v, is_filled"
+
+    def rolled_up() -> list[tuple]:
+        run(conn, sc)
+        return conn.execute(f"select {columns} from stg_usage_weekly where account_id = 'w' order by all").fetchall()
+
+    passed_through = rolled_up()
+    conn.execute("insert into raw_usage_metrics values ('y', ?, 'total', 1.0), ('y', ?, 'total', 2.0)",
+                 [week(0), week(0)])
+    assert rolled_up() == passed_through
+    assert conn.execute("select value from stg_usage_weekly where account_id = 'y' and not is_filled").fetchall() == [(3.0,)]
+    values = {(m, w): v for _, w, m, _, v, filled in passed_through if not filled}
+    assert values[("total", week(0))] == "0.0" and values[("mean", week(0))] == "0.0"
+    assert values[("high", week(0))] == "-0.0" and values[("active", week(0))] == "1.0"
+    assert values[("active", week(1))] == "0.0" and values[("feature", week(3))] == "3.5"
+    assert ("w", week(2), "total", False, "0.0", True) in passed_through  # zero-filled, paying week
+
+
 # --- the shipped scorecard reproduces the old fixed engine on the demo --------------------
 
 def test_the_shipped_scorecard_reproduces_the_old_engine_on_every_account_week(small_demo_db):

@@ -43,26 +43,56 @@ long_rows as not materialized (
     left join metrics as m on m.metric = r.metric
 ),
 
--- one grouping per aggregation, so each group computes only its own aggregate
+-- already weekly: every date a Monday and at most one row per account, date and name (the
+-- usual weekly export). Then every aggregation of a week's single row is that row's value
+-- (days_active: 1 when it is > 0), so the rows pass through without grouping. Exact: a
+-- name's bit is counted once per account and date, so a repeated name shows as fewer bits
+-- than rows; with more than 64 names the grouping runs.
+name_bits as (
+    select metric, case when i <= 64 then 1::ubigint << (i - 1)::ubigint end as bit
+    from (select metric, row_number() over (order by metric) as i from long_names)
+),
+
+already_weekly as materialized (
+    select (select count(*) from long_names) <= 64 and coalesce(bool_and(is_monday and n = bit_count(bits)), true) as yes
+    from (
+        select bool_and(isodow(r.date) = 1) as is_monday, count(*) as n, bit_or(b.bit) as bits
+        from raw_usage_metrics as r
+        inner join name_bits as b on b.metric = r.metric
+        group by r.account_id, r.date
+    )
+),
+
+-- already weekly: the rows as they are; else one grouping per aggregation, so each group
+-- computes only its own aggregate
 long_weekly as (
+    select
+        account_id, week_start, metric, is_feature,
+        case
+            when aggregation = 'days_active' then (value > 0)::double
+            when aggregation in ('sum', 'avg') then value + 0.0  -- as sum() and avg() give -0.0: 0.0
+            else value
+        end as value
+    from long_rows where (select yes from already_weekly)
+    union all
     select account_id, week_start, metric, is_feature, sum(value) as value
-    from long_rows where aggregation = 'sum' group by all
+    from long_rows where aggregation = 'sum' and not (select yes from already_weekly) group by all
     union all
     select account_id, week_start, metric, is_feature, max(value)
-    from long_rows where aggregation = 'max' group by all
+    from long_rows where aggregation = 'max' and not (select yes from already_weekly) group by all
     union all
     select account_id, week_start, metric, is_feature, min(value)
-    from long_rows where aggregation = 'min' group by all
+    from long_rows where aggregation = 'min' and not (select yes from already_weekly) group by all
     union all
     select account_id, week_start, metric, is_feature, avg(value)
-    from long_rows where aggregation = 'avg' group by all
+    from long_rows where aggregation = 'avg' and not (select yes from already_weekly) group by all
     union all
     -- the latest day's value; the largest when that day has several rows
     select account_id, week_start, metric, is_feature, max({'d': date, 'v': value}).v
-    from long_rows where aggregation = 'last' group by all
+    from long_rows where aggregation = 'last' and not (select yes from already_weekly) group by all
     union all
     select account_id, week_start, metric, is_feature, (count(distinct date) filter (where value > 0))::double
-    from long_rows where aggregation = 'days_active' group by all
+    from long_rows where aggregation = 'days_active' and not (select yes from already_weekly) group by all
 ),
 
 wide_long as (
