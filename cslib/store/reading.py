@@ -508,10 +508,9 @@ def _clean_cell(col: contract.Column) -> tuple[str, list] | None:
 def _stage_direct(conn: duckdb.DuckDBPyConnection, table: contract.Table, select: str, reader: str,
                   params: dict, plan: _HeaderPlan, tmap: TableMapping | None) -> int | None:
     """The fast path for one file without drop rules (the big usage exports): one scan of
-    the file counts every cell check (the same conditions as ``_cell_problems``) without
-    holding the rows; when no cell has a problem a second scan inserts the typed rows
-    straight into the empty ``raw_<name>`` and ``_typed_<name>`` becomes a view of it
-    (``_row`` = rowid = record index), so the rows are stored once, not staged as text,
+    the file checks every cell (the same conditions as ``_cell_problems``) and inserts the
+    typed rows straight into the empty ``raw_<name>``; ``_typed_<name>`` becomes a view of
+    it (``_row`` = rowid = record index), so the rows are stored once, not staged as text,
     typed and copied. Returns the number of records, or None (nothing written) when a
     cell has a problem or raw_<name> is not empty: the caller then stages as usual, which
     lists the problems."""
@@ -545,20 +544,20 @@ def _stage_direct(conn: duckdb.DuckDBPyConnection, table: contract.Table, select
     # only "is any cell bad?" matters here: one condition per row (its parts share their
     # trims and casts), not one count per check
     bad = " or ".join(conditions) or "false"
-    try:
-        n_rows, n_bad = conn.execute(
-            f"select count(*), count(*) filter (where bad) from (select {bad} as bad from {source})", named
-        ).fetchone()
-    except duckdb.Error:
-        return None  # an unreadable file: the usual path names the problem
-    if n_bad:
-        return None
     cols = ", ".join(table.column_names)
     casts = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in table.columns)
-    typed_params = dict(params)
     if any(c.type == "BOOLEAN" for c in table.columns):
-        typed_params["true_words"] = list(TRUE_WORDS)
-    conn.execute(f"insert into {raw} ({cols}) select {casts} from {source}", typed_params)
+        named["true_words"] = list(TRUE_WORDS)
+    # one scan: the first bad cell stops the insert with an error, and the failed statement
+    # leaves raw_<name> as it was (empty; its next insert numbers rows from 0 again)
+    named["bad_cell"] = "a cell has a problem"
+    try:
+        n_rows = conn.execute(
+            f"insert into {raw} ({cols}) select {casts} from {source} "
+            f"where case when {bad} then error($bad_cell) else true end", named
+        ).fetchone()[0]
+    except duckdb.Error:
+        return None  # a bad cell or an unreadable file: the usual path names the problems
     conn.execute(f"create or replace temp view _typed_{table.name} as select rowid as _row, {cols} from {raw}")
     return n_rows
 
