@@ -11,14 +11,13 @@ from tests_support.book import build_small_demo
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
 def pytest_collection_modifyitems(config, items):
-    """Give each test an ``xdist_group`` (``--dist loadgroup`` in pytest.ini): the whole
-    browser tier is one group, so one worker starts its Streamlit server and Chromium; every
-    other test file is its own group, so a module fixture (a book, an app run) is built on
-    one worker only. Without xdist (``-n 0`` or ``-p no:xdist``) the marks do nothing."""
+    """Give each test an ``xdist_group`` (``--dist loadgroup`` in pytest.ini): every test
+    file is its own group, so a module fixture (a book, an app run) is built on one worker
+    only. The browser tier's files spread over the workers too, each worker starting its own
+    Streamlit server and Chromium once: on one worker the browser tier alone outlasted every
+    other tier together. Without xdist (``-n 0`` or ``-p no:xdist``) the marks do nothing."""
     for item in items:
-        parts = Path(str(item.path)).parts
-        group = "e2e" if "e2e" in parts else str(item.path)
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(str(item.path)))
 
 
 @pytest.fixture(scope="session")
