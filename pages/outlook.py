@@ -50,7 +50,8 @@ def render() -> None:
                                 help="(Upsell + cross-sell + usage expansion - contraction) / start MRR, per month. "
                                      f"Base case {_pct(base.expansion_rate, 2)}.")
         new_arr = right.number_input("New business ARR per month ($)", min_value=0.0,
-                                     value=float(round(base.new_arr, 0)), step=1000.0, key="outlook_new", bind="query-params",
+                                     value=float(round(base.new_arr, 0)), step=1000.0, format="%.0f", key="outlook_new",
+                                     bind="query-params",
                                      help=f"New and won-back ARR per month. Base case {charts.format_money(base.new_arr)}.")
         target = st.slider("Target NRR for the health-rate goal", 80.0, 130.0, value=100.0, step=0.5,
                            format="%.1f%%", key="outlook_target", bind="query-params")

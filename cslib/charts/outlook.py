@@ -18,7 +18,7 @@ def arr_paths(base: pd.DataFrame, scenario: pd.DataFrame, title: str = "ARR, nex
     chart = (
         alt.Chart(long).mark_line(point=True, strokeWidth=2.5)
         .encode(
-            x=alt.X("month_start:T", axis=alt.Axis(title=None, format="%b %y", grid=False)),
+            x=alt.X("month_start:T", axis=alt.Axis(title=None, format="%b %y", grid=False, tickCount="month")),
             y=alt.Y("arr:Q", axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR), scale=alt.Scale(zero=False)),
             color=alt.Color("case:N", scale=alt.Scale(domain=list(CASES), range=["#9aa0a6", "#4c78a8"]),
                             legend=alt.Legend(title=None, orient="top")),
