@@ -38,7 +38,7 @@ def section(selection, key: str) -> None:
         st.caption("No account of this selection was paying at the start of the 12 months, so there is no "
                    "retention to compare with the published figures.")
         return
-    shown = na.text_table(benchmarks.display_table(table), money=("ARR at start",),
+    shown = na.text_table(benchmarks.display_table(table), dollars=("ARR at start",),
                           percent=("Our NRR", "Our GRR"))  # 'n/a' for a band without a base, never "None"
     styler = shown.style.map(_flag_style, subset=["NRR vs published", "GRR vs published"])
     widths = {"Benchmark": 140, "ACV band": 100, "Accounts": 65, "ARR at start": 90}  # fits 1440 px (issue 16)

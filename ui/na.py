@@ -35,8 +35,9 @@ def renewal_message(status: metrics.DataStatus, month_label: str) -> str:
 def _cell(value, kind: str) -> str:
     if value is None or (isinstance(value, float) and value != value):  # None or NaN
         return NA if kind != "text" else ""
-    if kind == "money":
-        return f"-${abs(float(value)):,.2f}" if float(value) < 0 else f"${float(value):,.2f}"
+    if kind in ("money", "dollars"):
+        digits = 2 if kind == "money" else 0
+        return f"-${abs(float(value)):,.{digits}f}" if float(value) < 0 else f"${float(value):,.{digits}f}"
     if kind == "percent":
         return f"{float(value) * 100:.1f}%"
     if kind == "decimal":
@@ -44,12 +45,14 @@ def _cell(value, kind: str) -> str:
     return str(value)
 
 
-def text_table(frame, money=(), percent=(), decimal=(), text=()):
+def text_table(frame, money=(), percent=(), decimal=(), text=(), dollars=()):
     """A copy of ``frame`` for st.dataframe with the listed columns as display text: money
-    '$12,345.67', percent '12.3%', decimal '1.10', and 'n/a' for a missing number ('' for
-    missing text). st.dataframe would print a missing value as "None"."""
+    '$12,345.67' (payouts), dollars '$12,346' (ARR), percent '12.3%', decimal '1.10', and
+    'n/a' for a missing number ('' for missing text). st.dataframe would print a missing
+    value as "None"."""
     out = frame.copy()
-    for kind, columns in (("money", money), ("percent", percent), ("decimal", decimal), ("text", text)):
+    kinds = (("money", money), ("dollars", dollars), ("percent", percent), ("decimal", decimal), ("text", text))
+    for kind, columns in kinds:
         for column in columns:
             if column in out.columns:
                 out[column] = [_cell(v, kind) for v in out[column].astype(object)]
