@@ -23,7 +23,7 @@ PREFIX = "forecast"
 FLASH_KEY = f"{PREFIX}_flash"
 BACKTEST_KEY = f"{PREFIX}_backtest_run"
 BY_CHOICES = {"total": "Quarter only", "team": "Team", "csm": "CSM", "segment": "Segment"}
-MONEY = st.column_config.NumberColumn(format="dollar")
+MONEY = st.column_config.NumberColumn(format="dollar", step=1)
 PERCENT = st.column_config.NumberColumn(format="percent")
 
 
@@ -39,7 +39,7 @@ def _money_columns(frame) -> dict:
         "commit_probable_arr": "Commit + probable", "forecast_arr": "Forecast", "actual_kept_arr": "Actual kept ARR",
         "error_arr": "Error", "abs_error_arr": "Absolute error", "team_mae_arr": "Team MAE",
     }
-    return {c: st.column_config.NumberColumn(label, format="dollar") for c, label in names.items() if c in frame}
+    return {c: st.column_config.NumberColumn(label, format="dollar", step=1) for c, label in names.items() if c in frame}
 
 
 def _save_call(store_path: str, options: dict) -> None:
@@ -95,7 +95,7 @@ def _calls_section(frame, month: str, store, grant) -> None:
         column_config={
             "name": links.account_column(width=140),
             "due_on": st.column_config.DateColumn("Due on", format="D MMM YYYY", width=90),
-            "due_arr": st.column_config.NumberColumn("ARR due", format="dollar", width=90),
+            "due_arr": st.column_config.NumberColumn("ARR due", format="dollar", step=1, width=90),
             "p_renewal": st.column_config.NumberColumn("P(renew)", format="percent", width=70),
             "call_label": st.column_config.TextColumn("Call", width=80),
             "note": st.column_config.TextColumn("Note", width=160),
@@ -219,7 +219,7 @@ def render() -> None:
                 column_order=("name", "due_on", "due_arr", "p_renewal", "call_label", "why"),
                 column_config={"name": links.account_column(width=140),
                                "due_on": st.column_config.DateColumn("Due on", format="D MMM YYYY"),
-                               "due_arr": st.column_config.NumberColumn("ARR due", format="dollar"),
+                               "due_arr": st.column_config.NumberColumn("ARR due", format="dollar", step=1),
                                "p_renewal": st.column_config.NumberColumn("P(renew)", format="percent"),
                                "call_label": "Call", "why": "Why"},
             )
