@@ -83,7 +83,8 @@ def test_clicking_a_cell_shows_its_accounts(page, app_url, e2e_db, artifacts_dir
     page.get_by_text(re.compile(rf"^{count} accounts? in {re.escape(label)}$")).wait_for()
     assert page.locator('[data-testid="stDataFrame"]').count() >= 2  # accounts + books
     assert page.locator("h4", has_text=label).count() == 1  # the cell's heading beside the grid
-    assert page.get_by_text("Movement since", exact=False).count() >= 1
+    # the movement section renders after the accounts table: wait for it, don't race the rerun
+    page.get_by_text("Movement since", exact=False).first.wait_for(timeout=30_000)
 
     page.mouse.move(5, 5)  # no tooltip over the grid in the screenshot
     page.set_viewport_size({"width": 1440, "height": 2300})
