@@ -31,6 +31,25 @@ STATE_COLORS: dict[str, str] = {
 _UP, _DOWN, _TOTAL = TIER_COLORS["healthy"], TIER_COLORS["unhealthy"], "#4c78a8"
 
 
+def _bar_ends(data: pd.DataFrame, is_total: pd.Series) -> None:
+    """A waterfall's bars, in place: ``low``/``high`` (a total stands on 0 and resets the
+    running level; a step goes from the level before it to the level after it) and
+    ``direction`` ('total', 'up' or 'down'), from ``data["arr"]`` in row order."""
+    running, lows, highs, colours = 0.0, [], [], []
+    for arr, total in zip(data["arr"], is_total):
+        if total:
+            lows.append(0.0)
+            highs.append(arr)
+            running = arr
+            colours.append("total")
+        else:
+            before, running = running, running + arr
+            lows.append(min(before, running))
+            highs.append(max(before, running))
+            colours.append("up" if arr >= 0 else "down")
+    data["low"], data["high"], data["direction"] = lows, highs, colours
+
+
 
 
 @unvalidated
@@ -83,19 +102,7 @@ def waterfall(steps: pd.DataFrame, title: str) -> alt.LayerChart:
     Requires label, kind ('start' | 'step' | 'end'), arr (signed for steps), order.
     """
     data = steps.sort_values("order").reset_index(drop=True).copy()
-    running, lows, highs, colours = 0.0, [], [], []
-    for row in data.itertuples():
-        if row.kind in ("start", "end"):
-            lows.append(0.0)
-            highs.append(row.arr)
-            running = row.arr
-            colours.append("total")
-        else:
-            before, running = running, running + row.arr
-            lows.append(min(before, running))
-            highs.append(max(before, running))
-            colours.append("up" if row.arr >= 0 else "down")
-    data["low"], data["high"], data["direction"] = lows, highs, colours
+    _bar_ends(data, data["kind"].isin(("start", "end")))
     data["shown"] = [
         format_money(v) if k != "step" else ("+" if v >= 0 else "") + format_money(v)
         for v, k in zip(data["arr"], data["kind"])
@@ -177,19 +184,7 @@ def indicator_waterfall(changes: pd.DataFrame, prev_score: float, score: float, 
         rows.append({"label": r.label, "kind": "step", "arr": float(r.change or 0.0), "order": i})
     rows.append({"label": "This week", "kind": "end", "arr": float(score), "order": len(rows)})
     data = pd.DataFrame(rows)
-    running, lows, highs, colours = 0.0, [], [], []
-    for row in data.itertuples():
-        if row.kind != "step":
-            lows.append(0.0)
-            highs.append(row.arr)
-            running = row.arr
-            colours.append("total")
-        else:
-            before, running = running, running + row.arr
-            lows.append(min(before, running))
-            highs.append(max(before, running))
-            colours.append("up" if row.arr >= 0 else "down")
-    data["low"], data["high"], data["direction"] = lows, highs, colours
+    _bar_ends(data, data["kind"] != "step")
     data["shown"] = [f"{v:+.1f}" if k == "step" else f"{v:.1f}" for v, k in zip(data["arr"], data["kind"])]
     base = alt.Chart().encode(
         x=alt.X("label:N", sort=list(data["label"]),
