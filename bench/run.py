@@ -193,12 +193,9 @@ def _step_pages(db_path: str, repeats: int = 5) -> dict:
 
     from cslib.views import churn
     from cslib.store import db
-    from cslib.views import flows
-    from cslib.views import metrics
-    from cslib.views import ninebox
+    from cslib.views import flows, metrics, ninebox
     from bench import pandas_reference
-    from cslib.views import renewal_model
-    from cslib.views import revenue
+    from cslib.views import renewal_model, revenue
     from cslib.filters import Filters
 
     conn = db.connect(db_path)

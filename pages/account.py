@@ -24,8 +24,7 @@ import streamlit as st
 from cslib import labels
 from cslib.views import account
 from cslib.store import appstore
-from cslib.charts import common as charts
-from cslib.charts import account as charts_account
+from cslib.charts import common as charts, account as charts_account
 from cslib.views import ninebox
 from cslib.rules.alert_rules import RULE_LABELS
 from cslib.errors import UserError

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cslib.charts import common as charts
-from cslib.charts import churn as charts_churn
+from cslib.charts import common as charts, churn as charts_churn
 from cslib.views import churn
 from cslib.store import renewals
 from cslib.labels import label as human_label
-from ui import data, links, sidebar, tables
-from ui import tiles as ui_tiles
+from ui import data, links, sidebar, tables, tiles as ui_tiles
 
 PERIOD_KEY = "churn_reasons_period"
 BREAKDOWN_KEY = "churn_reasons_by"

@@ -17,13 +17,10 @@ from cslib import deltas, labels
 from cslib.views import alerts
 from cslib.rules import alert_rules
 from cslib.store import appstore
-from cslib.charts import common as charts
-from cslib.charts import flows as charts_flows
-from cslib.views import flows
-from cslib.views import metrics
+from cslib.charts import common as charts, flows as charts_flows
+from cslib.views import flows, metrics
 from cslib.errors import UserError
-from ui import auth, data, links, na, problems, sidebar, tables
-from ui import tiles as ui_tiles
+from ui import auth, data, links, na, problems, sidebar, tables, tiles as ui_tiles
 
 TREND_LEVEL_LABELS = {"overall": "All accounts", "csm_team": "CSM team", "csm": "CSM"}
 ALL_CSMS = "All CSMs"

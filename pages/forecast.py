@@ -16,8 +16,7 @@ from cslib.store import appstore
 from cslib.charts import common as charts
 from cslib.views import forecast
 from cslib.errors import UserError
-from ui import auth, data, links, problems, sidebar, tables
-from ui import tiles as ui_tiles
+from ui import auth, data, links, problems, sidebar, tables, tiles as ui_tiles
 
 PREFIX = "forecast"
 FLASH_KEY = f"{PREFIX}_flash"

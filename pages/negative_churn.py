@@ -12,10 +12,7 @@ from cslib.charts import revenue as charts
 from cslib import deltas, labels
 from cslib.views import revenue
 from cslib.charts.common import TIER_LABELS, format_money
-from ui import data, links, sidebar, tables
-from ui import compare as ui_compare
-from ui import tiles as ui_tiles
-from ui import benchmarks as ui_benchmarks
+from ui import data, links, sidebar, tables, compare as ui_compare, tiles as ui_tiles, benchmarks as ui_benchmarks
 from ui import revenue_panels
 
 PERIOD_CHOICES = (3, 6, 12, 24, 36)

@@ -19,14 +19,10 @@ import streamlit as st
 
 from cslib import deltas
 from cslib.store import appstore
-from cslib.charts import common as charts
-from cslib.charts import ninebox as charts_ninebox
-from cslib.views import metrics
-from cslib.views import ninebox
+from cslib.charts import common as charts, ninebox as charts_ninebox
+from cslib.views import metrics, ninebox
 from cslib.errors import UserError
-from ui import auth, data, links, na, problems, sidebar, tables
-from ui import ninebox_grid
-from ui import tiles as ui_tiles
+from ui import auth, data, links, na, problems, sidebar, tables, ninebox_grid, tiles as ui_tiles
 
 GRID_KEY = "ninebox_grid"
 CELL_KEY = "ninebox_cell"

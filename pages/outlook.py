@@ -11,8 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cslib.charts import common as charts
-from cslib.charts import outlook as charts_outlook
+from cslib.charts import common as charts, outlook as charts_outlook
 from cslib.views import outlook
 from cslib.labels import column_label
 from ui import data, sidebar

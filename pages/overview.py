@@ -10,14 +10,10 @@ import streamlit as st
 
 from cslib import deltas
 from cslib.charts import common as charts
-from cslib.views import drivers
-from cslib.views import metrics
+from cslib.views import drivers, metrics
 from cslib.store import renewals
 from cslib.views.metrics import METRICS
-from ui import data, na, sidebar
-from ui import compare as ui_compare
-from ui import tiles as ui_tiles
-from ui import benchmarks as ui_benchmarks
+from ui import data, na, sidebar, compare as ui_compare, tiles as ui_tiles, benchmarks as ui_benchmarks
 
 #: tile rows: what an executive reads first (size and health), then retention
 TILE_ROWS: tuple[tuple[str, ...], ...] = (

@@ -11,17 +11,14 @@ from __future__ import annotations
 import streamlit as st
 
 from cslib import deltas
-from cslib.charts import common as charts
-from cslib.charts import model as charts_model
+from cslib.charts import common as charts, model as charts_model
 from cslib.views import incentives
 from cslib.rules import incentive_plan
-from cslib.views import metrics
-from cslib.views import renewal_model
+from cslib.views import metrics, renewal_model
 from cslib.store import renewals
 from cslib.views import whatif
 from cslib.errors import UserError
-from ui import data, links, na, problems, sidebar, tables
-from ui import tiles as ui_tiles
+from ui import data, links, na, problems, sidebar, tables, tiles as ui_tiles
 
 
 def _renewals_source_note(version) -> str:

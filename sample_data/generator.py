@@ -1209,8 +1209,7 @@ def write_demo(
     build the SQL models. All or nothing: on any error the old file stays as it was.
     Returns the raw row count per table.
     """
-    from cslib.store import db
-    from cslib.store import pipeline
+    from cslib.store import db, pipeline
     from cslib.store.dataset import mark_demo
     from cslib.store.renewals import write_renewals_source
 

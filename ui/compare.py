@@ -12,8 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from cslib import deltas, labels
-from cslib.charts import common as charts
-from cslib.charts import revenue as charts_revenue
+from cslib.charts import common as charts, revenue as charts_revenue
 from cslib.views import compare
 from cslib.filters import FILTER_COLUMNS
 

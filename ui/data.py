@@ -18,8 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from cslib import settings
-from cslib.store import dataset
-from cslib.store import db
+from cslib.store import dataset, db
 from cslib.views import metrics
 from cslib import filters as _filters
 from cslib.filters import Filters

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cslib import settings
-from cslib import labels
+from cslib import settings, labels
 from cslib.filters import ATTRIBUTE_PREFIX, FILTER_COLUMNS, Filters, attribute_label
 
 from ui import data

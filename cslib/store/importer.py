@@ -26,9 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from cslib.store import contract
-from cslib.store import pipeline
-from cslib.store import renewals
+from cslib.store import contract, pipeline, renewals
 from cslib.store.db import replace_atomically, sql_file
 from cslib.errors import UserError
 from cslib.store.mapping import Mapping, TableMapping, as_mapping

@@ -126,8 +126,7 @@ def test_the_demo_says_demo_data_on_every_page(small_demo_db, app_on):
 def test_a_rescored_demo_is_still_the_demo_and_an_import_is_not(tmp_path, small_demo_db):
     import duckdb
 
-    from cslib.store import dataset
-    from cslib.store import pipeline
+    from cslib.store import dataset, pipeline
     from cslib.store.importer import import_dir
 
     demo = tmp_path / "demo.duckdb"

@@ -14,8 +14,7 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 
 from cslib import deltas
-from cslib.views import flows
-from cslib.views import revenue
+from cslib.views import flows, revenue
 from cslib.views.metrics import METRICS
 from tests_support.ninebox_book import build_ninebox_book
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cslib.rules import alert_rules
-from cslib.views import churn
-from cslib.views import flows
-from cslib.views import ninebox
+from cslib.views import churn, flows, ninebox
 from cslib.store.contract import EVENT_KINDS, LOG_KINDS, RENEWAL_OUTCOMES
 from sample_data import generator
 from tests_support.screen_text import raw_code_problems, screen_texts

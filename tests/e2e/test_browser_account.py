@@ -20,8 +20,7 @@ import pytest
 from cslib.views import account
 from cslib.charts import common as charts
 from cslib.store import db
-from cslib.views import ninebox
-from cslib.views import renewal_model
+from cslib.views import ninebox, renewal_model
 from cslib.filters import Filters
 from tests_support.book import build_small_demo
 from tests_support.browser import tile_value, wait_for_idle

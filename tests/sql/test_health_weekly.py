@@ -16,8 +16,7 @@ import pandas as pd
 import pytest
 
 from cslib import settings
-from cslib.store import db
-from cslib.store import pipeline
+from cslib.store import db, pipeline
 from bench.pandas_reference import score_usage_pandas
 from cslib.rules.scorecard import (
     HEALTH_WEEKLY_COLUMNS,

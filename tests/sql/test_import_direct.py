@@ -10,8 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from cslib.store import contract
-from cslib.store import reading
+from cslib.store import contract, reading
 from cslib.store.importer import check_dir, import_dir
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,10 +7,7 @@ import pytest
 
 from cslib.views import churn
 from cslib.store import db
-from cslib.views import flows
-from cslib.views import metrics
-from cslib.views import ninebox
-from cslib.views import revenue
+from cslib.views import flows, metrics, ninebox, revenue
 from cslib.filters import Filters
 from tests_support.book import build_tiny_book
 

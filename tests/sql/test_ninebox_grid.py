@@ -17,8 +17,7 @@ import pytest
 from cslib.store import appstore
 from cslib.charts import ninebox as charts_ninebox
 from cslib.store import db
-from cslib.views import metrics
-from cslib.views import ninebox
+from cslib.views import metrics, ninebox
 from cslib.errors import UserError
 from cslib.filters import Filters
 from ui import ninebox_grid

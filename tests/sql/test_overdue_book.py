@@ -7,11 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cslib.store import db
-from cslib.views import flows
-from cslib.views import incentives
-from cslib.views import metrics
-from cslib.views import ninebox
-from cslib.views import whatif
+from cslib.views import flows, incentives, metrics, ninebox, whatif
 from cslib.filters import Filters
 from bench.pandas_reference import overdue_flags
 from tests_support.overdue_book import EXPECTED_OVERDUE, build_overdue_book

@@ -7,12 +7,9 @@ import pytest
 
 from cslib.views import churn
 from cslib.store import db
-from cslib.views import flows
-from cslib.views import metrics
-from cslib.views import ninebox
+from cslib.views import flows, metrics, ninebox
 from bench import pandas_reference
-from cslib.views import renewal_model
-from cslib.views import revenue
+from cslib.views import renewal_model, revenue
 from cslib.filters import Filters
 
 SLICES = [Filters(), Filters(segment=("smb",)), Filters(include_non_target=True, lifecycle_stage=("established",))]

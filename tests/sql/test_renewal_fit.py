@@ -11,8 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cslib.store import db
-from cslib.store import pipeline
+from cslib.store import db, pipeline
 from cslib.model import renewal_fit
 from cslib.views import renewal_model
 from cslib.errors import UserError

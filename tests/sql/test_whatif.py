@@ -12,8 +12,7 @@ import pytest
 
 from cslib.store import db
 from cslib.model import renewal_fit
-from cslib.views import renewal_model
-from cslib.views import whatif
+from cslib.views import renewal_model, whatif
 from cslib.filters import Filters
 from cslib.cli.reports import ReportArgs, render_report
 from cslib.rules.scorecard import load_scorecard

@@ -10,8 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cslib.views import account
-from cslib.views import worklist
+from cslib.views import account, worklist
 from cslib.rules.access import Grant
 from cslib.store.appstore import AppStore, Author
 from cslib.errors import UserError

@@ -6,11 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cslib import deltas
-from cslib.charts import common as charts
-from cslib.charts import ninebox as charts_ninebox
-from cslib.views import flows
-from cslib.views import renewal_model
-from cslib.views import revenue
+from cslib.charts import common as charts, ninebox as charts_ninebox
+from cslib.views import flows, renewal_model, revenue
 from cslib.charts.revenue import format_tile_delta
 from cslib.views.metrics import METRICS
 from cslib.views.ninebox import CELL_IDS
