@@ -100,7 +100,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
 
     p = sub.add_parser("bench", help="moved: the benchmarks run as python -m bench (docs/benchmarks.md)")
-    p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     return parser
 
 
@@ -187,7 +186,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "bench":  # the old bench options only get the one line below
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return _run(args)
     except UserError as err:

@@ -257,3 +257,18 @@ def test_a_filter_value_no_account_has_is_one_line_not_an_empty_report(tmp_path)
               "--segment", "smb")  # real values, no account in both
     assert ok.returncode == 0, ok.stderr
     assert '"value": null' in ok.stdout
+
+
+def test_the_old_bench_command_says_where_the_benchmarks_went():
+    """``python -m cslib bench`` (with or without its old options) is one line and status 2:
+    the benchmarks live outside the product, in ``python -m bench``."""
+    for args in (["bench"], ["bench", "--accounts", "3000", "--months", "15"]):
+        proc = _run(*args)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr.strip() == ("error: the benchmarks run outside the product: python -m bench "
+                               "[--accounts N,...] [--months M] from the repository's folder (docs/benchmarks.md)")
+
+
+def test_an_unknown_option_is_still_refused():
+    proc = _run("report", "kpis", "--bogus")
+    assert proc.returncode == 2 and "unrecognized arguments: --bogus" in proc.stderr
