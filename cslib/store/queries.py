@@ -9,6 +9,12 @@ once when filters are given (and absent when not), every placeholder in the text
 value, and every value passed is used. A mismatch is a programming error
 (``AssertionError``), found by any test that runs the query, never a wrong number.
 
+Some files also hold a marker for a piece of SQL the caller chooses from a fixed set (a
+breakdown's group column, ``/* group_column */ segment``): ``splice={marker: sql}`` puts it
+in, with the same exactly-once check, before the placeholders are counted (so a spliced
+attribute look-up's ``$attribute`` is checked like any other). A marker left alone keeps the
+SQL written after its comment.
+
     sql, params = render("revenue_movements", filters, alias="m", month_from="2025-01")
     df = query(conn, sql, params)
 """
@@ -16,6 +22,7 @@ value, and every value passed is used. A mismatch is a programming error
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from cslib.filters import FILTER_MARKER, FILTER_PARAM_PREFIX, Filters
@@ -36,8 +43,14 @@ def placeholders(sql: str) -> set[str]:
 
 
 def render_sql(sql: str, filters: Filters | None = None, *, alias: str = "", catalog: str = "",
-               name: str = "query", **params: Any) -> tuple[str, dict[str, Any]]:
-    """``sql`` with the filters' predicate in place of its marker, and every bound value."""
+               name: str = "query", splice: Mapping[str, str] | None = None,
+               **params: Any) -> tuple[str, dict[str, Any]]:
+    """``sql`` with each ``splice`` marker replaced by its SQL and the filters' predicate in
+    place of the filter marker, and every bound value."""
+    for marker, fragment in (splice or {}).items():
+        if sql.count(marker) != 1:
+            raise AssertionError(f"{name} must hold {marker!r} exactly once (it holds it {sql.count(marker)} times)")
+        sql = sql.replace(marker, fragment)
     count = sql.count(FILTER_MARKER)
     bound: dict[str, Any] = {}
     if filters is not None:
@@ -60,6 +73,7 @@ def render_sql(sql: str, filters: Filters | None = None, *, alias: str = "", cat
 
 
 def render(name: str, filters: Filters | None = None, *, alias: str = "", catalog: str = "",
-           **params: Any) -> tuple[str, dict[str, Any]]:
+           splice: Mapping[str, str] | None = None, **params: Any) -> tuple[str, dict[str, Any]]:
     """The query file ``<name>.sql`` rendered by :func:`render_sql`."""
-    return render_sql(sql_file(name), filters, alias=alias, catalog=catalog, name=f"{name}.sql", **params)
+    return render_sql(sql_file(name), filters, alias=alias, catalog=catalog, name=f"{name}.sql", splice=splice,
+                      **params)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cslib.store.appstore import ALERT_STATUSES, AppStore
-from cslib.store.db import query, sql_file
+from cslib.store.db import query
 from cslib.store.queries import render, render_sql
 from cslib.errors import UserError
 from cslib.filters import Filters
@@ -81,12 +81,12 @@ def month_alerts(conn, filters: Filters, month: str, alert_id: str | None = None
     tuple, so the frame hashes for caching. driver_* are None when nothing explains it.
     With ``alert_id``, only that alert (no row when it is not in the month or slice).
     """
-    sql = sql_file("flows_month_alerts")
     one_alert: dict = {}
+    splice: dict = {}
     if alert_id is not None:
-        sql = sql.replace(_ALERT_MARKER, "a.alert_id = $alert_id")
+        splice = {_ALERT_MARKER: "a.alert_id = $alert_id"}
         one_alert = {"alert_id": alert_id}
-    df = query(conn, *render_sql(sql, filters, alias="am", name="flows_month_alerts.sql", month=month, **one_alert))
+    df = query(conn, *render("flows_month_alerts", filters, alias="am", splice=splice, month=month, **one_alert))
     df["week_start"] = pd.to_datetime(df["week_start"]).dt.date
     df["indicator_changes"] = [_change_tuple(v) for v in df["indicator_changes"]]
     for column in ("driver_indicator", "driver_label"):

@@ -26,8 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from cslib.store.db import query, sql_file
-from cslib.store.queries import render_sql
+from cslib.store.db import query
+from cslib.store.queries import render
 from cslib.filters import Filters
 from cslib.rules.benchmark_figures import METRICS_COMPARED, Benchmarks, BandSet, load_benchmarks
 
@@ -84,12 +84,9 @@ def band_retention(conn, filters: Filters, band_set: BandSet, month_from: str, m
 
     month_from, month_to = check_period(conn, month_from, month_to)
     base_month = shift_month(month_from, -1)
-    sql = sql_file("revenue_period_retention")
-    if sql.count(_GROUP_MARKER) != 1:
-        raise RuntimeError("revenue_period_retention.sql must contain the group marker exactly once")
     band_case, band_params = _band_case(band_set)
-    sql, params = render_sql(sql.replace(_GROUP_MARKER, band_case), filters, name="revenue_period_retention.sql",
-                             month_to=month_to, base_month=base_month, **band_params)
+    sql, params = render("revenue_period_retention", filters, splice={_GROUP_MARKER: band_case},
+                         month_to=month_to, base_month=base_month, **band_params)
     found = query(conn, sql, params).set_index("group_value")
     rows = []
     for i, band in enumerate(band_set.bands):

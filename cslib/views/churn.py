@@ -24,7 +24,7 @@ import pandas as pd
 
 from cslib import labels, settings
 from cslib.store import contract
-from cslib.store.db import query, sql_file
+from cslib.store.db import query
 from cslib.store.queries import render, render_sql
 from cslib.months import check_month
 from cslib.errors import UserError
@@ -305,10 +305,8 @@ def _months_between(month_from: str, month_to: str) -> list[str]:
 def _run(conn, name: str, filters: Filters, group_column: str | None = None, **params) -> pd.DataFrame:
     """Run the query file <name>.sql for the slice (cslib.store.queries.render), with the
     breakdown's group column (a whitelisted expression) in place of its marker."""
-    sql = sql_file(name)
-    if group_column is not None:
-        sql = sql.replace(_GROUP_MARKER, group_column)
-    return query(conn, *render_sql(sql, filters, name=f"{name}.sql", **params))
+    splice = {} if group_column is None else {_GROUP_MARKER: group_column}
+    return query(conn, *render(name, filters, splice=splice, **params))
 
 
 def churn_summary(conn, filters: Filters, month_from: str, month_to: str) -> dict:

@@ -187,11 +187,10 @@ def health_rate_trend(
     calendar = [query_start]
     while calendar[-1] < month:
         calendar.append(shift_month(calendar[-1], 1))
-    sql, params = render("flows_health_trend", filters, alias="f", first_month=query_start, last_month=month)
     column = TREND_LEVELS[level]
-    if column is not None:
-        sql = sql.replace(_GROUP_MARKER, f"f.{column}")
-    raw = query(conn, sql, params)
+    splice = {} if column is None else {_GROUP_MARKER: f"f.{column}"}
+    raw = query(conn, *render("flows_health_trend", filters, alias="f", splice=splice,
+                              first_month=query_start, last_month=month))
     columns = ["active_accounts", "arr", "healthy_arr", "unhealthy_arr", "deferred_arr"]
     out_columns = ["month", "group", *columns, "prev_healthy_arr", "health_rate", "health_rate_mom", "scored_accounts"]
     frames = []

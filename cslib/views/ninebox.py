@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from cslib import settings
-from cslib.store.db import query, sql_file
-from cslib.store.queries import render, render_sql
+from cslib.store.db import query
+from cslib.store.queries import render
 from cslib.months import MONTH_RE, check_month, data_months, default_month, shift_month
 from cslib.errors import UserError
 from cslib.export import to_csv
@@ -348,12 +348,8 @@ def books(conn, filters: Filters, month: str, by: str = "csm_team") -> pd.DataFr
     if by not in BOOK_OWNERS:
         raise UserError(f"compare books by one of {', '.join(BOOK_OWNERS)}, got {by!r}")
     month, _ = _check_month(conn, month)
-    sql = sql_file("ninebox_books")
-    if sql.count(_OWNER_MARKER) != 1:
-        raise RuntimeError("ninebox_books.sql must contain the owner marker exactly once")
-    sql, params = render_sql(sql.replace(_OWNER_MARKER, BOOK_OWNERS[by]), filters, alias="a",
-                             name="ninebox_books.sql", month=month)
-    df = query(conn, sql, params)
+    df = query(conn, *render("ninebox_books", filters, alias="a", splice={_OWNER_MARKER: BOOK_OWNERS[by]},
+                             month=month))
     df["cell_id"] = [
         "unscored" if h == "unscored" else cell_id(v, h) for h, v in zip(df["health_tier"], df["value_tier"])
     ]

@@ -34,8 +34,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cslib.store.db import query, sql_file
-from cslib.store.queries import render, render_sql
+from cslib.store.db import query
+from cslib.store.queries import render
 from cslib.months import calendar, check_month, data_months, default_month, shift_month
 from cslib.errors import UserError
 from cslib.filters import Filters
@@ -243,10 +243,7 @@ def _render_grouped(name: str, filters: Filters, group_sql: str, **params: Any) 
     """``render`` of a query file with a group_column marker: the marker is replaced by
     ``group_sql`` (a whitelisted column, an attribute look-up or a literal) first, so the
     renderer checks the look-up's ``$attribute`` like any other placeholder."""
-    sql = sql_file(name)
-    if sql.count(_GROUP_MARKER) != 1:
-        raise RuntimeError(f"{name}.sql must contain the group marker exactly once")
-    return render_sql(sql.replace(_GROUP_MARKER, group_sql), filters, name=f"{name}.sql", **params)
+    return render(name, filters, splice={_GROUP_MARKER: group_sql}, **params)
 
 
 def movements(

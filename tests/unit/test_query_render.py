@@ -179,3 +179,17 @@ def test_no_query_or_whatif_file_has_a_positional_placeholder(path):
         placeholders(path.read_text(encoding="utf-8"))
     except AssertionError as err:
         pytest.fail(f"{path.relative_to(SQL_DIR)}: {err}")
+
+
+def test_a_spliced_marker_is_replaced_once_and_its_placeholders_are_checked():
+    sql = "select /* group_column */ segment as g from t where x = $x group by all"
+    rendered, params = render_sql(sql, splice={"/* group_column */ segment": "region"}, x=1)
+    assert rendered == "select region as g from t where x = $x group by all" and params == {"x": 1}
+    # a spliced fragment's own placeholder must be bound, like any other
+    with pytest.raises(AssertionError, match="without a value"):
+        render_sql(sql, splice={"/* group_column */ segment": "$attribute"}, x=1)
+    # the marker exactly once: missing or twice is a programming error
+    with pytest.raises(AssertionError, match="exactly once"):
+        render_sql("select 1", splice={"/* group_column */ segment": "region"})
+    with pytest.raises(AssertionError, match="exactly once"):
+        render_sql("select /* m */ a, /* m */ a", splice={"/* m */ a": "b"})
