@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 
 def tile_value(page, label: str) -> str:
     """The displayed value of the st.metric tile whose label is exactly ``label``."""
@@ -11,6 +13,18 @@ def tile_value(page, label: str) -> str:
         has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^{re.escape(label)}$"))
     )
     return metric.locator('[data-testid="stMetricValue"]').first.inner_text().strip()
+
+
+def assert_count(locator, n: int, timeout: float = 30_000) -> None:
+    """Assert that ``locator`` comes to match exactly ``n`` elements. Playwright retries until
+    ``timeout``: a page shows its parts one after another while a script run draws, so a
+    plain ``count()`` right after the heading appears can still see the page half drawn."""
+    expect(locator).to_have_count(n, timeout=timeout)
+
+
+def assert_shown(locator, timeout: float = 30_000) -> None:
+    """Assert that ``locator`` comes to match at least one element (waiting, as above)."""
+    locator.first.wait_for(state="attached", timeout=timeout)
 
 
 def full_page_screenshot(page, path) -> None:

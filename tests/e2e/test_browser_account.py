@@ -23,7 +23,7 @@ from cslib.store import db
 from cslib.views import ninebox, renewal_model
 from cslib.filters import Filters
 from tests_support.book import build_small_demo
-from tests_support.browser import tile_value, wait_for_idle
+from tests_support.browser import assert_count, tile_value, wait_for_idle
 from tests_support.server import streamlit_server
 
 pytestmark = pytest.mark.e2e
@@ -123,7 +123,7 @@ def test_alert_row_opens_the_account(page, app_url):
     assert "id=" in tab.url and f"month={MONTH}" in tab.url
     assert _title(tab) == shown
     # the alert the row showed is on the account's page, in its alerts table
-    assert tab.get_by_role("heading", name="Alerts").count() == 1
+    assert_count(tab.get_by_role("heading", name="Alerts"), 1)
     assert tab.locator('[data-testid="stException"]').count() == 0
 
 
@@ -183,6 +183,6 @@ def test_a_note_added_on_the_page_survives_a_reimport(page, own_server, conn):
     assert _title(page) == listed["name"]
     assert AppStore(store_path).account_notes(listed["account_id"])["body"].tolist() == [text]
     timeline = _table(page, "What")
-    assert timeline.locator("td", has_text=text).count() == 1
-    assert timeline.locator("td", has_text="Note · added here").count() == 1
+    assert_count(timeline.locator("td", has_text=text), 1)
+    assert_count(timeline.locator("td", has_text="Note · added here"), 1)
     assert page.locator('[data-testid="stException"]').count() == 0

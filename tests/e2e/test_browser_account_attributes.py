@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests_support.server import streamlit_server
-from tests_support.browser import sidebar_pick, sidebar_widget, tile_value, wait_for_idle, watch_script_runs
+from tests_support.browser import assert_count, sidebar_pick, sidebar_widget, tile_value, wait_for_idle, watch_script_runs
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +87,7 @@ def test_a_shared_url_with_an_attribute_filter_and_the_sidebar_filter(page, attr
     assert "Overview · Mar 2026" in page.locator("h1").first.inner_text()
     assert tile_value(page, "ARR") == "$15.6K"  # (1,000 + 300) x 12
     assert _tags(page, "Plan tier") == ["Gold"]
-    assert sidebar_widget(page, "Country").count() == 1
+    assert_count(sidebar_widget(page, "Country"), 1)
     assert "attr.tier" not in page.url  # an attribute the data does not have is dropped
 
     # the filter sits low in the sidebar: scroll it into view first (a click while the sidebar

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests_support.browser import tile_value
+from tests_support.browser import assert_count, assert_shown, tile_value
 
 pytestmark = pytest.mark.e2e
 
@@ -42,8 +42,8 @@ def test_churn_reasons_page_renders(page, app_url, artifacts_dir):
         assert re.search(r"\d", tile_value(page, label)), label
     assert re.fullmatch(r"\$\d+(\.\d)?[KMB]?", tile_value(page, "Churned ARR"))
     assert int(tile_value(page, "Churned accounts")) > 0
-    assert page.get_by_text("What the health score said before the churn").count() == 1
-    assert page.get_by_text("Red-light flags").count() >= 1
+    assert_count(page.get_by_text("What the health score said before the churn"), 1)
+    assert_shown(page.get_by_text("Red-light flags"))
     page.wait_for_timeout(1200)  # relayout and repaint of the charts
     page.screenshot(path=str(artifacts_dir / "churn_reasons.png"))
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests_support.browser import tile_value
+from tests_support.browser import assert_shown, tile_value
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ def test_flows_page_renders_with_numbers(page, app_url, artifacts_dir):
     assert re.fullmatch(r"\d+\.\d%", tile_value(page, "Health rate"))
     assert re.fullmatch(r"\d+\.\d%", tile_value(page, "Health-rate MoM"))
     assert re.fullmatch(r"[\d,]+", tile_value(page, "Alerts this month"))
-    assert page.get_by_text("Transition matrix", exact=False).count() >= 1
+    assert_shown(page.get_by_text("Transition matrix", exact=False))
     page.set_viewport_size({"width": 1440, "height": 3400})
     page.wait_for_timeout(1200)
     page.screenshot(path=str(artifacts_dir / "flows.png"), full_page=True)

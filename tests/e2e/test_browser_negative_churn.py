@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests_support.browser import full_page_screenshot, tile_value
+from tests_support.browser import assert_count, assert_shown, full_page_screenshot, tile_value
 
 pytestmark = pytest.mark.e2e
 
@@ -42,9 +42,9 @@ def test_negative_churn_page_renders_and_follows_the_url(page, app_url, artifact
     assert re.fullmatch(r"\d+\.\dx", tile_value(page, "Quick ratio"))
     assert re.fullmatch(r"\d+\.\d%", tile_value(page, "NRR (12 months)"))  # 15 months of demo data
     verdict = page.get_by_text(re.compile(r"(No negative|Negative) churn in Oct 2026"))
-    assert verdict.count() >= 1
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == N_CHARTS
-    assert page.get_by_role("tab", name="Top expanding").count() == 1
+    assert_shown(verdict)
+    assert_count(page.locator('[data-testid="stVegaLiteChart"]'), N_CHARTS)
+    assert_count(page.get_by_role("tab", name="Top expanding"), 1)
     full_page_screenshot(page, artifacts_dir / "negative_churn.png")
 
     all_expansion = tile_value(page, "Expansion MRR")

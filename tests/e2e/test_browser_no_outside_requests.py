@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests_support.browser import wait_for_idle
+from tests_support.browser import assert_count, assert_shown, wait_for_idle
 
 from tests_support.server import streamlit_server
 
@@ -52,8 +52,8 @@ def test_a_visit_of_every_page_requests_nothing_from_another_host(browser, plain
             wait_for_idle(page)
             assert page.locator('[data-testid="stException"]').count() == 0, path
             # the demo says so, in the page (the badge) and in the sidebar
-            assert page.locator('[data-testid="stMain"]').get_by_text("Demo data").count() >= 1, path
-            assert page.locator('[data-testid="stSidebar"]').get_by_text("Demo data:").count() == 1, path
+            assert_shown(page.locator('[data-testid="stMain"]').get_by_text("Demo data"))
+            assert_count(page.locator('[data-testid="stSidebar"]').get_by_text("Demo data:"), 1)
         # and through the sidebar navigation, as a user clicks
         for link in page.locator('[data-testid="stSidebarNav"] a').all():
             link.click()

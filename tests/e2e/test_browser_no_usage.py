@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests_support.server import streamlit_server
-from tests_support.browser import full_page_screenshot, tile_value, wait_for_idle
+from tests_support.browser import assert_count, full_page_screenshot, tile_value, wait_for_idle
 from tests_support.na_book import FALSE_ZERO, write_no_usage_csvs
 
 pytestmark = pytest.mark.e2e
@@ -57,7 +57,7 @@ def test_overview_without_usage_says_no_health_data(page, no_usage_url, artifact
     assert tile_value(page, "ARR") == "$74.4K"  # the revenue side is all there
     assert tile_value(page, "NRR") == "103.3%"
     alert = page.locator('[data-testid="stAlert"]').filter(has_text="No health data")
-    assert alert.count() == 1
+    assert_count(alert, 1)
     assert "No health data for Mar 2026: no usage data was imported." in " ".join(alert.inner_text().split())
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert FALSE_ZERO.search("Health rate\n0.0%")  # the check below can fail

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests_support.browser import full_page_screenshot, tile_value, wait_for_idle
+from tests_support.browser import assert_count, assert_shown, full_page_screenshot, tile_value, wait_for_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ def test_deep_link_to_the_page_keeps_the_url_filter(page, app_url):
     _open(page, f"{app_url}/overview?segment=enterprise")
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "segment=enterprise" in page.url
-    assert page.locator('[data-testid="stSidebar"]').get_by_text("Enterprise", exact=True).count() >= 1
+    assert_shown(page.locator('[data-testid="stSidebar"]').get_by_text("Enterprise", exact=True))
 
 
 def test_overview_opens_with_tiles_and_no_exception(page, app_url, artifacts_dir):
@@ -41,7 +41,7 @@ def test_overview_opens_with_tiles_and_no_exception(page, app_url, artifacts_dir
         assert re.search(r"\d", value), f"{label}: {value!r}"
     assert re.fullmatch(r"\$\d+(\.\d)?[KMB]?", tile_value(page, "ARR"))
     assert re.fullmatch(r"\d+\.\d%", tile_value(page, "Health rate"))
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 4
+    assert_count(page.locator('[data-testid="stVegaLiteChart"]'), 4)
     full_page_screenshot(page, artifacts_dir / "overview.png")
 
 
@@ -54,7 +54,7 @@ def test_segment_in_the_url_changes_the_arr_tile(page, app_url, artifacts_dir):
     assert enterprise_arr != all_arr
     assert "segment=enterprise" in page.url
     sidebar = page.locator('[data-testid="stSidebar"]')
-    assert sidebar.get_by_text("Enterprise", exact=True).count() >= 1
+    assert_shown(sidebar.get_by_text("Enterprise", exact=True))
     full_page_screenshot(page, artifacts_dir / "overview_enterprise.png")
 
 
@@ -80,6 +80,6 @@ def test_a_bookmarked_overview_link_lands_on_the_overview(browser, page, app_url
         assert other.locator('[data-testid="stException"]').count() == 0
         assert other.url.startswith(f"{app_url}/?") and "segment=enterprise" in other.url
         assert "Overview" in other.locator("h1").first.inner_text()
-        assert other.locator('[data-testid="stSidebar"]').get_by_text("Enterprise", exact=True).count() >= 1
+        assert_shown(other.locator('[data-testid="stSidebar"]').get_by_text("Enterprise", exact=True))
     finally:
         colleague.close()
