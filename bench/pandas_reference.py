@@ -462,11 +462,16 @@ class Scored(NamedTuple):
     indicator, 'modules' first)."""
 
     weekly: pd.DataFrame
-    indicators: pd.DataFrame
+    indicators: pd.DataFrame | None
 
 
-def score_usage_pandas(usage: pd.DataFrame, scorecard: Scorecard) -> Scored:
+def score_usage_pandas(usage: pd.DataFrame, scorecard: Scorecard, long_form: bool = True) -> Scored:
     """Plain-pandas reference of the health_weekly and health_indicator_weekly models.
+
+    With ``long_form`` false, ``indicators`` is None and ``weekly`` carries every
+    indicator's value_k, week_points_k and window_points_k columns (k: the ordinal,
+    'modules' 0), as the health_weekly table stores them (health_indicator_weekly is a
+    view of it): the same output as the product writes, for the benchmark.
 
     usage: the weekly long frame of stg_usage_weekly: account_id, week_start (Monday;
     date or datetime), metric, value; at most one row per account, week and metric (rolled
@@ -546,6 +551,14 @@ def score_usage_pandas(usage: pd.DataFrame, scorecard: Scorecard) -> Scored:
     weekly["modules_points"] = window_points[:, 0]
     weekly["modules_used"] = modules_used
     weekly["core_modules_used"] = per_week["core_modules_used"].fillna(0).to_numpy().astype("int32")
+
+    if not long_form:
+        per_indicator = {
+            f"{kind}_{j}": array[:, j]
+            for j in range(len(names))
+            for kind, array in (("value", values), ("week_points", points), ("window_points", window_points))
+        }
+        return Scored(weekly[list(HEALTH_WEEKLY_COLUMNS)].reset_index(drop=True).assign(**per_indicator), None)
 
     k = len(names)
     long = pd.DataFrame(

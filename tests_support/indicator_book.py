@@ -79,20 +79,25 @@ def apply_indicators(conn) -> None:
                      INDICATORS)
     conn.execute("delete from cfg_ratio_bands")
     conn.executemany("insert into cfg_ratio_bands (indicator, min_value, points) values (?, ?, ?)", BANDS)
-    conn.execute("delete from health_indicator_weekly")
-    conn.executemany(
-        "insert into health_indicator_weekly (account_id, week_start, indicator, value, window_points) "
-        "values (?, ?, ?, ?, ?)",
-        indicator_rows(),
-    )
+    # health_indicator_weekly is health_weekly unpivoted (cslib.rules.scoring_sql): the
+    # indicators' columns of health_weekly are set, by ordinal (modules 0, the share 1)
     conn.execute("delete from health_weekly where week_start < ? or week_start > ?",
                  [FIRST_WEEK, FIRST_WEEK + dt.timedelta(days=7 * (N_WEEKS - 1))])
-    conn.execute(
-        "update health_weekly as h set score = s.total, "
-        "tier = case when s.total >= 70 then 'healthy' when s.total < 30 then 'unhealthy' else 'at_risk' end "
-        "from (select account_id, week_start, sum(window_points) as total from health_indicator_weekly "
-        "group by all) as s where s.account_id = h.account_id and s.week_start = h.week_start"
-    )
+    by_week: dict[tuple, dict[str, tuple]] = {}
+    for account_id, week, indicator, value, points in indicator_rows():
+        by_week.setdefault((account_id, week), {})[indicator] = (value, points)
+    updated = 0
+    for (account_id, week), ind in by_week.items():
+        (v0, p0), (v1, p1) = ind["modules"], ind["weekly_active_share"]
+        updated += conn.execute(
+            "update health_weekly set value_0 = ?, window_points_0 = ?, week_points_0 = null, "
+            "value_1 = ?, window_points_1 = ?, week_points_1 = null, "
+            "score = ?, "
+            "tier = case when ? >= 70 then 'healthy' when ? < 30 then 'unhealthy' else 'at_risk' end "
+            "where account_id = ? and week_start = ?",
+            [v0, p0, v1, p1, p0 + p1, p0 + p1, p0 + p1, account_id, week],
+        ).fetchone()[0]
+    assert updated == len(by_week), "the model book has a scored week for every account and week"
     for model in READERS:
         conn.execute(sql_file(model))
 

@@ -523,6 +523,11 @@ def _check_name(r: _Reader, path: str, name: str) -> None:
         raise r.fail(path, f"name {name!r} must be lower case letters, digits and _, starting with a letter")
 
 
+#: Declared metrics at most: the roll-up (stg_usage_weekly.sql) marks the metrics an
+#: account-week has as bits of one 64-bit integer, and the scoring SQL has a column per metric.
+MAX_METRICS = 64
+
+
 def _check_values(sc: Scorecard) -> None:
     """Semantic checks shared by the loader and direct construction (what-if edits)."""
 
@@ -542,6 +547,9 @@ def _check_values(sc: Scorecard) -> None:
     if sc.weighting not in WEIGHTINGS:
         raise fail("window.weighting", f"unknown weighting {sc.weighting!r} (expected {', '.join(WEIGHTINGS)})")
 
+    if len(sc.metrics) > MAX_METRICS:
+        raise fail("metrics", f"at most {MAX_METRICS} metrics can be declared, got {len(sc.metrics)} "
+                              "(usage names that are not metrics are features: list them under [modules.points])")
     declared = set()
     for m in sc.metrics:
         key = f"metrics.{m.name}"

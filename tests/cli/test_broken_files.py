@@ -84,13 +84,36 @@ def test_a_database_built_by_an_older_version_says_to_rescore(tmp_path, tiny):
     path = tmp_path / "old.duckdb"
     path.write_bytes(tiny.read_bytes())
     con = duckdb.connect(str(path))
-    con.execute("drop table health_indicator_weekly")
+    con.execute("drop view health_indicator_weekly")
     con.close()
     line = _one_line(_run("report", "kpis", "--db", str(path)))
     assert "built by an older version of Healthgrid (missing health_indicator_weekly)" in line
     proc = _run("score", "--db", str(path))  # ... and the advice works
     assert proc.returncode == 0, proc.stderr
     assert _run("report", "kpis", "--db", str(path)).returncode == 0
+
+
+def test_a_database_with_the_indicator_rows_stored_as_a_table_rescores(tmp_path, tiny):
+    """Files built before health_indicator_weekly became a view hold it as a table: a re-score
+    replaces the table with the view, and the rows read the same."""
+    path = tmp_path / "old_table.duckdb"
+    path.write_bytes(tiny.read_bytes())
+    con = duckdb.connect(str(path))
+    before = con.execute("select * from health_indicator_weekly order by all").fetchall()
+    con.execute("create table hiw_rows as select * from health_indicator_weekly")
+    con.execute("drop view health_indicator_weekly")
+    con.execute("alter table hiw_rows rename to health_indicator_weekly")
+    con.close()
+    proc = _run("score", "--db", str(path))
+    assert proc.returncode == 0, proc.stderr
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        kind = con.execute("select table_type from information_schema.tables "
+                           "where table_name = 'health_indicator_weekly'").fetchone()[0]
+        assert kind == "VIEW"
+        assert con.execute("select * from health_indicator_weekly order by all").fetchall() == before
+    finally:
+        con.close()
 
 
 @pytest.mark.parametrize(

@@ -127,8 +127,9 @@ def test_a_tie_goes_to_the_first_indicator_of_the_scorecard(tmp_path):
     build_indicator_book(path)
     rw = db.connect(path, read_only=False)
     try:  # c1's month-end week: modules 0 of 30 and share 40 of 70, both 30 short
-        rw.execute("update health_indicator_weekly set window_points = 0 "
-                   "where account_id = 'c1' and indicator = 'modules' and week_start = '2026-03-30'")
+        # health_indicator_weekly is health_weekly unpivoted: 'modules' is ordinal 0
+        rw.execute("update health_weekly set window_points_0 = 0 "
+                   "where account_id = 'c1' and week_start = '2026-03-30'")
         tiers = rw.execute("select health_tier, value_tier from ninebox_account_month "
                            "where account_id = 'c1' and month = '2026-03'").fetchone()
         c1 = ninebox.cell_accounts(rw, ALL, "2026-03", *tiers).set_index("account_id").loc["c1"]
@@ -136,8 +137,8 @@ def test_a_tie_goes_to_the_first_indicator_of_the_scorecard(tmp_path):
             "modules", "Modules", 30.0)
         # relabel the indicator in the scorecard: the page shows the new label
         rw.execute("update cfg_indicators set label = 'Active users' where indicator = 'weekly_active_share'")
-        rw.execute("update health_indicator_weekly set window_points = 30 "
-                   "where account_id = 'c1' and indicator = 'modules' and week_start = '2026-03-30'")
+        rw.execute("update health_weekly set window_points_0 = 30 "
+                   "where account_id = 'c1' and week_start = '2026-03-30'")
         c1 = ninebox.cell_accounts(rw, ALL, "2026-03", *tiers).set_index("account_id").loc["c1"]
         assert (c1["weakest_indicator_label"], c1["weakest_gap_points"]) == ("Active users", 30.0)
     finally:

@@ -410,6 +410,17 @@ def assert_matches_pandas(conn, sc):
             both = ~np.isnan(a)
             assert np.abs(a[both] - b[both]).max(initial=0.0) <= 1e-9, col
 
+    # the benchmark's form: what health_weekly stores, every indicator's columns by ordinal
+    wide_ref = score_usage_pandas(conn.execute("select * from stg_usage_weekly").df(), sc, long_form=False)
+    assert wide_ref.indicators is None
+    stored = conn.execute("select * from health_weekly order by account_id, week_start").df()
+    assert list(wide_ref.weekly.columns) == list(stored.columns)
+    for col in stored.columns[len(HEALTH_WEEKLY_COLUMNS):]:
+        a, b = stored[col].to_numpy(dtype=float), wide_ref.weekly[col].to_numpy(dtype=float)
+        assert (np.isnan(a) == np.isnan(b)).all(), col
+        both = ~np.isnan(a)
+        assert np.abs(a[both] - b[both]).max(initial=0.0) <= 1e-9, col
+
 
 def test_an_exact_tie_rounds_half_away_from_zero_despite_binary_noise(conn, shipped):
     # 6-week linear window, weeks 0..4 present: weights 6 (w4), 5 (w3), 4, 3, 2 (w0) = 20.

@@ -230,6 +230,19 @@ def test_a_what_if_edit_is_validated_too(shipped):
         dataclasses.replace(shipped, unhealthy_below=80.0)
 
 
+def test_at_most_64_metrics_the_65th_is_refused_in_one_line(tmp_path, shipped):
+    extra = [shipped.metrics[0]._replace(name=f"m{i}") for i in range(64 - len(shipped.metrics))]
+    at_limit = dataclasses.replace(shipped, metrics=(*shipped.metrics, *extra))
+    assert len(at_limit.metrics) == 64
+    with pytest.raises(UserError, match=r"metrics: at most 64 metrics can be declared, got 65 \(") as err:
+        dataclasses.replace(at_limit, metrics=(*at_limit.metrics, shipped.metrics[0]._replace(name="m99")))
+    assert "\n" not in str(err.value)
+    # the same from a file: the loader names the file
+    path = _write(tmp_path, at_limit.to_toml() + "\n[metrics.m99]\naggregation = \"sum\"\n")
+    with pytest.raises(UserError, match=r"scorecard\.toml: metrics: at most 64"):
+        load_scorecard(path)
+
+
 # --- TOML round-trip ---------------------------------------------------------------------
 
 

@@ -24,12 +24,31 @@ with metrics as (
     select metric, aggregation, missing from cfg_metrics
 ),
 
-long_names as (
-    select distinct metric from raw_usage_metrics
+-- a bit per declared metric (at most 64: cslib.rules.scorecard.MAX_METRICS), so that
+-- which metrics an account-week has is one integer, not its rows held again
+metric_bits as (
+    select metric, missing, 1::ubigint << (row_number() over (order by metric) - 1)::ubigint as bit
+    from metrics
 ),
 
--- not materialized: each aggregation's grouping reads its own rows from the scan (holding
--- every row with its aggregation first cost more than the groupings themselves)
+-- every name of usage_metrics, with what the roll-up needs of it: metric or feature, its
+-- aggregation, its metric bit, and a bit per name (none beyond 64 names: the check below
+-- then fails), so each long row takes one join
+long_names as (
+    select
+        n.metric,
+        m.metric is null as is_feature,
+        coalesce(m.aggregation, 'sum') as aggregation,
+        b.bit as metric_bit,
+        case when n.i <= 64 then 1::ubigint << (n.i - 1)::ubigint end as name_bit
+    from (select metric, row_number() over (order by metric) as i
+          from (select distinct metric from raw_usage_metrics)) as n
+    left join metrics as m on m.metric = n.metric
+    left join metric_bits as b on b.metric = n.metric
+),
+
+-- not materialized: each reader reads its own rows from the scan (holding every row
+-- with its aggregation first cost more than the groupings themselves)
 long_rows as not materialized (
     select
         r.account_id,
@@ -37,35 +56,43 @@ long_rows as not materialized (
         (r.date - (isodow(r.date) - 1)::integer)::date as week_start,
         r.metric,
         r.value,
-        m.metric is null as is_feature,
-        coalesce(m.aggregation, 'sum') as aggregation
+        n.is_feature,
+        n.aggregation,
+        n.metric_bit,
+        n.name_bit
     from raw_usage_metrics as r
-    left join metrics as m on m.metric = r.metric
+    inner join long_names as n on n.metric = r.metric
 ),
 
--- already weekly: every date a Monday and at most one row per account, date and name (the
--- usual weekly export). Then every aggregation of a week's single row is that row's value
--- (days_active: 1 when it is > 0), so the rows pass through without grouping. Exact: a
--- name's bit is counted once per account and date, so a repeated name shows as fewer bits
--- than rows; with more than 64 names the grouping runs.
-name_bits as (
-    select metric, case when i <= 64 then 1::ubigint << (i - 1)::ubigint end as bit
-    from (select metric, row_number() over (order by metric) as i from long_names)
+-- One grouping of the long rows by account and Monday week answers two questions:
+-- * which declared metrics the account-week has (a week's rolled-up rows have the names
+--   of its raw rows: every aggregation gives a value for a name with a row);
+-- * is the file already weekly: every date a Monday and at most one row per account,
+--   date and name (the usual weekly export). All Mondays make a week's rows one date's,
+--   and a repeated name shows as fewer name bits than rows. Then every aggregation of a
+--   week's single row is that row's value (days_active: 1 when it is > 0), and the rows
+--   pass through without grouping. With more than 64 names the grouping runs.
+long_weeks as materialized (
+    select
+        account_id,
+        week_start,
+        bool_and(isodow(date) = 1) as is_monday,
+        count(*) as n,
+        bit_or(name_bit) as names,
+        bit_or(metric_bit) as metric_bits
+    from long_rows
+    group by account_id, week_start
 ),
 
 already_weekly as materialized (
-    select (select count(*) from long_names) <= 64 and coalesce(bool_and(is_monday and n = bit_count(bits)), true) as yes
-    from (
-        select bool_and(isodow(r.date) = 1) as is_monday, count(*) as n, bit_or(b.bit) as bits
-        from raw_usage_metrics as r
-        inner join name_bits as b on b.metric = r.metric
-        group by r.account_id, r.date
-    )
+    select (select count(*) from long_names) <= 64
+        and coalesce(bool_and(is_monday and n = bit_count(names)), true) as yes
+    from long_weeks
 ),
 
 -- already weekly: the rows as they are; else one grouping per aggregation, so each group
 -- computes only its own aggregate
-long_weekly as (
+long_weekly as not materialized (
     select
         account_id, week_start, metric, is_feature,
         case
@@ -111,31 +138,37 @@ wide_long as (
     into name metric value value
 ),
 
-wide_weekly as (
+wide_weekly as not materialized (
     select
         w.account_id,
         w.week_start,
         w.metric,
         m.metric is null as is_feature,
-        case when m.aggregation = 'days_active' then (w.value > 0)::double else w.value end as value
+        case when m.aggregation = 'days_active' then (w.value > 0)::double else w.value end as value,
+        b.bit as metric_bit
     from wide_long as w
     left join metrics as m on m.metric = w.metric
+    left join metric_bits as b on b.metric = w.metric
     where w.metric not in (select metric from long_names)
 ),
 
-module_weekly as (
+module_weekly as not materialized (
     select
         u.account_id,
         u.week_start,
         u.module as metric,
         m.metric is null as is_feature,
-        case when m.aggregation = 'days_active' then (u.records > 0)::double else u.records::double end as value
+        case when m.aggregation = 'days_active' then (u.records > 0)::double else u.records::double end as value,
+        b.bit as metric_bit
     from raw_module_usage_weekly as u
     left join metrics as m on m.metric = u.module
+    left join metric_bits as b on b.metric = u.module
     where u.module not in (select metric from long_names)
 ),
 
-weekly as (
+-- the rolled-up rows; not materialized: the roll-up writes them once, and only an account
+-- with a 'carry' gap reads them again
+weekly as not materialized (
     select account_id, week_start, metric, is_feature, value from long_weekly
     union all
     select account_id, week_start, metric, is_feature, value from wide_weekly
@@ -143,10 +176,16 @@ weekly as (
     select account_id, week_start, metric, is_feature, value from module_weekly
 ),
 
--- every account-week with any row, and how many declared metrics it has
-usage_weeks as (
-    select account_id, week_start, count(*) filter (where not is_feature) as n_metrics
-    from weekly
+-- every account-week with any row, and the bits of the declared metrics it has
+usage_weeks as materialized (
+    select account_id, week_start, bit_or(metric_bits) as metric_bits
+    from (
+        select account_id, week_start, metric_bits from long_weeks
+        union all
+        select account_id, week_start, bit_or(metric_bit) from wide_weekly group by account_id, week_start
+        union all
+        select account_id, week_start, bit_or(metric_bit) from module_weekly group by account_id, week_start
+    )
     group by account_id, week_start
 ),
 
@@ -174,10 +213,10 @@ calendar_weeks as (
     where b.first_week is not null
 ),
 
--- weeks that may lack a metric: paying weeks without usage rows, and usage weeks with
--- fewer metric rows than metrics declared
+-- weeks that may lack a metric, with the metrics they have: paying weeks without usage
+-- rows (none), and usage weeks without every declared metric
 scope as (
-    select p.account_id, c.week_start
+    select p.account_id, c.week_start, 0::ubigint as metric_bits
     from paying_months as p
     inner join first_usage as f on f.account_id = p.account_id
     inner join calendar_weeks as c
@@ -185,20 +224,17 @@ scope as (
         and c.week_start > f.first_week
     anti join usage_weeks as u on u.account_id = p.account_id and u.week_start = c.week_start
     union all
-    select account_id, week_start
+    select account_id, week_start, coalesce(metric_bits, 0::ubigint)
     from usage_weeks
-    where n_metrics < (select count(*) from metrics)
+    where bit_count(coalesce(metric_bits, 0::ubigint)) < (select count(*) from metrics)
 ),
 
 gaps as (
     select s.account_id, s.week_start, m.metric, m.missing
     from scope as s
-    cross join metrics as m
-    anti join weekly as w
-        on w.account_id = s.account_id
-        and w.week_start = s.week_start
-        and w.metric = m.metric
+    cross join metric_bits as m
     where m.missing <> 'none'
+        and s.metric_bits & m.bit = 0
 ),
 
 carry_gaps as (
