@@ -135,15 +135,24 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
         """Per row and feature: P(renewed) minus P(renewed) with the feature at its
         training reference (median; segment: mode). Same index as X, columns: the features."""
         X = prepare_features(X, self.features_)
-        # one stacked prediction (rows x features + rows) per chunk of rows instead of one
-        # call per feature; chunks keep memory flat (the stack is features + 1 copies)
-        parts = [self._contributions_chunk(X.iloc[i : i + _CONTRIB_CHUNK_ROWS])
-                 for i in range(0, len(X), _CONTRIB_CHUNK_ROWS)]
+        # chunks of rows keep memory flat
+        chunk = self._contributions_by_tree if self.kind == "boosted" else self._contributions_stacked
+        parts = [chunk(X.iloc[i : i + _CONTRIB_CHUNK_ROWS]) for i in range(0, len(X), _CONTRIB_CHUNK_ROWS)]
         if not parts:
             return pd.DataFrame(columns=list(self.features_.features), index=X.index, dtype="float64")
         return pd.concat(parts)
 
-    def _contributions_chunk(self, X: pd.DataFrame) -> pd.DataFrame:
+    def _with_reference(self, X: pd.DataFrame, feature: str | None = None) -> pd.DataFrame:
+        """X with ``feature`` (every feature when None) at its training reference."""
+        out = X.copy()
+        for c in [feature] if feature else self.features_.features:
+            out[c] = self.reference_[c]
+        out["segment"] = pd.Categorical(out["segment"].astype(object), categories=list(self.features_.segments))
+        return out
+
+    def _contributions_stacked(self, X: pd.DataFrame) -> pd.DataFrame:
+        """One prediction of rows x (features + 1): the rows as they are, then with each
+        feature at its reference in turn (any estimator)."""
         n = len(X)
         features = self.features_.features
         stacked = pd.concat([X] * (len(features) + 1), ignore_index=True)
@@ -154,6 +163,53 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
             p = self.estimator_.predict_proba(stacked)[:, 1].reshape(len(features) + 1, n)
         out = {c: p[0] - p[k] for k, c in enumerate(features, start=1)}
         return pd.DataFrame(out, index=X.index)
+
+    def _contributions_by_tree(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The same numbers as ``_contributions_stacked`` for the boosted model, bit for bit,
+        at about a third of the cost: a tree that does not split on a feature gives every
+        row the same leaf whatever that feature's value, so with the feature at its
+        reference only the trees that split on it are evaluated again; the others' outputs
+        are reused, and the raw score is summed in the estimator's own order (baseline,
+        then tree by tree), then turned into a probability by its own loss.
+
+        Uses scikit-learn's HistGradientBoostingClassifier internals (``_preprocess_X``,
+        ``_predictors``, ``_bin_mapper``, ``_baseline_prediction``, ``_loss``), which the
+        pinned version has; tests/unit/test_renewal_model.py checks the equality."""
+        est = self.estimator_
+        features = self.features_.features
+        Xp = est._preprocess_X(X, reset=False)
+        refp = est._preprocess_X(self._with_reference(X.iloc[:1]), reset=False)[0]
+        # the preprocessed columns: the categorical features first, then the others
+        if est._preprocessor is None:
+            column = {c: k for k, c in enumerate(X.columns)}
+        else:
+            order = [*np.flatnonzero(est.is_categorical_), *np.flatnonzero(~est.is_categorical_)]
+            column = {X.columns[j]: k for k, j in enumerate(order)}
+        known_cat_bitsets, f_idx_map = est._bin_mapper.make_known_categories_bitsets()
+        trees = [predictors[0] for predictors in est._predictors]  # binary: one tree per iteration
+        splits = [set(t.nodes["feature_idx"][t.nodes["is_leaf"] == 0].tolist()) for t in trees]
+
+        def tree_outputs(data: np.ndarray, only: int | None = None) -> list[np.ndarray | None]:
+            return [t.predict(data, known_cat_bitsets, f_idx_map, 1) if only is None or only in used else None
+                    for t, used in zip(trees, splits)]
+
+        def probability(outputs: list[np.ndarray]) -> np.ndarray:
+            raw = np.zeros((len(X), 1), dtype=est._baseline_prediction.dtype, order="F")
+            raw += est._baseline_prediction
+            for out in outputs:
+                raw[:, 0] += out
+            return est._loss.predict_proba(raw)[:, 1]
+
+        base = tree_outputs(Xp)
+        p0 = probability(base)
+        result = {}
+        for c in features:
+            k = column[c]
+            moved = Xp.copy()
+            moved[:, k] = refp[k]
+            again = tree_outputs(moved, only=k)
+            result[c] = p0 - probability([b if a is None else a for a, b in zip(again, base)])
+        return pd.DataFrame(result, index=X.index)
 
 
 def prepare_features(frame: pd.DataFrame, features: FeatureSet) -> pd.DataFrame:

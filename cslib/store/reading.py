@@ -480,27 +480,31 @@ def _checked_columns(table: contract.Table, plan: _HeaderPlan, tmap: TableMappin
 _NOT_DIRECT = frozenset({"subscription_periods", "accounts"})
 
 
-def _clean_cell(col: contract.Column) -> tuple[str, list] | None:
-    """(SQL condition, bound ``?`` params) true only for a cell that passes every check of
-    ``_cell_checks`` in its plain form, or None: a number or a date whose typed value
-    prints back as exactly the cell (digits, no spaces, no sign, no time), within range.
-    Such a test is a cast and a comparison where the checks run regular expressions on
-    every cell; the fast path runs the checks only on the cells it does not clear, so a
-    file is refused exactly when the checks find a problem."""
+def _clean_cell(col: contract.Column) -> tuple[str, str, list] | None:
+    """(typed, condition, bound ``?`` params) for a cell in its plain form, or None.
+
+    ``typed`` is the cell's typed value (a ``try_cast``); ``condition``, written over that
+    value as ``{t}``, is true only for a cell that passes every check of ``_cell_checks``
+    and whose typed value is what ``_typed_expr`` gives: a number or a date whose typed
+    value prints back as exactly the cell (digits, no spaces, no sign, no time), within
+    range. Such a test is a cast and a comparison where the checks run regular
+    expressions on every cell; the fast path runs the checks only on the cells it does not
+    clear, so a file is refused exactly when the checks find a problem, and it casts each
+    cell once for both."""
     c = col.name
     if col.enum or col.is_month:
         return None
     if col.type == "INTEGER":
-        return f"try_cast({c} as integer) >= 0 and cast(try_cast({c} as integer) as varchar) = {c}", []
+        return f"try_cast({c} as integer)", f"{{t}} >= 0 and cast({{t}} as varchar) = {c}", []
     if col.type == "DOUBLE":
-        value = f"try_cast({c} as double)"
+        typed = f"try_cast({c} as double)"
         if col.is_money:
-            return f"isfinite({value}) and {value} >= 0 and {value} <= ?", [_money_ceiling(col)]
-        return f"isfinite({value})" + (f" and {value} >= 0" if col.non_negative else ""), []
+            return typed, "isfinite({t}) and {t} >= 0 and {t} <= ?", [_money_ceiling(col)]
+        return typed, "isfinite({t})" + (" and {t} >= 0" if col.non_negative else ""), []
     if col.type == "DATE":
-        day = f"try_cast({c} as date)"
-        monday = f" and isodow({day}) = 1" if col.is_monday else ""
-        return (f"{day} between cast(? as date) and cast(? as date) and cast({day} as varchar) = {c}{monday}",
+        monday = " and isodow({t}) = 1" if col.is_monday else ""
+        return (f"try_cast({c} as date)",
+                f"{{t}} between cast(? as date) and cast(? as date) and cast({{t}} as varchar) = {c}{monday}",
                 [MIN_DATE, MAX_DATE])
     return None
 
@@ -533,19 +537,29 @@ def _stage_direct(conn: duckdb.DuckDBPyConnection, table: contract.Table, select
             text += f"${name}{rest}"
         return f"({text})"
 
-    conditions = []
+    conditions, plain, typed = [], [], {}
     for _, col, conds in per_col:
         checks = " or ".join(bind(cond, cond_params) for cond, cond_params, _ in conds)
-        ok = _clean_cell(col)
+        clean = _clean_cell(col)
+        if clean is None:
+            conditions.append(f"({checks})")
+            continue
         # a cell in its plain form skips the checks (a CASE evaluates its ELSE only for
-        # the rows its WHEN did not select); any other cell gets every check
-        conditions.append(f"(case when {bind(*ok)} then false else {checks} end)" if ok else f"({checks})")
+        # the rows its WHEN did not select) and is stored as its typed value, cast once
+        # for both; any other cell gets every check and the usual cast
+        value, cond, cond_params = clean
+        t, ok = f"__typed_{col.name}", f"__plain_{col.name}"
+        plain.append(f"{value} as {t}, coalesce({bind(cond.format(t=t), cond_params)}, false) as {ok}")
+        conditions.append(f"(case when {ok} then false else {checks} end)")
+        typed[col.name] = f"case when {ok} then {t} else {_typed_expr(col)} end"
     source = f"(select {select} from {reader})"
+    if plain:
+        source = f"(select *, {', '.join(plain)} from {source})"
     # only "is any cell bad?" matters here: one condition per row (its parts share their
     # trims and casts), not one count per check
     bad = " or ".join(conditions) or "false"
     cols = ", ".join(table.column_names)
-    casts = ", ".join(f"{_typed_expr(c)} as {c.name}" for c in table.columns)
+    casts = ", ".join(f"{typed.get(c.name, _typed_expr(c))} as {c.name}" for c in table.columns)
     if any(c.type == "BOOLEAN" for c in table.columns):
         named["true_words"] = list(TRUE_WORDS)
     # one scan: the first bad cell stops the insert with an error, and the failed statement

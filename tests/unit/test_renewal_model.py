@@ -115,6 +115,27 @@ def test_drivers_are_probability_differences_against_the_median():
     assert model.reference_["score_mean"] == pytest.approx(book["score_mean"].median())
 
 
+def test_boosted_drivers_by_tree_equal_the_full_predictions_bit_for_bit():
+    """The boosted model re-evaluates only the trees that split on a feature: the same
+    doubles as predicting every row with the feature at its reference, missing values,
+    an unseen segment and a feature that is its reference included."""
+    book = synthetic_book(600, seed=5)
+    model = fit.RenewalModel(kind="boosted").fit(book, fit.labels(book))
+    rows = synthetic_book(300, seed=9)
+    first = DEMO.numeric[0]
+    rows.loc[rows.index[::7], first] = np.nan  # missing values take the trees' missing branch
+    rows.loc[rows.index[::11], "segment"] = "unheard_of"  # a segment the fit never saw
+    rows.loc[rows.index[::5], "score_mean"] = model.reference_["score_mean"]  # a zero contribution
+    X = fit.prepare_features(rows, model.features_)
+    by_tree = model._contributions_by_tree(X)
+    stacked = model._contributions_stacked(X)
+    assert list(by_tree.columns) == list(stacked.columns) == list(model.features_.features)
+    assert np.array_equal(by_tree.to_numpy(), stacked.to_numpy())
+    assert (by_tree.loc[rows.index[::5], "score_mean"] == 0.0).all()
+    assert by_tree.abs().to_numpy().max() > 0.01  # the drivers say something
+    assert model.contributions(rows).equals(by_tree)  # contributions() takes this path
+
+
 def test_too_few_renewals_is_a_user_error():
     with pytest.raises(UserError, match="decided renewals"):
         fit.fit_models(synthetic_book(25))

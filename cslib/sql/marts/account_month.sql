@@ -83,7 +83,6 @@ spine as (
 monthly_revenue as (
     select
         s.account_id,
-        strftime(s.month_start, '%Y-%m') as month,
         s.month_start,
         cast(date_diff('month', s.first_month_start, s.month_start) + 1 as integer) as tenure_months,
         coalesce(r.subscription_mrr, 0) as subscription_mrr,
@@ -108,16 +107,11 @@ with_prev as (
     from monthly_revenue
 ),
 
-with_attributes as (
+-- the account's attributes (name, segment, csm, ...) join once, at the end: the joins
+-- and windows in between carry narrow rows
+with_target as (
     select
         w.*,
-        a.name,
-        a.industry,
-        a.region,
-        a.segment,
-        a.source_channel,
-        a.csm,
-        a.csm_team,
         coalesce(a.is_target, false) as is_target
     from with_prev as w
     left join accounts as a on a.account_id = w.account_id
@@ -126,19 +120,16 @@ with_attributes as (
 month_end_health as (
     select
         account_id,
-        strftime(week_start, '%Y-%m') as month,
-        score,
-        tier
+        date_trunc('month', week_start)::date as month_start,
+        arg_max_null({'score': score, 'tier': tier}, week_start) as latest
     from health
-    qualify row_number() over (
-        partition by account_id, strftime(week_start, '%Y-%m') order by week_start desc
-    ) = 1
+    group by account_id, date_trunc('month', week_start)::date
 ),
 
 monthly_movements as (
     select
         account_id,
-        month,
+        month_start,
         sum(new_mrr) as new_mrr,
         sum(reactivation_mrr) as reactivation_mrr,
         sum(upsell_mrr) as upsell_mrr,
@@ -147,13 +138,13 @@ monthly_movements as (
         sum(contraction_mrr) as contraction_mrr,
         sum(churn_mrr) as churn_mrr
     from movements
-    group by account_id, month
+    group by account_id, month_start
 ),
 
 monthly_renewals as (
     select
         account_id,
-        strftime(due_on, '%Y-%m') as month,
+        date_trunc('month', due_on)::date as month_start,
         count(*) as renewals_due,
         count(*) filter (where outcome <> 'pending') as renewals_decided,
         count(*) filter (where outcome = 'renewed') as renewals_renewed,
@@ -163,7 +154,7 @@ monthly_renewals as (
             sum(least(coalesce(renewed_arr, 0), due_arr)) filter (where outcome = 'renewed'), 0
         ) as renewal_kept_arr
     from renewals
-    group by account_id, strftime(due_on, '%Y-%m')
+    group by account_id, date_trunc('month', due_on)::date
 ),
 
 renewal_dues as (
@@ -186,7 +177,7 @@ active_spells as (
         max(case when not is_active then month_start end) over (
             partition by account_id order by month_start rows between unbounded preceding and current row
         ) as last_inactive_month_start
-    from with_attributes
+    from with_target
 ),
 
 overdue_months as (
@@ -215,7 +206,7 @@ active_ranked as (
         sum(is_target::int) over (partition by month_start order by arr desc)
             - sum(is_target::int) over (partition by month_start, arr) as target_above,
         rank() over (partition by month_start order by arr desc) - 1 as active_above
-    from with_attributes
+    from with_target
     where is_active
 ),
 
@@ -233,8 +224,8 @@ active_positions as (
 joined as (
     select
         w.*,
-        h.score as health_score,
-        h.tier as week_tier,
+        h.latest.score as health_score,
+        h.latest.tier as week_tier,
         p.arr_position,
         o.account_id is not null as is_overdue,
         coalesce(m.new_mrr, 0) as new_mrr,
@@ -250,15 +241,15 @@ joined as (
         coalesce(rn.renewal_due_arr, 0) as renewal_due_arr,
         coalesce(rn.renewal_decided_arr, 0) as renewal_decided_arr,
         coalesce(rn.renewal_kept_arr, 0) as renewal_kept_arr
-    from with_attributes as w
+    from with_target as w
     left join month_end_health as h
-        on h.account_id = w.account_id and h.month = w.month
+        on h.account_id = w.account_id and h.month_start = w.month_start
     left join active_positions as p
         on p.account_id = w.account_id and p.month_start = w.month_start
     left join monthly_movements as m
-        on m.account_id = w.account_id and m.month = w.month
+        on m.account_id = w.account_id and m.month_start = w.month_start
     left join monthly_renewals as rn
-        on rn.account_id = w.account_id and rn.month = w.month
+        on rn.account_id = w.account_id and rn.month_start = w.month_start
     left join overdue_months as o
         on o.account_id = w.account_id and o.month_start = w.month_start
 ),
@@ -289,46 +280,47 @@ tiered as (
 
 final as (
     select
-        account_id,
-        month,
-        month_start,
-        name,
-        industry,
-        region,
-        segment,
-        source_channel,
-        csm,
-        csm_team,
-        is_target,
-        tenure_months,
-        lifecycle_stage,
-        subscription_mrr,
-        usage_mrr,
-        mrr,
-        arr,
-        prev_mrr,
-        is_active,
-        health_score,
-        health_tier,
-        is_overdue,
-        value_tier,
-        new_mrr,
-        reactivation_mrr,
-        upsell_mrr,
-        cross_sell_mrr,
-        usage_expansion_mrr,
-        contraction_mrr,
-        churn_mrr,
-        renewals_due,
-        renewals_decided,
-        renewals_renewed,
-        renewal_due_arr,
-        renewal_decided_arr,
-        renewal_kept_arr
-    from tiered
+        t.account_id,
+        strftime(t.month_start, '%Y-%m') as month,
+        t.month_start,
+        a.name,
+        a.industry,
+        a.region,
+        a.segment,
+        a.source_channel,
+        a.csm,
+        a.csm_team,
+        t.is_target,
+        t.tenure_months,
+        t.lifecycle_stage,
+        t.subscription_mrr,
+        t.usage_mrr,
+        t.mrr,
+        t.arr,
+        t.prev_mrr,
+        t.is_active,
+        t.health_score,
+        t.health_tier,
+        t.is_overdue,
+        t.value_tier,
+        t.new_mrr,
+        t.reactivation_mrr,
+        t.upsell_mrr,
+        t.cross_sell_mrr,
+        t.usage_expansion_mrr,
+        t.contraction_mrr,
+        t.churn_mrr,
+        t.renewals_due,
+        t.renewals_decided,
+        t.renewals_renewed,
+        t.renewal_due_arr,
+        t.renewal_decided_arr,
+        t.renewal_kept_arr
+    from tiered as t
+    left join accounts as a on a.account_id = t.account_id
     -- stored in month order: a page's query for one month or a 13-month range reads only
     -- those months' row groups (DuckDB zone maps skip the rest)
-    order by month_start, account_id
+    order by t.month_start, t.account_id
 )
 
 select * from final
