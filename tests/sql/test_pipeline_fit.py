@@ -61,7 +61,7 @@ def test_a_model_failing_while_the_fit_runs_waits_for_it_and_changes_nothing(boo
 
     monkeypatch.setattr(renewal_fit, "write_model_tables", slow)
     monkeypatch.setattr(pipeline, "MODELS", (*pipeline.MODELS, "no_such_model"))
-    with pytest.raises(Exception):
+    with pytest.raises(KeyError, match="no_such_model"):  # no such SQL file
         pipeline.rescore(book)
     assert started.is_set() and finished.is_set()  # the fit ran, and had ended before the file was dropped
     assert book.read_bytes() == before
