@@ -100,7 +100,7 @@ def _header(head: account.Header, renewal: pd.Series | None, month_label: str) -
     st.text(" · ".join(part for part in (
         head.account_id, _label(head.segment), _label(head.industry), _label(head.region),
         f"CSM {head.csm}" if head.csm else None, _label(head.csm_team) if head.csm_team else None,
-        _label(head.lifecycle_stage),
+        _label(head.lifecycle_stage) if head.lifecycle_stage else None,  # an export may not have it
     ) if part))
     top, bottom = st.columns(2), st.columns(2)  # two by two: every tile keeps its value whole at 1024 px
     columns = [top[0], top[1], bottom[0], bottom[1]]

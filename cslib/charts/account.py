@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from cslib.charts.common import MONEY_AXIS_EXPR, TIER_COLORS, TIER_LABELS, finish, unvalidated
+from cslib.charts.common import MONEY_AXIS_EXPR, TIER_COLORS, TIER_LABELS, finish, month_x, unvalidated, with_month_start
 
 #: a categorical palette for indicators (colour-blind friendly, none of them a tier colour)
 INDICATOR_PALETTE = ("#4c78a8", "#72b7b2", "#b279a2", "#9d755d", "#bab0ac", "#54a24b", "#ff9da6", "#79706e")
@@ -33,7 +33,7 @@ def score_history(long_scores: pd.DataFrame, healthy_min: float = HEALTHY_MIN,
     data["window_points"] = pd.to_numeric(data["window_points"], errors="coerce").astype(float).fillna(0.0)
     labels = list(dict.fromkeys(data.sort_values("ordinal")["indicator_label"]))
     colors = [INDICATOR_PALETTE[i % len(INDICATOR_PALETTE)] for i in range(len(labels))]
-    x = alt.X("week_start:T", axis=alt.Axis(title=None, format="%b %y", grid=False))
+    x = alt.X("week_start:T", axis=alt.Axis(title=None, format="%b %y", grid=False, tickCount="month"))
     y_scale = alt.Scale(domain=[0, 100])
     areas = (
         alt.Chart(data)
@@ -89,8 +89,7 @@ def ninebox_path(month_rows: pd.DataFrame, title: str = "ARR and nine-box cell b
     """
     from cslib.views.ninebox import VALUE_LABELS
 
-    data = month_rows.copy()
-    data["month_start"] = pd.to_datetime(data["month"].astype(str) + "-01")
+    data = with_month_start(month_rows)
     data["arr"] = pd.to_numeric(data["arr"], errors="coerce").astype(float).fillna(0.0)
     tier = data["health_tier"].where(data["health_tier"].notna(), "unscored")
     data["tier"] = tier.where(data["is_active"].astype(bool), "not_active")
@@ -101,7 +100,7 @@ def ninebox_path(month_rows: pd.DataFrame, title: str = "ARR and nine-box cell b
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("month_start:T", axis=alt.Axis(title=None, format="%b %y", grid=False)),
+            x=month_x(data),  # a band per month: one label each, bars as wide as the band allows
             y=alt.Y("arr:Q", axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR, tickCount=4)),
             color=alt.Color("tier_label:N", sort=domain,
                             scale=alt.Scale(domain=domain, range=[TIER_COLORS[t] for t in

@@ -129,7 +129,7 @@ def format_value(value: float | None, fmt: str) -> str:
 
 
 # --------------------------------------------------------------------------- charts
-def _with_month_start(df: pd.DataFrame) -> pd.DataFrame:
+def with_month_start(df: pd.DataFrame) -> pd.DataFrame:
     """Copy with month_start (datetime) and month_label ('Nov 25'), sorted by month."""
     out = df.sort_values("month").copy()
     out["month_start"] = pd.to_datetime(out["month"].astype(str) + "-01", format="%Y-%m-%d")
@@ -137,16 +137,17 @@ def _with_month_start(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _month_x(data: pd.DataFrame) -> alt.X:
-    """Months as evenly spaced ordinal labels in calendar order."""
-    order = list(dict.fromkeys(data.sort_values("month_start")["month_label"]))
-    return alt.X("month_label:O", sort=order, axis=alt.Axis(labelAngle=0, title=None, grid=False))
+def month_x(data: pd.DataFrame) -> alt.X:
+    """Months (``month`` 'YYYY-MM', ``month_label``) as evenly spaced ordinal labels in
+    calendar order, one per month; labels that would overlap are thinned out."""
+    order = list(dict.fromkeys(data.sort_values("month")["month_label"]))
+    return alt.X("month_label:O", sort=order, axis=alt.Axis(labelAngle=0, title=None, grid=False, labelOverlap=True))
 
 
 def _long(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """month/month_start + one row per (month, series) with a display label."""
     present = [c for c in columns if c in df.columns]
-    long = _with_month_start(df).melt(
+    long = with_month_start(df).melt(
         id_vars=["month", "month_start", "month_label"], value_vars=present, var_name="series", value_name="value"
     )
     long["value"] = pd.to_numeric(long["value"], errors="coerce").astype(float)
@@ -212,7 +213,7 @@ def arr_trend(df: pd.DataFrame, title: str = "ARR and healthy ARR") -> alt.Layer
         alt.Chart(long)
         .mark_bar(opacity=0.9)
         .encode(
-            x=_month_x(long),
+            x=month_x(long),
             y=alt.Y(
                 "value:Q",
                 stack=None,
@@ -240,7 +241,7 @@ def _rate_lines(
     long = _long(df, columns)
     long["is_dashed"] = long["series"].isin(list(dashed))
     base = alt.Chart(long).encode(
-        x=_month_x(long),
+        x=month_x(long),
         y=alt.Y(
             "value:Q",
             axis=alt.Axis(title=None, format=axis_format, tickCount=5),
@@ -284,14 +285,14 @@ def health_rate_mom_trend(df: pd.DataFrame, title: str = "Health-rate month-over
 
     Requires month, health_rate_mom (fraction; 1.0 = flat).
     """
-    data = _with_month_start(df[["month", "health_rate_mom"]])
+    data = with_month_start(df[["month", "health_rate_mom"]])
     data["health_rate_mom"] = pd.to_numeric(data["health_rate_mom"], errors="coerce").astype(float)
     data["direction"] = ["climbing" if v >= 1 else "falling" for v in data["health_rate_mom"].fillna(1.0)]
     bars = (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=_month_x(data),
+            x=month_x(data),
             y=alt.Y(
                 "health_rate_mom:Q",
                 axis=alt.Axis(title=None, format=".0%", tickCount=5),

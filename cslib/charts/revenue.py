@@ -16,7 +16,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from cslib.charts.common import FRAMELESS, SERIES_COLORS, TIER_COLORS, finish, format_money, format_percent, to_spec, unvalidated
+from cslib.charts.common import FRAMELESS, SERIES_COLORS, TIER_COLORS, finish, format_money, format_percent, month_x, to_spec, unvalidated
 from cslib.ratios import ratio
 from cslib.views.revenue import IDEAL_NRR, MOVEMENT_LABELS, waterfall
 
@@ -75,11 +75,6 @@ def _months(df: pd.DataFrame, columns) -> pd.DataFrame:
     out = df[["month", *columns]].sort_values("month").copy()
     out["month_label"] = pd.to_datetime(out["month"] + "-01").dt.strftime("%b %y")
     return out
-
-
-def _month_x(data: pd.DataFrame) -> alt.X:
-    order = list(dict.fromkeys(data.sort_values("month")["month_label"]))
-    return alt.X("month_label:O", sort=order, axis=alt.Axis(labelAngle=0, title=None, grid=False, labelOverlap=True))
 
 
 
@@ -175,7 +170,7 @@ def movements_chart(movements: pd.DataFrame, title: str = "MRR movements per mon
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=_month_x(long),
+            x=month_x(long),
             y=alt.Y("sum(mrr):Q", stack="zero", axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR, tickCount=6)),
             color=alt.Color(
                 "label:N",
@@ -195,7 +190,7 @@ def movements_chart(movements: pd.DataFrame, title: str = "MRR movements per mon
         alt.Chart(data)
         .mark_line(color="#222222", strokeWidth=1.5, point=alt.OverlayMarkDef(color="#222222", size=25))
         .encode(
-            x=_month_x(data),
+            x=month_x(data),
             y=alt.Y("net_new_mrr:Q"),
             tooltip=[alt.Tooltip("month:N", title="Month"),
                      alt.Tooltip("net_new_mrr:Q", title="Net new MRR", format="$,.0f")],
@@ -225,7 +220,7 @@ def retention_chart(rates: pd.DataFrame, title: str = "NRR and GRR: monthly and 
     long["is_t12m"] = long["series"].map({k: v[2] for k, v in series.items()})
     labels = [v[0] for v in series.values()]
     base = alt.Chart(long).encode(
-        x=_month_x(long),
+        x=month_x(long),
         y=alt.Y("value:Q", axis=alt.Axis(title=None, format=".0%", tickCount=6), scale=alt.Scale(zero=False)),
         color=alt.Color("label:N", scale=alt.Scale(domain=labels, range=[v[1] for v in series.values()]),
                         legend=alt.Legend(title=None, orient="top", columns=4), sort=labels),
@@ -258,7 +253,7 @@ def net_churn_chart(rates: pd.DataFrame, title: str = "Net MRR churn rate (below
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=_month_x(data),
+            x=month_x(data),
             y=alt.Y("net_mrr_churn_rate:Q", axis=alt.Axis(title=None, format=".1%", tickCount=6)),
             color=alt.Color("kind:N", scale=alt.Scale(domain=["negative churn", "net churn"],
                                                       range=[TIER_COLORS["healthy"], TIER_COLORS["unhealthy"]]),
@@ -271,7 +266,7 @@ def net_churn_chart(rates: pd.DataFrame, title: str = "Net MRR churn rate (below
     gross = (
         alt.Chart(data)
         .mark_line(color="#555555", strokeDash=[5, 3], strokeWidth=1.5)
-        .encode(x=_month_x(data), y=alt.Y("gross_mrr_churn_rate:Q"),
+        .encode(x=month_x(data), y=alt.Y("gross_mrr_churn_rate:Q"),
                 tooltip=[alt.Tooltip("month:N", title="Month"),
                          alt.Tooltip("gross_mrr_churn_rate:Q", title="Gross MRR churn", format=".2%")])
     )
@@ -299,7 +294,7 @@ def quick_ratio_chart(rates: pd.DataFrame, title: str = "Quick ratio (gains / lo
         alt.Chart(data)
         .mark_line(color=SERIES_COLORS["nrr"], strokeWidth=2.2, point=alt.OverlayMarkDef(filled=True, size=30))
         .encode(
-            x=_month_x(data),
+            x=month_x(data),
             y=alt.Y("quick_ratio:Q", axis=alt.Axis(title=None, format=".1f", tickCount=5), scale=scale),
             tooltip=[alt.Tooltip("month:N", title="Month"), alt.Tooltip("quick_ratio:Q", title="Quick ratio", format=".2f")],
         )
@@ -326,7 +321,7 @@ def lever_share_chart(rates: pd.DataFrame, title: str = "Expansion MRR by lever"
         alt.Chart()
         .mark_bar()
         .encode(
-            x=_month_x(long),
+            x=month_x(long),
             y=alt.Y("mrr:Q", stack="zero", axis=alt.Axis(title=None, labelExpr=MONEY_AXIS_EXPR, tickCount=5)),
             color=alt.Color("label:N", scale=alt.Scale(domain=labels, range=[MOVEMENT_COLORS[c] for c in LEVER_COLUMNS]),
                             legend=alt.Legend(title=None, orient="top"), sort=labels),
