@@ -35,6 +35,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+import pandas as pd
+
 from cslib.store import db
 from cslib.store.db import sql_file
 from tests_support.model_book import build_model_book
@@ -83,21 +85,21 @@ def apply_indicators(conn) -> None:
     # indicators' columns of health_weekly are set, by ordinal (modules 0, the share 1)
     conn.execute("delete from health_weekly where week_start < ? or week_start > ?",
                  [FIRST_WEEK, FIRST_WEEK + dt.timedelta(days=7 * (N_WEEKS - 1))])
-    by_week: dict[tuple, dict[str, tuple]] = {}
-    for account_id, week, indicator, value, points in indicator_rows():
-        by_week.setdefault((account_id, week), {})[indicator] = (value, points)
-    updated = 0
-    for (account_id, week), ind in by_week.items():
-        (v0, p0), (v1, p1) = ind["modules"], ind["weekly_active_share"]
-        updated += conn.execute(
-            "update health_weekly set value_0 = ?, window_points_0 = ?, week_points_0 = null, "
-            "value_1 = ?, window_points_1 = ?, week_points_1 = null, "
-            "score = ?, "
-            "tier = case when ? >= 70 then 'healthy' when ? < 30 then 'unhealthy' else 'at_risk' end "
-            "where account_id = ? and week_start = ?",
-            [v0, p0, v1, p1, p0 + p1, p0 + p1, p0 + p1, account_id, week],
+    rows = pd.DataFrame(indicator_rows(), columns=["account_id", "week_start", "indicator", "value", "points"])
+    weeks = rows[rows.indicator == "modules"].merge(
+        rows[rows.indicator == "weekly_active_share"], on=["account_id", "week_start"], suffixes=("_0", "_1"))
+    weeks["score"] = weeks["points_0"] + weeks["points_1"]
+    conn.register("_indicator_weeks", weeks)
+    try:
+        updated = conn.execute(
+            "update health_weekly as h set value_0 = w.value_0, window_points_0 = w.points_0, week_points_0 = null, "
+            "value_1 = w.value_1, window_points_1 = w.points_1, week_points_1 = null, score = w.score, "
+            "tier = case when w.score >= 70 then 'healthy' when w.score < 30 then 'unhealthy' else 'at_risk' end "
+            "from _indicator_weeks as w where w.account_id = h.account_id and w.week_start = h.week_start"
         ).fetchone()[0]
-    assert updated == len(by_week), "the model book has a scored week for every account and week"
+    finally:
+        conn.unregister("_indicator_weeks")
+    assert updated == len(weeks), "the model book has a scored week for every account and week"
     for model in READERS:
         conn.execute(sql_file(model))
 

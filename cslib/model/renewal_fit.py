@@ -142,10 +142,10 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
             return pd.DataFrame(columns=list(self.features_.features), index=X.index, dtype="float64")
         return pd.concat(parts)
 
-    def _with_reference(self, X: pd.DataFrame, feature: str | None = None) -> pd.DataFrame:
-        """X with ``feature`` (every feature when None) at its training reference."""
-        out = X.copy()
-        for c in [feature] if feature else self.features_.features:
+    def _reference_row(self, X: pd.DataFrame) -> pd.DataFrame:
+        """One row of X's columns with every feature at its training reference."""
+        out = X.iloc[:1].copy()
+        for c in self.features_.features:
             out[c] = self.reference_[c]
         out["segment"] = pd.Categorical(out["segment"].astype(object), categories=list(self.features_.segments))
         return out
@@ -178,7 +178,7 @@ class RenewalModel(ClassifierMixin, BaseEstimator):
         est = self.estimator_
         features = self.features_.features
         Xp = est._preprocess_X(X, reset=False)
-        refp = est._preprocess_X(self._with_reference(X.iloc[:1]), reset=False)[0]
+        refp = est._preprocess_X(self._reference_row(X), reset=False)[0]
         # the preprocessed columns: the categorical features first, then the others
         if est._preprocessor is None:
             column = {c: k for k, c in enumerate(X.columns)}

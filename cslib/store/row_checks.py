@@ -43,6 +43,15 @@ def check_rows(
             f"where _k <= {Problems.LIMIT} order by _row", params or []
         ).fetchall()
 
+    def kept(where: str, *columns: str) -> tuple:
+        """(count, first row, its ``columns``...) of the rows ``where`` holds: implausible
+        values that are kept, with a warning."""
+        firsts = "".join(f", arg_min({c}, _row)" for c in columns)
+        return conn.execute(f"select count(*), min(_row){firsts} from {typed} where {where}").fetchone()
+
+    def as_they_are(n: int) -> str:
+        return f"kept as {'they are' if n != 1 else 'it is'}"
+
     def add(rows: list[tuple], order: int, message) -> None:
         by_file: dict[str, tuple[list[tuple[tuple, str]], int]] = {}
         for *r, total in rows:
@@ -67,22 +76,19 @@ def check_rows(
         add(rows, 2, lambda r: (f"column score: NPS {r[2]:g} is outside 0-10" if r[1] == "nps"
                                 else f"column score: satisfaction {r[2]:g} is outside 1-5"))
     if table is contract.USAGE_WEEKLY:
-        n, first, activated, purchased = conn.execute(
-            f"select count(*), min(_row), arg_min(seats_activated, _row), arg_min(seats_purchased, _row) "
-            f"from {typed} where seats_activated > seats_purchased").fetchone()
+        n, first, activated, purchased = kept("seats_activated > seats_purchased", "seats_activated", "seats_purchased")
         if n:
             warnings.append(
                 f"{source.label}: {n:,} row{'s' if n != 1 else ''} with seats_activated above "
-                f"seats_purchased, kept as {'they are' if n != 1 else 'it is'} (first on {source.line(first, first)}: {activated:,} "
+                f"seats_purchased, {as_they_are(n)} (first on {source.line(first, first)}: {activated:,} "
                 f"activated of {purchased:,} purchased)")
     if table is contract.RENEWALS:
-        n, first, due, renewed = conn.execute(
-            f"select count(*), min(_row), arg_min(due_on, _row), arg_min(renewed_on, _row) from {typed} "
-            f"where abs(datediff('day', due_on, renewed_on)) > {RENEWAL_DATE_DAYS}").fetchone()
+        n, first, due, renewed = kept(f"abs(datediff('day', due_on, renewed_on)) > {RENEWAL_DATE_DAYS}",
+                                      "due_on", "renewed_on")
         if n:
             warnings.append(
                 f"{source.label}: {n:,} renewal{'s' if n != 1 else ''} with renewed_on more than "
-                f"{RENEWAL_DATE_DAYS} days from due_on, kept as {'they are' if n != 1 else 'it is'} "
+                f"{RENEWAL_DATE_DAYS} days from due_on, {as_they_are(n)} "
                 f"(first on {source.line(first, first)}: due_on {due}, renewed_on {renewed})")
         conn.execute(f"insert into _import_pending select _row, due_on from {typed} "
                      "where outcome = 'pending' and due_on is not null")

@@ -79,7 +79,7 @@ long_weeks as materialized (
         bool_and(isodow(date) = 1) as is_monday,
         count(*) as n,
         bit_or(name_bit) as names,
-        bit_or(metric_bit) as metric_bits
+        bit_or(metric_bit) as has_metrics
     from long_rows
     group by account_id, week_start
 ),
@@ -178,9 +178,9 @@ weekly as not materialized (
 
 -- every account-week with any row, and the bits of the declared metrics it has
 usage_weeks as materialized (
-    select account_id, week_start, bit_or(metric_bits) as metric_bits
+    select account_id, week_start, bit_or(has_metrics) as has_metrics
     from (
-        select account_id, week_start, metric_bits from long_weeks
+        select account_id, week_start, has_metrics from long_weeks
         union all
         select account_id, week_start, bit_or(metric_bit) from wide_weekly group by account_id, week_start
         union all
@@ -216,7 +216,7 @@ calendar_weeks as (
 -- weeks that may lack a metric, with the metrics they have: paying weeks without usage
 -- rows (none), and usage weeks without every declared metric
 scope as (
-    select p.account_id, c.week_start, 0::ubigint as metric_bits
+    select p.account_id, c.week_start, 0::ubigint as has_metrics
     from paying_months as p
     inner join first_usage as f on f.account_id = p.account_id
     inner join calendar_weeks as c
@@ -224,9 +224,9 @@ scope as (
         and c.week_start > f.first_week
     anti join usage_weeks as u on u.account_id = p.account_id and u.week_start = c.week_start
     union all
-    select account_id, week_start, coalesce(metric_bits, 0::ubigint)
+    select account_id, week_start, coalesce(has_metrics, 0::ubigint)
     from usage_weeks
-    where bit_count(coalesce(metric_bits, 0::ubigint)) < (select count(*) from metrics)
+    where bit_count(coalesce(has_metrics, 0::ubigint)) < (select count(*) from metrics)
 ),
 
 gaps as (
@@ -234,7 +234,7 @@ gaps as (
     from scope as s
     cross join metric_bits as m
     where m.missing <> 'none'
-        and s.metric_bits & m.bit = 0
+        and s.has_metrics & m.bit = 0
 ),
 
 carry_gaps as (
